@@ -1,0 +1,222 @@
+import { PolicyDuplicate, PolicyInvalid, type WireAuthErrorCode } from './errors.js'
+import type { GuardSpec } from './guard-spec.js'
+import type { ClaimsPrincipal } from './principal.js'
+
+/** What a policy function receives besides the user. */
+export interface PolicyContext {
+  /** The framework request (a FastifyRequest on the server), if any. */
+  request?: unknown
+  /** The region's `params` (resource-based authorization). Never trusted blindly. */
+  params: Readonly<Record<string, unknown>>
+}
+
+/** An arbitrary (async) authorization check. Anything but `true` denies. */
+export type PolicyFunction = (user: ClaimsPrincipal, ctx: PolicyContext) => boolean | Promise<boolean>
+
+/**
+ * A named policy's requirement.
+ * - `{ requiresClaim: [type] }` any value of `type`; `[type, value]` exactly that value.
+ * - `{ requiresClaims: [[type, value], …] }` all must hold.
+ * - `{ requiresAuthenticated: true }` any signed-in user.
+ * - a {@link PolicyFunction}.
+ */
+export type PolicyRequirement =
+  | { requiresClaim: readonly [string] | readonly [string, string] }
+  | { requiresClaims: ReadonlyArray<readonly [string, string] | readonly [string]> }
+  | { requiresAuthenticated: true }
+  | PolicyFunction
+
+/** The outcome of an evaluation. `code` says why a denial happened. */
+export interface PolicyDecision {
+  allowed: boolean
+  code?: WireAuthErrorCode
+}
+
+/** pino-compatible logger subset. */
+export interface PolicyLogger {
+  warn(obj: Record<string, unknown>, msg?: string): void
+}
+
+/** Options of {@link createPolicyEngine}. */
+export interface PolicyEngineOptions {
+  /** Time-out of one async evaluation in ms; a time-out denies. Default 2000. */
+  timeoutMs?: number
+  /** Where denials caused by faults are logged (with their code). */
+  logger?: PolicyLogger
+}
+
+type CompiledPolicy = (user: ClaimsPrincipal, ctx: PolicyContext) => boolean | Promise<boolean>
+
+const ALLOW: PolicyDecision = Object.freeze({ allowed: true })
+const DENY: PolicyDecision = Object.freeze({ allowed: false, code: 'ERR_DENIED' as const })
+const UNAUTHENTICATED: PolicyDecision = Object.freeze({ allowed: false, code: 'ERR_UNAUTHENTICATED' as const })
+const EMPTY_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({})
+
+function isClaimPair(value: unknown): value is readonly [string] | readonly [string, string] {
+  return (
+    Array.isArray(value) &&
+    (value.length === 1 || value.length === 2) &&
+    value.every((part) => typeof part === 'string') &&
+    value[0] !== ''
+  )
+}
+
+function holdsAll(user: ClaimsPrincipal, pairs: ReadonlyArray<readonly [string] | readonly [string, string]>): boolean {
+  if (!user.isAuthenticated) return false
+  for (const [type, value] of pairs) if (!user.hasClaim(type, value)) return false
+  return true
+}
+
+function compile(name: string, requirement: unknown): CompiledPolicy {
+  if (typeof requirement === 'function') return requirement as PolicyFunction
+  if (requirement === null || typeof requirement !== 'object' || Array.isArray(requirement)) {
+    throw new PolicyInvalid(`policy "${name}" must be an object requirement or a function`)
+  }
+  const keys = Object.keys(requirement)
+  if (keys.length !== 1) {
+    throw new PolicyInvalid(`policy "${name}" must have exactly one of requiresClaim, requiresClaims, requiresAuthenticated`)
+  }
+  const req = requirement as Record<string, unknown>
+  if ('requiresClaim' in req) {
+    if (!isClaimPair(req.requiresClaim)) throw new PolicyInvalid(`policy "${name}": "requiresClaim" must be [type] or [type, value] of non-empty strings`)
+    const pairs = [req.requiresClaim]
+    return (user) => holdsAll(user, pairs)
+  }
+  if ('requiresClaims' in req) {
+    const list = req.requiresClaims
+    if (!Array.isArray(list) || list.length === 0 || !list.every(isClaimPair)) {
+      throw new PolicyInvalid(`policy "${name}": "requiresClaims" must be a non-empty array of [type, value] pairs`)
+    }
+    const pairs = list.map((pair) => Object.freeze([...pair]) as readonly [string, string])
+    return (user) => holdsAll(user, pairs)
+  }
+  if ('requiresAuthenticated' in req) {
+    if (req.requiresAuthenticated !== true) throw new PolicyInvalid(`policy "${name}": "requiresAuthenticated" must be true`)
+    return (user) => user.isAuthenticated
+  }
+  throw new PolicyInvalid(`policy "${name}" has an unknown requirement "${keys[0]}"`)
+}
+
+/**
+ * Named policies, evaluated on the server only. Evaluation fails closed: an
+ * unknown policy, a throw, a rejected promise, a non-boolean result or a
+ * time-out is a denial with a code, logged through `options.logger`.
+ *
+ * @example
+ * ```ts
+ * const engine = createPolicyEngine()
+ * engine.addPolicy('AdminOnly', { requiresClaim: ['role', 'admin'] })
+ * engine.addPolicy('OwnsItem', async (user, { params }) => user.userId === params.ownerId)
+ * const { allowed } = await engine.evaluate('AdminOnly', request.user)
+ * ```
+ */
+export class PolicyEngine {
+  readonly #policies = new Map<string, CompiledPolicy>()
+  readonly #timeoutMs: number
+  readonly #logger: PolicyLogger | undefined
+
+  constructor(options: PolicyEngineOptions = {}) {
+    const timeoutMs = options.timeoutMs ?? 2000
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new PolicyInvalid('"options.timeoutMs" must be a positive number')
+    }
+    this.#timeoutMs = timeoutMs
+    this.#logger = options.logger
+  }
+
+  /**
+   * Registers a named policy.
+   * @throws PolicyDuplicate `ERR_POLICY_DUPLICATE` when the name is taken.
+   * @throws PolicyInvalid `ERR_POLICY_INVALID` when name or requirement is malformed.
+   */
+  addPolicy(name: string, requirement: PolicyRequirement): this {
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) {
+      throw new PolicyInvalid(`policy name ${JSON.stringify(name)} must be 1-128 characters of [A-Za-z0-9_.:-]`)
+    }
+    if (this.#policies.has(name)) throw new PolicyDuplicate(`policy "${name}" is already registered`)
+    this.#policies.set(name, compile(name, requirement))
+    return this
+  }
+
+  /** True when a policy of that name is registered. */
+  hasPolicy(name: string): boolean {
+    return this.#policies.has(name)
+  }
+
+  /** Names of the registered policies. */
+  policyNames(): string[] {
+    return [...this.#policies.keys()]
+  }
+
+  /**
+   * Evaluates one named policy. Never throws and never rejects.
+   */
+  evaluate(name: string, user: ClaimsPrincipal, ctx?: Partial<PolicyContext>): Promise<PolicyDecision> {
+    const policy = this.#policies.get(name)
+    if (policy === undefined) {
+      this.#logger?.warn({ code: 'ERR_POLICY_NOT_FOUND', policy: name }, 'unknown policy denied')
+      return Promise.resolve({ allowed: false, code: 'ERR_POLICY_NOT_FOUND' })
+    }
+    return this.#run(name, policy, user, { request: ctx?.request, params: ctx?.params ?? EMPTY_PARAMS })
+  }
+
+  /**
+   * Evaluates a parsed guard spec: authenticated, a policy, or a list of
+   * claims that must all hold. An anonymous user is denied with
+   * `ERR_UNAUTHENTICATED` (so callers can answer 401 rather than 403).
+   */
+  async evaluateGuard(spec: GuardSpec, user: ClaimsPrincipal, ctx?: Partial<PolicyContext>): Promise<PolicyDecision> {
+    if (!user.isAuthenticated) return UNAUTHENTICATED
+    switch (spec.kind) {
+      case 'authenticated':
+        return ALLOW
+      case 'claims':
+        return holdsAll(user, spec.claims) ? ALLOW : DENY
+      case 'policy':
+        return this.evaluate(spec.policy, user, ctx)
+      default:
+        this.#logger?.warn({ code: 'ERR_GUARD_SPEC_INVALID' }, 'unknown guard kind denied')
+        return { allowed: false, code: 'ERR_GUARD_SPEC_INVALID' }
+    }
+  }
+
+  async #run(name: string, policy: CompiledPolicy, user: ClaimsPrincipal, ctx: PolicyContext): Promise<PolicyDecision> {
+    let result: unknown
+    try {
+      result = policy(user, ctx)
+    } catch (err) {
+      return this.#fault('ERR_POLICY_THREW', name, err)
+    }
+    if (result === true) return ALLOW
+    if (result === false) return DENY
+    if (result === null || typeof result !== 'object' || typeof (result as Promise<unknown>).then !== 'function') {
+      return this.#fault('ERR_POLICY_RESULT', name)
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(resolve, this.#timeoutMs, 'timeout')
+    })
+    try {
+      const settled = await Promise.race([result as Promise<unknown>, timeout])
+      if (settled === 'timeout') return this.#fault('ERR_POLICY_TIMEOUT', name)
+      if (settled === true) return ALLOW
+      if (settled === false) return DENY
+      return this.#fault('ERR_POLICY_RESULT', name)
+    } catch (err) {
+      return this.#fault('ERR_POLICY_THREW', name, err)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #fault(code: WireAuthErrorCode, policy: string, err?: unknown): PolicyDecision {
+    const detail = err instanceof Error ? { errorName: err.name, errorMessage: err.message } : {}
+    this.#logger?.warn({ code, policy, ...detail }, 'policy fault denied')
+    return { allowed: false, code }
+  }
+}
+
+/** Creates a {@link PolicyEngine}. */
+export function createPolicyEngine(options?: PolicyEngineOptions): PolicyEngine {
+  return new PolicyEngine(options)
+}

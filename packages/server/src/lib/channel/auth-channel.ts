@@ -1,0 +1,40 @@
+/**
+ * One change that every worker must apply to the open sockets of a user.
+ *
+ * - `claims-changed`: the user's claims / name / disabled flag changed;
+ *   sockets re-read their session snapshot and re-render.
+ * - `sessions-revoked`: the listed sessions (hashes) are gone; their sockets
+ *   turn anonymous at once. `sessionIds` empty with `all: true` means every
+ *   session of the user.
+ */
+export interface AuthEvent {
+  type: 'claims-changed' | 'sessions-revoked'
+  userId: string
+  /** The user row version after the change (orders events per user). */
+  version: number
+  sessionIds?: string[]
+  all?: boolean
+  /** Id of the worker that published (for diagnostics). */
+  origin?: string
+}
+
+/** Called for every event, local or remote. */
+export type AuthEventListener = (event: AuthEvent) => void
+
+/**
+ * Fans out {@link AuthEvent}s to every worker. `LocalAuthChannel` is the
+ * in-process default; `RedisAuthChannel` (`@wire-auth/server/redis`) spans
+ * processes and machines.
+ */
+export interface AuthChannel {
+  /** Delivers locally at once and remotely when possible; never blocks on a dead backend. */
+  publish(event: AuthEvent): Promise<void>
+  /** Returns an unsubscribe function. */
+  subscribe(listener: AuthEventListener): () => void
+  /**
+   * Called after the channel lost messages (e.g. a Redis outage ended):
+   * every worker must re-validate all its sockets. Returns an unsubscribe.
+   */
+  onResync(listener: () => void): () => void
+  close(): Promise<void>
+}

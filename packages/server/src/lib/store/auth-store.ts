@@ -1,0 +1,174 @@
+import type { Claim } from '@wire-auth/core'
+
+/**
+ * A user row. `version` increases by one on every change of claims, name,
+ * password or disabled flag; sessions and live events carry it so stale
+ * snapshots and stale events can be told apart.
+ */
+export interface UserRecord {
+  id: string
+  /** Canonical (trimmed, lower-cased) e-mail, unique; null for provider-only users. */
+  email: string | null
+  name: string | null
+  /** `$argon2id$…` or null when the user signs in only through a provider. */
+  passwordHash: string | null
+  claims: Claim[]
+  disabled: boolean
+  version: number
+  createdAt: number
+  updatedAt: number
+}
+
+/** What {@link AuthStore.createUser} takes. */
+export interface NewUser {
+  email: string | null
+  name: string | null
+  passwordHash: string | null
+  claims?: Claim[]
+}
+
+/**
+ * A session row. The store never sees the cookie value: `id` is the
+ * SHA-256 (hex) of the opaque id the browser holds.
+ */
+export interface SessionRecord {
+  id: string
+  userId: string
+  /** Claims and name at `userVersion`, so a request needs one read. */
+  name: string | null
+  claims: Claim[]
+  userVersion: number
+  createdAt: number
+  lastSeenAt: number
+  idleExpiresAt: number
+  absoluteExpiresAt: number
+  ip: string | null
+  userAgent: string | null
+}
+
+/** A refresh token row, keyed by the SHA-256 (hex) of the token. */
+export interface RefreshTokenRecord {
+  id: string
+  /** Every token rotated from one login shares a family; reuse revokes it. */
+  familyId: string
+  userId: string
+  createdAt: number
+  expiresAt: number
+  /** Set when rotated; a second use of a used token is reuse. */
+  usedAt: number | null
+  revokedAt: number | null
+}
+
+/** A signing key of the local IdP, kept so tokens survive restarts. */
+export interface SigningKeyRecord {
+  kid: string
+  alg: string
+  privateJwk: Record<string, unknown>
+  publicJwk: Record<string, unknown>
+  createdAt: number
+}
+
+/** One line of the audit trail. Never holds a secret. */
+export interface AuditRecord {
+  id?: string
+  at: number
+  /** e.g. `claim.grant`, `claim.revoke`, `session.revoke`, `login.success`, `login.failure`, `user.disable`. */
+  action: string
+  /** The user who acted (null for anonymous / system). */
+  actorId: string | null
+  /** The user acted upon. */
+  targetId: string | null
+  detail: Record<string, unknown>
+  ip: string | null
+}
+
+/** The result of a claim change: the new user row and the sessions it touched. */
+export interface ClaimChange {
+  user: UserRecord
+  /** Ids (hashes) of the sessions whose snapshot now matches `user`. */
+  sessionIds: string[]
+}
+
+/**
+ * Persistence behind wire-auth. Implementations: `SqliteAuthStore`
+ * (embedded default) and `MongoAuthStore` (`@wire-auth/server/mongodb`).
+ * Every implementation passes `test/store-conformance`.
+ *
+ * Errors: an unreachable or failing backend throws `WireAuthError` with code
+ * `ERR_STORE_UNAVAILABLE` (503) and the driver error as `cause`; a unique
+ * e-mail clash throws `ERR_ACCOUNT_EXISTS` (409). Timestamps are epoch ms.
+ */
+export interface AuthStore {
+  /** Opens the database and creates tables / indexes. Idempotent. */
+  init(): Promise<void>
+  close(): Promise<void>
+
+  createUser(user: NewUser): Promise<UserRecord>
+  getUser(id: string): Promise<UserRecord | null>
+  /** Looks up by canonical e-mail (the caller canonicalises). */
+  getUserByEmail(email: string): Promise<UserRecord | null>
+  listUsers(options?: { limit?: number; offset?: number }): Promise<UserRecord[]>
+  /** Changes name / password / disabled, bumps `version`, refreshes session snapshots. */
+  updateUser(id: string, patch: { name?: string | null; passwordHash?: string | null; disabled?: boolean }): Promise<UserRecord>
+
+  /**
+   * Adds a claim (no-op if present) atomically, bumps `version` when it
+   * changed, and rewrites the snapshot of every session of the user (only
+   * where the session's `userVersion` is older). Throws `ERR_USER_NOT_FOUND`.
+   */
+  addClaim(userId: string, claim: Claim): Promise<ClaimChange>
+  /** Removes the claims of `type` (only `value` when given); same atomicity as addClaim. */
+  removeClaim(userId: string, type: string, value?: string): Promise<ClaimChange>
+  /**
+   * Replaces every claim whose type is in `types` by `claims` (the provider
+   * mapping at an OIDC login) and leaves the other claims alone.
+   */
+  replaceClaimTypes(userId: string, types: string[], claims: Claim[]): Promise<ClaimChange>
+
+  /** Finds the user linked to an external identity (issuer, subject). */
+  findIdentity(issuer: string, subject: string): Promise<string | null>
+  /** Links (issuer, subject) to a user; throws `ERR_STORE_CONFLICT` if linked to another. */
+  linkIdentity(issuer: string, subject: string, userId: string): Promise<void>
+
+  createSession(session: SessionRecord): Promise<void>
+  getSession(id: string): Promise<SessionRecord | null>
+  /** Rolling renewal: sets lastSeenAt / idleExpiresAt only if the row still exists. */
+  touchSession(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void>
+  /** Returns true when a row was deleted. */
+  deleteSession(id: string): Promise<boolean>
+  /** Deletes every session of the user and returns their ids. */
+  deleteUserSessions(userId: string): Promise<string[]>
+  listSessions(userId: string): Promise<SessionRecord[]>
+  /** Deletes sessions whose idle or absolute expiry is before `now`; returns the count. */
+  deleteExpiredSessions(now: number): Promise<number>
+
+  listSigningKeys(): Promise<SigningKeyRecord[]>
+  /** Inserts a key unless one with the same kid exists. */
+  putSigningKey(key: SigningKeyRecord): Promise<void>
+
+  createRefreshToken(token: RefreshTokenRecord): Promise<void>
+  getRefreshToken(id: string): Promise<RefreshTokenRecord | null>
+  /** Atomically marks an unused, unrevoked token used; false if it was not. */
+  useRefreshToken(id: string, at: number): Promise<boolean>
+  revokeRefreshFamily(familyId: string, at: number): Promise<void>
+  revokeUserRefreshTokens(userId: string, at: number): Promise<void>
+
+  /** Denylist for access tokens revoked before they expire. */
+  revokeAccessToken(jti: string, expiresAt: number): Promise<void>
+  isAccessTokenRevoked(jti: string): Promise<boolean>
+
+  /**
+   * Counts a failed login for `key` inside a sliding window and returns the
+   * failures in the window (including this one). Shared by every worker.
+   */
+  recordFailure(key: string, at: number, windowMs: number): Promise<number>
+  /** Failures for `key` since `since`. */
+  countFailures(key: string, since: number): Promise<number>
+  clearFailures(key: string): Promise<void>
+
+  appendAudit(record: AuditRecord): Promise<void>
+  listAudit(options?: { userId?: string; action?: string; limit?: number }): Promise<AuditRecord[]>
+
+  /** Cheap reachability check (`SELECT 1` / `ping`). Throws ERR_STORE_UNAVAILABLE. */
+  ping(): Promise<void>
+}

@@ -25,6 +25,20 @@ export interface AuthContext {
   isAllowedOrigin(origin: string | undefined): boolean
   /** A safe absolute-path or allowed-origin URL for `value`, or null. */
   safeRedirect(value: unknown): string | null
+  /** HMAC signer for short-lived cookies (OIDC state); key shared by every worker. */
+  signer: CookieSigner
+}
+
+/**
+ * Signs and verifies cookie values with HMAC-SHA256 (key from
+ * `options.secret` or generated once and kept in the store).
+ * @internal
+ */
+export interface CookieSigner {
+  /** `value.signature` (base64url). */
+  sign(value: string): string
+  /** The value when the signature matches (constant-time), else null. */
+  unsign(signed: string): string | null
 }
 
 /** Result of resolving a session id. */

@@ -1,4 +1,4 @@
-import type { PolicyRequirement } from '@wire-auth/core'
+import { InvalidOption, type PolicyRequirement } from '@wire-auth/core'
 import type { AuthChannel } from './channel/auth-channel.js'
 import type { AuthStore } from './store/auth-store.js'
 
@@ -22,6 +22,10 @@ export interface LocalIdpOptions {
   maxFailuresPerAccount?: number
   /** Window for per-account throttling, ms. Default 15 minutes. */
   lockoutWindowMs?: number
+  /** Failed logins per client IP in `lockoutWindowMs` before throttling that client. Default 50. */
+  maxFailuresPerClient?: number
+  /** JWS algorithm of access tokens (keys kept in the store). Default `"EdDSA"` (Ed25519). */
+  signingAlg?: 'EdDSA' | 'ES256'
   /** Requests per minute per client IP on login / register / token. Default 20. */
   rateLimitPerMinute?: number
   /** argon2id parameters; defaults are OWASP's (m=19 MiB, t=2, p=1) or stronger. */
@@ -84,6 +88,11 @@ export interface WireAuthOptions {
   serveBundle?: boolean
   /** Security headers via @fastify/helmet. Default true. */
   helmet?: boolean
+  /**
+   * Secret (≥ 32 chars) for signing short-lived cookies (OIDC state). Default:
+   * a random key generated once and kept in the store, shared by every worker.
+   */
+  secret?: string
 }
 
 /** Options after defaults were applied and validated. @internal */
@@ -98,4 +107,146 @@ export interface ResolvedOptions {
   live: Required<LiveOptions>
   serveBundle: boolean
   helmet: boolean
+}
+
+const MINUTE = 60_000
+
+function fail(message: string): never {
+  throw new InvalidOption(message)
+}
+
+function positiveInt(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(`"${name}" must be a positive integer`)
+  return value
+}
+
+function bool(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') fail(`"${name}" must be a boolean`)
+  return value
+}
+
+/** Parses `scheme://host[:port]` and returns the normalised origin. @internal */
+export function normaliseOrigin(value: unknown, name: string): string {
+  if (typeof value !== 'string') fail(`"${name}" must be a string origin such as "https://www.example.com"`)
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    fail(`"${name}" is not a valid origin: ${JSON.stringify(value)}`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`"${name}" must use http or https`)
+  if (url.username || url.password || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    fail(`"${name}" must be an origin only (scheme://host[:port]), got ${JSON.stringify(value)}`)
+  }
+  return url.origin
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname)
+}
+
+/**
+ * Applies defaults and validates every option at registration.
+ * @throws InvalidOption `ERR_INVALID_OPTION`, quoting the option.
+ * @internal
+ */
+export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') fail('"options" must be an object')
+  if (options.allowedOrigins !== undefined && !Array.isArray(options.allowedOrigins)) fail('"options.allowedOrigins" must be an array')
+  const allowedOrigins = (options.allowedOrigins ?? []).map((o, i) => normaliseOrigin(o, `options.allowedOrigins[${i}]`))
+
+  let publicUrl = 'http://localhost:3000'
+  if (options.publicUrl !== undefined) {
+    if (typeof options.publicUrl !== 'string') fail('"options.publicUrl" must be a string URL')
+    let url: URL
+    try {
+      url = new URL(options.publicUrl)
+    } catch {
+      fail('"options.publicUrl" is not a valid URL')
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('"options.publicUrl" must use http or https')
+    publicUrl = url.href.replace(/\/$/, '')
+  }
+  const publicOrigin = new URL(publicUrl).origin
+  const plainLocalhost = publicUrl.startsWith('http:') && isLoopback(new URL(publicUrl).hostname)
+  if (publicUrl.startsWith('http:') && !plainLocalhost && options.session?.secure !== false) {
+    fail('"options.publicUrl" must use https outside localhost (or set "options.session.secure" to false explicitly)')
+  }
+
+  const loginUrl = options.loginUrl ?? '/login'
+  if (typeof loginUrl !== 'string' || loginUrl.length === 0 || loginUrl.length > 2048) fail('"options.loginUrl" must be a non-empty string')
+
+  const s = options.session ?? {}
+  if (typeof s !== 'object') fail('"options.session" must be an object')
+  const secure = bool(s.secure, 'options.session.secure', !plainLocalhost)
+  const sameSite = s.sameSite ?? 'lax'
+  if (!['lax', 'strict', 'none'].includes(sameSite)) fail('"options.session.sameSite" must be "lax", "strict" or "none"')
+  if (sameSite === 'none' && !secure) fail('"options.session.sameSite" "none" requires a secure cookie')
+  const cookieName = s.cookieName ?? (secure ? '__Host-wa_sid' : 'wa_sid')
+  if (typeof cookieName !== 'string' || !/^[A-Za-z0-9_-]+$/.test(cookieName.replace(/^__Host-/, ''))) fail('"options.session.cookieName" must be a cookie token')
+  if (cookieName.startsWith('__Host-') && !secure) fail('"options.session.cookieName" with the __Host- prefix requires a secure cookie')
+  const idleTimeoutMs = positiveInt(s.idleTimeoutMs, 'options.session.idleTimeoutMs', 30 * MINUTE)
+  const absoluteTimeoutMs = positiveInt(s.absoluteTimeoutMs, 'options.session.absoluteTimeoutMs', 12 * 60 * MINUTE)
+  if (idleTimeoutMs > absoluteTimeoutMs) fail('"options.session.idleTimeoutMs" must not exceed "options.session.absoluteTimeoutMs"')
+  const touchIntervalMs = positiveInt(s.touchIntervalMs, 'options.session.touchIntervalMs', MINUTE)
+
+  let localIdp: ResolvedOptions['localIdp'] = null
+  if (options.localIdp !== undefined && options.localIdp !== false as unknown) {
+    const l: LocalIdpOptions = options.localIdp === true ? {} : options.localIdp
+    if (l === null || typeof l !== 'object') fail('"options.localIdp" must be true or an object')
+    const argon = l.argon2 ?? {}
+    const memoryCost = positiveInt(argon.memoryCost, 'options.localIdp.argon2.memoryCost', 19456)
+    const timeCost = positiveInt(argon.timeCost, 'options.localIdp.argon2.timeCost', 2)
+    const parallelism = positiveInt(argon.parallelism, 'options.localIdp.argon2.parallelism', 1)
+    if (memoryCost < 19456 || timeCost < 2) fail('"options.localIdp.argon2" must be at least OWASP\'s m=19456 KiB, t=2')
+    const passwordMinLength = positiveInt(l.passwordMinLength, 'options.localIdp.passwordMinLength', 8)
+    const passwordMaxLength = positiveInt(l.passwordMaxLength, 'options.localIdp.passwordMaxLength', 1024)
+    if (passwordMinLength < 8) fail('"options.localIdp.passwordMinLength" must be at least 8')
+    if (passwordMaxLength < 64 || passwordMaxLength > 4096) fail('"options.localIdp.passwordMaxLength" must be between 64 and 4096')
+    if (l.issuer !== undefined && typeof l.issuer !== 'string') fail('"options.localIdp.issuer" must be a string')
+    if (l.audience !== undefined && typeof l.audience !== 'string') fail('"options.localIdp.audience" must be a string')
+    localIdp = {
+      issuer: l.issuer ?? publicUrl,
+      audience: l.audience ?? 'wire-auth',
+      accessTokenTtl: positiveInt(l.accessTokenTtl, 'options.localIdp.accessTokenTtl', 600),
+      refreshTokenTtl: positiveInt(l.refreshTokenTtl, 'options.localIdp.refreshTokenTtl', 30 * 24 * 3600),
+      passwordMinLength,
+      passwordMaxLength,
+      allowRegistration: bool(l.allowRegistration, 'options.localIdp.allowRegistration', true),
+      maxFailuresPerAccount: positiveInt(l.maxFailuresPerAccount, 'options.localIdp.maxFailuresPerAccount', 5),
+      lockoutWindowMs: positiveInt(l.lockoutWindowMs, 'options.localIdp.lockoutWindowMs', 15 * MINUTE),
+      rateLimitPerMinute: positiveInt(l.rateLimitPerMinute, 'options.localIdp.rateLimitPerMinute', 20),
+      maxFailuresPerClient: positiveInt(l.maxFailuresPerClient, 'options.localIdp.maxFailuresPerClient', 50),
+      signingAlg: l.signingAlg === undefined || l.signingAlg === 'EdDSA' || l.signingAlg === 'ES256' ? (l.signingAlg ?? 'EdDSA') : fail('"options.localIdp.signingAlg" must be "EdDSA" or "ES256"'),
+      argon2: { memoryCost, timeCost, parallelism },
+    }
+  }
+
+  const lv = options.live ?? {}
+  if (typeof lv !== 'object') fail('"options.live" must be an object')
+  const live: Required<LiveOptions> = {
+    maxMessageBytes: positiveInt(lv.maxMessageBytes, 'options.live.maxMessageBytes', 64 * 1024),
+    maxRegionsPerSocket: positiveInt(lv.maxRegionsPerSocket, 'options.live.maxRegionsPerSocket', 500),
+    messagesPerSecond: positiveInt(lv.messagesPerSecond, 'options.live.messagesPerSecond', 50),
+    pingIntervalMs: positiveInt(lv.pingIntervalMs, 'options.live.pingIntervalMs', 30_000),
+  }
+
+  if (options.providers !== undefined && !Array.isArray(options.providers)) fail('"options.providers" must be an array')
+  if (options.policies !== undefined && (options.policies === null || typeof options.policies !== 'object')) fail('"options.policies" must be an object of name → requirement')
+  if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length < 32)) fail('"options.secret" must be a string of at least 32 characters')
+
+  return {
+    allowedOrigins,
+    publicUrl,
+    publicOrigin,
+    loginUrl,
+    policyTimeoutMs: positiveInt(options.policyTimeoutMs, 'options.policyTimeoutMs', 2000),
+    session: { cookieName, secure, sameSite, idleTimeoutMs, absoluteTimeoutMs, touchIntervalMs },
+    localIdp,
+    live,
+    serveBundle: bool(options.serveBundle, 'options.serveBundle', true),
+    helmet: bool(options.helmet, 'options.helmet', true),
+  }
 }

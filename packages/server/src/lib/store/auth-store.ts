@@ -169,6 +169,13 @@ export interface AuthStore {
   appendAudit(record: AuditRecord): Promise<void>
   listAudit(options?: { userId?: string; action?: string; limit?: number }): Promise<AuditRecord[]>
 
+  /**
+   * Returns the secret stored under `name`, first storing `generate()` if none
+   * exists (put-if-absent, then read: workers racing at first start converge
+   * on one value). Used for the cookie-signing key. Never listed anywhere.
+   */
+  getSecret(name: string, generate: () => string): Promise<string>
+
   /** Cheap reachability check (`SELECT 1` / `ping`). Throws ERR_STORE_UNAVAILABLE. */
   ping(): Promise<void>
 }

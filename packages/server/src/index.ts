@@ -1,0 +1,30 @@
+export { connectAuth, wireAuth } from './lib/plugin.js'
+export type { WireAuthOptions, LocalIdpOptions, SessionOptions, LiveOptions } from './lib/options.js'
+export type { AuthActions } from './lib/auth-actions.js'
+export { SqliteAuthStore } from './lib/store/sqlite-store.js'
+export type {
+  AuthStore,
+  UserRecord,
+  NewUser,
+  SessionRecord,
+  RefreshTokenRecord,
+  SigningKeyRecord,
+  AuditRecord,
+  ClaimChange,
+} from './lib/store/auth-store.js'
+export { LocalAuthChannel } from './lib/channel/local-channel.js'
+export type { AuthChannel, AuthEvent, AuthEventListener } from './lib/channel/auth-channel.js'
+export { Unauthenticated, Forbidden, StoreUnavailable, UserNotFound, InvalidClaim, OriginNotAllowed } from './lib/errors.js'
+export {
+  ANONYMOUS,
+  ClaimsPrincipal,
+  createPrincipal,
+  PolicyEngine,
+  createPolicyEngine,
+  WireAuthError,
+  isWireAuthError,
+  html,
+  raw,
+  HtmlString,
+} from '@wire-auth/core'
+export type { Claim, PolicyRequirement, PolicyContext, GuardSpec, WireAuthErrorCode } from '@wire-auth/core'

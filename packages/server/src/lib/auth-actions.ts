@@ -1,0 +1,165 @@
+import { createPrincipal, type ClaimsPrincipal } from '@wire-auth/core'
+import type { FastifyRequest } from 'fastify'
+import type { AuthChannel, AuthEvent } from './channel/auth-channel.js'
+import type { AuthContext } from './context.js'
+import { InvalidClaim, Unauthenticated } from './errors.js'
+import type { ClaimChange, SessionRecord, UserRecord } from './store/auth-store.js'
+
+const CLAIM_TYPE = /^[A-Za-z0-9_.:/-]{1,128}$/
+const MAX_VALUE = 1024
+
+function checkClaim(type: unknown, value: unknown, valueRequired: boolean): void {
+  if (typeof type !== 'string' || !CLAIM_TYPE.test(type)) {
+    throw new InvalidClaim('claim type must be 1-128 characters of [A-Za-z0-9_.:/-]')
+  }
+  if (value === undefined && !valueRequired) return
+  if (typeof value !== 'string' || value.length > MAX_VALUE) {
+    throw new InvalidClaim(`claim value must be a string of at most ${MAX_VALUE} characters`)
+  }
+}
+
+function userIdOf(user: ClaimsPrincipal | string): string {
+  const id = typeof user === 'string' ? user : user.userId
+  if (typeof id !== 'string' || id.length === 0) throw new Unauthenticated('the principal is anonymous')
+  return id
+}
+
+/**
+ * Changes to users that take effect everywhere at once: each writes the user
+ * row and the snapshot of every session of that user in one store operation,
+ * then publishes one event on the channel so every open socket of that user,
+ * on every worker, re-renders. Decorated as `app.auth`.
+ *
+ * @example
+ * ```ts
+ * app.post('/beta/join', async (request) => {
+ *   await app.auth.grant(request.user, request, 'role', 'beta')
+ *   return { ok: true }
+ * })
+ * ```
+ */
+export interface AuthActions {
+  /**
+   * Grants a claim to `user` (usually `request.user`). Returns the updated
+   * principal; when `user` is the request's own user, `request.user` follows.
+   * @throws `ERR_INVALID_CLAIM`, `ERR_UNAUTHENTICATED` (anonymous), `ERR_USER_NOT_FOUND`, `ERR_STORE_UNAVAILABLE`
+   */
+  grant(user: ClaimsPrincipal, request: FastifyRequest | null, type: string, value: string): Promise<ClaimsPrincipal>
+  /** Revokes the claims of `type` (only `value` when given). Same rules as {@link AuthActions.grant}. */
+  revokeClaim(user: ClaimsPrincipal, request: FastifyRequest | null, type: string, value?: string): Promise<ClaimsPrincipal>
+  /** Ends the request's own session everywhere (its sockets turn anonymous). */
+  revokeSession(user: ClaimsPrincipal, request: FastifyRequest): Promise<void>
+  /** Admin form of grant: targets a user id. Returns the user row. */
+  grantTo(userId: string, type: string, value: string, request?: FastifyRequest | null): Promise<UserRecord>
+  /** Admin form of revokeClaim. */
+  revokeFrom(userId: string, type: string, value?: string, request?: FastifyRequest | null): Promise<UserRecord>
+  /** Ends every session of the user (“sign out everywhere”). Returns how many. */
+  revokeAllSessions(userId: string, request?: FastifyRequest | null): Promise<number>
+  /** Ends one session of the user by its id; false when it was not theirs or gone. */
+  revokeSessionById(userId: string, sessionId: string, request?: FastifyRequest | null): Promise<boolean>
+  /** Disables (or re-enables) a user; disabling signs them out everywhere. */
+  setDisabled(userId: string, disabled: boolean, request?: FastifyRequest | null): Promise<UserRecord>
+  /** The sessions of a user, newest first. */
+  listSessions(userId: string): Promise<SessionRecord[]>
+}
+
+/** @internal */
+export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | 'audit' | 'log'>): AuthActions {
+  const { store, channel } = ctx
+
+  async function publish(event: AuthEvent): Promise<void> {
+    try {
+      await channel.publish(event)
+    } catch (err) {
+      // The write is committed; a failed fan-out is healed by the channel's resync.
+      ctx.log.warn({ code: 'ERR_CHANNEL_UNAVAILABLE', err }, 'auth event not published')
+    }
+  }
+
+  async function claimChanged(change: ClaimChange, request: FastifyRequest | null | undefined, action: string, detail: Record<string, unknown>): Promise<UserRecord> {
+    await publish({ type: 'claims-changed', userId: change.user.id, version: change.user.version })
+    await ctx.audit(request ?? null, { action, actorId: request?.user?.userId ?? null, targetId: change.user.id, detail })
+    return change.user
+  }
+
+  function principalFrom(user: UserRecord, previous: ClaimsPrincipal, request: FastifyRequest | null): ClaimsPrincipal {
+    const next = createPrincipal({ userId: user.id, name: user.name, claims: user.claims, raw: { ...previous.raw, userVersion: user.version } })
+    if (request !== null && request.user?.userId === user.id) request.user = next
+    return next
+  }
+
+  async function revokeSessions(userId: string, ids: string[], all: boolean, request: FastifyRequest | null | undefined): Promise<void> {
+    const user = await store.getUser(userId)
+    await publish({ type: 'sessions-revoked', userId, version: user?.version ?? 0, sessionIds: ids, all })
+    await ctx.audit(request ?? null, { action: 'session.revoke', actorId: request?.user?.userId ?? null, targetId: userId, detail: { count: ids.length, all } })
+  }
+
+  const actions: AuthActions = {
+    async grant(user, request, type, value) {
+      checkClaim(type, value, true)
+      const updated = await actions.grantTo(userIdOf(user), type, value, request)
+      return principalFrom(updated, user, request)
+    },
+
+    async revokeClaim(user, request, type, value) {
+      checkClaim(type, value, false)
+      const updated = await actions.revokeFrom(userIdOf(user), type, value, request)
+      return principalFrom(updated, user, request)
+    },
+
+    async revokeSession(user, request) {
+      const userId = userIdOf(user)
+      const sessionId = request.sessionId
+      if (!sessionId) return
+      const deleted = await store.deleteSession(sessionId)
+      if (deleted) await revokeSessions(userId, [sessionId], false, request)
+    },
+
+    async grantTo(userId, type, value, request) {
+      checkClaim(type, value, true)
+      const change = await store.addClaim(userIdOf(userId), { type, value })
+      return claimChanged(change, request, 'claim.grant', { type, value })
+    },
+
+    async revokeFrom(userId, type, value, request) {
+      checkClaim(type, value, false)
+      const change = await store.removeClaim(userIdOf(userId), type, value)
+      return claimChanged(change, request, 'claim.revoke', value === undefined ? { type } : { type, value })
+    },
+
+    async revokeAllSessions(userId, request) {
+      const ids = await store.deleteUserSessions(userIdOf(userId))
+      await store.revokeUserRefreshTokens(userId, Date.now())
+      await revokeSessions(userId, ids, true, request)
+      return ids.length
+    },
+
+    async revokeSessionById(userId, sessionId, request) {
+      const session = await store.getSession(sessionId)
+      if (session === null || session.userId !== userId) return false
+      const deleted = await store.deleteSession(sessionId)
+      if (deleted) await revokeSessions(userId, [sessionId], false, request)
+      return deleted
+    },
+
+    async setDisabled(userId, disabled, request) {
+      const user = await store.updateUser(userIdOf(userId), { disabled })
+      if (disabled) {
+        const ids = await store.deleteUserSessions(userId)
+        await store.revokeUserRefreshTokens(userId, Date.now())
+        await publish({ type: 'sessions-revoked', userId, version: user.version, sessionIds: ids, all: true })
+      } else {
+        await publish({ type: 'claims-changed', userId, version: user.version })
+      }
+      await ctx.audit(request ?? null, { action: disabled ? 'user.disable' : 'user.enable', actorId: request?.user?.userId ?? null, targetId: userId, detail: {} })
+      return user
+    },
+
+    async listSessions(userId) {
+      const sessions = await store.listSessions(userIdOf(userId))
+      return sessions.sort((a, b) => b.createdAt - a.createdAt)
+    },
+  }
+  return actions
+}
+

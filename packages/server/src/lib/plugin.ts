@@ -1,0 +1,217 @@
+import { randomBytes } from 'node:crypto'
+import cookie from '@fastify/cookie'
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import { ANONYMOUS, createPolicyEngine, parseGuardSpec, resolveSafeRedirect, type ClaimsPrincipal, type PolicyEngine } from '@wire-auth/core'
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import { createAuthActions, type AuthActions } from './auth-actions.js'
+import type { AuthChannel } from './channel/auth-channel.js'
+import { LocalAuthChannel } from './channel/local-channel.js'
+import type { AuthContext } from './context.js'
+import { installErrorHandler } from './error-handler.js'
+import { Forbidden, OriginNotAllowed, Unauthenticated } from './errors.js'
+import { resolveOptions, type WireAuthOptions } from './options.js'
+import { createSessionManager } from './sessions.js'
+import { createCookieSigner } from './signer.js'
+import type { AuthStore } from './store/auth-store.js'
+import { SqliteAuthStore } from './store/sqlite-store.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The principal of this request; {@link ANONYMOUS} when not signed in. Never null. */
+    user: ClaimsPrincipal
+    /** Hash of the request's valid session, or null (anonymous or bearer token). */
+    sessionId: string | null
+  }
+  interface FastifyInstance {
+    /** Grants, revocations and session control that reach every open tab. */
+    auth: AuthActions
+    authStore: AuthStore
+    authChannel: AuthChannel
+    authEngine: PolicyEngine
+    /**
+     * A preHandler for the host's own routes: 401 `ERR_UNAUTHENTICATED` for
+     * anonymous users, 403 `ERR_FORBIDDEN` when the guard denies.
+     * @example app.get('/admin/stats', { preHandler: app.requirePolicy('AdminOnly') }, handler)
+     */
+    requirePolicy(spec?: unknown): preHandlerAsyncHookHandler
+  }
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+/** Reads the origin a browser request came from: Origin, else Referer's origin. */
+function requestOrigin(request: FastifyRequest): string | undefined {
+  const origin = request.headers.origin
+  if (typeof origin === 'string') return origin
+  const referer = request.headers.referer
+  if (typeof referer === 'string') {
+    try {
+      return new URL(referer).origin
+    } catch {
+      return 'null'
+    }
+  }
+  return undefined
+}
+
+async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions): Promise<void> {
+  const options = resolveOptions(rawOptions)
+  const store: AuthStore = rawOptions.store ?? new SqliteAuthStore(rawOptions.sqlitePath ?? 'wire-auth.sqlite')
+  await store.init()
+  const channel: AuthChannel = rawOptions.channel ?? new LocalAuthChannel()
+  app.addHook('onClose', async () => {
+    await channel.close()
+    await store.close()
+  })
+
+  const engine = createPolicyEngine({ timeoutMs: options.policyTimeoutMs, logger: app.log })
+  for (const [name, requirement] of Object.entries(rawOptions.policies ?? {})) engine.addPolicy(name, requirement)
+
+  const secret = rawOptions.secret ?? (await store.getSecret('cookie-signing', () => randomBytes(32).toString('base64url')))
+  const signer = createCookieSigner(Buffer.from(secret, 'utf8'))
+  const sessions = createSessionManager({ store, options })
+  const allowed = new Set([options.publicOrigin, ...options.allowedOrigins])
+
+  const ctx: AuthContext = {
+    options,
+    store,
+    engine,
+    channel,
+    sessions,
+    tokens: null,
+    log: app.log,
+    signer,
+    isAllowedOrigin: (origin) => typeof origin === 'string' && allowed.has(origin),
+    safeRedirect: (value) => resolveSafeRedirect(value, { allowedOrigins: options.allowedOrigins, baseOrigin: options.publicOrigin }),
+    async audit(request, record) {
+      try {
+        await store.appendAudit({ ...record, at: record.at ?? Date.now(), ip: request?.ip ?? null })
+      } catch (err) {
+        app.log.warn({ code: 'ERR_STORE_UNAVAILABLE', action: record.action, err }, 'audit record not written')
+      }
+    },
+  }
+
+  if (!app.hasReplyDecorator('setCookie')) await app.register(cookie)
+  await app.register(cors, {
+    origin: (origin, cb) => cb(null, origin !== undefined && ctx.isAllowedOrigin(origin)),
+    credentials: true,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization'],
+    maxAge: 600,
+  })
+  if (options.helmet) {
+    await app.register(helmet, {
+      // The bundle and fragments are meant to be embedded by allowed origins.
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          connectSrc: ["'self'", ...options.allowedOrigins],
+          imgSrc: ["'self'", 'data:'],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          frameAncestors: ["'self'", ...options.allowedOrigins],
+          formAction: ["'self'"],
+        },
+      },
+    })
+  }
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: { code: 'ERR_RATE_LIMITED', message: `too many requests, retry in ${Math.ceil(context.ttl / 1000)} s` },
+    }),
+  })
+  installErrorHandler(app)
+
+  app.decorateRequest('user', null as unknown as ClaimsPrincipal)
+  app.decorateRequest('sessionId', null)
+
+  app.addHook('onRequest', async (request) => {
+    request.user = ANONYMOUS
+    request.sessionId = null
+    // CSRF: a state-changing browser request must come from an allowed origin.
+    if (UNSAFE_METHODS.has(request.method)) {
+      const origin = requestOrigin(request)
+      if (origin !== undefined && !ctx.isAllowedOrigin(origin)) throw new OriginNotAllowed(`origin ${JSON.stringify(origin).slice(0, 200)} is not allowed`)
+      if (origin === undefined && request.headers['sec-fetch-site'] === 'cross-site') throw new OriginNotAllowed('cross-site request without an allowed origin')
+    }
+    const authorization = request.headers.authorization
+    if (typeof authorization === 'string' && /^bearer /i.test(authorization)) {
+      if (ctx.tokens === null) return
+      request.user = (await ctx.tokens.verifyAccessToken(authorization.slice(7).trim())) ?? ANONYMOUS
+      return
+    }
+    const raw = sessions.readRawId(request)
+    if (raw === null) return
+    const now = Date.now()
+    const resolved = await sessions.load(sessions.hash(raw), now)
+    if (resolved === null) return
+    request.user = resolved.principal
+    request.sessionId = resolved.session.id
+    await sessions.touchIfDue(resolved, now)
+  })
+
+  const actions = createAuthActions(ctx)
+  app.decorate('auth', actions)
+  app.decorate('authStore', store)
+  app.decorate('authChannel', channel)
+  app.decorate('authEngine', engine)
+  app.decorate('requirePolicy', function requirePolicy(spec?: unknown): preHandlerAsyncHookHandler {
+    const guard = parseGuardSpec(spec)
+    return async function requirePolicyHandler(request: FastifyRequest, _reply: FastifyReply) {
+      if (!request.user.isAuthenticated) throw new Unauthenticated()
+      const decision = await engine.evaluateGuard(guard, request.user, { request, params: {} })
+      if (!decision.allowed) throw new Forbidden(`denied (${decision.code ?? 'ERR_DENIED'})`)
+    }
+  })
+
+  app.get('/auth/me', { config: { wireAuth: 'public' } }, async (request) => request.user.toSummary())
+
+  app.post('/auth/logout', { config: { wireAuth: 'public' } }, async (request, reply) => {
+    const { user, sessionId } = request
+    await sessions.destroy(request, reply)
+    if (user.isAuthenticated && sessionId !== null && user.userId !== null) {
+      await channel.publish({ type: 'sessions-revoked', userId: user.userId, version: Number(user.raw.userVersion ?? 0), sessionIds: [sessionId] })
+      await ctx.audit(request, { action: 'logout', actorId: user.userId, targetId: user.userId, detail: {} })
+    }
+    return reply.code(204).send()
+  })
+}
+
+/**
+ * The wire-auth Fastify plugin. Prefer {@link connectAuth}, which registers it
+ * and returns the policy engine.
+ */
+export const wireAuth = fp(wireAuthPlugin, { fastify: '5.x', name: '@wire-auth/server' })
+
+/**
+ * Registers wire-auth on a Fastify 5 app and returns its policy engine.
+ *
+ * @example
+ * ```ts
+ * const app = Fastify()
+ * const engine = await connectAuth(app, { localIdp: true, allowedOrigins: ['https://www.example.com'] })
+ * engine.addPolicy('AdminOnly', { requiresClaim: ['role', 'admin'] })
+ * ```
+ * @throws `ERR_INVALID_OPTION` for a bad option, before the app starts.
+ */
+export async function connectAuth(app: FastifyInstance, options: WireAuthOptions = {}): Promise<PolicyEngine> {
+  await app.register(wireAuth, options)
+  return app.authEngine
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * How a route is protected; every wire-auth route says it, and the route
+     * table test fails on a route that says neither.
+     */
+    wireAuth?: 'public' | 'guarded'
+  }
+}

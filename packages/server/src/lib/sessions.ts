@@ -1,0 +1,113 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { ANONYMOUS, createPrincipal } from '@wire-auth/core'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ResolvedSession, SessionManager } from './context.js'
+import type { ResolvedOptions } from './options.js'
+import type { AuthStore, SessionRecord, UserRecord } from './store/auth-store.js'
+
+/** What {@link createSessionManager} needs. @internal */
+export interface SessionManagerDeps {
+  store: AuthStore
+  options: ResolvedOptions
+  /** Clock, for expiry tests. Default `Date.now`. */
+  now?: () => number
+}
+
+/** SHA-256 hex of a raw session id: the store never sees the cookie value. @internal */
+export function hashSessionId(rawId: string): string {
+  return createHash('sha256').update(rawId).digest('hex')
+}
+
+/** Raw ids are 32 random bytes, base64url (43 characters). */
+const RAW_ID = /^[A-Za-z0-9_-]{43}$/
+
+/**
+ * Sessions as store rows with an opaque id in an HttpOnly cookie: a new id at
+ * every sign-in (a planted id stops working), idle and absolute expiry,
+ * rolling renewal that never resurrects a deleted row.
+ * @internal
+ */
+export function createSessionManager(deps: SessionManagerDeps): SessionManager & { readRawId(request: FastifyRequest): string | null; touchIfDue(resolved: ResolvedSession, now: number): Promise<void> } {
+  const { store, options } = deps
+  const now = deps.now ?? Date.now
+  const { cookieName, secure, sameSite, idleTimeoutMs, absoluteTimeoutMs, touchIntervalMs } = options.session
+  const cookieOptions = { httpOnly: true, secure, sameSite, path: '/' } as const
+
+  function principalOf(session: SessionRecord) {
+    return createPrincipal({
+      userId: session.userId,
+      name: session.name,
+      claims: session.claims,
+      raw: { sessionId: session.id, userVersion: session.userVersion },
+    })
+  }
+
+  async function load(sessionHash: string, at = now()): Promise<ResolvedSession | null> {
+    const session = await store.getSession(sessionHash)
+    if (session === null) return null
+    if (at >= session.idleExpiresAt || at >= session.absoluteExpiresAt) {
+      await store.deleteSession(sessionHash)
+      return null
+    }
+    return { session, principal: principalOf(session) }
+  }
+
+  function readRawId(request: FastifyRequest): string | null {
+    const value = request.cookies?.[cookieName]
+    return typeof value === 'string' && RAW_ID.test(value) ? value : null
+  }
+
+  /** The hash of the session the request presented (valid or not), or null. */
+  function presentedId(request: FastifyRequest): string | null {
+    if (request.sessionId) return request.sessionId
+    const raw = readRawId(request)
+    return raw === null ? null : hashSessionId(raw)
+  }
+
+  return {
+    cookieName,
+    hash: hashSessionId,
+    load,
+    readRawId,
+
+    async touchIfDue(resolved: ResolvedSession, at: number): Promise<void> {
+      const { session } = resolved
+      if (at - session.lastSeenAt < touchIntervalMs) return
+      // UPDATE … WHERE id = ?: a request in flight during logout cannot bring the row back.
+      await store.touchSession(session.id, at, Math.min(at + idleTimeoutMs, session.absoluteExpiresAt))
+    },
+
+    async start(request: FastifyRequest, reply: FastifyReply, user: UserRecord): Promise<SessionRecord> {
+      const previous = presentedId(request)
+      if (previous !== null) await store.deleteSession(previous)
+      const rawId = randomBytes(32).toString('base64url')
+      const at = now()
+      const session: SessionRecord = {
+        id: hashSessionId(rawId),
+        userId: user.id,
+        name: user.name,
+        claims: user.claims.map((c) => ({ type: c.type, value: c.value })),
+        userVersion: user.version,
+        createdAt: at,
+        lastSeenAt: at,
+        idleExpiresAt: at + idleTimeoutMs,
+        absoluteExpiresAt: at + absoluteTimeoutMs,
+        ip: request.ip ?? null,
+        userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 256) : null,
+      }
+      await store.createSession(session)
+      reply.setCookie(cookieName, rawId, { ...cookieOptions, maxAge: Math.floor(absoluteTimeoutMs / 1000) })
+      request.user = principalOf(session)
+      request.sessionId = session.id
+      return session
+    },
+
+    async destroy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const id = presentedId(request)
+      if (id !== null) await store.deleteSession(id)
+      reply.clearCookie(cookieName, cookieOptions)
+      request.user = ANONYMOUS
+      request.sessionId = null
+    },
+  }
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// Runs every suite — vitest (core, server, stores, multi-process),
+// web-test-runner (elements in Chromium) and the end-to-end tests
+// (playwright-core + Chromium against `npm start`) — and prints one line last:
+// `tests: N passed, N failed` summed over all of them. Exits non-zero when any
+// suite failed or crashed.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const results = `${root}test-results`
+rmSync(results, { recursive: true, force: true })
+mkdirSync(results, { recursive: true })
+const bin = (name) => `${root}node_modules/.bin/${name}`
+
+/** Counts from a vitest JSON report. */
+function vitestCounts(file) {
+  if (!existsSync(file)) return null
+  const report = JSON.parse(readFileSync(file, 'utf8'))
+  return { passed: report.numPassedTests, failed: report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0), skipped: report.numPendingTests + report.numTodoTests }
+}
+
+/** Counts written by the summary reporter in web-test-runner.config.mjs. */
+function wtrCounts(file) {
+  if (!existsSync(file)) return null
+  return JSON.parse(readFileSync(file, 'utf8'))
+}
+
+const suites = [
+  {
+    name: 'vitest',
+    command: bin('vitest'),
+    args: ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/vitest.json`],
+    counts: () => vitestCounts(`${results}/vitest.json`),
+  },
+  {
+    name: 'web-test-runner',
+    command: bin('web-test-runner'),
+    args: [],
+    enabled: existsSync(`${root}web-test-runner.config.mjs`),
+    counts: () => wtrCounts(`${results}/wtr.json`),
+  },
+  {
+    name: 'end-to-end',
+    command: bin('vitest'),
+    args: ['run', '--config', 'test/e2e/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/e2e.json`],
+    enabled: existsSync(`${root}test/e2e/vitest.config.ts`),
+    counts: () => vitestCounts(`${results}/e2e.json`),
+  },
+]
+
+const total = { passed: 0, failed: 0, skipped: 0 }
+const lines = []
+let crashed = false
+for (const suite of suites) {
+  if (suite.enabled === false) continue
+  console.log(`\n=== ${suite.name} ===`)
+  const started = Date.now()
+  const run = spawnSync(suite.command, suite.args, { cwd: root, stdio: 'inherit', env: { ...process.env, CI: process.env.CI ?? 'true' } })
+  let counts = null
+  try {
+    counts = suite.counts()
+  } catch (err) {
+    console.error(`${suite.name}: could not read its results: ${err.message}`)
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(0)
+  if (counts === null) {
+    crashed = true
+    total.failed += 1
+    lines.push(`${suite.name}: no results (exit ${run.status ?? run.signal}) — counted as 1 failed, ${seconds} s`)
+    continue
+  }
+  if (run.status !== 0 && counts.failed === 0) {
+    crashed = true
+    counts.failed = 1
+  }
+  total.passed += counts.passed
+  total.failed += counts.failed
+  total.skipped += counts.skipped ?? 0
+  lines.push(`${suite.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped ?? 0} skipped, ${seconds} s`)
+}
+
+console.log('\n=== summary ===')
+for (const line of lines) console.log(line)
+if (total.skipped > 0) console.log(`(${total.skipped} skipped: see the suites above for their names and reasons)`)
+console.log(`tests: ${total.passed} passed, ${total.failed} failed`)
+process.exit(total.failed > 0 || crashed ? 1 : 0)

@@ -53,6 +53,8 @@ export type WireAuthErrorCode =
   | 'ERR_SOCKET_MESSAGE_TOO_LARGE'
   | 'ERR_SOCKET_TOO_MANY_REGIONS'
   | 'ERR_SOCKET_RATE_LIMITED'
+  // browser SDK (raised in the browser, never by the server)
+  | 'ERR_BACKEND_UNREACHABLE'
   // OpenID Connect
   | 'ERR_PROVIDER_NOT_FOUND'
   | 'ERR_PROVIDER_UNAVAILABLE'

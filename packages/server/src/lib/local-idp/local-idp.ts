@@ -1,0 +1,269 @@
+import { createPrincipal, type Claim, type ClaimsPrincipal } from '@wire-auth/core'
+import type { JSONWebKeySet } from 'jose'
+import type { TokenVerifier } from '../context.js'
+import { httpError } from '../errors.js'
+import type { ResolvedOptions } from '../options.js'
+import type { AuthStore, UserRecord } from '../store/auth-store.js'
+import { canonicalEmail, tryCanonicalEmail } from './email.js'
+import { loadCommonPasswords, PasswordHasher } from './passwords.js'
+import { looksLikeRefreshToken, RefreshTokens } from './refresh-tokens.js'
+import { SigningKeys } from './signing-keys.js'
+import { LoginThrottle, type ThrottleVerdict } from './throttle.js'
+import { AccessTokens, type AccessTokenPayload } from './tokens.js'
+
+/** The resolved `options.localIdp`. @internal */
+export type ResolvedLocalIdpOptions = NonNullable<ResolvedOptions['localIdp']>
+
+/** What {@link createLocalIdp} needs; no Fastify. */
+export interface LocalIdpDeps {
+  store: AuthStore
+  options: ResolvedLocalIdpOptions
+  /** Clock, epoch ms. Default `Date.now`; tests freeze and advance it. */
+  now?: () => number
+  /** Receives non-fatal problems (a failed password rehash). */
+  log?: { warn(obj: object, msg: string): void }
+}
+
+/** The OAuth 2 token response of `POST /auth/local/token`. */
+export interface TokenResponse {
+  access_token: string
+  token_type: 'Bearer'
+  /** Seconds. */
+  expires_in: number
+  refresh_token: string
+}
+
+/** RFC 7662 introspection answer of `POST /auth/local/verify-token`. */
+export type IntrospectionResponse =
+  | { active: false }
+  | { active: true; sub: string; name: string | null; claims: [string, string][]; exp: number; iat: number; iss: string; aud: string; token_type: 'Bearer'; jti: string }
+
+/** Outcome of a password sign-in. Failures carry no detail a client may see. */
+export type SignInResult =
+  | { ok: true; user: UserRecord }
+  | { ok: false; reason: 'throttled'; verdict: ThrottleVerdict }
+  | { ok: false; reason: 'invalid' | 'disabled'; userId: string | null }
+
+/** Outcome of a refresh-token grant. */
+export type RefreshResult =
+  | { ok: true; user: UserRecord; tokens: TokenResponse }
+  | { ok: false; reason: 'invalid' | 'reuse'; userId: string | null; familyId: string | null }
+
+/** What `POST /auth/local/revoke` found. */
+export type RevokeResult = { kind: 'access' | 'refresh'; userId: string } | { kind: 'unknown' }
+
+/** New user input of {@link LocalIdp.createUser}. */
+export interface NewLocalUser {
+  email: unknown
+  password: unknown
+  name?: unknown
+  claims?: Claim[]
+}
+
+/**
+ * The local identity provider without its routes: passwords, throttling,
+ * signing keys and tokens. Implements {@link TokenVerifier}.
+ */
+export interface LocalIdp extends TokenVerifier {
+  readonly options: ResolvedLocalIdpOptions
+  readonly passwords: PasswordHasher
+  readonly throttle: LoginThrottle
+  /** Loads or creates the signing key, the dummy hash and the common-password list. */
+  init(): Promise<void>
+  /** Checks the password policy and hashes (argon2id). Throws `ERR_WEAK_PASSWORD` / `ERR_PASSWORD_TOO_LONG`. */
+  hashPassword(password: unknown): Promise<string>
+  /** Verifies against `hash`, or against the dummy hash when null. */
+  verifyPassword(hash: string | null, password: unknown): Promise<boolean>
+  /** Creates a password user. Throws `ERR_INVALID_EMAIL`, `ERR_WEAK_PASSWORD`, `ERR_PASSWORD_TOO_LONG`, `ERR_VALIDATION`, `ERR_ACCOUNT_EXISTS`. */
+  createUser(input: NewLocalUser): Promise<UserRecord>
+  /** Checks e-mail and password with throttling per account and per client. */
+  signIn(identifier: unknown, password: unknown, ip: string): Promise<SignInResult>
+  /** Access + refresh token for `user` (a new family unless given). Throws `ERR_USER_DISABLED`. */
+  issueTokens(user: UserRecord, familyId?: string): Promise<TokenResponse>
+  /** Rotates a refresh token; reuse revokes its family. */
+  refresh(refreshToken: unknown): Promise<RefreshResult>
+  /** Revokes an access token (denylists its jti) or a refresh token's family. */
+  revokeToken(token: unknown): Promise<RevokeResult>
+  /** RFC 7662 view of an access token. */
+  introspect(token: unknown): Promise<IntrospectionResponse>
+  /** The verified access token payload and current user, or null. */
+  verifyAccessTokenPayload(token: unknown): Promise<{ payload: AccessTokenPayload; user: UserRecord } | null>
+  /** The public JWK set served at `/.well-known/jwks.json`. */
+  jwks(): Promise<JSONWebKeySet>
+}
+
+const NAME_MAX_LENGTH = 128
+
+function readName(value: unknown): string | null {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'string' || value.length > NAME_MAX_LENGTH * 2 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw httpError('ERR_VALIDATION', 400, `"name" must be a string of at most ${NAME_MAX_LENGTH} characters`)
+  }
+  const name = value.trim().normalize('NFC')
+  if ([...name].length > NAME_MAX_LENGTH) throw httpError('ERR_VALIDATION', 400, `"name" must be a string of at most ${NAME_MAX_LENGTH} characters`)
+  return name.length === 0 ? null : name
+}
+
+class LocalIdpImpl implements LocalIdp {
+  readonly options: ResolvedLocalIdpOptions
+  readonly passwords: PasswordHasher
+  readonly throttle: LoginThrottle
+  readonly #store: AuthStore
+  readonly #now: () => number
+  readonly #log: LocalIdpDeps['log']
+  readonly #keys: SigningKeys
+  readonly #access: AccessTokens
+  readonly #refresh: RefreshTokens
+
+  constructor(deps: LocalIdpDeps) {
+    const { store, options } = deps
+    this.options = options
+    this.#store = store
+    this.#now = deps.now ?? Date.now
+    this.#log = deps.log
+    this.passwords = new PasswordHasher(options.argon2, { minLength: options.passwordMinLength, maxLength: options.passwordMaxLength })
+    this.throttle = new LoginThrottle(
+      store,
+      { maxFailuresPerAccount: options.maxFailuresPerAccount, maxFailuresPerClient: options.maxFailuresPerClient, windowMs: options.lockoutWindowMs },
+      this.#now,
+    )
+    this.#keys = new SigningKeys(store, options.signingAlg, this.#now)
+    this.#access = new AccessTokens(this.#keys, store, { issuer: options.issuer, audience: options.audience, ttlSeconds: options.accessTokenTtl }, this.#now)
+    this.#refresh = new RefreshTokens(store, options.refreshTokenTtl, this.#now)
+  }
+
+  async init(): Promise<void> {
+    await Promise.all([this.#keys.init(), this.passwords.dummyHash(), loadCommonPasswords()])
+  }
+
+  hashPassword(password: unknown): Promise<string> {
+    return this.passwords.hash(password)
+  }
+
+  verifyPassword(hash: string | null, password: unknown): Promise<boolean> {
+    return this.passwords.verify(hash, password)
+  }
+
+  async createUser(input: NewLocalUser): Promise<UserRecord> {
+    const email = canonicalEmail(input.email)
+    const name = readName(input.name)
+    const passwordHash = await this.passwords.hash(input.password)
+    if ((await this.#store.getUserByEmail(email)) !== null) throw httpError('ERR_ACCOUNT_EXISTS', 409, 'an account with this e-mail already exists')
+    return this.#store.createUser({ email, name, passwordHash, claims: input.claims ?? [] })
+  }
+
+  async signIn(identifier: unknown, password: unknown, ip: string): Promise<SignInResult> {
+    const email = tryCanonicalEmail(identifier)
+    const verdict = await this.throttle.check(email, ip)
+    if (verdict !== null) return { ok: false, reason: 'throttled', verdict }
+    const user = email === null ? null : await this.#store.getUserByEmail(email)
+    // Always one argon2 verification, against the dummy hash when there is no account.
+    const matches = await this.passwords.verify(user?.passwordHash ?? null, password)
+    if (!matches || user === null || user.disabled) {
+      await this.throttle.recordFailure(email, ip)
+      return { ok: false, reason: matches && user?.disabled ? 'disabled' : 'invalid', userId: user?.id ?? null }
+    }
+    await this.throttle.recordSuccess(email as string)
+    return { ok: true, user: await this.#rehashIfNeeded(user, password as string) }
+  }
+
+  async #rehashIfNeeded(user: UserRecord, password: string): Promise<UserRecord> {
+    if (user.passwordHash === null || !this.passwords.needsRehash(user.passwordHash)) return user
+    try {
+      // The password was accepted under the old rules; only the cost changes here.
+      const passwordHash = await this.passwords.rehash(password)
+      return await this.#store.updateUser(user.id, { passwordHash })
+    } catch (err) {
+      this.#log?.warn({ err, userId: user.id }, 'wire-auth: password rehash failed; keeping the old hash')
+      return user
+    }
+  }
+
+  async issueTokens(user: UserRecord, familyId?: string): Promise<TokenResponse> {
+    if (user.disabled) throw httpError('ERR_USER_DISABLED', 403, 'this account is disabled')
+    const access = await this.#access.issue(user)
+    const refresh = await this.#refresh.issue(user.id, familyId)
+    return { access_token: access.token, token_type: 'Bearer', expires_in: this.#access.ttlSeconds, refresh_token: refresh.token }
+  }
+
+  async refresh(refreshToken: unknown): Promise<RefreshResult> {
+    const outcome = await this.#refresh.use(refreshToken)
+    if (!outcome.ok) {
+      const record = outcome.reason === 'reuse' ? outcome.record : null
+      return { ok: false, reason: outcome.reason, userId: record?.userId ?? null, familyId: record?.familyId ?? null }
+    }
+    const { record } = outcome
+    const user = await this.#store.getUser(record.userId)
+    if (user === null || user.disabled) {
+      await this.#store.revokeRefreshFamily(record.familyId, this.#now())
+      return { ok: false, reason: 'invalid', userId: record.userId, familyId: record.familyId }
+    }
+    return { ok: true, user, tokens: await this.issueTokens(user, record.familyId) }
+  }
+
+  async revokeToken(token: unknown): Promise<RevokeResult> {
+    if (looksLikeRefreshToken(token)) {
+      const record = await this.#refresh.revoke(token)
+      return record === null ? { kind: 'unknown' } : { kind: 'refresh', userId: record.userId }
+    }
+    const payload = await this.#access.verifySignedOnly(token)
+    if (payload === null) return { kind: 'unknown' }
+    await this.#store.revokeAccessToken(payload.jti, payload.exp * 1000)
+    return { kind: 'access', userId: payload.sub }
+  }
+
+  async verifyAccessTokenPayload(token: unknown): Promise<{ payload: AccessTokenPayload; user: UserRecord } | null> {
+    const payload = await this.#access.verify(token)
+    if (payload === null) return null
+    // The user row is authoritative: a disabled user or a revoked claim takes effect at once.
+    const user = await this.#store.getUser(payload.sub)
+    if (user === null || user.disabled) return null
+    return { payload, user }
+  }
+
+  async verifyAccessToken(token: string): Promise<ClaimsPrincipal | null> {
+    const verified = await this.verifyAccessTokenPayload(token)
+    if (verified === null) return null
+    const { payload, user } = verified
+    return createPrincipal({ userId: user.id, name: user.name, claims: user.claims, raw: { jti: payload.jti, exp: payload.exp, tokenUse: 'access' } })
+  }
+
+  async introspect(token: unknown): Promise<IntrospectionResponse> {
+    const verified = await this.verifyAccessTokenPayload(token)
+    if (verified === null) return { active: false }
+    const { payload, user } = verified
+    return {
+      active: true,
+      sub: user.id,
+      name: user.name,
+      claims: user.claims.map((c): [string, string] => [c.type, c.value]),
+      exp: payload.exp,
+      iat: payload.iat,
+      iss: payload.iss,
+      aud: payload.aud,
+      token_type: 'Bearer',
+      jti: payload.jti,
+    }
+  }
+
+  jwks(): Promise<JSONWebKeySet> {
+    return this.#keys.jwks()
+  }
+}
+
+/**
+ * Creates the local identity provider's services over a store. Fastify-free:
+ * the CLI (`wire-auth user add`) and the demo use it directly; the plugin
+ * mounts its routes with `registerLocalIdp`.
+ *
+ * @throws InvalidOption `ERR_INVALID_OPTION` for argon2 parameters below OWASP's minimum
+ * @example
+ * ```ts
+ * const idp = createLocalIdp({ store, options: resolveOptions({ localIdp: true }).localIdp! })
+ * await idp.init()
+ * const user = await idp.createUser({ email: 'ada@example.com', password: 'correct horse battery staple' })
+ * ```
+ */
+export function createLocalIdp(deps: LocalIdpDeps): LocalIdp {
+  return new LocalIdpImpl(deps)
+}

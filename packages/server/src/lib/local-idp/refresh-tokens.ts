@@ -1,0 +1,90 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import type { AuthStore, RefreshTokenRecord } from '../store/auth-store.js'
+
+// 32 random bytes in base64url, nothing else.
+const REFRESH_SHAPE = /^[A-Za-z0-9_-]{43}$/
+
+/** A freshly issued refresh token; `token` is shown to the client once. */
+export interface IssuedRefreshToken {
+  token: string
+  familyId: string
+  /** Epoch ms. */
+  expiresAt: number
+}
+
+/** Outcome of presenting a refresh token. */
+export type RefreshOutcome =
+  | { ok: true; record: RefreshTokenRecord }
+  /** Unknown, malformed, expired or revoked. */
+  | { ok: false; reason: 'invalid' }
+  /** An already rotated token came back: its whole family is now revoked. */
+  | { ok: false; reason: 'reuse'; record: RefreshTokenRecord }
+
+/** True when `value` has the shape of one of our refresh tokens (no store lookup). */
+export function looksLikeRefreshToken(value: unknown): value is string {
+  return typeof value === 'string' && REFRESH_SHAPE.test(value)
+}
+
+/** SHA-256 hex of a raw refresh token: the only form the store sees. */
+export function hashRefreshToken(raw: string): string {
+  return createHash('sha256').update(raw).digest('hex')
+}
+
+/**
+ * Opaque, rotating refresh tokens. Each sign-in starts a family; every use
+ * marks the presented token used (atomically, in the store) and issues the
+ * next one of the family. Presenting a used token again means it leaked:
+ * the family is revoked, so both the thief and the victim must sign in again.
+ * @internal
+ */
+export class RefreshTokens {
+  readonly #store: AuthStore
+  readonly #ttlMs: number
+  readonly #now: () => number
+
+  constructor(store: AuthStore, ttlSeconds: number, now: () => number = Date.now) {
+    this.#store = store
+    this.#ttlMs = ttlSeconds * 1000
+    this.#now = now
+  }
+
+  /** Issues a token for `userId`, in `familyId` or a new family. */
+  async issue(userId: string, familyId: string = randomUUID()): Promise<IssuedRefreshToken> {
+    const token = randomBytes(32).toString('base64url')
+    const createdAt = this.#now()
+    const expiresAt = createdAt + this.#ttlMs
+    await this.#store.createRefreshToken({
+      id: hashRefreshToken(token),
+      familyId,
+      userId,
+      createdAt,
+      expiresAt,
+      usedAt: null,
+      revokedAt: null,
+    })
+    return { token, familyId, expiresAt }
+  }
+
+  /** Marks `raw` used if it is valid; detects reuse. The caller issues the successor. */
+  async use(raw: unknown): Promise<RefreshOutcome> {
+    if (!looksLikeRefreshToken(raw)) return { ok: false, reason: 'invalid' }
+    const id = hashRefreshToken(raw)
+    const record = await this.#store.getRefreshToken(id)
+    const now = this.#now()
+    if (record === null || record.revokedAt !== null || record.expiresAt <= now) return { ok: false, reason: 'invalid' }
+    if (record.usedAt === null && (await this.#store.useRefreshToken(id, now))) return { ok: true, record }
+    // Used before, or used by a concurrent request a moment ago: either way
+    // two parties hold this token.
+    await this.#store.revokeRefreshFamily(record.familyId, now)
+    return { ok: false, reason: 'reuse', record }
+  }
+
+  /** Revokes the family of `raw`; null when it is not one of ours. */
+  async revoke(raw: unknown): Promise<RefreshTokenRecord | null> {
+    if (!looksLikeRefreshToken(raw)) return null
+    const record = await this.#store.getRefreshToken(hashRefreshToken(raw))
+    if (record === null) return null
+    await this.#store.revokeRefreshFamily(record.familyId, this.#now())
+    return record
+  }
+}

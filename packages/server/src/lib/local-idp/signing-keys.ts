@@ -1,0 +1,121 @@
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose'
+import { httpError } from '../errors.js'
+import type { AuthStore, SigningKeyRecord } from '../store/auth-store.js'
+
+/** JWS algorithms the local IdP can sign with. */
+export type SigningAlg = 'EdDSA' | 'ES256'
+
+/** The key new tokens are signed with. */
+export interface ActiveSigningKey {
+  kid: string
+  alg: SigningAlg
+  privateKey: CryptoKey
+}
+
+/** How long an unknown `kid` waits before it may trigger another store read. */
+const RELOAD_INTERVAL_MS = 5_000
+
+/** Public JWK members that may appear in the published set. */
+const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y'] as const
+
+function publicOnly(jwk: Record<string, unknown>, kid: string, alg: string): JWK {
+  const out: Record<string, unknown> = {}
+  for (const member of PUBLIC_MEMBERS) if (typeof jwk[member] === 'string') out[member] = jwk[member]
+  return { ...out, kid, alg, use: 'sig' } as JWK
+}
+
+/**
+ * The local IdP's signing keys, generated once and kept in the store so that
+ * tokens survive restarts and every worker signs and verifies with the same
+ * set. Workers racing at first start converge: each inserts its key only if
+ * absent, re-reads, and signs with the oldest key of the algorithm
+ * (ties broken by kid), which every worker picks alike.
+ * @internal
+ */
+export class SigningKeys {
+  readonly alg: SigningAlg
+  readonly #store: AuthStore
+  readonly #now: () => number
+  #active: ActiveSigningKey | null = null
+  #jwks: JSONWebKeySet = { keys: [] }
+  #keySet: ReturnType<typeof createLocalJWKSet> | null = null
+  #kids = new Set<string>()
+  #loading: Promise<void> | null = null
+  #lastReload = Number.NEGATIVE_INFINITY
+
+  constructor(store: AuthStore, alg: SigningAlg, now: () => number = Date.now) {
+    this.#store = store
+    this.alg = alg
+    this.#now = now
+  }
+
+  /** Loads the keys, generating and storing the first one if none exists. Idempotent. */
+  init(): Promise<void> {
+    this.#loading ??= this.#init().catch((err: unknown) => {
+      this.#loading = null
+      throw err
+    })
+    return this.#loading
+  }
+
+  async #init(): Promise<void> {
+    let records = await this.#store.listSigningKeys()
+    if (!records.some((r) => r.alg === this.alg)) {
+      await this.#store.putSigningKey(await this.#generate())
+      records = await this.#store.listSigningKeys()
+    }
+    await this.#adopt(records)
+  }
+
+  async #generate(): Promise<SigningKeyRecord> {
+    const { privateKey, publicKey } = await generateKeyPair(this.alg, { extractable: true })
+    const publicJwk = await exportJWK(publicKey)
+    const privateJwk = await exportJWK(privateKey)
+    const kid = await calculateJwkThumbprint(publicJwk)
+    return { kid, alg: this.alg, privateJwk: { ...privateJwk }, publicJwk: { ...publicJwk }, createdAt: this.#now() }
+  }
+
+  async #adopt(records: SigningKeyRecord[]): Promise<void> {
+    const mine = records.filter((r) => r.alg === this.alg).sort((a, b) => a.createdAt - b.createdAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0))
+    const signer = mine[0]
+    if (signer === undefined) throw httpError('ERR_INTERNAL', 500, `no ${this.alg} signing key in the store`)
+    let privateKey: CryptoKey
+    try {
+      privateKey = (await importJWK(signer.privateJwk as JWK, this.alg)) as CryptoKey
+    } catch (err) {
+      throw httpError('ERR_INTERNAL', 500, `the stored signing key ${signer.kid} cannot be imported`, err)
+    }
+    this.#jwks = { keys: mine.map((r) => publicOnly(r.publicJwk, r.kid, r.alg)) }
+    this.#keySet = createLocalJWKSet(this.#jwks)
+    this.#kids = new Set(mine.map((r) => r.kid))
+    this.#active = { kid: signer.kid, alg: this.alg, privateKey }
+    this.#lastReload = this.#now()
+  }
+
+  /** The key to sign with. Call {@link init} first. */
+  async active(): Promise<ActiveSigningKey> {
+    await this.init()
+    return this.#active as ActiveSigningKey
+  }
+
+  /** The published JWK set (public members only). */
+  async jwks(): Promise<JSONWebKeySet> {
+    await this.init()
+    return this.#jwks
+  }
+
+  /**
+   * The verification key set, after making sure `kid` is known: an unknown
+   * kid re-reads the store (at most once per 5 s, so garbage kids cannot
+   * hammer it) to pick up a key another worker created. Null when the kid
+   * is still unknown.
+   */
+  async keySetFor(kid: string): Promise<ReturnType<typeof createLocalJWKSet> | null> {
+    await this.init()
+    if (!this.#kids.has(kid) && this.#now() - this.#lastReload >= RELOAD_INTERVAL_MS) {
+      this.#lastReload = this.#now()
+      await this.#adopt(await this.#store.listSigningKeys())
+    }
+    return this.#kids.has(kid) ? this.#keySet : null
+  }
+}

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto'
+import { decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose'
+import type { Claim } from '@wire-auth/core'
+import type { AuthStore, UserRecord } from '../store/auth-store.js'
+import type { SigningKeys } from './signing-keys.js'
+
+/** Tokens longer than this are refused before any parsing or crypto. */
+export const MAX_TOKEN_LENGTH = 8 * 1024
+
+/** Header `typ` of access tokens (RFC 9068); verification requires it. */
+export const ACCESS_TOKEN_TYP = 'at+jwt'
+
+/** Clock skew tolerated on `exp` / `nbf` / `iat`, seconds. */
+export const CLOCK_TOLERANCE_SECONDS = 5
+
+/** Most claims carried in one token; more would break the size cap anyway. */
+const MAX_CLAIMS = 256
+
+// Three non-empty base64url segments. An empty signature (alg "none") or
+// any other character fails here without touching crypto.
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+// Only what we put there ourselves. `jwk`, `jku`, `x5u`, `x5c`, `crit`, `b64`,
+// `zip`… mean a token we did not sign, so they are refused outright.
+const ALLOWED_HEADER = new Set(['alg', 'kid', 'typ'])
+
+/** Lifetimes and identifiers of access tokens. */
+export interface AccessTokenOptions {
+  issuer: string
+  audience: string
+  /** Lifetime, seconds. */
+  ttlSeconds: number
+}
+
+/** A freshly signed access token. */
+export interface IssuedAccessToken {
+  token: string
+  jti: string
+  /** Epoch seconds. */
+  iat: number
+  /** Epoch seconds. */
+  exp: number
+}
+
+/** What a valid access token says. */
+export interface AccessTokenPayload {
+  sub: string
+  name: string | null
+  jti: string
+  iss: string
+  aud: string
+  iat: number
+  nbf: number
+  exp: number
+  claims: Claim[]
+  /** User `version` when the token was issued. */
+  version: number
+}
+
+function isNonEmptyString(value: unknown, max = 1024): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max
+}
+
+function readClaims(value: unknown): Claim[] | null {
+  if (!Array.isArray(value) || value.length > MAX_CLAIMS) return null
+  const claims: Claim[] = []
+  for (const pair of value) {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') return null
+    claims.push({ type: pair[0], value: pair[1] })
+  }
+  return claims
+}
+
+/**
+ * Signs and verifies the local IdP's access tokens: JWTs with header
+ * `{ alg, kid, typ: "at+jwt" }` and claims `iss aud sub name jti iat nbf exp
+ * wa_claims wa_ver`. Verification accepts only our own keys and our one
+ * algorithm, and requires every time and identity claim.
+ * @internal
+ */
+export class AccessTokens {
+  readonly #keys: SigningKeys
+  readonly #store: AuthStore
+  readonly #options: AccessTokenOptions
+  readonly #now: () => number
+
+  constructor(keys: SigningKeys, store: AuthStore, options: AccessTokenOptions, now: () => number = Date.now) {
+    this.#keys = keys
+    this.#store = store
+    this.#options = { ...options }
+    this.#now = now
+  }
+
+  /** Lifetime of new tokens, seconds. */
+  get ttlSeconds(): number {
+    return this.#options.ttlSeconds
+  }
+
+  /** Signs an access token for `user` with the active key. */
+  async issue(user: UserRecord): Promise<IssuedAccessToken> {
+    const key = await this.#keys.active()
+    const iat = Math.floor(this.#now() / 1000)
+    const exp = iat + this.#options.ttlSeconds
+    const jti = randomUUID()
+    const token = await new SignJWT({
+      name: user.name,
+      wa_claims: user.claims.map((c) => [c.type, c.value]),
+      wa_ver: user.version,
+    })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYP })
+      .setIssuer(this.#options.issuer)
+      .setAudience(this.#options.audience)
+      .setSubject(user.id)
+      .setJti(jti)
+      .setIssuedAt(iat)
+      .setNotBefore(iat)
+      .setExpirationTime(exp)
+      .sign(key.privateKey)
+    return { token, jti, iat, exp }
+  }
+
+  /**
+   * Verifies signature, algorithm, header, `iss`, `aud`, `exp`, `nbf`,
+   * `iat`, the payload's shape and the `jti` denylist.
+   * @returns the payload, or null for anything invalid (never throws for
+   *   bad input; store failures propagate as `ERR_STORE_UNAVAILABLE`)
+   */
+  async verify(token: unknown): Promise<AccessTokenPayload | null> {
+    const payload = await this.verifySignedOnly(token)
+    if (payload === null) return null
+    if (await this.#store.isAccessTokenRevoked(payload.jti)) return null
+    return payload
+  }
+
+  /** Like {@link verify} without the denylist lookup (used by revocation). */
+  async verifySignedOnly(token: unknown): Promise<AccessTokenPayload | null> {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) return null
+    let header: Record<string, unknown>
+    try {
+      header = decodeProtectedHeader(token) as Record<string, unknown>
+    } catch {
+      return null
+    }
+    for (const name of Object.keys(header)) if (!ALLOWED_HEADER.has(name)) return null
+    if (header.alg !== this.#keys.alg || header.typ !== ACCESS_TOKEN_TYP || !isNonEmptyString(header.kid, 128)) return null
+
+    const keySet = await this.#keys.keySetFor(header.kid)
+    if (keySet === null) return null
+    let claims: JWTPayload
+    try {
+      const result = await jwtVerify(token, keySet, {
+        algorithms: [this.#keys.alg],
+        issuer: this.#options.issuer,
+        audience: this.#options.audience,
+        typ: ACCESS_TOKEN_TYP,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        currentDate: new Date(this.#now()),
+        requiredClaims: ['iss', 'aud', 'sub', 'jti', 'iat', 'nbf', 'exp'],
+      })
+      claims = result.payload
+    } catch {
+      return null
+    }
+    return this.#readPayload(claims)
+  }
+
+  #readPayload(p: JWTPayload): AccessTokenPayload | null {
+    const claims = readClaims(p.wa_claims)
+    const name = p.name === null || p.name === undefined ? null : p.name
+    if (claims === null || !isNonEmptyString(p.sub) || !isNonEmptyString(p.jti, 128)) return null
+    if (name !== null && typeof name !== 'string') return null
+    if (typeof p.wa_ver !== 'number' || !Number.isInteger(p.wa_ver)) return null
+    if (typeof p.iat !== 'number' || typeof p.nbf !== 'number' || typeof p.exp !== 'number') return null
+    // jose checks `iat` only with maxTokenAge; a token issued in the future is refused like an early `nbf`.
+    if (p.iat > Math.floor(this.#now() / 1000) + CLOCK_TOLERANCE_SECONDS) return null
+    return {
+      sub: p.sub,
+      name,
+      jti: p.jti,
+      iss: this.#options.issuer,
+      aud: this.#options.audience,
+      iat: p.iat,
+      nbf: p.nbf,
+      exp: p.exp,
+      claims,
+      version: p.wa_ver,
+    }
+  }
+}

@@ -1,8 +1,8 @@
-import { createPrincipal, type ClaimsPrincipal } from '@wire-auth/core'
-import type { FastifyRequest } from 'fastify'
+import { createPrincipal, WireAuthError, type ClaimsPrincipal } from '@wire-auth/core'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthChannel, AuthEvent } from './channel/auth-channel.js'
 import type { AuthContext } from './context.js'
-import { InvalidClaim, Unauthenticated } from './errors.js'
+import { InvalidClaim, Unauthenticated, UserNotFound } from './errors.js'
 import type { ClaimChange, SessionRecord, UserRecord } from './store/auth-store.js'
 
 const CLAIM_TYPE = /^[A-Za-z0-9_.:/-]{1,128}$/
@@ -40,6 +40,14 @@ function userIdOf(user: ClaimsPrincipal | string): string {
  */
 export interface AuthActions {
   /**
+   * Signs a user in on this request with a fresh session id (for a site's own
+   * login flow; the local IdP and OIDC providers use it too).
+   * @throws `ERR_USER_NOT_FOUND`, `ERR_USER_DISABLED`
+   */
+  signIn(request: FastifyRequest, reply: FastifyReply, user: UserRecord | string): Promise<SessionRecord>
+  /** Ends the request's session, clears the cookie, and turns its sockets anonymous. */
+  signOut(request: FastifyRequest, reply: FastifyReply): Promise<void>
+  /**
    * Grants a claim to `user` (usually `request.user`). Returns the updated
    * principal; when `user` is the request's own user, `request.user` follows.
    * @throws `ERR_INVALID_CLAIM`, `ERR_UNAUTHENTICATED` (anonymous), `ERR_USER_NOT_FOUND`, `ERR_STORE_UNAVAILABLE`
@@ -64,7 +72,7 @@ export interface AuthActions {
 }
 
 /** @internal */
-export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | 'audit' | 'log'>): AuthActions {
+export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | 'audit' | 'log' | 'sessions'>): AuthActions {
   const { store, channel } = ctx
 
   async function publish(event: AuthEvent): Promise<void> {
@@ -88,13 +96,28 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
     return next
   }
 
-  async function revokeSessions(userId: string, ids: string[], all: boolean, request: FastifyRequest | null | undefined): Promise<void> {
+  async function revokeSessions(userId: string, ids: string[], all: boolean, request: FastifyRequest | null | undefined, action = 'session.revoke'): Promise<void> {
     const user = await store.getUser(userId)
     await publish({ type: 'sessions-revoked', userId, version: user?.version ?? 0, sessionIds: ids, all })
-    await ctx.audit(request ?? null, { action: 'session.revoke', actorId: request?.user?.userId ?? null, targetId: userId, detail: { count: ids.length, all } })
+    await ctx.audit(request ?? null, { action, actorId: request?.user?.userId ?? null, targetId: userId, detail: { count: ids.length, all } })
   }
 
   const actions: AuthActions = {
+    async signIn(request, reply, userOrId) {
+      const user = typeof userOrId === 'string' ? await store.getUser(userOrId) : userOrId
+      if (user === null) throw new UserNotFound()
+      if (user.disabled) throw new WireAuthError('ERR_USER_DISABLED', 'this account is disabled', { statusCode: 403 })
+      return ctx.sessions.start(request, reply, user)
+    },
+
+    async signOut(request, reply) {
+      const { user, sessionId } = request
+      await ctx.sessions.destroy(request, reply)
+      if (user?.isAuthenticated && user.userId !== null && sessionId !== null) {
+        await revokeSessions(user.userId, [sessionId], false, request, 'logout')
+      }
+    },
+
     async grant(user, request, type, value) {
       checkClaim(type, value, true)
       const updated = await actions.grantTo(userIdOf(user), type, value, request)

@@ -174,12 +174,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   app.get('/auth/me', { config: { wireAuth: 'public' } }, async (request) => request.user.toSummary())
 
   app.post('/auth/logout', { config: { wireAuth: 'public' } }, async (request, reply) => {
-    const { user, sessionId } = request
-    await sessions.destroy(request, reply)
-    if (user.isAuthenticated && sessionId !== null && user.userId !== null) {
-      await channel.publish({ type: 'sessions-revoked', userId: user.userId, version: Number(user.raw.userVersion ?? 0), sessionIds: [sessionId] })
-      await ctx.audit(request, { action: 'logout', actorId: user.userId, targetId: user.userId, detail: {} })
-    }
+    await actions.signOut(request, reply)
     return reply.code(204).send()
   })
 }

@@ -1,0 +1,159 @@
+import { text } from 'node:stream/consumers'
+import { InvalidOption } from '@wire-auth/core'
+import type { FastifyBaseLogger } from 'fastify'
+import { createAuthActions } from '../auth-actions.js'
+import { UserNotFound } from '../errors.js'
+import { canonicalEmail } from '../local-idp/email.js'
+import { PasswordHasher } from '../local-idp/passwords.js'
+import { resolveOptions } from '../options.js'
+import { createSessionManager } from '../sessions.js'
+import { channelFor, storeFor } from '../standalone.js'
+import type { AuthStore, UserRecord } from '../store/auth-store.js'
+import { configFrom } from './serve.js'
+
+/** Flags of `wire-auth user …`. @internal */
+export interface UserFlags {
+  configFile?: string
+  email?: string
+  name?: string
+  claims: string[]
+  passwordStdin: boolean
+  limit?: string
+  json: boolean
+  generatePassword: () => string
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`)
+
+/** A logger for CLI runs: warnings to stderr, nothing else. */
+const cliLog = {
+  warn: (obj: unknown, msg?: string) => process.stderr.write(`warning: ${msg ?? ''} ${JSON.stringify(obj)}\n`),
+} as unknown as FastifyBaseLogger
+
+function parseClaim(value: string, valueRequired: boolean): { type: string; value?: string } {
+  const eq = value.indexOf('=')
+  if (eq === -1) {
+    if (valueRequired) throw new InvalidOption(`claim ${JSON.stringify(value)} must be written type=value`)
+    return { type: value }
+  }
+  return { type: value.slice(0, eq), value: value.slice(eq + 1) }
+}
+
+async function findUser(store: AuthStore, idOrEmail: string | undefined): Promise<UserRecord> {
+  if (idOrEmail === undefined) throw new InvalidOption('a user id or e-mail is required')
+  const user = idOrEmail.includes('@') ? await store.getUserByEmail(canonicalEmail(idOrEmail)) : await store.getUser(idOrEmail)
+  if (user === null) throw new UserNotFound(`no user ${JSON.stringify(idOrEmail)}`)
+  return user
+}
+
+function limitOf(value: string | undefined): number {
+  const n = value === undefined ? 100 : Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new InvalidOption('"--limit" must be an integer from 1 to 10000')
+  return n
+}
+
+async function withStore<T>(configFile: string | undefined, run: (deps: Awaited<ReturnType<typeof open>>) => Promise<T>): Promise<T> {
+  const deps = await open(configFile)
+  try {
+    return await run(deps)
+  } finally {
+    await deps.channel.close()
+    await deps.store.close()
+  }
+}
+
+async function open(configFile: string | undefined) {
+  const config = await configFrom(configFile)
+  const options = resolveOptions(config)
+  const store = await storeFor(config)
+  await store.init()
+  const channel = await channelFor(config)
+  const sessions = createSessionManager({ store, options })
+  const actions = createAuthActions({
+    store,
+    channel,
+    sessions,
+    log: cliLog,
+    audit: async (_request, record) => store.appendAudit({ ...record, at: Date.now(), ip: null, detail: { ...record.detail, via: 'cli' } }),
+  })
+  return { config, options, store, channel, actions }
+}
+
+async function readPassword(flags: UserFlags): Promise<{ password: string; generated: boolean }> {
+  if (flags.passwordStdin) return { password: (await text(process.stdin)).replace(/\r?\n$/, ''), generated: false }
+  if (process.env.WIRE_AUTH_PASSWORD) return { password: process.env.WIRE_AUTH_PASSWORD, generated: false }
+  return { password: flags.generatePassword(), generated: true }
+}
+
+/** `wire-auth user <sub-command>`. @internal */
+export async function runUser(args: string[], flags: UserFlags): Promise<number> {
+  const [sub, target, claim] = args
+  return withStore(flags.configFile, async ({ store, actions, options }) => {
+    switch (sub) {
+      case 'add': {
+        const email = canonicalEmail(flags.email)
+        const idp = options.localIdp
+        const hasher = new PasswordHasher(idp?.argon2 ?? { memoryCost: 19456, timeCost: 2, parallelism: 1 }, { minLength: idp?.passwordMinLength ?? 8, maxLength: idp?.passwordMaxLength ?? 1024 })
+        const { password, generated } = await readPassword(flags)
+        const passwordHash = await hasher.hash(password)
+        const claims = flags.claims.map((c) => parseClaim(c, true) as { type: string; value: string })
+        const user = await store.createUser({ email, name: flags.name ?? null, passwordHash, claims })
+        await store.appendAudit({ at: Date.now(), action: 'user.register', actorId: null, targetId: user.id, detail: { via: 'cli' }, ip: null })
+        out(`created user ${user.id} <${email}>${claims.length ? ` with ${claims.map((c) => `${c.type}=${c.value}`).join(', ')}` : ''}`)
+        if (generated) out(`password: ${password}`)
+        return 0
+      }
+      case 'list': {
+        const users = await store.listUsers({ limit: limitOf(flags.limit) })
+        if (flags.json) out(JSON.stringify(users.map(({ passwordHash: _p, ...rest }) => rest)))
+        else for (const u of users) out(`${u.id}  ${u.email ?? '-'}  ${u.name ?? '-'}  ${u.disabled ? '[disabled] ' : ''}${u.claims.map((c) => `${c.type}=${c.value}`).join(' ')}`)
+        return 0
+      }
+      case 'grant': {
+        const user = await findUser(store, target)
+        const parsed = parseClaim(claim ?? '', true)
+        await actions.grantTo(user.id, parsed.type, parsed.value as string)
+        out(`granted ${parsed.type}=${parsed.value} to ${user.id}`)
+        return 0
+      }
+      case 'revoke': {
+        const user = await findUser(store, target)
+        const parsed = parseClaim(claim ?? '', false)
+        if (parsed.type === '') throw new InvalidOption('a claim type is required')
+        await actions.revokeFrom(user.id, parsed.type, parsed.value)
+        out(`revoked ${parsed.value === undefined ? parsed.type : `${parsed.type}=${parsed.value}`} from ${user.id}`)
+        return 0
+      }
+      case 'disable':
+      case 'enable': {
+        const user = await findUser(store, target)
+        await actions.setDisabled(user.id, sub === 'disable')
+        out(`${sub}d ${user.id}`)
+        return 0
+      }
+      case 'sessions': {
+        const user = await findUser(store, target)
+        for (const s of await actions.listSessions(user.id)) out(`${s.id.slice(0, 16)}  created ${new Date(s.createdAt).toISOString()}  last seen ${new Date(s.lastSeenAt).toISOString()}  ${s.ip ?? '-'}`)
+        return 0
+      }
+      case 'signout': {
+        const user = await findUser(store, target)
+        out(`ended ${await actions.revokeAllSessions(user.id)} session(s) of ${user.id}`)
+        return 0
+      }
+      default:
+        throw new InvalidOption(`unknown user command ${JSON.stringify(sub ?? '')}; see wire-auth --help`)
+    }
+  })
+}
+
+/** `wire-auth audit`. @internal */
+export async function runAudit(flags: { configFile?: string; user?: string; action?: string; limit?: string; json: boolean }): Promise<number> {
+  return withStore(flags.configFile, async ({ store }) => {
+    const userId = flags.user === undefined ? undefined : (await findUser(store, flags.user)).id
+    const records = await store.listAudit({ userId, action: flags.action, limit: limitOf(flags.limit) })
+    if (flags.json) out(JSON.stringify(records))
+    else for (const r of records) out(`${new Date(r.at).toISOString()}  ${r.action.padEnd(16)} actor=${r.actorId ?? '-'} target=${r.targetId ?? '-'} ip=${r.ip ?? '-'} ${JSON.stringify(r.detail)}`)
+    return 0
+  })
+}

@@ -1,0 +1,96 @@
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import fastifyStatic from '@fastify/static'
+import { InvalidOption, type PolicyEngine } from '@wire-auth/core'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { AuthChannel } from './channel/auth-channel.js'
+import { LocalAuthChannel } from './channel/local-channel.js'
+import { SqliteAuthStore } from './store/sqlite-store.js'
+import type { WireAuthOptions } from './options.js'
+import { connectAuth } from './plugin.js'
+import type { AuthStore } from './store/auth-store.js'
+
+/**
+ * What `wire-auth serve --config <file>` loads: the plugin options plus the
+ * server's own. A config module's default export is this object or a
+ * function returning it (called once per worker, so each worker opens its own
+ * store and channel).
+ */
+export interface ServerConfig extends WireAuthOptions {
+  /** Port to listen on. Default `PORT` or 3000. */
+  port?: number
+  /** Host to bind. Default `HOST` or 127.0.0.1. */
+  host?: string
+  /** A folder of static files (the site) served at `/`. */
+  staticRoot?: string
+  /** MongoDB URL: uses `MongoAuthStore` instead of SQLite. */
+  mongoUrl?: string
+  /** Redis URL: uses `RedisAuthChannel` to fan out across workers. */
+  redisUrl?: string
+  /** Fastify server options (logger, trustProxy, bodyLimit…). */
+  fastify?: FastifyServerOptions
+  /** Registers the site's fragments, policies and routes. */
+  setup?: (app: FastifyInstance, engine: PolicyEngine) => void | Promise<void>
+}
+
+/** A config module's default export. */
+export type ServerConfigExport = ServerConfig | (() => ServerConfig | Promise<ServerConfig>)
+
+/**
+ * The config's store: `store`, else MongoDB at `mongoUrl`, else SQLite at
+ * `sqlitePath` (default `wire-auth.sqlite`). The drivers load only when used.
+ * @internal
+ */
+export async function storeFor(config: ServerConfig): Promise<AuthStore> {
+  if (config.store !== undefined) return config.store
+  if (config.mongoUrl !== undefined) {
+    const { MongoAuthStore } = await import('../mongodb.js')
+    return new MongoAuthStore(config.mongoUrl)
+  }
+  return new SqliteAuthStore(config.sqlitePath ?? 'wire-auth.sqlite')
+}
+
+/** The config's channel: `channel`, else Redis at `redisUrl`, else in-process. @internal */
+export async function channelFor(config: ServerConfig): Promise<AuthChannel> {
+  if (config.channel !== undefined) return config.channel
+  if (config.redisUrl !== undefined) {
+    const { RedisAuthChannel } = await import('../redis.js')
+    return new RedisAuthChannel({ url: config.redisUrl })
+  }
+  return new LocalAuthChannel()
+}
+
+/**
+ * Builds a ready-to-listen Fastify app with wire-auth registered and the
+ * config's site, fragments and policies set up.
+ *
+ * @example
+ * ```ts
+ * const app = await createServer({ localIdp: true, staticRoot: './public', setup(app) { … } })
+ * await app.listen({ port: 3000 })
+ * ```
+ */
+export async function createServer(config: ServerConfig): Promise<FastifyInstance> {
+  const { port: _port, host: _host, staticRoot, mongoUrl: _m, redisUrl: _r, fastify, setup, ...options } = config
+  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, bodyLimit: 64 * 1024, ...fastify })
+  const engine = await connectAuth(app, { ...options, store: await storeFor(config), channel: await channelFor(config) })
+  if (staticRoot !== undefined) {
+    await app.register(fastifyStatic, { root: resolve(staticRoot), extensions: ['html'], index: ['index.html'] })
+  }
+  if (setup !== undefined) await setup(app, engine)
+  return app
+}
+
+/**
+ * Loads a config module (`.mjs`/`.js` with a default export).
+ * @throws `ERR_INVALID_OPTION` when the file has no usable default export.
+ */
+export async function loadConfig(file: string): Promise<ServerConfig> {
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: ServerConfigExport }
+  const exported = mod.default
+  const config = typeof exported === 'function' ? await exported() : exported
+  if (config === null || typeof config !== 'object') {
+    throw new InvalidOption(`config file ${JSON.stringify(file)} must export default an options object or a function returning one`)
+  }
+  return config
+}

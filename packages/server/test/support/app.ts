@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import { connectAuth, type WireAuthOptions } from '../../src/index.js'
+
+/** A temp folder removed by `cleanup()`. */
+export function tempDir(prefix = 'wire-auth-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * A Fastify app with wire-auth on a real SQLite file, plus a test-only
+ * sign-in route (`POST /test/sign-in/:userId`) for suites that are not about
+ * a particular identity provider.
+ */
+export async function buildApp(options: WireAuthOptions & { sqlitePath: string }): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  await connectAuth(app, options)
+  app.post<{ Params: { userId: string } }>('/test/sign-in/:userId', { config: { wireAuth: 'public' } }, async (request, reply) => {
+    await app.auth.signIn(request, reply, request.params.userId)
+    return { ok: true }
+  })
+  return app
+}
+
+/** The session cookie pair (`name=value`) a response set, or null. */
+export function sessionCookie(response: LightMyRequestResponse, name = 'wa_sid'): string | null {
+  const header = response.headers['set-cookie']
+  const all = Array.isArray(header) ? header : header === undefined ? [] : [header]
+  for (const line of all) {
+    const pair = line.split(';')[0] ?? ''
+    if (pair.startsWith(`${name}=`) && pair.length > name.length + 1) return pair
+  }
+  return null
+}
+
+/** Creates a user in the app's store and signs it in; returns its id and cookie. */
+export async function signedInUser(app: FastifyInstance, email = `u${Math.random().toString(36).slice(2)}@example.com`, name = 'Test User') {
+  const user = await app.authStore.createUser({ email, name, passwordHash: null })
+  const response = await app.inject({ method: 'POST', url: `/test/sign-in/${user.id}` })
+  const cookie = sessionCookie(response)
+  if (response.statusCode !== 200 || cookie === null) throw new Error(`sign-in failed: ${response.statusCode} ${response.body}`)
+  return { user, cookie }
+}

@@ -1,0 +1,171 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import Database from 'better-sqlite3'
+import { WireAuthError } from '@wire-auth/core'
+import { SchemaTooNew, migrateSqlite } from './sqlite-schema.js'
+import { prepareStatements, type SqliteStatements } from './sqlite-statements.js'
+import { driverCode, storeConflict, storeUnavailable, userNotFound } from './store-errors.js'
+
+const STORE = 'SqliteAuthStore'
+
+/** Error codes after which the handle is closed and lazily reopened on the next call. */
+const HANDLE_FAULT = /^SQLITE_(IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|PROTOCOL)/
+
+/**
+ * One better-sqlite3 handle with fault detection and lazy reopening.
+ *
+ * Recovery model:
+ * - Before every call the path is `stat`-ed and compared with the file that
+ *   was opened (device + inode). SQLite in WAL mode keeps writing to an open
+ *   file that was renamed or deleted, so without this check a store whose
+ *   file vanished would keep "working" against a ghost and lose every write
+ *   at exit. When the path is gone or unreadable the handle is closed (SQLite
+ *   then leaves the `-wal` file alone, so nothing is lost) and the call throws
+ *   `ERR_STORE_UNAVAILABLE`. When the path now names another file (a restore),
+ *   the handle is reopened on that file.
+ * - Driver errors of the I/O family (`SQLITE_IOERR*`, `SQLITE_CANTOPEN`,
+ *   `SQLITE_READONLY*`, `SQLITE_CORRUPT`, `SQLITE_NOTADB`) and a closed handle
+ *   also close the handle; `SQLITE_BUSY` does not (it is contention).
+ * - The first open in a process creates the file (and its directory). Every
+ *   later reopen requires the file to exist: if the database was deleted the
+ *   store keeps answering `ERR_STORE_UNAVAILABLE` until the file is put back,
+ *   rather than silently starting over with an empty database. Restarting
+ *   the process is the deliberate way to start from an empty file.
+ * - A `-wal` file without its database is refused at first open too: SQLite
+ *   would replay the old pages into the new file.
+ * @internal
+ */
+export class SqliteConnection {
+  readonly path: string
+  private readonly busyTimeoutMs: number
+  private readonly inMemory: boolean
+  private db: Database.Database | null = null
+  private statements: SqliteStatements | null = null
+  private fileId: string | null = null
+  /** A database was opened at `path` once: never create it again. */
+  private established = false
+  private closed = false
+
+  constructor(path: string, busyTimeoutMs: number) {
+    this.inMemory = path === ':memory:' || path === '' || path.startsWith('file:')
+    this.path = this.inMemory ? path : resolve(path)
+    this.busyTimeoutMs = busyTimeoutMs
+  }
+
+  /**
+   * Runs `fn` with the open handle and maps every failure to a coded error.
+   * `fn` runs synchronously (better-sqlite3 is synchronous).
+   */
+  run<T>(operation: string, fn: (s: SqliteStatements, db: Database.Database) => T): T {
+    try {
+      const { s, db } = this.ready(operation)
+      return fn(s, db)
+    } catch (err) {
+      throw this.translate(operation, err)
+    }
+  }
+
+  /** Runs `fn` inside `BEGIN IMMEDIATE … COMMIT` (rolled back if it throws). */
+  immediate<T>(operation: string, fn: (s: SqliteStatements, db: Database.Database) => T): T {
+    return this.run(operation, (s, db) => db.transaction(() => fn(s, db)).immediate())
+  }
+
+  /** Opens (or reopens) now. Used by `init()`; `close()` is undone by it. */
+  open(): void {
+    this.closed = false
+    this.run('init', () => undefined)
+  }
+
+  close(): void {
+    this.closed = true
+    this.drop()
+  }
+
+  private ready(operation: string): { s: SqliteStatements; db: Database.Database } {
+    if (this.closed) throw storeUnavailable(STORE, operation, undefined, 'the store is closed')
+    if (this.db !== null && this.statements !== null) {
+      const now = this.currentFileId(operation)
+      if (now === this.fileId) return { s: this.statements, db: this.db }
+      // The path names another file now (restored from a backup): switch to it.
+      this.drop()
+    }
+    return this.openHandle(operation)
+  }
+
+  /** `dev:ino` of the file at `path`; throws ERR_STORE_UNAVAILABLE (and drops the handle) when it is gone. */
+  private currentFileId(operation: string): string | null {
+    if (this.inMemory) return null
+    try {
+      const st = statSync(this.path)
+      return `${st.dev}:${st.ino}`
+    } catch (err) {
+      this.drop()
+      throw storeUnavailable(STORE, operation, err, 'the database file is missing or unreachable')
+    }
+  }
+
+  private openHandle(operation: string): { s: SqliteStatements; db: Database.Database } {
+    if (!this.inMemory && !this.established) {
+      mkdirSync(dirname(this.path), { recursive: true })
+      if (!existsSync(this.path) && existsSync(`${this.path}-wal`) && statSync(`${this.path}-wal`).size > 0) {
+        throw storeUnavailable(STORE, operation, undefined, 'found a -wal file without its database; restore the database or remove the stale -wal and -shm files')
+      }
+    }
+    let db: Database.Database | null = null
+    try {
+      db = new Database(this.path, { fileMustExist: this.established && !this.inMemory, timeout: this.busyTimeoutMs })
+      db.pragma(`busy_timeout = ${this.busyTimeoutMs}`)
+      if (!this.inMemory) db.pragma('journal_mode = WAL')
+      db.pragma('foreign_keys = ON')
+      migrateSqlite(db)
+      const statements = prepareStatements(db)
+      const fileId = this.currentFileId(operation)
+      this.db = db
+      this.statements = statements
+      this.fileId = fileId
+      this.established = true
+      return { s: statements, db }
+    } catch (err) {
+      try {
+        db?.close()
+      } catch {
+        // the open failed already; the first error is the one to report
+      }
+      throw err
+    }
+  }
+
+  private drop(): void {
+    const db = this.db
+    this.db = null
+    this.statements = null
+    this.fileId = null
+    if (db === null) return
+    try {
+      db.close()
+    } catch {
+      // closing a faulted handle may fail; it is unusable either way
+    }
+  }
+
+  /** Maps a driver error to a coded error; closes the handle on I/O faults. */
+  translate(operation: string, err: unknown): WireAuthError {
+    if (err instanceof WireAuthError) return err
+    if (err instanceof SchemaTooNew) return storeUnavailable(STORE, operation, err, err.message)
+    const code = driverCode(err)
+    if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return userNotFound(err)
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      return storeConflict(`${operation}: the record already exists`, err)
+    }
+    if (code !== undefined && code.startsWith('SQLITE_CONSTRAINT')) {
+      return new WireAuthError('ERR_VALIDATION', `${operation}: the record is invalid (${code})`, { statusCode: 400, cause: err })
+    }
+    if (code !== undefined && HANDLE_FAULT.test(code)) this.drop()
+    else if (err instanceof TypeError && /not open/i.test(err.message)) this.drop()
+    else if (code === undefined && (err instanceof TypeError || err instanceof RangeError)) {
+      // better-sqlite3 refuses values it cannot bind: bad input, not an outage
+      return new WireAuthError('ERR_VALIDATION', `${operation}: a value has an unsupported type`, { statusCode: 400, cause: err })
+    }
+    return storeUnavailable(STORE, operation, err)
+  }
+}

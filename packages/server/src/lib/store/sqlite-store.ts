@@ -1,0 +1,354 @@
+import { randomUUID } from 'node:crypto'
+import { InvalidOption, type Claim } from '@wire-auth/core'
+import type {
+  AuditRecord,
+  AuthStore,
+  ClaimChange,
+  NewUser,
+  RefreshTokenRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
+} from './auth-store.js'
+import { SqliteConnection } from './sqlite-connection.js'
+import { toAudit, toKey, toRefresh, toSession, toUser, type SqliteStatements } from './sqlite-statements.js'
+import {
+  accountExists,
+  checkClaim,
+  checkClaims,
+  checkClaimType,
+  checkClaimTypes,
+  checkClaimValue,
+  checkNewUser,
+  checkSecret,
+  checkUserPatch,
+  clampInt,
+  driverCode,
+  storeConflict,
+  userNotFound,
+} from './store-errors.js'
+
+/** Options of {@link SqliteAuthStore}. */
+export interface SqliteAuthStoreOptions {
+  /** The database file (created with its directory on first open), or `:memory:`. */
+  path: string
+  /** How long a write waits for another process's lock before `ERR_STORE_UNAVAILABLE`, ms. Default 5000. */
+  busyTimeoutMs?: number
+}
+
+/**
+ * The embedded default {@link AuthStore}: one SQLite file (WAL mode) through
+ * better-sqlite3. Several processes (e.g. `node:cluster` workers) may share
+ * the file: every read-modify-write runs in `BEGIN IMMEDIATE` and waits up to
+ * `busyTimeoutMs` for the lock.
+ *
+ * Faults never crash the process: an unreachable, moved, deleted or
+ * corrupt file makes calls throw `ERR_STORE_UNAVAILABLE` (503, the driver
+ * error as `cause`), and calls work again once the file is back. A deleted
+ * database is never silently recreated empty while the process runs.
+ *
+ * @example
+ * ```ts
+ * const store = new SqliteAuthStore({ path: './data/wire-auth.sqlite' })
+ * await store.init()
+ * ```
+ */
+export class SqliteAuthStore implements AuthStore {
+  private readonly conn: SqliteConnection
+
+  /**
+   * @param options the file path, or `{ path, busyTimeoutMs }`.
+   * @throws `ERR_INVALID_OPTION` when the path or timeout is malformed.
+   */
+  constructor(options: string | SqliteAuthStoreOptions) {
+    const opts = typeof options === 'string' ? { path: options } : options
+    if (typeof opts !== 'object' || opts === null || typeof opts.path !== 'string' || opts.path.length === 0) {
+      throw new InvalidOption('"options.path" must be a non-empty string')
+    }
+    const busy = opts.busyTimeoutMs ?? 5000
+    if (!Number.isInteger(busy) || busy < 0) throw new InvalidOption('"options.busyTimeoutMs" must be a non-negative integer')
+    this.conn = new SqliteConnection(opts.path, busy)
+  }
+
+  /** The resolved database path. */
+  get path(): string {
+    return this.conn.path
+  }
+
+  async init(): Promise<void> {
+    this.conn.open()
+  }
+
+  async close(): Promise<void> {
+    this.conn.close()
+  }
+
+  async createUser(user: NewUser): Promise<UserRecord> {
+    checkNewUser(user)
+    const claims = checkClaims(user.claims ?? [])
+    const id = randomUUID()
+    const now = Date.now()
+    try {
+      return this.conn.immediate('createUser', (s) => {
+        s.insertUser.run(id, user.email ?? null, user.name ?? null, user.passwordHash ?? null, now, now)
+        for (const c of claims) s.insertClaim.run(id, c.type, c.value)
+        return readUser(s, id)!
+      })
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause
+      if (driverCode(cause) === 'SQLITE_CONSTRAINT_UNIQUE' && /users\.email/.test(String((cause as Error).message))) {
+        throw accountExists(cause)
+      }
+      throw err
+    }
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    return this.conn.run('getUser', (s) => readUser(s, id))
+  }
+
+  async getUserByEmail(email: string): Promise<UserRecord | null> {
+    return this.conn.run('getUserByEmail', (s) => {
+      const row = s.getUserByEmail.get(email)
+      return row === undefined ? null : toUser(row, s.getClaims.all(row.id))
+    })
+  }
+
+  async listUsers(options: { limit?: number; offset?: number } = {}): Promise<UserRecord[]> {
+    const limit = clampInt(options.limit, 100, 0, 1000)
+    const offset = clampInt(options.offset, 0, 0, Number.MAX_SAFE_INTEGER)
+    return this.conn.run('listUsers', (s) => s.listUsers.all(limit, offset).map((row) => toUser(row, s.getClaims.all(row.id))))
+  }
+
+  async updateUser(id: string, patch: { name?: string | null; passwordHash?: string | null; disabled?: boolean }): Promise<UserRecord> {
+    checkUserPatch(patch)
+    return this.conn.immediate('updateUser', (s) => {
+      const row = s.getUser.get(id)
+      if (row === undefined) throw userNotFound()
+      const name = patch.name === undefined ? row.name : patch.name
+      const hash = patch.passwordHash === undefined ? row.password_hash : patch.passwordHash
+      const disabled = patch.disabled === undefined ? row.disabled : patch.disabled ? 1 : 0
+      if (name !== row.name || hash !== row.password_hash || disabled !== row.disabled) {
+        s.setUserFields.run(name, hash, disabled, Date.now(), id)
+      }
+      return finishChange(s, id).user
+    })
+  }
+
+  async addClaim(userId: string, claim: Claim): Promise<ClaimChange> {
+    const c = checkClaim(claim)
+    return this.changeClaims('addClaim', userId, (s) => s.insertClaim.run(userId, c.type, c.value).changes > 0)
+  }
+
+  async removeClaim(userId: string, type: string, value?: string): Promise<ClaimChange> {
+    checkClaimType(type)
+    if (value !== undefined) checkClaimValue(value)
+    return this.changeClaims('removeClaim', userId, (s) =>
+      (value === undefined ? s.deleteClaimsOfType.run(userId, type) : s.deleteClaim.run(userId, type, value)).changes > 0,
+    )
+  }
+
+  async replaceClaimTypes(userId: string, types: string[], claims: Claim[]): Promise<ClaimChange> {
+    const typeSet = new Set(checkClaimTypes(types))
+    const next = checkClaims(claims)
+    const keep = new Set(next.map(claimKey))
+    return this.changeClaims('replaceClaimTypes', userId, (s) => {
+      let changed = false
+      // Claims that stay keep their place; only the others are removed.
+      for (const c of s.getClaims.all(userId)) {
+        if (typeSet.has(c.type) && !keep.has(claimKey(c))) changed = s.deleteClaim.run(userId, c.type, c.value).changes > 0 || changed
+      }
+      for (const c of next) changed = s.insertClaim.run(userId, c.type, c.value).changes > 0 || changed
+      return changed
+    })
+  }
+
+  /** One BEGIN IMMEDIATE transaction: check the user, mutate, bump the version if changed, refresh snapshots. */
+  private changeClaims(operation: string, userId: string, mutate: (s: SqliteStatements) => boolean): ClaimChange {
+    return this.conn.immediate(operation, (s) => {
+      if (s.getUser.get(userId) === undefined) throw userNotFound()
+      if (mutate(s)) s.bumpVersion.get(Date.now(), userId)
+      return finishChange(s, userId)
+    })
+  }
+
+  async findIdentity(issuer: string, subject: string): Promise<string | null> {
+    return this.conn.run('findIdentity', (s) => s.findIdentity.get(issuer, subject)?.user_id ?? null)
+  }
+
+  async linkIdentity(issuer: string, subject: string, userId: string): Promise<void> {
+    this.conn.immediate('linkIdentity', (s) => {
+      if (s.getUser.get(userId) === undefined) throw userNotFound()
+      s.insertIdentity.run(issuer, subject, userId, Date.now())
+      const linked = s.findIdentity.get(issuer, subject)?.user_id
+      if (linked !== userId) throw storeConflict('this identity is linked to another user')
+    })
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    this.conn.immediate('createSession', (s) => {
+      s.insertSession.run({
+        id: session.id,
+        userId: session.userId,
+        name: session.name ?? null,
+        claims: JSON.stringify(checkClaims(session.claims ?? [])),
+        userVersion: session.userVersion,
+        createdAt: session.createdAt,
+        lastSeenAt: session.lastSeenAt,
+        idleExpiresAt: session.idleExpiresAt,
+        absoluteExpiresAt: session.absoluteExpiresAt,
+        ip: session.ip ?? null,
+        userAgent: session.userAgent ?? null,
+      })
+      // A claim change that committed between the caller reading the user
+      // and this insert did not see the row: bring its snapshot up to date.
+      const user = readUser(s, session.userId)
+      if (user !== null && user.version > session.userVersion) {
+        s.refreshSnapshot.run(user.name, JSON.stringify(user.claims), user.version, session.id, user.version)
+      }
+    })
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    return this.conn.run('getSession', (s) => {
+      const row = s.getSession.get(id)
+      return row === undefined ? null : toSession(row)
+    })
+  }
+
+  async touchSession(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
+    this.conn.run('touchSession', (s) => s.touchSession.run(lastSeenAt, idleExpiresAt, id))
+  }
+
+  async deleteSession(id: string): Promise<boolean> {
+    return this.conn.run('deleteSession', (s) => s.deleteSession.run(id).changes > 0)
+  }
+
+  async deleteUserSessions(userId: string): Promise<string[]> {
+    return this.conn.run('deleteUserSessions', (s) => s.deleteUserSessions.all(userId).map((r) => r.id))
+  }
+
+  async listSessions(userId: string): Promise<SessionRecord[]> {
+    return this.conn.run('listSessions', (s) => s.listSessions.all(userId).map(toSession))
+  }
+
+  /** Also sweeps refresh tokens and denylisted access tokens that expired before `now`. */
+  async deleteExpiredSessions(now: number): Promise<number> {
+    return this.conn.immediate('deleteExpiredSessions', (s) => {
+      s.deleteExpiredRefresh.run(now)
+      s.deleteExpiredAccess.run(now)
+      return s.deleteExpiredSessions.run(now, now).changes
+    })
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.conn.run('listSigningKeys', (s) => s.listKeys.all().map(toKey))
+  }
+
+  async putSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.conn.run('putSigningKey', (s) =>
+      s.insertKey.run(key.kid, key.alg, JSON.stringify(key.privateJwk), JSON.stringify(key.publicJwk), key.createdAt),
+    )
+  }
+
+  async createRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    this.conn.run('createRefreshToken', (s) =>
+      s.insertRefresh.run(token.id, token.familyId, token.userId, token.createdAt, token.expiresAt, token.usedAt ?? null, token.revokedAt ?? null),
+    )
+  }
+
+  async getRefreshToken(id: string): Promise<RefreshTokenRecord | null> {
+    return this.conn.run('getRefreshToken', (s) => {
+      const row = s.getRefresh.get(id)
+      return row === undefined ? null : toRefresh(row)
+    })
+  }
+
+  async useRefreshToken(id: string, at: number): Promise<boolean> {
+    return this.conn.run('useRefreshToken', (s) => s.useRefresh.run(at, id).changes === 1)
+  }
+
+  async revokeRefreshFamily(familyId: string, at: number): Promise<void> {
+    this.conn.run('revokeRefreshFamily', (s) => s.revokeFamily.run(at, familyId))
+  }
+
+  async revokeUserRefreshTokens(userId: string, at: number): Promise<void> {
+    this.conn.run('revokeUserRefreshTokens', (s) => s.revokeUserRefresh.run(at, userId))
+  }
+
+  async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
+    this.conn.run('revokeAccessToken', (s) => s.revokeAccess.run(jti, expiresAt))
+  }
+
+  async isAccessTokenRevoked(jti: string): Promise<boolean> {
+    return this.conn.run('isAccessTokenRevoked', (s) => s.isAccessRevoked.get(jti) !== undefined)
+  }
+
+  async recordFailure(key: string, at: number, windowMs: number): Promise<number> {
+    const window = Math.max(1, Math.trunc(windowMs))
+    return this.conn.immediate('recordFailure', (s) => {
+      s.pruneFailures.run(at)
+      s.insertFailure.run(key, at, at + window)
+      return s.countFailures.get(key, at - window)!.n
+    })
+  }
+
+  async countFailures(key: string, since: number): Promise<number> {
+    return this.conn.run('countFailures', (s) => s.countFailures.get(key, since)!.n)
+  }
+
+  async clearFailures(key: string): Promise<void> {
+    this.conn.run('clearFailures', (s) => s.clearFailures.run(key))
+  }
+
+  async appendAudit(record: AuditRecord): Promise<void> {
+    const id = typeof record.id === 'string' && record.id.length > 0 ? record.id : randomUUID()
+    this.conn.run('appendAudit', (s) =>
+      s.insertAudit.run(id, record.at, record.action, record.actorId ?? null, record.targetId ?? null, JSON.stringify(record.detail ?? {}), record.ip ?? null),
+    )
+  }
+
+  async listAudit(options: { userId?: string; action?: string; limit?: number } = {}): Promise<AuditRecord[]> {
+    const limit = clampInt(options.limit, 100, 0, 1000)
+    const { userId: user, action } = options
+    return this.conn.run('listAudit', (s) => {
+      const rows =
+        user !== undefined && action !== undefined ? s.listAuditByUserAction.all({ user, action, limit })
+        : user !== undefined ? s.listAuditByUser.all({ user, limit })
+        : action !== undefined ? s.listAuditByAction.all(action, limit)
+        : s.listAudit.all(limit)
+      return rows.map(toAudit)
+    })
+  }
+
+  async getSecret(name: string, generate: () => string): Promise<string> {
+    const existing = this.conn.run('getSecret', (s) => s.getSecret.get(name)?.value)
+    if (existing !== undefined) return existing
+    const value = checkSecret(generate())
+    return this.conn.immediate('getSecret', (s) => {
+      s.insertSecret.run(name, value, Date.now())
+      return s.getSecret.get(name)!.value
+    })
+  }
+
+  async ping(): Promise<void> {
+    this.conn.run('ping', (s) => s.ping.get())
+  }
+}
+
+function readUser(s: SqliteStatements, id: string): UserRecord | null {
+  const row = s.getUser.get(id)
+  return row === undefined ? null : toUser(row, s.getClaims.all(id))
+}
+
+/** Rewrites every older snapshot of the user and returns the change (inside the caller's transaction). */
+function finishChange(s: SqliteStatements, userId: string): ClaimChange {
+  const user = readUser(s, userId)
+  if (user === null) throw userNotFound()
+  s.refreshSnapshots.run(user.name, JSON.stringify(user.claims), user.version, userId, user.version)
+  return { user, sessionIds: s.currentSessionIds.all(userId, user.version).map((r) => r.id) }
+}
+
+function claimKey(c: Claim): string {
+  return JSON.stringify([c.type, c.value])
+}

@@ -1,0 +1,437 @@
+/**
+ * The auto-escaping `html` tagged template used by fragment renders.
+ *
+ * Every interpolation is escaped. The static parts of a template are scanned
+ * once (and cached per call site) so that each interpolation knows where it
+ * lands: text, a quoted attribute value, a tag, a URL attribute or `srcdoc`.
+ */
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+  '=': '&#61;',
+  ' ': '&#32;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+  '\f': '&#12;',
+}
+const HAS_SPECIAL = /[&<>"'`=]/
+const SPECIAL = /[&<>"'`=]/g
+const HAS_SPECIAL_OR_SPACE = /[&<>"'`= \t\n\r\f]/
+const SPECIAL_OR_SPACE = /[&<>"'`= \t\n\r\f]/g
+const replaceChar = (ch: string): string => ESCAPES[ch] as string
+
+/** What a URL attribute becomes when its value has a scheme other than http(s), mailto or tel. */
+const INVALID_URL = 'about:invalid#wire-auth'
+const SAFE_SCHEMES = new Set(['http', 'https', 'mailto', 'tel'])
+const URL_ATTRIBUTES = new Set([
+  'href', 'src', 'action', 'formaction', 'xlink:href', 'poster', 'cite', 'background',
+  'data', 'codebase', 'longdesc', 'lowsrc', 'dynsrc', 'manifest', 'icon',
+])
+/** Elements whose content is not markup: a `<` inside does not open a tag. */
+const RAW_TEXT = new Set(['script', 'style', 'textarea', 'title', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript', 'plaintext'])
+
+const TOKEN = Symbol('wire-auth.html')
+
+/**
+ * A string of trusted HTML, produced by {@link html} or {@link raw}. Nested
+ * into another template it is inserted as-is. Its constructor is not public:
+ * `raw()` is the only way to mark an arbitrary string as HTML.
+ */
+export class HtmlString {
+  /** The HTML text. */
+  readonly value: string
+
+  /** @internal use {@link html} or {@link raw}. */
+  private constructor(value: string, token: symbol) {
+    if (token !== TOKEN) throw new TypeError('HtmlString cannot be constructed directly: use html`…` or raw()')
+    this.value = value
+    Object.freeze(this)
+  }
+
+  /** The HTML text, so that `String(h)` and `${h}` work. */
+  toString(): string {
+    return this.value
+  }
+}
+
+const make = (value: string): HtmlString => new (HtmlString as unknown as new (v: string, t: symbol) => HtmlString)(value, TOKEN)
+
+/**
+ * Escapes `& < > " ' \` =` so that the result is safe in text and in quoted
+ * attribute values.
+ * @example escapeHtml('<b title="x">') // '&lt;b title&#61;&quot;x&quot;&gt;'
+ */
+export function escapeHtml(value: string): string {
+  const text = typeof value === 'string' ? value : String(value)
+  return HAS_SPECIAL.test(text) ? text.replace(SPECIAL, replaceChar) : text
+}
+
+function escapeWithSpaces(text: string): string {
+  return HAS_SPECIAL_OR_SPACE.test(text) ? text.replace(SPECIAL_OR_SPACE, replaceChar) : text
+}
+
+/**
+ * Marks `value` as trusted HTML, without escaping. The only way around the
+ * escaping of {@link html}: never pass user input.
+ * @example html`<div>${raw(trustedMarkdownOutput)}</div>`
+ */
+export function raw(value: string): HtmlString {
+  if ((value as unknown) instanceof HtmlString) return value as unknown as HtmlString
+  return make(value === null || value === undefined ? '' : String(value))
+}
+
+// ---------------------------------------------------------------- contexts
+
+const MODE_TEXT = 0 // text or quoted attribute value: escape
+const MODE_TAG = 1 // inside a tag, outside a value: escape whitespace too
+const MODE_SRCDOC = 2 // srcdoc="…": the value is itself HTML, escape twice
+
+/** A URL attribute value holding interpolations, checked as a whole. */
+interface UrlRun {
+  /** Static text of the value before the first interpolation. */
+  prefix: string
+  slots: number[]
+  /** Static text between slots[k] and slots[k + 1]. */
+  between: string[]
+  /** Static text after the last slot, up to the end of the value. */
+  tail: string
+}
+
+interface CompiledTemplate {
+  statics: string[]
+  modes: number[]
+  runs: UrlRun[]
+}
+
+const cache = new WeakMap<TemplateStringsArray, CompiledTemplate>()
+
+const S_TEXT = 0
+const S_TAG_OPEN = 1 // just after '<'
+const S_TAG_NAME = 2
+const S_BEFORE_ATTR = 3
+const S_ATTR_NAME = 4
+const S_AFTER_ATTR_NAME = 5
+const S_BEFORE_VALUE = 6
+const S_VALUE = 7
+const S_COMMENT = 8 // <!-- … -->
+const S_BOGUS = 9 // <!doctype …>, <?…>
+const S_RAW = 10
+
+const isSpace = (ch: string): boolean => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f'
+const isAlpha = (ch: string): boolean => (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+
+/**
+ * Scans the static parts once. Interpolations cannot change the state because
+ * they are escaped (a `raw()` value is the developer's own markup). Unquoted
+ * attribute values that hold an interpolation are rewritten with quotes.
+ */
+function compile(strings: TemplateStringsArray): CompiledTemplate {
+  const statics: string[] = []
+  const modes: number[] = []
+  const runs: UrlRun[] = []
+  let state = S_TEXT
+  let tagName = ''
+  let isEndTag = false
+  let rawEnd = ''
+  let attrName = ''
+  let quote = '' // '"', "'" or '' (unquoted)
+  let quotedByUs = false
+  let valueStart = 0 // offset in the current output string where an unquoted value starts
+  let valueStatic = '' // static text of the value before its first slot
+  let valueHasSlot = false
+  let run: UrlRun | null = null
+  let pending = '' // static value text since the last slot of `run`
+
+  const endValue = (): void => {
+    if (run !== null) run.tail = pending
+    run = null
+    pending = ''
+  }
+
+  for (let i = 0; i < strings.length; i++) {
+    const text = strings[i] ?? strings.raw?.[i] ?? ''
+    let out = ''
+    for (let p = 0; p < text.length; p++) {
+      const ch = text[p] as string
+      switch (state) {
+        case S_TEXT:
+          if (ch === '<') state = S_TAG_OPEN
+          break
+        case S_TAG_OPEN:
+          if (isAlpha(ch)) {
+            state = S_TAG_NAME
+            tagName = ch.toLowerCase()
+            isEndTag = false
+          } else if (ch === '/' && isAlpha(text[p + 1] ?? '')) {
+            state = S_TAG_NAME
+            tagName = ''
+            isEndTag = true
+          } else if (ch === '!' && text.startsWith('--', p + 1)) {
+            state = S_COMMENT
+            p += 2
+            out += '!--'
+            continue
+          } else if (ch === '!' || ch === '?') {
+            state = S_BOGUS
+          } else {
+            state = ch === '<' ? S_TAG_OPEN : S_TEXT
+          }
+          break
+        case S_TAG_NAME:
+          if (isSpace(ch) || ch === '/') state = S_BEFORE_ATTR
+          else if (ch === '>') state = S_TEXT
+          else tagName += ch.toLowerCase()
+          break
+        case S_BEFORE_ATTR:
+        case S_AFTER_ATTR_NAME:
+          if (ch === '=' && state === S_AFTER_ATTR_NAME) state = S_BEFORE_VALUE
+          else if (ch === '>') state = S_TEXT
+          else if (!isSpace(ch) && ch !== '/') {
+            state = S_ATTR_NAME
+            attrName = ch.toLowerCase()
+          }
+          break
+        case S_ATTR_NAME:
+          if (ch === '=') state = S_BEFORE_VALUE
+          else if (ch === '>') state = S_TEXT
+          else if (ch === '/') state = S_BEFORE_ATTR
+          else if (isSpace(ch)) state = S_AFTER_ATTR_NAME
+          else attrName += ch.toLowerCase()
+          break
+        case S_BEFORE_VALUE:
+          if (isSpace(ch)) break
+          if (ch === '>') {
+            state = S_TEXT
+            break
+          }
+          state = S_VALUE
+          valueStatic = ''
+          valueHasSlot = false
+          quotedByUs = false
+          run = null
+          pending = ''
+          if (ch === '"' || ch === "'") {
+            quote = ch
+            break
+          }
+          quote = ''
+          valueStart = out.length
+          valueStatic = ch
+          break
+        case S_VALUE:
+          if (quote !== '' ? ch === quote : isSpace(ch) || ch === '>') {
+            if (quotedByUs) out += '"'
+            endValue()
+            state = ch === '>' ? S_TEXT : S_BEFORE_ATTR
+            break
+          }
+          if (!valueHasSlot) valueStatic += ch
+          if (run !== null) pending += ch
+          if (quotedByUs && ch === '"') {
+            out += '&quot;'
+            continue
+          }
+          break
+        case S_COMMENT:
+          if (ch === '>' && out.endsWith('--')) state = S_TEXT
+          break
+        case S_BOGUS:
+          if (ch === '>') state = S_TEXT
+          break
+        case S_RAW:
+          if (ch === '<' && text.slice(p, p + rawEnd.length).toLowerCase() === rawEnd) {
+            state = S_TAG_NAME
+            tagName = ''
+            isEndTag = true
+            out += text.slice(p, p + 2)
+            p += 1
+            continue
+          }
+          break
+      }
+      out += ch
+      // Entering the content of <script>, <style>, <textarea>…: markup-free until its end tag.
+      if (ch === '>' && state === S_TEXT) {
+        if (!isEndTag && RAW_TEXT.has(tagName)) {
+          state = S_RAW
+          rawEnd = `</${tagName}`
+        }
+        tagName = ''
+      }
+    }
+
+    if (i === strings.length - 1) {
+      if (state === S_VALUE && quotedByUs) out += '"'
+      if (state === S_VALUE) endValue()
+      statics.push(out)
+      break
+    }
+
+    // An interpolation follows `out`.
+    let mode = MODE_TEXT
+    if (state === S_BEFORE_VALUE) {
+      state = S_VALUE
+      quote = ''
+      valueStart = out.length
+      valueStatic = ''
+      valueHasSlot = false
+      quotedByUs = false
+      run = null
+      pending = ''
+    }
+    if (state === S_VALUE) {
+      if (quote === '' && !quotedByUs) {
+        // Quote an unquoted value so that an interpolation can never end it.
+        out = `${out.slice(0, valueStart)}"${out.slice(valueStart).replaceAll('"', '&quot;')}`
+        quotedByUs = true
+      }
+      if (attrName === 'srcdoc') mode = MODE_SRCDOC
+      if (URL_ATTRIBUTES.has(attrName)) {
+        if (!valueHasSlot) {
+          if (schemeOf(valueStatic) === undefined) {
+            run = { prefix: valueStatic, slots: [i], between: [], tail: '' }
+            runs.push(run)
+          }
+        } else if (run !== null) {
+          run.between.push(pending)
+          run.slots.push(i)
+        }
+        pending = ''
+      }
+      valueHasSlot = true
+    } else if (state === S_TAG_NAME || state === S_BEFORE_ATTR || state === S_ATTR_NAME || state === S_AFTER_ATTR_NAME) {
+      mode = MODE_TAG
+    }
+    statics.push(out)
+    modes.push(mode)
+  }
+  return { statics, modes, runs }
+}
+
+// ---------------------------------------------------------------- URLs
+
+const ENTITY = /&(#[xX][0-9a-fA-F]{1,8}|#[0-9]{1,10}|[A-Za-z][A-Za-z0-9]{0,31});?/g
+const NAMED: Readonly<Record<string, string>> = {
+  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", colon: ':', tab: '\t', newline: '\n',
+  sol: '/', bsol: '\\', quest: '?', num: '#', period: '.', lpar: '(', rpar: ')', nbsp: '\u00a0',
+}
+
+function decodeEntities(text: string): string {
+  if (!text.includes('&')) return text
+  return text.replace(ENTITY, (match, body: string) => {
+    if (body[0] === '#') {
+      const code = body[1] === 'x' || body[1] === 'X' ? Number.parseInt(body.slice(2), 16) : Number.parseInt(body.slice(1), 10)
+      if (!(code > 0 && code <= 0x10ffff) || (code >= 0xd800 && code <= 0xdfff)) return '\ufffd'
+      return String.fromCodePoint(code)
+    }
+    return NAMED[body.toLowerCase()] ?? match
+  })
+}
+
+/**
+ * The scheme a URL text starts with: `null` when it has none (relative),
+ * `undefined` when the text does not decide it yet. Conservative: control
+ * characters and whitespace are dropped anywhere (browsers drop tabs and
+ * newlines inside a scheme), and any `:` before `/`, `?` or `#` counts.
+ */
+function schemeOf(text: string): string | null | undefined {
+  // Entities are decoded repeatedly: a value may carry `&amp;#106;` that
+  // another layer decodes again; blocking it is the safe side.
+  let decoded = text
+  for (let round = 0; round < 3; round++) {
+    const next = decodeEntities(decoded)
+    if (next === decoded) break
+    decoded = next
+  }
+  const clean = decoded.replace(/[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]/g, '')
+  for (let i = 0; i < clean.length; i++) {
+    const ch = clean[i]
+    if (ch === ':') return clean.slice(0, i).toLowerCase()
+    if (ch === '/' || ch === '?' || ch === '#') return null
+  }
+  return undefined
+}
+
+function isSafeRun(run: UrlRun, parts: string[]): boolean {
+  let text = run.prefix
+  for (let k = 0; k < run.slots.length; k++) {
+    text += parts[run.slots[k] as number]
+    text += k < run.between.length ? run.between[k] : run.tail
+  }
+  const scheme = schemeOf(text)
+  return scheme === null || scheme === undefined || SAFE_SCHEMES.has(scheme)
+}
+
+// ---------------------------------------------------------------- render
+
+function render(value: unknown, mode: number): string {
+  if (typeof value === 'string') {
+    if (mode === MODE_TEXT) return escapeHtml(value)
+    return mode === MODE_TAG ? escapeWithSpaces(value) : escapeHtml(escapeHtml(value))
+  }
+  if (value instanceof HtmlString) return mode === MODE_SRCDOC ? escapeHtml(value.value) : value.value
+  if (value === null || value === undefined || value === false) return ''
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value)
+  if (Array.isArray(value)) {
+    let out = ''
+    for (const item of value) out += render(item, mode)
+    return out
+  }
+  return render(String(value), mode)
+}
+
+/**
+ * Builds HTML, escaping every interpolation for where it lands.
+ *
+ * - strings (and anything else) are escaped: `& < > " ' \` =`, plus
+ *   whitespace inside a tag, and twice inside `srcdoc`;
+ * - a nested {@link HtmlString} (from `html` or {@link raw}) is inserted as-is;
+ * - arrays are flattened; `null`, `undefined` and `false` render nothing;
+ *   numbers and bigints render with `String()`;
+ * - in a URL attribute (`href`, `src`, `action`, `formaction`, `xlink:href`,
+ *   `poster`, `cite`, `background`, `data`, …) a value whose scheme is not
+ *   http, https, mailto or tel becomes `about:invalid#wire-auth` (relative
+ *   URLs pass). The whole attribute value is checked, entities decoded, with
+ *   control characters and whitespace removed;
+ * - an unquoted attribute value holding an interpolation is emitted quoted.
+ *
+ * Never interpolate into `<script>`, `<style>` or `on*` handler attributes:
+ * escaping cannot make text safe there (the elements also strip `on*`
+ * attributes and scripts from fragment HTML).
+ *
+ * @example
+ * ```ts
+ * html`<a href="${user.website}">${user.name}</a>`
+ * html`<ul>${items.map((item) => html`<li>${item.title}</li>`)}</ul>`
+ * ```
+ */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): HtmlString {
+  let template = cache.get(strings)
+  if (template === undefined) {
+    template = compile(strings)
+    cache.set(strings, template)
+  }
+  const { statics, modes, runs } = template
+  if (runs.length === 0) {
+    let out = statics[0] as string
+    for (let i = 0; i < values.length; i++) out += render(values[i], modes[i] as number) + (statics[i + 1] ?? '')
+    return make(out)
+  }
+  const parts = values.map((value, i) => render(value, modes[i] as number))
+  for (const run of runs) {
+    if (isSafeRun(run, parts)) continue
+    // After a static prefix (`href="java${x}"`) the replacement must not
+    // complete a scheme, so it starts a fragment instead.
+    parts[run.slots[0] as number] = run.prefix === '' ? INVALID_URL : `#${INVALID_URL}`
+    for (let k = 1; k < run.slots.length; k++) parts[run.slots[k] as number] = ''
+  }
+  let out = statics[0] as string
+  for (let i = 0; i < parts.length; i++) out += (parts[i] as string) + (statics[i + 1] ?? '')
+  return make(out)
+}

@@ -1,0 +1,46 @@
+import type { PrincipalSummary, WireAuthErrorCode } from '@wire-auth/core'
+import { readPrincipal, readResults, type RegionRequest, type RegionResult } from './protocol.js'
+
+/** Code of a wire-auth error raised in the browser when the backend cannot be reached. */
+export const BACKEND_UNREACHABLE = 'ERR_BACKEND_UNREACHABLE' satisfies WireAuthErrorCode
+
+/** What one `POST /auth/fragments` produced. */
+export type FallbackOutcome =
+  | { ok: true; principal: PrincipalSummary; regions: RegionResult[] }
+  | { ok: false; code: WireAuthErrorCode; status: number }
+
+/**
+ * Asks `POST /auth/fragments` for `regions` while the socket is down.
+ * Cookie-authenticated (`credentials: 'include'`), or with a bearer token in
+ * token mode. Never throws: failures come back as a code.
+ *
+ * @internal
+ */
+export async function fetchRegions(origin: string, token: string | null, regions: RegionRequest[]): Promise<FallbackOutcome> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (token !== null) headers.authorization = `Bearer ${token}`
+  let response: Response
+  try {
+    response = await fetch(`${origin}/auth/fragments`, {
+      method: 'POST',
+      credentials: 'include',
+      headers,
+      body: JSON.stringify({ regions }),
+    })
+  } catch {
+    return { ok: false, code: BACKEND_UNREACHABLE, status: 0 }
+  }
+  let body: unknown = null
+  try {
+    body = await response.json()
+  } catch {
+    // A proxy's HTML error page: handled as an error without a code.
+  }
+  const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}
+  if (!response.ok) {
+    const error = record.error as { code?: unknown } | undefined
+    const code = typeof error?.code === 'string' ? (error.code as WireAuthErrorCode) : BACKEND_UNREACHABLE
+    return { ok: false, code, status: response.status }
+  }
+  return { ok: true, principal: readPrincipal(record.principal), regions: readResults(record.regions) }
+}

@@ -1,0 +1,228 @@
+import { ContextProvider } from '@lit/context'
+import { ReactiveElement, type PropertyDeclarations, type PropertyValues } from '@lit/reactive-element'
+import { isWireAuthError, parseClaimsAttribute, parseGuardAttributes, type WireAuthErrorCode } from '@wire-auth/core'
+import { getDefaultBackend, toBackendOrigin } from './backend.js'
+import type { RegionClient, RegionSpec, WireAuthConnection } from './connection.js'
+import { principalContext } from './contexts.js'
+import { emit, type RegionStatus } from './events.js'
+import { getHub } from './hub.js'
+import { LIMITS, type RegionResult } from './protocol.js'
+import { sanitizeFragment } from './sanitize.js'
+
+/** Marks a `params` attribute that is not a JSON object. */
+const INVALID_PARAMS = Object.freeze({ invalid: true })
+
+const paramsConverter = {
+  fromAttribute(value: string | null): Record<string, unknown> | undefined {
+    if (value === null) return undefined
+    try {
+      const parsed: unknown = JSON.parse(value)
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>
+    } catch {
+      // Falls through: fail closed below.
+    }
+    return INVALID_PARAMS
+  },
+}
+
+/** A request the element refuses to send; it fails closed with `code`. @internal */
+export class SpecError extends Error {
+  constructor(readonly code: WireAuthErrorCode, message: string) {
+    super(message)
+  }
+}
+
+/**
+ * What `<wire-auth-guard>` and `<wire-auth-region>` share: reading their
+ * attributes into a region request, mounting it on the document's shared
+ * connection, and showing the server's verdict in light DOM.
+ *
+ * Inline children are public: those with `slot="pending"` or no slot show
+ * while authorizing, those with `slot="else"` on denial. The element renders
+ * in light DOM (no shadow root) so the page's CSS styles fragment content;
+ * its `status` attribute (`pending`, `allowed`, `denied`, `redirect`)
+ * is there for CSS too.
+ *
+ * @internal Base class; use the concrete elements.
+ */
+export abstract class WireAuthElement extends ReactiveElement implements RegionClient {
+  static override properties: PropertyDeclarations = {
+    policy: {},
+    claims: {},
+    fragment: {},
+    params: { converter: paramsConverter },
+    backend: {},
+    token: {},
+  }
+
+  /** A named policy that must also allow (adds to the fragment's own guard). */
+  declare policy: string | undefined
+  /** Claims that must also hold: `role=admin, beta` or JSON `[["role","admin"]]`. */
+  declare claims: string | undefined
+  /** Name of the server fragment to render when allowed. */
+  declare fragment: string | undefined
+  /** Plain JSON object handed to the server's policies, `load` and `render` (attribute: JSON). */
+  declare params: Record<string, unknown> | undefined
+  /** Backend URL; default: the origin the bundle was loaded from. */
+  declare backend: string | undefined
+  /**
+   * Token mode for cross-site pages: an access token from the local IdP,
+   * sent first on the socket. It applies to the whole connection (all
+   * elements of that backend); `WireAuth.setToken()` is the page-level form.
+   */
+  declare token: string | undefined
+
+  /** The kind of region request this element sends. */
+  protected abstract readonly kind: 'region' | 'guard'
+
+  #status: RegionStatus = 'pending'
+  #pending: Node[] | undefined
+  #else: Node[] = []
+  #connection: WireAuthConnection | undefined
+  #id: string | undefined
+  #specKey = ''
+  #shown = ''
+  #unsubscribe: (() => void) | undefined
+  #principal = new ContextProvider(this, { context: principalContext, initialValue: undefined })
+
+  /** What the element shows now. */
+  get status(): RegionStatus {
+    return this.#status
+  }
+
+  protected override createRenderRoot(): HTMLElement {
+    return this
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback()
+    if (this.#pending === undefined) {
+      this.#pending = []
+      for (const node of this.childNodes) {
+        ;(node instanceof Element && node.getAttribute('slot') === 'else' ? this.#else : this.#pending).push(node)
+      }
+      this.#setStatus('pending', this.#pending)
+    }
+    this.#attach()
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback()
+    this.#detach()
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (!this.isConnected) return
+    if (changed.has('backend') && this.#connection?.origin !== this.#origin()) {
+      this.#detach()
+      this.#attach()
+      return
+    }
+    if (changed.has('token') && this.token !== undefined) this.#connection?.setToken(this.token)
+    this.#remount()
+  }
+
+  /** The region request of the current attributes. @throws SpecError */
+  protected buildSpec(): RegionSpec {
+    let claims
+    try {
+      parseGuardAttributes({ policy: this.policy, claims: this.claims })
+      claims = this.claims === undefined ? undefined : parseClaimsAttribute(this.claims)
+    } catch (err) {
+      throw new SpecError(isWireAuthError(err) ? err.code : 'ERR_GUARD_SPEC_INVALID', (err as Error).message)
+    }
+    const params = this.params
+    if (params !== undefined) {
+      if (params === INVALID_PARAMS || typeof params !== 'object' || params === null || Array.isArray(params)) {
+        throw new SpecError('ERR_VALIDATION', '"params" must be a JSON object')
+      }
+      if (new TextEncoder().encode(JSON.stringify(params)).length > LIMITS.maxParamsBytes) {
+        throw new SpecError('ERR_VALIDATION', `"params" must be at most ${LIMITS.maxParamsBytes} bytes`)
+      }
+    }
+    const fragment = this.fragment
+    if (fragment !== undefined && (fragment === '' || fragment.length > LIMITS.maxString)) {
+      throw new SpecError('ERR_VALIDATION', `"fragment" must be 1..${LIMITS.maxString} characters`)
+    }
+    return { kind: this.kind, fragment, policy: this.policy?.trim(), claims, params }
+  }
+
+  /** Shows the server's verdict. @internal */
+  apply(result: RegionResult): void {
+    if (result.status === 'allowed') {
+      this.#setStatus('allowed', result.html)
+    } else {
+      this.#setStatus(result.status, result.status === 'denied' && result.html !== '' ? result.html : this.#else, result.code)
+    }
+  }
+
+  /** Fails closed: shows the else content and reports the code. @internal */
+  fail(code: WireAuthErrorCode, message?: string): void {
+    emit(this, 'wire-auth-error', { code, message })
+    this.#setStatus('denied', this.#else, code)
+  }
+
+  /**
+   * Shows `content` (fragment HTML, sanitized, or kept inline nodes) and
+   * reports the change. A redirect is shown by the subclass.
+   */
+  #setStatus(status: RegionStatus, content: string | Node[], code?: WireAuthErrorCode): void {
+    const key = `${status}\u0000${typeof content === 'string' ? content : ''}`
+    if (key === this.#shown && typeof content === 'string') return
+    const changed = key !== this.#shown
+    this.#shown = key
+    this.#status = status
+    this.setAttribute('status', status)
+    if (status !== 'redirect') {
+      this.replaceChildren(...(typeof content === 'string' ? [sanitizeFragment(content, this.ownerDocument)] : content))
+    }
+    if (!changed || status === 'pending') return
+    emit(this, 'wire-auth-change', { status, code })
+    if (code !== undefined && status !== 'allowed') emit(this, 'wire-auth-denied', { code })
+  }
+
+  #origin(): string | null {
+    return this.backend === undefined ? getDefaultBackend() : toBackendOrigin(this.backend)
+  }
+
+  #attach(): void {
+    const origin = this.#origin()
+    if (origin === null) {
+      this.fail('ERR_VALIDATION', '"backend" must be an http(s) URL')
+      return
+    }
+    const connection = (this.#connection = getHub(this).connection(origin))
+    if (this.token !== undefined) connection.setToken(this.token)
+    this.#principal.setValue(connection.principal)
+    this.#unsubscribe = connection.subscribe((principal) => this.#principal.setValue(principal))
+    this.#specKey = ''
+    this.#remount()
+  }
+
+  #detach(): void {
+    this.#unsubscribe?.()
+    if (this.#id !== undefined) this.#connection?.unmount(this.#id)
+    this.#id = this.#connection = this.#unsubscribe = undefined
+  }
+
+  #remount(): void {
+    const connection = this.#connection
+    if (connection === undefined) return
+    let spec: RegionSpec
+    try {
+      spec = this.buildSpec()
+    } catch (err) {
+      const { code, message } = err instanceof SpecError ? err : new SpecError('ERR_VALIDATION', String(err))
+      if (this.#id !== undefined) connection.unmount(this.#id)
+      this.#id = undefined
+      this.#specKey = ''
+      this.fail(code, message)
+      return
+    }
+    const key = JSON.stringify(spec)
+    if (key === this.#specKey) return
+    this.#specKey = key
+    if (this.#id === undefined) this.#id = connection.mount(this, spec)
+    else connection.update(this.#id, spec)
+  }
+}

@@ -1,0 +1,39 @@
+import type { RegionSpec } from './connection.js'
+import { SpecError, WireAuthElement } from './wire-auth-element.js'
+
+/**
+ * A part of the page the server decides about. While authorizing it shows
+ * its `slot="pending"` (or unslotted) children; when allowed, the named
+ * server fragment, rendered in light DOM; when denied, the fragment's else
+ * output or its own `slot="else"` children. It re-renders live when the
+ * user's claims or session change.
+ *
+ * @element wire-auth-region
+ * @attr {string} fragment - Name of the server fragment (required).
+ * @attr {string} policy - A named policy that must also allow.
+ * @attr {string} claims - Claims that must also hold: `role=admin, beta` or JSON pairs.
+ * @attr {string} params - JSON object handed to the fragment's policies, `load` and `render`.
+ * @attr {string} backend - Backend URL; default: where the bundle came from.
+ * @attr {string} token - Access token for cross-site pages (token mode).
+ * @slot pending - Shown while authorizing (unslotted children too).
+ * @slot else - Shown on denial when the fragment has no else output.
+ * @fires {CustomEvent<WireAuthChangeDetail>} wire-auth-change - The status or content changed.
+ * @fires {CustomEvent<WireAuthDeniedDetail>} wire-auth-denied - The server denied the region.
+ * @fires {CustomEvent<WireAuthErrorDetail>} wire-auth-error - The request failed; the region fails closed.
+ * @example
+ * ```html
+ * <wire-auth-region fragment="beta-panel" policy="BetaTesters" params='{"itemId":"42"}'>
+ *   <p slot="pending">Checking access…</p>
+ *   <p slot="else">Join the beta to see this.</p>
+ * </wire-auth-region>
+ * ```
+ */
+export class WireAuthRegion extends WireAuthElement {
+  protected readonly kind = 'region'
+
+  protected override buildSpec(): RegionSpec {
+    const spec = super.buildSpec()
+    if (spec.fragment === undefined) throw new SpecError('ERR_VALIDATION', 'a region needs a "fragment"')
+    return spec
+  }
+}

@@ -13,6 +13,13 @@ export type {
   ClaimChange,
 } from './lib/store/auth-store.js'
 export { LocalAuthChannel } from './lib/channel/local-channel.js'
+export { OidcProvider } from './lib/oidc/oidc-provider.js'
+export type { OidcProviderOptions, AuthProvider, ProviderIdentity, PendingAuthorization } from './lib/oidc/oidc-provider.js'
+export { GoogleProvider } from './lib/oidc/google-provider.js'
+export type { GoogleProviderOptions } from './lib/oidc/google-provider.js'
+export type { ClaimMapper, ProviderClaims } from './lib/oidc/claims-mapping.js'
+export type { ProviderInfo } from './lib/oidc/register-providers.js'
+export { ProviderNotFound, ProviderUnavailable, OidcStateMismatch, OidcCallbackFailed } from './lib/oidc/errors.js'
 export type { AuthChannel, AuthEvent, AuthEventListener } from './lib/channel/auth-channel.js'
 export { Unauthenticated, Forbidden, StoreUnavailable, UserNotFound, InvalidClaim, OriginNotAllowed } from './lib/errors.js'
 export {

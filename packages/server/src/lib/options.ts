@@ -1,5 +1,6 @@
 import { InvalidOption, type PolicyRequirement } from '@wire-auth/core'
 import type { AuthChannel } from './channel/auth-channel.js'
+import type { AuthProvider } from './oidc/oidc-provider.js'
 import type { AuthStore } from './store/auth-store.js'
 
 /** Options of the local identity provider (`/auth/local/*`). */
@@ -81,8 +82,8 @@ export interface WireAuthOptions {
   session?: SessionOptions
   /** Mounts the local IdP when given (`true` for defaults). */
   localIdp?: LocalIdpOptions | true
-  /** OpenID Connect providers (`GoogleProvider`, `OidcProvider`). */
-  providers?: unknown[]
+  /** OpenID Connect providers (`GoogleProvider`, `OidcProvider`), mounted at `/auth/{name}/login`. */
+  providers?: AuthProvider[]
   live?: LiveOptions
   /** Serve the elements bundle at `/wire-auth.js`. Default true. */
   serveBundle?: boolean

@@ -1,0 +1,63 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { CookieSigner } from '../context.js'
+
+/** What one browser's login with one provider must remember until the callback. @internal */
+export interface LoginState {
+  /** Provider name the state is bound to. */
+  provider: string
+  state: string
+  nonce: string
+  codeVerifier: string
+  /** Already checked with `safeRedirect`; checked again at the callback. */
+  returnTo: string
+  /** Epoch ms after which the callback is refused. */
+  expiresAt: number
+}
+
+/** How long a login may take from `/login` to `/callback`. */
+export const LOGIN_STATE_TTL_MS = 10 * 60 * 1000
+
+/** The cookie holding the login state of `provider` (one per provider). @internal */
+export function loginStateCookieName(provider: string): string {
+  return `wa_oidc_${provider}`
+}
+
+/** Serialises and signs a login state for its cookie. @internal */
+export function sealLoginState(signer: CookieSigner, state: LoginState): string {
+  const payload = JSON.stringify({ p: state.provider, s: state.state, n: state.nonce, v: state.codeVerifier, r: state.returnTo, e: state.expiresAt })
+  return signer.sign(Buffer.from(payload, 'utf8').toString('base64url'))
+}
+
+function isShortString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 4096
+}
+
+/**
+ * Verifies and parses a login-state cookie. Null when missing, forged,
+ * malformed, bound to another provider or expired — the caller answers
+ * `ERR_OIDC_STATE_MISMATCH` in every case.
+ * @internal
+ */
+export function openLoginState(signer: CookieSigner, cookie: unknown, provider: string, now: number): LoginState | null {
+  if (typeof cookie !== 'string' || cookie.length === 0) return null
+  const payload = signer.unsign(cookie)
+  if (payload === null) return null
+  let data: unknown
+  try {
+    data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+  } catch {
+    return null
+  }
+  if (typeof data !== 'object' || data === null) return null
+  const { p, s, n, v, r, e } = data as Record<string, unknown>
+  if (p !== provider || !isShortString(s) || !isShortString(n) || !isShortString(v) || !isShortString(r)) return null
+  if (typeof e !== 'number' || !(now < e)) return null
+  return { provider: p, state: s, nonce: n, codeVerifier: v, returnTo: r, expiresAt: e }
+}
+
+/** Constant-time string equality. @internal */
+export function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8')
+  const y = Buffer.from(b, 'utf8')
+  return x.length === y.length && timingSafeEqual(x, y)
+}

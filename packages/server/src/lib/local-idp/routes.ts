@@ -1,0 +1,234 @@
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { AuthContext } from '../context.js'
+import { httpError } from '../errors.js'
+import type { UserRecord } from '../store/auth-store.js'
+import { parseForm } from './form-body.js'
+import { createLocalIdp, isLocalIdp, type LocalIdp } from './local-idp.js'
+import type { ThrottleVerdict } from './throttle.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The local identity provider; set when `options.localIdp` is configured. */
+    localIdp: LocalIdp | null
+  }
+}
+
+/** Body cap of the local IdP's routes: a maximal password, JSON-escaped, fits. */
+const BODY_LIMIT = 64 * 1024
+const ONE_MINUTE = 60_000
+const FORM_TYPE = 'application/x-www-form-urlencoded'
+
+interface Credentials {
+  email: string
+  password: string
+}
+interface RegisterBody extends Credentials {
+  name?: string | null
+}
+interface TokenBody {
+  grant_type: string
+  username?: string
+  password?: string
+  refresh_token?: string
+  scope?: string
+  client_id?: string
+}
+interface TokenOnlyBody {
+  token: string
+  token_type_hint?: string
+}
+
+function userView(user: UserRecord): { id: string; email: string | null; name: string | null } {
+  return { id: user.id, email: user.email, name: user.name }
+}
+
+function throttled(reply: FastifyReply, verdict: ThrottleVerdict): Error {
+  reply.header('retry-after', String(verdict.retryAfterSeconds))
+  return httpError('ERR_RATE_LIMITED', 429, `too many failed attempts, retry in ${verdict.retryAfterSeconds} s`)
+}
+
+/**
+ * Mounts the local identity provider: `POST /auth/local/{register,login,
+ * token,verify-token,revoke}` and `GET /.well-known/jwks.json`.
+ *
+ * Call it from the plugin after `@fastify/rate-limit` (global: false), the
+ * error handler and `@fastify/cookie` are registered, with `ctx` complete
+ * except `tokens`. It creates the {@link LocalIdp} (unless `localIdp` is
+ * given or `ctx.tokens` already is one), awaits its `init()` (signing key,
+ * dummy hash, password list), sets `ctx.tokens` and `app.localIdp`, then
+ * mounts the routes in an encapsulated scope (the form-body parser stays
+ * inside). Does nothing when `ctx.options.localIdp` is null.
+ * @internal
+ */
+export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, localIdp?: LocalIdp): Promise<void> {
+  const options = ctx.options.localIdp
+  if (options === null) return
+  const idp = localIdp ?? (isLocalIdp(ctx.tokens) ? ctx.tokens : createLocalIdp({ store: ctx.store, options, log: ctx.log }))
+  await idp.init()
+  ctx.tokens = idp
+  if (app.hasDecorator('localIdp')) app.localIdp = idp
+  else app.decorate('localIdp', idp)
+
+  const strict = { config: { wireAuth: 'public' as const, rateLimit: { max: options.rateLimitPerMinute, timeWindow: ONE_MINUTE } } }
+  const lenient = { config: { wireAuth: 'public' as const, rateLimit: { max: options.rateLimitPerMinute * 10, timeWindow: ONE_MINUTE } } }
+  const passwordMax = options.passwordMaxLength * 4
+  const credentialProps = {
+    email: { type: 'string', maxLength: 1024 },
+    password: { type: 'string', maxLength: passwordMax },
+  }
+
+  await app.register(async function localIdpRoutes(scope) {
+    if (!scope.hasDecorator('rateLimit')) await scope.register(rateLimit, { global: false })
+
+    if (options.allowRegistration) {
+      scope.post<{ Body: RegisterBody }>(
+        '/auth/local/register',
+        {
+          ...strict,
+          bodyLimit: BODY_LIMIT,
+          schema: {
+            body: {
+              type: 'object',
+              required: ['email', 'password'],
+              additionalProperties: false,
+              properties: { ...credentialProps, name: { type: ['string', 'null'], maxLength: 256 } },
+            },
+          },
+        },
+        async (request, reply) => {
+          const verdict = await idp.throttle.check(null, request.ip)
+          if (verdict !== null) throw throttled(reply, verdict)
+          let user: UserRecord
+          try {
+            user = await idp.createUser({ email: request.body.email, password: request.body.password, name: request.body.name })
+          } catch (err) {
+            // Telling "taken" apart is the trade-off of a register form; it
+            // costs the client one failure so enumeration hits the throttle.
+            if ((err as { code?: unknown }).code === 'ERR_ACCOUNT_EXISTS') await idp.throttle.recordFailure(null, request.ip)
+            throw err
+          }
+          await ctx.sessions.start(request, reply, user)
+          await ctx.audit(request, { action: 'user.register', actorId: user.id, targetId: user.id, detail: { via: 'local' } })
+          return reply.code(201).send({ user: userView(user) })
+        },
+      )
+    }
+
+    scope.post<{ Body: Credentials }>(
+      '/auth/local/login',
+      {
+        ...strict,
+        bodyLimit: BODY_LIMIT,
+        schema: { body: { type: 'object', required: ['email', 'password'], additionalProperties: false, properties: credentialProps } },
+      },
+      async (request, reply) => {
+        const result = await idp.signIn(request.body.email, request.body.password, request.ip)
+        if (!result.ok) {
+          if (result.reason === 'throttled') throw throttled(reply, result.verdict)
+          await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'local', reason: result.reason } })
+          throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
+        }
+        await ctx.sessions.start(request, reply, result.user)
+        await ctx.audit(request, { action: 'login.success', actorId: result.user.id, targetId: result.user.id, detail: { via: 'local' } })
+        return { user: userView(result.user) }
+      },
+    )
+
+    scope.get('/.well-known/jwks.json', { config: { wireAuth: 'public' } }, async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300')
+      return idp.jwks()
+    })
+
+    // OAuth-style endpoints take form bodies too (RFC 6749, 7009, 7662).
+    // They set no cookie, so a cross-site form post gains nothing here.
+    await scope.register(async function oauthRoutes(oauth) {
+      if (!oauth.hasContentTypeParser(FORM_TYPE)) {
+        oauth.addContentTypeParser(FORM_TYPE, { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+          try {
+            done(null, parseForm(String(body)))
+          } catch (err) {
+            done(err as Error)
+          }
+        })
+      }
+      oauth.addHook('onSend', async (_request, reply, payload) => {
+        reply.header('cache-control', 'no-store')
+        reply.header('pragma', 'no-cache')
+        return payload
+      })
+
+      oauth.post<{ Body: TokenBody }>(
+        '/auth/local/token',
+        {
+          ...strict,
+          bodyLimit: BODY_LIMIT,
+          schema: {
+            body: {
+              type: 'object',
+              required: ['grant_type'],
+              additionalProperties: false,
+              properties: {
+                grant_type: { type: 'string', maxLength: 64 },
+                username: { type: 'string', maxLength: 1024 },
+                password: { type: 'string', maxLength: passwordMax },
+                refresh_token: { type: 'string', maxLength: 1024 },
+                scope: { type: 'string', maxLength: 1024 },
+                client_id: { type: 'string', maxLength: 256 },
+              },
+            },
+          },
+        },
+        async (request, reply) => {
+          const body = request.body
+          if (body.grant_type === 'password') {
+            if (body.username === undefined || body.password === undefined) throw httpError('ERR_VALIDATION', 400, 'grant_type=password needs "username" and "password"')
+            const result = await idp.signIn(body.username, body.password, request.ip)
+            if (!result.ok) {
+              if (result.reason === 'throttled') throw throttled(reply, result.verdict)
+              await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'token', reason: result.reason } })
+              throw httpError('ERR_INVALID_GRANT', 400, 'invalid username or password')
+            }
+            const tokens = await idp.issueTokens(result.user)
+            await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'password' } })
+            return tokens
+          }
+          if (body.grant_type === 'refresh_token') {
+            if (body.refresh_token === undefined) throw httpError('ERR_VALIDATION', 400, 'grant_type=refresh_token needs "refresh_token"')
+            const result = await idp.refresh(body.refresh_token)
+            if (!result.ok) {
+              if (result.reason === 'reuse') {
+                await ctx.audit(request, { action: 'token.reuse', actorId: null, targetId: result.userId, detail: { familyId: result.familyId } })
+              }
+              throw httpError('ERR_INVALID_GRANT', 400, 'the refresh token is invalid, expired or revoked')
+            }
+            await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'refresh_token' } })
+            return result.tokens
+          }
+          throw httpError('ERR_UNSUPPORTED_GRANT_TYPE', 400, 'grant_type must be "password" or "refresh_token"')
+        },
+      )
+
+      const tokenOnly = {
+        body: {
+          type: 'object',
+          required: ['token'],
+          additionalProperties: false,
+          properties: { token: { type: 'string', maxLength: BODY_LIMIT }, token_type_hint: { type: 'string', maxLength: 64 } },
+        },
+      }
+
+      oauth.post<{ Body: TokenOnlyBody }>('/auth/local/verify-token', { ...lenient, bodyLimit: BODY_LIMIT, schema: tokenOnly }, async (request) => {
+        return idp.introspect(request.body.token)
+      })
+
+      oauth.post<{ Body: TokenOnlyBody }>('/auth/local/revoke', { ...lenient, bodyLimit: BODY_LIMIT, schema: tokenOnly }, async (request) => {
+        const result = await idp.revokeToken(request.body.token)
+        if (result.kind !== 'unknown') {
+          await ctx.audit(request, { action: 'token.revoke', actorId: result.userId, targetId: result.userId, detail: { kind: result.kind } })
+        }
+        return {}
+      })
+    })
+  })
+}

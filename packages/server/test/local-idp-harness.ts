@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLocalIdp, type LocalIdp, type ResolvedLocalIdpOptions } from '../src/lib/local-idp/local-idp.js'
+import { resolveOptions, type LocalIdpOptions } from '../src/lib/options.js'
+import { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
+
+/** A temp folder with a real SQLite store in it. */
+export async function tempStore(): Promise<{ dir: string; path: string; store: SqliteAuthStore; open(): Promise<SqliteAuthStore>; cleanup(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'wire-auth-local-idp-'))
+  const path = join(dir, 'auth.sqlite')
+  const opened: SqliteAuthStore[] = []
+  async function open(): Promise<SqliteAuthStore> {
+    const store = new SqliteAuthStore(path)
+    await store.init()
+    opened.push(store)
+    return store
+  }
+  const store = await open()
+  return {
+    dir,
+    path,
+    store,
+    open,
+    async cleanup() {
+      for (const s of opened) await s.close().catch(() => {})
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A frozen clock that only moves when told. */
+export function frozenClock(start = Date.UTC(2030, 0, 1)): { now: () => number; advance(ms: number): void; set(ms: number): void } {
+  let current = start
+  return {
+    now: () => current,
+    advance(ms: number) {
+      current += ms
+    },
+    set(ms: number) {
+      current = ms
+    },
+  }
+}
+
+/** `options.localIdp` resolved the way the plugin resolves it. */
+export function idpOptions(overrides: LocalIdpOptions = {}): ResolvedLocalIdpOptions {
+  const resolved = resolveOptions({ localIdp: overrides }).localIdp
+  if (resolved === null) throw new Error('localIdp not resolved')
+  return resolved
+}
+
+/** A LocalIdp over `store`, initialised. */
+export async function makeIdp(store: SqliteAuthStore, now: () => number, overrides: LocalIdpOptions = {}): Promise<LocalIdp> {
+  const idp = createLocalIdp({ store, options: idpOptions(overrides), now })
+  await idp.init()
+  return idp
+}

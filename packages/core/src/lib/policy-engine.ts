@@ -79,7 +79,7 @@ function compile(name: string, requirement: unknown): CompiledPolicy {
   const req = requirement as Record<string, unknown>
   if ('requiresClaim' in req) {
     if (!isClaimPair(req.requiresClaim)) throw new PolicyInvalid(`policy "${name}": "requiresClaim" must be [type] or [type, value] of non-empty strings`)
-    const pairs = [req.requiresClaim]
+    const pairs = [Object.freeze([...req.requiresClaim]) as readonly [string] | readonly [string, string]]
     return (user) => holdsAll(user, pairs)
   }
   if ('requiresClaims' in req) {
@@ -117,8 +117,9 @@ export class PolicyEngine {
 
   constructor(options: PolicyEngineOptions = {}) {
     const timeoutMs = options.timeoutMs ?? 2000
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new PolicyInvalid('"options.timeoutMs" must be a positive number')
+    // setTimeout turns delays above 2^31-1 ms into 1 ms: such a time-out would deny everything.
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 2_147_483_647) {
+      throw new PolicyInvalid('"options.timeoutMs" must be a positive number of milliseconds up to 2147483647')
     }
     this.#timeoutMs = timeoutMs
     this.#logger = options.logger
@@ -154,7 +155,7 @@ export class PolicyEngine {
   evaluate(name: string, user: ClaimsPrincipal, ctx?: Partial<PolicyContext>): Promise<PolicyDecision> {
     const policy = this.#policies.get(name)
     if (policy === undefined) {
-      this.#logger?.warn({ code: 'ERR_POLICY_NOT_FOUND', policy: name }, 'unknown policy denied')
+      this.#log({ code: 'ERR_POLICY_NOT_FOUND', policy: name }, 'unknown policy denied')
       return Promise.resolve({ allowed: false, code: 'ERR_POLICY_NOT_FOUND' })
     }
     return this.#run(name, policy, user, { request: ctx?.request, params: ctx?.params ?? EMPTY_PARAMS })
@@ -167,15 +168,24 @@ export class PolicyEngine {
    */
   async evaluateGuard(spec: GuardSpec, user: ClaimsPrincipal, ctx?: Partial<PolicyContext>): Promise<PolicyDecision> {
     if (!user.isAuthenticated) return UNAUTHENTICATED
-    switch (spec.kind) {
+    switch (spec !== null && typeof spec === 'object' ? spec.kind : undefined) {
       case 'authenticated':
         return ALLOW
       case 'claims':
-        return holdsAll(user, spec.claims) ? ALLOW : DENY
+        try {
+          const claims = (spec as Extract<GuardSpec, { kind: 'claims' }>).claims
+          // An empty list would allow any signed-in user: fail closed, as parseGuardSpec does.
+          if (!Array.isArray(claims) || claims.length === 0) throw new TypeError('empty claims')
+          return holdsAll(user, claims) ? ALLOW : DENY
+        } catch {
+          // A hand-built spec whose claims are not a non-empty list of pairs.
+          this.#log({ code: 'ERR_GUARD_SPEC_INVALID' }, 'malformed guard claims denied')
+          return { allowed: false, code: 'ERR_GUARD_SPEC_INVALID' }
+        }
       case 'policy':
-        return this.evaluate(spec.policy, user, ctx)
+        return this.evaluate((spec as Extract<GuardSpec, { kind: 'policy' }>).policy, user, ctx)
       default:
-        this.#logger?.warn({ code: 'ERR_GUARD_SPEC_INVALID' }, 'unknown guard kind denied')
+        this.#log({ code: 'ERR_GUARD_SPEC_INVALID' }, 'unknown guard kind denied')
         return { allowed: false, code: 'ERR_GUARD_SPEC_INVALID' }
     }
   }
@@ -189,9 +199,14 @@ export class PolicyEngine {
     }
     if (result === true) return ALLOW
     if (result === false) return DENY
-    if (result === null || typeof result !== 'object' || typeof (result as Promise<unknown>).then !== 'function') {
-      return this.#fault('ERR_POLICY_RESULT', name)
+    let then: unknown
+    try {
+      // Reading `then` runs a getter of the policy's result, which may throw.
+      then = result !== null && typeof result === 'object' ? (result as { then?: unknown }).then : undefined
+    } catch (err) {
+      return this.#fault('ERR_POLICY_THREW', name, err)
     }
+    if (typeof then !== 'function') return this.#fault('ERR_POLICY_RESULT', name)
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(resolve, this.#timeoutMs, 'timeout')
@@ -210,9 +225,23 @@ export class PolicyEngine {
   }
 
   #fault(code: WireAuthErrorCode, policy: string, err?: unknown): PolicyDecision {
-    const detail = err instanceof Error ? { errorName: err.name, errorMessage: err.message } : {}
-    this.#logger?.warn({ code, policy, ...detail }, 'policy fault denied')
+    let detail: Record<string, unknown> = {}
+    try {
+      if (err instanceof Error) detail = { errorName: String(err.name), errorMessage: String(err.message) }
+    } catch {
+      // An error object with throwing getters: log the code alone.
+    }
+    this.#log({ code, policy, ...detail }, 'policy fault denied')
     return { allowed: false, code }
+  }
+
+  /** Logs a denial; a throwing logger must not turn a denial into a rejection. */
+  #log(obj: Record<string, unknown>, msg: string): void {
+    try {
+      this.#logger?.warn(obj, msg)
+    } catch {
+      // The decision stands without the log line.
+    }
   }
 }
 

@@ -1,0 +1,366 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  ANONYMOUS,
+  PolicyEngine,
+  createPolicyEngine,
+  createPrincipal,
+  parseGuardSpec,
+  type GuardSpec,
+  type PolicyContext,
+  type PolicyFunction,
+  type PolicyLogger,
+  type PolicyRequirement,
+} from '@wire-auth/core'
+
+const admin = createPrincipal({
+  userId: 'u1',
+  name: 'Ada',
+  claims: [
+    { type: 'role', value: 'admin' },
+    { type: 'email_verified', value: 'true' },
+  ],
+})
+const plain = createPrincipal({ userId: 'u2', name: 'Bob', claims: [{ type: 'role', value: 'user' }] })
+const nobody = createPrincipal({ userId: 'u3' })
+
+/** A logger that records what it receives, as pino would print it. */
+function recordingLogger(): PolicyLogger & { entries: Array<Record<string, unknown>> } {
+  const entries: Array<Record<string, unknown>> = []
+  return { entries, warn: (obj) => void entries.push(obj) }
+}
+
+function codeOf(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (err) {
+    return (err as { code?: unknown }).code
+  }
+  return 'no error thrown'
+}
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('requirement forms', () => {
+  const engine = createPolicyEngine()
+    .addPolicy('AnyRole', { requiresClaim: ['role'] })
+    .addPolicy('AdminOnly', { requiresClaim: ['role', 'admin'] })
+    .addPolicy('VerifiedAdmin', { requiresClaims: [['role', 'admin'], ['email_verified', 'true']] })
+    .addPolicy('VerifiedAnyRole', { requiresClaims: [['role'], ['email_verified', 'true']] })
+    .addPolicy('SignedIn', { requiresAuthenticated: true })
+    .addPolicy('IsBob', (user) => user.name === 'Bob')
+    .addPolicy('AsyncIsAda', async (user) => user.name === 'Ada')
+
+  const cases: Array<[string, typeof admin, boolean]> = [
+    ['AnyRole', admin, true],
+    ['AnyRole', plain, true],
+    ['AnyRole', nobody, false],
+    ['AnyRole', ANONYMOUS, false],
+    ['AdminOnly', admin, true],
+    ['AdminOnly', plain, false],
+    ['AdminOnly', ANONYMOUS, false],
+    ['VerifiedAdmin', admin, true],
+    ['VerifiedAdmin', plain, false],
+    ['VerifiedAnyRole', admin, true],
+    ['VerifiedAnyRole', plain, false],
+    ['SignedIn', admin, true],
+    ['SignedIn', nobody, true],
+    ['SignedIn', ANONYMOUS, false],
+    ['IsBob', plain, true],
+    ['IsBob', admin, false],
+    ['AsyncIsAda', admin, true],
+    ['AsyncIsAda', plain, false],
+  ]
+  it.each(cases)('%s for %o', async (policy, user, allowed) => {
+    const decision = await engine.evaluate(policy, user)
+    expect(decision.allowed).toBe(allowed)
+    if (allowed) expect(decision.code).toBeUndefined()
+    else expect(decision.code).toBe('ERR_DENIED')
+  })
+
+  it('lists and reports registered policies', () => {
+    expect(engine.hasPolicy('AdminOnly')).toBe(true)
+    expect(engine.hasPolicy('Nope')).toBe(false)
+    expect(engine.policyNames()).toEqual(['AnyRole', 'AdminOnly', 'VerifiedAdmin', 'VerifiedAnyRole', 'SignedIn', 'IsBob', 'AsyncIsAda'])
+    expect(engine).toBeInstanceOf(PolicyEngine)
+  })
+
+  it('copies claim requirements at registration (changing the array later changes nothing)', async () => {
+    const pair: [string, string] = ['role', 'admin']
+    const list: Array<[string, string]> = [['role', 'admin']]
+    const e = createPolicyEngine().addPolicy('One', { requiresClaim: pair }).addPolicy('Many', { requiresClaims: list })
+    pair[1] = 'user'
+    list[0]![1] = 'user'
+    list.push(['x', 'y'])
+    expect((await e.evaluate('One', admin)).allowed).toBe(true)
+    expect((await e.evaluate('One', plain)).allowed).toBe(false)
+    expect((await e.evaluate('Many', admin)).allowed).toBe(true)
+    expect((await e.evaluate('Many', plain)).allowed).toBe(false)
+  })
+})
+
+describe('registration errors', () => {
+  it('refuses a duplicate name with ERR_POLICY_DUPLICATE', () => {
+    const engine = createPolicyEngine().addPolicy('A', { requiresAuthenticated: true })
+    expect(codeOf(() => engine.addPolicy('A', { requiresAuthenticated: true }))).toBe('ERR_POLICY_DUPLICATE')
+    expect(codeOf(() => engine.addPolicy('A', () => true))).toBe('ERR_POLICY_DUPLICATE')
+  })
+
+  it.each([
+    ['empty', ''],
+    ['space', 'Admin Only'],
+    ['slash', 'a/b'],
+    ['too long', 'x'.repeat(129)],
+    ['unicode', 'Admіn'],
+    ['not a string', 42],
+    ['undefined', undefined],
+  ])('refuses a malformed name (%s) with ERR_POLICY_INVALID', (_label, name) => {
+    expect(codeOf(() => createPolicyEngine().addPolicy(name as string, { requiresAuthenticated: true }))).toBe('ERR_POLICY_INVALID')
+  })
+
+  it('accepts names of 128 characters from [A-Za-z0-9_.:-]', () => {
+    const engine = createPolicyEngine().addPolicy('x'.repeat(128), () => true).addPolicy('org:billing.read_v2-beta', () => true)
+    expect(engine.policyNames()).toHaveLength(2)
+  })
+
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 'AdminOnly'],
+    ['an array', [['role', 'admin']]],
+    ['an empty object', {}],
+    ['two keys', { requiresClaim: ['role'], requiresAuthenticated: true }],
+    ['an unknown key', { requiresRole: 'admin' }],
+    ['an extra key', { requiresClaim: ['role'], note: 'x' }],
+    ['requiresClaim empty', { requiresClaim: [] }],
+    ['requiresClaim empty type', { requiresClaim: ['', 'admin'] }],
+    ['requiresClaim number', { requiresClaim: ['role', 1] }],
+    ['requiresClaim three parts', { requiresClaim: ['role', 'admin', 'x'] }],
+    ['requiresClaim string', { requiresClaim: 'role' }],
+    ['requiresClaims empty', { requiresClaims: [] }],
+    ['requiresClaims not pairs', { requiresClaims: ['role'] }],
+    ['requiresClaims bad pair', { requiresClaims: [['role', 'admin'], ['x', null]] }],
+    ['requiresAuthenticated false', { requiresAuthenticated: false }],
+    ['requiresAuthenticated string', { requiresAuthenticated: 'yes' }],
+  ])('refuses a malformed requirement (%s) with ERR_POLICY_INVALID', (_label, requirement) => {
+    expect(codeOf(() => createPolicyEngine().addPolicy('P', requirement as PolicyRequirement))).toBe('ERR_POLICY_INVALID')
+  })
+
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '100'])('refuses timeoutMs %s with ERR_POLICY_INVALID', (timeoutMs) => {
+    expect(codeOf(() => createPolicyEngine({ timeoutMs: timeoutMs as number }))).toBe('ERR_POLICY_INVALID')
+  })
+})
+
+describe('fails closed', () => {
+  it('denies an unknown policy with ERR_POLICY_NOT_FOUND and logs the code', async () => {
+    const logger = recordingLogger()
+    const decision = await createPolicyEngine({ logger }).evaluate('Missing', admin)
+    expect(decision).toEqual({ allowed: false, code: 'ERR_POLICY_NOT_FOUND' })
+    expect(logger.entries).toEqual([expect.objectContaining({ code: 'ERR_POLICY_NOT_FOUND', policy: 'Missing' })])
+  })
+
+  it('denies a policy that throws synchronously with ERR_POLICY_THREW', async () => {
+    const logger = recordingLogger()
+    const engine = createPolicyEngine({ logger }).addPolicy('Boom', () => {
+      throw new Error('kaput')
+    })
+    expect(await engine.evaluate('Boom', admin)).toEqual({ allowed: false, code: 'ERR_POLICY_THREW' })
+    expect(logger.entries).toEqual([expect.objectContaining({ code: 'ERR_POLICY_THREW', policy: 'Boom', errorName: 'Error' })])
+  })
+
+  it('denies a rejected promise with ERR_POLICY_THREW', async () => {
+    const logger = recordingLogger()
+    const engine = createPolicyEngine({ logger })
+      .addPolicy('Rejects', () => Promise.reject(new Error('nope')))
+      .addPolicy('AsyncThrows', async () => {
+        throw new TypeError('bad')
+      })
+      .addPolicy('RejectsNonError', () => Promise.reject('a string'))
+    for (const name of ['Rejects', 'AsyncThrows', 'RejectsNonError']) {
+      expect(await engine.evaluate(name, admin)).toEqual({ allowed: false, code: 'ERR_POLICY_THREW' })
+    }
+    expect(logger.entries.map((e) => e.code)).toEqual(['ERR_POLICY_THREW', 'ERR_POLICY_THREW', 'ERR_POLICY_THREW'])
+  })
+
+  it.each([
+    ['1', 1],
+    ["'true'", 'true'],
+    ['null', null],
+    ['undefined', undefined],
+    ['{}', {}],
+    ['[]', []],
+    ['{ allowed: true }', { allowed: true }],
+  ])('denies the non-boolean result %s (sync and async) with ERR_POLICY_RESULT', async (_label, result) => {
+    const logger = recordingLogger()
+    const engine = createPolicyEngine({ logger })
+      .addPolicy('Sync', (() => result) as unknown as PolicyFunction)
+      .addPolicy('Async', (async () => result) as unknown as PolicyFunction)
+    expect(await engine.evaluate('Sync', admin)).toEqual({ allowed: false, code: 'ERR_POLICY_RESULT' })
+    expect(await engine.evaluate('Async', admin)).toEqual({ allowed: false, code: 'ERR_POLICY_RESULT' })
+    expect(logger.entries.map((e) => e.code)).toEqual(['ERR_POLICY_RESULT', 'ERR_POLICY_RESULT'])
+  })
+
+  it('denies a result whose then getter throws with ERR_POLICY_THREW instead of rejecting', async () => {
+    const trap = {
+      get then(): never {
+        throw new Error('getter')
+      },
+    }
+    const engine = createPolicyEngine().addPolicy('Trap', (() => trap) as unknown as PolicyFunction)
+    await expect(engine.evaluate('Trap', admin)).resolves.toEqual({ allowed: false, code: 'ERR_POLICY_THREW' })
+  })
+
+  it('accepts a thenable that resolves to true', async () => {
+    const thenable = { then: (resolve: (v: unknown) => void) => resolve(true) }
+    const engine = createPolicyEngine().addPolicy('Thenable', (() => thenable) as unknown as PolicyFunction)
+    expect(await engine.evaluate('Thenable', admin)).toEqual({ allowed: true })
+  })
+
+  it('still answers when the logger throws', async () => {
+    const logger: PolicyLogger = {
+      warn: () => {
+        throw new Error('logger down')
+      },
+    }
+    const engine = createPolicyEngine({ logger }).addPolicy('Boom', () => {
+      throw new Error('x')
+    })
+    await expect(engine.evaluate('Boom', admin)).resolves.toEqual({ allowed: false, code: 'ERR_POLICY_THREW' })
+    await expect(engine.evaluate('Missing', admin)).resolves.toEqual({ allowed: false, code: 'ERR_POLICY_NOT_FOUND' })
+  })
+
+  it('denies a policy that does not settle within timeoutMs with ERR_POLICY_TIMEOUT', async () => {
+    vi.useFakeTimers()
+    const logger = recordingLogger()
+    const engine = createPolicyEngine({ timeoutMs: 50, logger }).addPolicy('Hangs', () => new Promise<boolean>(() => {}))
+    let decision: unknown
+    void engine.evaluate('Hangs', admin).then((d) => {
+      decision = d
+    })
+    await vi.advanceTimersByTimeAsync(49)
+    expect(decision).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(1)
+    expect(decision).toEqual({ allowed: false, code: 'ERR_POLICY_TIMEOUT' })
+    expect(logger.entries).toEqual([expect.objectContaining({ code: 'ERR_POLICY_TIMEOUT', policy: 'Hangs' })])
+  })
+
+  it('uses 2000 ms as the default time-out', async () => {
+    vi.useFakeTimers()
+    const engine = createPolicyEngine().addPolicy('Hangs', () => new Promise<boolean>(() => {}))
+    let decision: unknown
+    void engine.evaluate('Hangs', admin).then((d) => {
+      decision = d
+    })
+    await vi.advanceTimersByTimeAsync(1999)
+    expect(decision).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(1)
+    expect(decision).toEqual({ allowed: false, code: 'ERR_POLICY_TIMEOUT' })
+  })
+
+  it('allows a slow policy that settles before the time-out and clears its timer', async () => {
+    vi.useFakeTimers()
+    const engine = createPolicyEngine({ timeoutMs: 100 }).addPolicy(
+      'Slow',
+      () => new Promise<boolean>((resolve) => setTimeout(resolve, 60, true)),
+    )
+    const pending = engine.evaluate('Slow', admin)
+    await vi.advanceTimersByTimeAsync(60)
+    expect(await pending).toEqual({ allowed: true })
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('never logs for plain allows and denials', async () => {
+    const logger = recordingLogger()
+    const engine = createPolicyEngine({ logger }).addPolicy('AdminOnly', { requiresClaim: ['role', 'admin'] })
+    await engine.evaluate('AdminOnly', admin)
+    await engine.evaluate('AdminOnly', plain)
+    expect(logger.entries).toEqual([])
+  })
+})
+
+describe('context', () => {
+  it('passes the user, params and request to the policy function', async () => {
+    const seen: Array<{ userId: string | null; ctx: PolicyContext }> = []
+    const request = { id: 'req-1', headers: {} }
+    const engine = createPolicyEngine().addPolicy('OwnsItem', (user, ctx) => {
+      seen.push({ userId: user.userId, ctx })
+      return user.userId === ctx.params.ownerId
+    })
+    expect(await engine.evaluate('OwnsItem', admin, { params: { ownerId: 'u1' }, request })).toEqual({ allowed: true })
+    expect(await engine.evaluate('OwnsItem', plain, { params: { ownerId: 'u1' }, request })).toEqual({ allowed: false, code: 'ERR_DENIED' })
+    expect(seen[0]!.userId).toBe('u1')
+    expect(seen[0]!.ctx.request).toBe(request)
+    expect(seen[0]!.ctx.params).toEqual({ ownerId: 'u1' })
+  })
+
+  it('gives empty frozen params when none are passed', async () => {
+    let params: unknown
+    const engine = createPolicyEngine().addPolicy('P', (_user, ctx) => {
+      params = ctx.params
+      return true
+    })
+    await engine.evaluate('P', admin)
+    expect(params).toEqual({})
+    expect(Object.isFrozen(params)).toBe(true)
+  })
+})
+
+describe('evaluateGuard', () => {
+  const engine = createPolicyEngine()
+    .addPolicy('AdminOnly', { requiresClaim: ['role', 'admin'] })
+    .addPolicy('Owner', (user, { params }) => user.userId === params.ownerId)
+
+  it('authenticated: allows any signed-in user', async () => {
+    const spec = parseGuardSpec(undefined)
+    expect(await engine.evaluateGuard(spec, nobody)).toEqual({ allowed: true })
+  })
+
+  it('claims: all pairs must hold, [type] accepts any value', async () => {
+    const spec = parseGuardSpec({ claims: [['role', 'admin'], ['email_verified', 'true']] })
+    expect(await engine.evaluateGuard(spec, admin)).toEqual({ allowed: true })
+    expect(await engine.evaluateGuard(spec, plain)).toEqual({ allowed: false, code: 'ERR_DENIED' })
+    const anyRole = parseGuardSpec({ claims: [['role']] })
+    expect(await engine.evaluateGuard(anyRole, plain)).toEqual({ allowed: true })
+    expect(await engine.evaluateGuard(anyRole, nobody)).toEqual({ allowed: false, code: 'ERR_DENIED' })
+  })
+
+  it('policy: evaluates the named policy with the context', async () => {
+    expect(await engine.evaluateGuard(parseGuardSpec('AdminOnly'), admin)).toEqual({ allowed: true })
+    expect(await engine.evaluateGuard(parseGuardSpec('AdminOnly'), plain)).toEqual({ allowed: false, code: 'ERR_DENIED' })
+    expect(await engine.evaluateGuard(parseGuardSpec('Owner'), plain, { params: { ownerId: 'u2' } })).toEqual({ allowed: true })
+    expect(await engine.evaluateGuard(parseGuardSpec('Missing'), admin)).toEqual({ allowed: false, code: 'ERR_POLICY_NOT_FOUND' })
+  })
+
+  it.each([
+    ['authenticated', parseGuardSpec(null)],
+    ['claims', parseGuardSpec({ claims: [['role']] })],
+    ['policy', parseGuardSpec('AdminOnly')],
+    ['missing policy', parseGuardSpec('Missing')],
+  ])('denies an anonymous user with ERR_UNAUTHENTICATED (%s)', async (_label, spec) => {
+    expect(await engine.evaluateGuard(spec, ANONYMOUS)).toEqual({ allowed: false, code: 'ERR_UNAUTHENTICATED' })
+  })
+
+  it('does not run a policy function for an anonymous user', async () => {
+    let calls = 0
+    const e = createPolicyEngine().addPolicy('Counts', () => {
+      calls++
+      return true
+    })
+    await e.evaluateGuard(parseGuardSpec('Counts'), ANONYMOUS)
+    expect(calls).toBe(0)
+  })
+
+  it.each([
+    ['unknown kind', { kind: 'public' }],
+    ['empty claims', { kind: 'claims', claims: [] }],
+    ['claims not a list', { kind: 'claims', claims: 'role=admin' }],
+    ['null', null],
+    ['a string', 'AdminOnly'],
+  ])('denies a malformed hand-built spec (%s) with ERR_GUARD_SPEC_INVALID', async (_label, spec) => {
+    const logger = recordingLogger()
+    const e = createPolicyEngine({ logger })
+    await expect(e.evaluateGuard(spec as unknown as GuardSpec, admin)).resolves.toEqual({ allowed: false, code: 'ERR_GUARD_SPEC_INVALID' })
+    expect(logger.entries.map((entry) => entry.code)).toEqual(['ERR_GUARD_SPEC_INVALID'])
+  })
+})

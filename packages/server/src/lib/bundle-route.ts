@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { AuthContext } from './context.js'
+
+/** One served file, read once. */
+interface BundleFile {
+  body: Buffer
+  etag: string
+}
+
+/**
+ * Where the elements bundle lives: `@wire-auth/elements/wire-auth.js` when
+ * the package resolves (installed or workspace), else the sibling
+ * `packages/elements/dist/` relative to this file (src/lib or dist/lib).
+ * @internal
+ */
+export function bundleDirectory(): string {
+  try {
+    return fileURLToPath(new URL('./', import.meta.resolve('@wire-auth/elements/wire-auth.js')))
+  } catch {
+    return fileURLToPath(new URL('../../../elements/dist/', import.meta.url))
+  }
+}
+
+function etagOf(body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`
+}
+
+/** True when an `If-None-Match` header matches `etag` (weak comparison, lists and `*` allowed). */
+function matches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false
+  if (header.trim() === '*') return true
+  return header.split(',').some((part) => part.trim().replace(/^W\//, '') === etag)
+}
+
+/** Options of {@link registerBundleRoute}. @internal */
+export interface BundleRouteOptions {
+  /** Directory holding `wire-auth.js` and `wire-auth.js.map`. Default {@link bundleDirectory}. */
+  directory?: string
+}
+
+/**
+ * Serves the elements bundle at `GET /wire-auth.js` and its source map at
+ * `GET /wire-auth.js.map`: read once and cached in memory, strong ETag with
+ * 304 on `If-None-Match`, `SourceMap` header, revalidated caching. When the
+ * bundle was not built, 503 `ERR_BUNDLE_NOT_BUILT` says to run `npm run build`
+ * (checked again on the next request, so building later needs no restart).
+ * @internal
+ */
+export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, options: BundleRouteOptions = {}): void {
+  if (!ctx.options.serveBundle) return
+  const directory = options.directory ?? bundleDirectory()
+  const cache = new Map<string, Promise<BundleFile | null>>()
+
+  function load(file: string): Promise<BundleFile | null> {
+    let pending = cache.get(file)
+    if (pending === undefined) {
+      pending = readFile(`${directory}${directory.endsWith('/') ? '' : '/'}${file}`).then(
+        (body) => ({ body, etag: etagOf(body) }),
+        (err: NodeJS.ErrnoException) => {
+          // Not built yet: forget the miss so a later build is picked up.
+          cache.delete(file)
+          if (err.code !== 'ENOENT') ctx.log.warn({ code: 'ERR_BUNDLE_NOT_BUILT', file, errorCode: err.code }, 'elements bundle unreadable')
+          return null
+        },
+      )
+      cache.set(file, pending)
+    }
+    return pending
+  }
+
+  function route(file: string, contentType: string) {
+    return async function serveBundle(request: FastifyRequest, reply: FastifyReply) {
+      const served = await load(file)
+      if (served === null) {
+        return reply
+          .code(503)
+          .header('cache-control', 'no-store')
+          .send({ error: { code: 'ERR_BUNDLE_NOT_BUILT', message: `the elements bundle (${file}) is not built: run \`npm run build\`` } })
+      }
+      reply
+        .header('etag', served.etag)
+        // Same URL for every version: let caches keep it but revalidate cheaply (304).
+        .header('cache-control', 'public, max-age=300, must-revalidate')
+        .header('x-content-type-options', 'nosniff')
+      if (file === 'wire-auth.js') reply.header('sourcemap', 'wire-auth.js.map')
+      if (matches(request.headers['if-none-match'], served.etag)) return reply.code(304).send()
+      return reply.type(contentType).send(served.body)
+    }
+  }
+
+  app.get('/wire-auth.js', { config: { wireAuth: 'public' } }, route('wire-auth.js', 'text/javascript; charset=utf-8'))
+  app.get('/wire-auth.js.map', { config: { wireAuth: 'public' } }, route('wire-auth.js.map', 'application/json; charset=utf-8'))
+}

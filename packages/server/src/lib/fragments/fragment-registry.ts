@@ -1,0 +1,206 @@
+import {
+  HtmlString,
+  WireAuthError,
+  parseGuardSpec,
+  type ClaimsPrincipal,
+  type GuardSpec,
+  type PolicyContext,
+  type PolicyDecision,
+  type PolicyEngine,
+  type WireAuthErrorCode,
+} from '@wire-auth/core'
+import { compileFragment, type CompiledFragment, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
+import type { RegionRequest, RegionResult } from './region-request.js'
+
+/** pino-compatible logger subset. */
+export interface FragmentLogger {
+  warn(obj: Record<string, unknown>, msg?: string): void
+  error(obj: Record<string, unknown>, msg?: string): void
+}
+
+/** What a {@link FragmentRegistry} needs. @internal */
+export interface FragmentRegistryDeps {
+  engine: PolicyEngine
+  log: FragmentLogger
+  /** A safe redirect target for `value`, or null (ctx.safeRedirect). */
+  safeRedirect(value: unknown): string | null
+  /** Login URL for denied guards without an acceptable redirect. */
+  loginUrl: string
+  /** Time-out of each `load` / `render` / `else` call, ms. */
+  timeoutMs: number
+}
+
+const EMPTY_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({})
+const AUTHENTICATED: GuardSpec = Object.freeze({ kind: 'authenticated' })
+const ALLOW: PolicyDecision = Object.freeze({ allowed: true })
+
+class RenderTimeout extends Error {}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function'
+}
+
+function withTimeout<T>(value: T | PromiseLike<T>, ms: number): Promise<T> {
+  if (!isThenable(value)) return Promise.resolve(value as T)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RenderTimeout(`timed out after ${ms} ms`)), ms)
+  })
+  return Promise.race([value, timeout]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * Registered fragments and the evaluation of region requests, shared by
+ * `POST /auth/fragments`, `GET /auth/fragments/:name` and the live socket.
+ * Does not depend on Fastify: `request` is passed through opaquely.
+ *
+ * Evaluation never throws: every fault denies that region only, with a code.
+ * @internal
+ */
+export class FragmentRegistry {
+  readonly #fragments = new Map<string, CompiledFragment>()
+  readonly #deps: FragmentRegistryDeps
+
+  constructor(deps: FragmentRegistryDeps) {
+    this.#deps = deps
+  }
+
+  /**
+   * Registers a fragment.
+   * @throws WireAuthError `ERR_FRAGMENT_UNGUARDED`, `ERR_FRAGMENT_INVALID`, `ERR_FRAGMENT_DUPLICATE`.
+   */
+  register<Data, Request>(name: string, options: FragmentOptions<Data, Request>, render: FragmentRender<Data, Request>): void {
+    const fragment = compileFragment(name, options, render)
+    if (this.#fragments.has(fragment.name)) {
+      throw new WireAuthError('ERR_FRAGMENT_DUPLICATE', `fragment "${fragment.name}" is already registered`, { statusCode: 500 })
+    }
+    this.#fragments.set(fragment.name, fragment)
+  }
+
+  /** True when a fragment of that name is registered. */
+  has(name: string): boolean {
+    return this.#fragments.has(name)
+  }
+
+  /** Registered fragments (for boot-time checks). */
+  fragments(): IterableIterator<CompiledFragment> {
+    return this.#fragments.values()
+  }
+
+  /** Evaluates every region independently, in parallel; results keep the order. */
+  evaluateRegions(regions: readonly RegionRequest[], user: ClaimsPrincipal, request: unknown): Promise<RegionResult[]> {
+    return Promise.all(regions.map((region) => this.evaluateRegion(region, user, request)))
+  }
+
+  /**
+   * Evaluates one region: the fragment's guard AND the element's policy AND
+   * its claims; `load` and `render` run only once all held (with
+   * `bindVerdict`, render also runs on denial, without `load`).
+   */
+  async evaluateRegion(region: RegionRequest, user: ClaimsPrincipal, request: unknown): Promise<RegionResult> {
+    try {
+      const fragment = region.fragment === undefined ? undefined : this.#fragments.get(region.fragment)
+      if (region.fragment !== undefined && fragment === undefined) return this.#denied(region, undefined, 'ERR_FRAGMENT_NOT_FOUND', user)
+      const params = region.params ?? EMPTY_PARAMS
+      const decision = await this.#decide(region, fragment, user, { request, params })
+      if (!decision.allowed) return await this.#denied(region, fragment, decision.code ?? 'ERR_DENIED', user, request)
+      if (fragment === undefined) return { id: region.id, status: 'allowed', html: '' }
+      const html = await this.#render(fragment, user, request, params, true)
+      if (html === null) return { id: region.id, status: 'denied', html: '', code: 'ERR_FRAGMENT_RENDER_FAILED' }
+      return { id: region.id, status: 'allowed', html }
+    } catch (err) {
+      this.#deps.log.error({ code: 'ERR_INTERNAL', fragment: region.fragment, err }, 'region evaluation failed')
+      return region.kind === 'guard'
+        ? { id: region.id, status: 'redirect', location: this.#location(region, undefined), code: 'ERR_INTERNAL' }
+        : { id: region.id, status: 'denied', html: '', code: 'ERR_INTERNAL' }
+    }
+  }
+
+  /** Where a denied guard sends the visitor: element redirect, fragment redirect, or the login URL. */
+  location(region: Pick<RegionRequest, 'redirect' | 'returnTo' | 'fragment'>): string {
+    return this.#location(region, region.fragment === undefined ? undefined : this.#fragments.get(region.fragment))
+  }
+
+  async #decide(region: RegionRequest, fragment: CompiledFragment | undefined, user: ClaimsPrincipal, ctx: PolicyContext): Promise<PolicyDecision> {
+    const { engine } = this.#deps
+    // Parse the element's additions first: a malformed one denies without running anything.
+    let policySpec: GuardSpec | undefined
+    let claimsSpec: GuardSpec | undefined
+    try {
+      if (region.policy !== undefined) policySpec = parseGuardSpec({ policy: region.policy })
+      if (region.claims !== undefined) claimsSpec = parseGuardSpec({ claims: region.claims })
+    } catch {
+      return { allowed: false, code: 'ERR_GUARD_SPEC_INVALID' }
+    }
+    // A guard without fragment nor requirement is the bare form: must be signed in.
+    const own = fragment === undefined ? (policySpec || claimsSpec ? null : AUTHENTICATED) : fragment.spec
+    for (const spec of [own, policySpec, claimsSpec]) {
+      if (spec === null || spec === undefined) continue
+      const decision = await engine.evaluateGuard(spec, user, ctx)
+      if (!decision.allowed) return decision
+    }
+    return ALLOW
+  }
+
+  async #denied(
+    region: RegionRequest,
+    fragment: CompiledFragment | undefined,
+    code: WireAuthErrorCode,
+    user: ClaimsPrincipal,
+    request?: unknown,
+  ): Promise<RegionResult> {
+    if (region.kind === 'guard') return { id: region.id, status: 'redirect', location: this.#location(region, fragment), code }
+    let html = ''
+    if (fragment?.bindVerdict) {
+      html = (await this.#render(fragment, user, request, region.params ?? EMPTY_PARAMS, false)) ?? ''
+    } else if (fragment?.elseRender !== undefined) {
+      const elseRender = fragment.elseRender
+      html = (await this.#call(fragment.name, 'else', () => elseRender({ principal: user.toSummary(), params: region.params ?? EMPTY_PARAMS, code }))) ?? ''
+    }
+    return { id: region.id, status: 'denied', html, code }
+  }
+
+  async #render(fragment: CompiledFragment, user: ClaimsPrincipal, request: unknown, params: Readonly<Record<string, unknown>>, allowed: boolean): Promise<string | null> {
+    let data: unknown
+    const load = fragment.load
+    if (allowed && load !== undefined) {
+      let failed = false
+      data = await withTimeout(load({ user, request, params }), this.#deps.timeoutMs).catch((err: unknown) => {
+        failed = true
+        this.#fault(fragment.name, 'load', err)
+      })
+      if (failed) return null
+    }
+    return this.#call(fragment.name, 'render', () => fragment.render({ user, request, params, data, allowed }))
+  }
+
+  /** Runs a hook that must produce an HtmlString; null (logged) on a throw, time-out or plain string. */
+  async #call(name: string, hook: 'render' | 'else', run: () => unknown): Promise<string | null> {
+    let result: unknown
+    try {
+      result = await withTimeout(run(), this.#deps.timeoutMs)
+    } catch (err) {
+      this.#fault(name, hook, err)
+      return null
+    }
+    if (!(result instanceof HtmlString)) {
+      this.#fault(name, hook, new TypeError(`${hook} must return an HtmlString from the html tag, got ${typeof result}`))
+      return null
+    }
+    return result.toString()
+  }
+
+  #fault(fragment: string, hook: string, err: unknown): void {
+    const detail = err instanceof Error ? { errorName: err.name, errorMessage: err.message, timeout: err instanceof RenderTimeout } : {}
+    this.#deps.log.error({ code: 'ERR_FRAGMENT_RENDER_FAILED', fragment, hook, ...detail }, 'fragment hook failed')
+  }
+
+  #location(region: Pick<RegionRequest, 'redirect' | 'returnTo'>, fragment: CompiledFragment | undefined): string {
+    const { safeRedirect, loginUrl } = this.#deps
+    const chosen = (region.redirect !== undefined ? safeRedirect(region.redirect) : null) ?? (fragment?.spec?.redirect !== undefined ? safeRedirect(fragment.spec.redirect) : null)
+    if (chosen !== null) return chosen
+    const returnTo = region.returnTo === undefined ? null : safeRedirect(region.returnTo)
+    if (returnTo === null) return loginUrl
+    return `${loginUrl}${loginUrl.includes('?') ? '&' : '?'}returnTo=${encodeURIComponent(returnTo)}`
+  }
+}

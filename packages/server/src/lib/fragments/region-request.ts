@@ -1,0 +1,191 @@
+import type { WireAuthErrorCode } from '@wire-auth/core'
+
+/**
+ * One region (or guard) a page wants to show, as sent by the browser on
+ * `POST /auth/fragments` and in the socket's `mount` message.
+ * See docs/protocol.md, "Region request".
+ */
+export interface RegionRequest {
+  /** Client-chosen, unique per page / socket: 1..64 of `[A-Za-z0-9_:.-]`. */
+  id: string
+  kind: 'region' | 'guard'
+  /** Required for a region, optional for a guard. */
+  fragment?: string
+  /** ADDS a named policy to the fragment's own guard. */
+  policy?: string
+  /** ADDS claims (all must hold) to the fragment's own guard. */
+  claims?: ReadonlyArray<readonly [string] | readonly [string, string]>
+  /** Plain JSON object handed to policies, `load` and `render` (deep-frozen). */
+  params?: Readonly<Record<string, unknown>>
+  /** Guard only: where to send a denied visitor; kept only if the redirect check accepts it. */
+  redirect?: string
+  /** Guard only: the page to come back to after login (`returnTo` of the login URL). */
+  returnTo?: string
+}
+
+/** The server's answer for one region. See docs/protocol.md, "Region result". */
+export type RegionResult =
+  | { id: string; status: 'allowed'; html: string }
+  | { id: string; status: 'denied'; html: string; code: WireAuthErrorCode }
+  | { id: string; status: 'redirect'; location: string; code: WireAuthErrorCode }
+
+/** Limits of a region request (docs/protocol.md "Limits"). */
+export const REGION_LIMITS = Object.freeze({
+  idPattern: /^[A-Za-z0-9_:.-]{1,64}$/,
+  maxString: 256,
+  maxUrl: 2048,
+  maxClaims: 16,
+  maxParamsBytes: 4096,
+})
+
+const REGION_KEYS = new Set(['id', 'kind', 'fragment', 'policy', 'claims', 'params', 'redirect', 'returnTo'])
+
+/** Why a region request was refused; `id` when it could be read. */
+export interface RegionRequestProblem {
+  message: string
+  id?: string
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
+    Object.freeze(value)
+  }
+  return value
+}
+
+function optionalString(raw: Record<string, unknown>, key: string, max: number): string | undefined | RegionRequestProblem {
+  const value = raw[key]
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    return { message: `"${key}" must be a string of 1..${max} characters` }
+  }
+  return value
+}
+
+/** True when a parse result is a problem rather than a request. */
+export function isRegionProblem(value: unknown): value is RegionRequestProblem {
+  return typeof value === 'object' && value !== null && 'message' in value
+}
+
+/**
+ * Checks one untrusted region request: plain object, known keys only, each
+ * field read once and bounded. Returns a fresh, frozen {@link RegionRequest}
+ * or a problem. Never throws.
+ */
+export function parseRegionRequest(raw: unknown): RegionRequest | RegionRequestProblem {
+  if (!isPlainObject(raw)) return { message: 'a region must be a JSON object' }
+  const id = raw.id
+  if (typeof id !== 'string' || !REGION_LIMITS.idPattern.test(id)) {
+    return { message: '"id" must be 1..64 characters of [A-Za-z0-9_:.-]' }
+  }
+  for (const key of Object.keys(raw)) {
+    if (!REGION_KEYS.has(key)) return { id, message: `unknown field "${key.slice(0, 64)}"` }
+  }
+  const kind = raw.kind ?? 'region'
+  if (kind !== 'region' && kind !== 'guard') return { id, message: '"kind" must be "region" or "guard"' }
+
+  const region: { -readonly [K in keyof RegionRequest]: RegionRequest[K] } = { id, kind }
+  for (const key of ['fragment', 'policy', 'redirect', 'returnTo'] as const) {
+    const max = key === 'redirect' || key === 'returnTo' ? REGION_LIMITS.maxUrl : REGION_LIMITS.maxString
+    const value = optionalString(raw, key, max)
+    if (isRegionProblem(value)) return { id, message: value.message }
+    if (value !== undefined) region[key] = value
+  }
+  if (kind === 'region' && region.fragment === undefined) return { id, message: 'a region needs a "fragment"' }
+  if (kind === 'region' && (region.redirect !== undefined || region.returnTo !== undefined)) {
+    return { id, message: '"redirect" and "returnTo" are only for guards' }
+  }
+
+  const claims = raw.claims
+  if (claims !== undefined) {
+    if (!Array.isArray(claims) || claims.length === 0 || claims.length > REGION_LIMITS.maxClaims) {
+      return { id, message: `"claims" must be an array of 1..${REGION_LIMITS.maxClaims} [type, value] pairs` }
+    }
+    const pairs: Array<readonly [string] | readonly [string, string]> = []
+    for (const pair of claims) {
+      if (
+        !Array.isArray(pair) ||
+        pair.length < 1 ||
+        pair.length > 2 ||
+        !pair.every((part) => typeof part === 'string' && part.length <= REGION_LIMITS.maxString) ||
+        pair[0] === ''
+      ) {
+        return { id, message: '"claims" entries must be [type] or [type, value] strings of at most 256 characters' }
+      }
+      pairs.push(Object.freeze(pair.length === 1 ? [pair[0] as string] as const : [pair[0] as string, pair[1] as string] as const))
+    }
+    region.claims = Object.freeze(pairs)
+  }
+
+  const params = raw.params
+  if (params !== undefined) {
+    if (!isPlainObject(params)) return { id, message: '"params" must be a plain JSON object' }
+    let size: number
+    try {
+      size = Buffer.byteLength(JSON.stringify(params))
+    } catch {
+      return { id, message: '"params" must be JSON' }
+    }
+    if (size > REGION_LIMITS.maxParamsBytes) return { id, message: `"params" must be at most ${REGION_LIMITS.maxParamsBytes} bytes serialised` }
+    region.params = deepFreeze(structuredClone(params))
+  }
+  return Object.freeze(region)
+}
+
+/**
+ * Checks a list of region requests (at most `maxRegions`, ids unique).
+ * Returns the parsed list or the first problem.
+ */
+export function parseRegionRequests(raw: unknown, maxRegions: number): RegionRequest[] | RegionRequestProblem {
+  if (!Array.isArray(raw)) return { message: '"regions" must be an array' }
+  if (raw.length > maxRegions) return { message: `at most ${maxRegions} regions per request` }
+  const seen = new Set<string>()
+  const regions: RegionRequest[] = []
+  for (const item of raw) {
+    const region = parseRegionRequest(item)
+    if (isRegionProblem(region)) return region
+    if (seen.has(region.id)) return { id: region.id, message: `duplicate region id "${region.id}"` }
+    seen.add(region.id)
+    regions.push(region)
+  }
+  return regions
+}
+
+const shortString = { type: 'string', minLength: 1, maxLength: REGION_LIMITS.maxString } as const
+
+/**
+ * JSON schema of one region request; the same rules as
+ * {@link parseRegionRequest} except the params size, which is checked after.
+ */
+export const regionRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: {
+    id: { type: 'string', pattern: '^[A-Za-z0-9_:.-]{1,64}$' },
+    kind: { type: 'string', enum: ['region', 'guard'] },
+    fragment: shortString,
+    policy: shortString,
+    claims: {
+      type: 'array',
+      minItems: 1,
+      maxItems: REGION_LIMITS.maxClaims,
+      items: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 2,
+        items: { type: 'string', maxLength: REGION_LIMITS.maxString },
+      },
+    },
+    params: { type: 'object' },
+    redirect: { type: 'string', minLength: 1, maxLength: REGION_LIMITS.maxUrl },
+    returnTo: { type: 'string', minLength: 1, maxLength: REGION_LIMITS.maxUrl },
+  },
+} as const

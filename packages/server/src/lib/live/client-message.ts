@@ -1,0 +1,75 @@
+import { REGION_LIMITS, isRegionProblem, parseRegionRequest, type RegionRequest, type RegionRequestProblem } from '../fragments/region-request.js'
+
+/** A client → server message of the live socket (docs/protocol.md). */
+export type ClientMessage =
+  | { t: 'auth'; token: string }
+  | { t: 'mount'; regions: RegionRequest[]; invalid: RegionRequestProblem[] }
+  | { t: 'unmount'; ids: string[] }
+
+/** Why a message was refused. */
+export interface ClientMessageProblem {
+  problem: string
+}
+
+/** Longest token accepted in an `auth` message (a JWT of the local IdP is far smaller). */
+export const MAX_TOKEN_LENGTH = 8192
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * Parses one text frame. Reads each field once, bounds sizes and counts, and
+ * never throws. In a `mount`, invalid regions are reported in `invalid` and
+ * the valid ones are kept (one bad region does not cost the others).
+ * @param text The frame, already checked against `live.maxMessageBytes`.
+ * @param maxItems Most regions / ids one message may carry.
+ * @internal
+ */
+export function parseClientMessage(text: string, maxItems: number): ClientMessage | ClientMessageProblem {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch {
+    return { problem: 'the message is not valid JSON' }
+  }
+  if (!isPlainObject(raw)) return { problem: 'a message must be a JSON object' }
+  const t = raw.t
+  if (t === 'auth') {
+    const token = raw.token
+    if (Object.keys(raw).length !== 2) return { problem: 'auth takes exactly "t" and "token"' }
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return { problem: '"token" must be a non-empty string' }
+    return { t, token }
+  }
+  if (t === 'mount') {
+    const list = raw.regions
+    if (Object.keys(raw).length !== 2) return { problem: 'mount takes exactly "t" and "regions"' }
+    if (!Array.isArray(list) || list.length === 0) return { problem: '"regions" must be a non-empty array' }
+    if (list.length > maxItems) return { problem: `at most ${maxItems} regions per message` }
+    const regions: RegionRequest[] = []
+    const invalid: RegionRequestProblem[] = []
+    for (const item of list) {
+      const region = parseRegionRequest(item)
+      if (isRegionProblem(region)) invalid.push(region)
+      else regions.push(region)
+    }
+    return { t, regions, invalid }
+  }
+  if (t === 'unmount') {
+    const ids = raw.ids
+    if (Object.keys(raw).length !== 2) return { problem: 'unmount takes exactly "t" and "ids"' }
+    if (!Array.isArray(ids) || ids.length > maxItems) return { problem: `"ids" must be an array of at most ${maxItems} ids` }
+    for (const id of ids) {
+      if (typeof id !== 'string' || !REGION_LIMITS.idPattern.test(id)) return { problem: '"ids" must hold region ids' }
+    }
+    return { t, ids: ids as string[] }
+  }
+  return { problem: 'unknown message type' }
+}
+
+/** True when a parse result is a problem. */
+export function isMessageProblem(value: ClientMessage | ClientMessageProblem): value is ClientMessageProblem {
+  return 'problem' in value
+}

@@ -1,0 +1,63 @@
+import { ANONYMOUS, type ClaimsPrincipal, type WireAuthErrorCode } from '@wire-auth/core'
+import type { WebSocket } from 'ws'
+import type { MountedRegion, RenderBatch } from './render-batch.js'
+
+/** A socket whose send buffer grows past this is a slow reader: closed rather than buffered without bound. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+
+/**
+ * The state of one live socket, kept small on purpose (tens of thousands
+ * per worker): no closures per socket or per region, regions only once
+ * mounted, and strings shared between sockets where a batch allows.
+ * @internal
+ */
+export class LiveConnection {
+  readonly ws: WebSocket
+  /** The upgrade request, handed to policies, `load` and `render` as `request`. */
+  readonly request: unknown
+  user: ClaimsPrincipal = ANONYMOUS
+  /** Hash of the session the socket was opened with, while it is valid. */
+  sessionHash: string | null = null
+  /** The access token of a token-authenticated socket (never logged). */
+  token: string | null = null
+  /** When the principal must be re-checked (session or token expiry); 0 = at the next sweep. */
+  checkAt = Number.POSITIVE_INFINITY
+  regions: Map<string, MountedRegion> | null = null
+  /** Serialises the socket's work so results are sent in the order they were asked. */
+  queue: Promise<void> = Promise.resolve()
+  /** The batch of a queued re-validation not yet started (later events replace it). */
+  pending: RenderBatch | null = null
+  alive = true
+  closed = false
+  windowStart = 0
+  windowCount = 0
+  /** Consecutive one-second windows in which the rate was exceeded. */
+  strikes = 0
+
+  constructor(ws: WebSocket, request: unknown) {
+    this.ws = ws
+    this.request = request
+  }
+
+  /** Sends a pre-serialised message; closes a socket that stopped reading. */
+  send(text: string): void {
+    const ws = this.ws
+    if (this.closed || ws.readyState !== 1) return
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      ws.terminate()
+      return
+    }
+    ws.send(text)
+  }
+
+  /** Sends `{ t: "error", code, message, id? }`. */
+  error(code: WireAuthErrorCode, message: string, id?: string): void {
+    this.send(JSON.stringify(id === undefined ? { t: 'error', code, message } : { t: 'error', code, message, id }))
+  }
+
+  /** Sends the error, then closes with `closeCode` and the code as reason. */
+  fail(code: WireAuthErrorCode, message: string, closeCode: number): void {
+    this.error(code, message)
+    if (!this.closed && this.ws.readyState === 1) this.ws.close(closeCode, code)
+  }
+}

@@ -1,0 +1,76 @@
+import websocket from '@fastify/websocket'
+import { ANONYMOUS } from '@wire-auth/core'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { AuthContext } from '../context.js'
+import type { FragmentRegistry } from '../fragments/fragment-registry.js'
+import { LiveHub } from './live-hub.js'
+
+/**
+ * Frames above this are refused by `ws` itself (close 1009, no message);
+ * frames between `live.maxMessageBytes` and this get the coded error first.
+ */
+function hardPayloadCap(maxMessageBytes: number): number {
+  return Math.max(maxMessageBytes * 2, maxMessageBytes + 4096)
+}
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization
+  return typeof header === 'string' && /^bearer /i.test(header) ? header.slice(7).trim() || null : null
+}
+
+/**
+ * Mounts the live socket `GET /auth/live` (docs/protocol.md): refuses a
+ * foreign or missing `Origin` with 403 before the upgrade, adopts sockets
+ * into a {@link LiveHub}, and feeds it the channel's events and resyncs.
+ * Registers `@fastify/websocket` unless the app already did.
+ * @returns The hub (socket counts, for diagnostics and tests).
+ * @internal
+ */
+export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext, registry: FragmentRegistry): Promise<LiveHub> {
+  const { live } = ctx.options
+  if (!app.hasDecorator('websocketServer')) {
+    await app.register(websocket, {
+      options: { maxPayload: hardPayloadCap(live.maxMessageBytes), perMessageDeflate: false },
+      errorHandler(error, socket) {
+        // ws has already started the closing handshake for protocol errors (oversized frame, bad opcode).
+        const code = (error as { code?: unknown }).code
+        ctx.log.debug({ code: typeof code === 'string' ? code : undefined, errorMessage: error.message }, 'live socket error')
+        if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) socket.terminate()
+      },
+    })
+  }
+
+  const hub = new LiveHub({
+    registry,
+    sessions: ctx.sessions,
+    store: ctx.store,
+    tokens: ctx.tokens,
+    log: ctx.log,
+    limits: live,
+  })
+  const unsubscribe = ctx.channel.subscribe((event) => hub.onEvent(event))
+  const unsubscribeResync = ctx.channel.onResync(() => hub.resync())
+  hub.start()
+  app.addHook('onClose', async () => {
+    unsubscribe()
+    unsubscribeResync()
+    hub.close()
+  })
+
+  function checkOrigin(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    // Cross-site WebSocket hijacking: browsers send cookies on any upgrade, so the Origin decides.
+    if (ctx.isAllowedOrigin(request.headers.origin)) {
+      done()
+      return
+    }
+    reply.code(403).header('cache-control', 'no-store').send({ error: { code: 'ERR_ORIGIN_NOT_ALLOWED', message: 'origin not allowed' } })
+  }
+
+  app.get('/auth/live', { websocket: true, config: { wireAuth: 'guarded' }, onRequest: checkOrigin }, (socket, request) => {
+    const user = request.user ?? ANONYMOUS
+    const sessionHash = request.sessionId ?? null
+    hub.open(socket, request, user, sessionHash, user.isAuthenticated && sessionHash === null ? bearerToken(request) : null)
+  })
+
+  return hub
+}

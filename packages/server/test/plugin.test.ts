@@ -230,6 +230,7 @@ describe('AuthActions', () => {
 
   it('50 concurrent grants and revokes on one user end with exactly the expected claims', async () => {
     const app = await buildApp({ sqlitePath: sqlite() })
+    app.get('/claims', { config: { wireAuth: 'public' } }, async (request) => request.user.claims.map((c) => c.value).sort())
     const { user, cookie } = await signedInUser(app)
     const operations: Promise<unknown>[] = []
     for (let i = 0; i < 50; i++) {
@@ -242,7 +243,6 @@ describe('AuthActions', () => {
     const expected = Array.from({ length: 25 }, (_, k) => `p${k * 2}`).sort()
     const row = await app.authStore.getUser(user.id)
     expect(row!.claims.map((c) => c.value).sort()).toEqual(expected)
-    app.get('/claims', { config: { wireAuth: 'public' } }, async (request) => request.user.claims.map((c) => c.value).sort())
     expect((await app.inject({ url: '/claims', headers: { cookie } })).json()).toEqual(expected)
     await app.close()
   })
@@ -318,7 +318,7 @@ describe('errors', () => {
     const badJson = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"a":' })
     expect(badJson.statusCode).toBe(400)
     expect(badJson.json().error.code).toBe('ERR_VALIDATION')
-    const invalid = await app.inject({ method: 'POST', url: '/echo', payload: { a: 1, b: 2 } })
+    const invalid = await app.inject({ method: 'POST', url: '/echo', payload: { b: 2 } })
     expect(invalid.statusCode).toBe(400)
     const media = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/x-evil' }, payload: 'a=1' })
     expect(media.statusCode).toBe(415)

@@ -155,7 +155,8 @@ export function parseClaimsAttribute(value: string): ClaimRequirement[] {
   if (typeof value !== 'string') invalid('the claims attribute must be a string')
   const text = value.trim()
   if (text === '') invalid('the claims attribute must not be empty')
-  if (text.startsWith('[')) return checkClaimList(parseJson(text, 'the claims attribute'))
+  // `{` is JSON too (an object is refused by checkClaimList), never a claim type.
+  if (text.startsWith('[') || text.startsWith('{')) return checkClaimList(parseJson(text, 'the claims attribute'))
   if (text.length > MAX_JSON) invalid(`the claims attribute is longer than ${MAX_JSON} characters`)
   const items = text.split(',')
   if (items.length > MAX_CLAIMS) invalid(`"claims" holds more than ${MAX_CLAIMS} pairs`)

@@ -46,6 +46,7 @@ export type WireAuthErrorCode =
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_STORE_CONFLICT'
   | 'ERR_CHANNEL_UNAVAILABLE'
+  | 'ERR_CHANNEL_MESSAGE_INVALID'
   // fragments and the live socket
   | 'ERR_FRAGMENT_NOT_FOUND'
   | 'ERR_FRAGMENT_RENDER_FAILED'

@@ -1,0 +1,392 @@
+import { WireAuthError } from '@wire-auth/core'
+import { Redis, type RedisOptions } from 'ioredis'
+import type { AuthChannel, AuthEvent, AuthEventListener } from './auth-channel.js'
+import { checkEvent, decodeMessage, encodeEvent, encodeResync } from './redis-message.js'
+import { checkOptions, isObject, type RedisAuthChannelOptions } from './redis-options.js'
+import { closeConnection, describeError, type ChannelLogger } from './redis-support.js'
+import { VersionWatermark } from './version-watermark.js'
+
+/** Counters of one {@link RedisAuthChannel} since it was created. */
+export interface RedisAuthChannelStats {
+  /** Events handed to Redis. */
+  published: number
+  /** Events that could not be sent to Redis (delivered on this worker only). */
+  dropped: number
+  /** Events from other workers delivered to the listeners. */
+  received: number
+  /** Stale or duplicate `claims-changed` events dropped. */
+  stale: number
+  /** Malformed messages dropped. */
+  malformed: number
+  /** Times the `onResync` listeners were called. */
+  resyncs: number
+}
+
+/**
+ * An {@link AuthChannel} that fans events out to every worker through Redis
+ * pub/sub, over two connections (publisher and subscriber).
+ *
+ * - `publish` delivers to this worker's listeners synchronously, then sends
+ *   the event to Redis in the background; it never waits for Redis and never
+ *   queues while Redis is down (the event is counted as dropped instead).
+ * - Workers ignore their own messages (already delivered) and drop stale
+ *   `claims-changed` events by version; `sessions-revoked` is never dropped.
+ * - Pub/sub loses what is sent during an outage, so when the subscriber is
+ *   subscribed again after any connection loss every `onResync` listener is
+ *   called, and a worker that dropped publishes asks the others to resync.
+ *   The first successful connect is not a resync.
+ *
+ * @example
+ * ```ts
+ * import { RedisAuthChannel } from '@wire-auth/server/redis'
+ * await connectAuth(app, { channel: new RedisAuthChannel({ url: process.env.REDIS_URL, logger: app.log }) })
+ * ```
+ * @throws ERR_INVALID_OPTION when an option is malformed.
+ */
+export class RedisAuthChannel implements AuthChannel {
+  /** Id carried as `origin` by this worker's events. */
+  readonly workerId: string
+  /** The Redis pub/sub channel name. */
+  readonly channelName: string
+  readonly #pub: Redis
+  readonly #sub: Redis
+  readonly #log: ChannelLogger
+  readonly #secret: string | null
+  readonly #listeners = new Set<AuthEventListener>()
+  readonly #resyncListeners = new Set<() => void>()
+  readonly #readyWaiters: Array<{ resolve(): void; reject(err: Error): void }> = []
+  readonly #watermark: VersionWatermark
+  readonly #retry: { initialMs: number; maxMs: number }
+  readonly #commandTimeoutMs: number
+  readonly #resyncMinIntervalMs: number
+  readonly #stats: RedisAuthChannelStats = { published: 0, dropped: 0, received: 0, stale: 0, malformed: 0, resyncs: 0 }
+  #closed = false
+  #closing: Promise<void> | null = null
+  /** The subscription is confirmed on the current subscriber connection. */
+  #subscribed = false
+  /** The subscriber may have missed messages since it last subscribed. */
+  #missed = false
+  #readyGeneration = 0
+  /** A publish was dropped: the other workers must be asked to resync. */
+  #peersNeedResync = false
+  #noticeInFlight = false
+  #droppedSinceNotice = 0
+  #outage = false
+  #lastResyncAt = Number.NEGATIVE_INFINITY
+  #resyncTimer: NodeJS.Timeout | null = null
+  #healthTimer: NodeJS.Timeout | null = null
+  #pinging = false
+  #malformedLoggedAt = Number.NEGATIVE_INFINITY
+  #malformedSuppressed = 0
+
+  constructor(options: RedisAuthChannelOptions = {}) {
+    const o = checkOptions(options)
+    this.channelName = o.channel
+    this.workerId = o.workerId
+    this.#log = o.logger
+    this.#retry = o.retry
+    this.#commandTimeoutMs = o.commandTimeoutMs
+    this.#resyncMinIntervalMs = o.resyncMinIntervalMs
+    this.#watermark = new VersionWatermark(o.maxTrackedUsers)
+
+    const common: RedisOptions = {
+      lazyConnect: false,
+      // Never queue while disconnected: a publish fails fast and is counted.
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: this.#commandTimeoutMs,
+      retryStrategy: (times) => this.#retryDelay(times),
+    }
+    // Resubscribing ourselves on `ready` orders "subscribed" before "resync".
+    // CLIENT LIST then tells which worker holds which connection.
+    const name = `wire-auth:${this.workerId.replace(/[^\w.:-]/g, '_')}`
+    const subOptions: RedisOptions = { ...common, autoResubscribe: false, connectionName: `${name}:sub` }
+    const pubOptions: RedisOptions = { ...common, connectionName: `${name}:pub` }
+    if (options.client) {
+      this.#secret = typeof options.client.options.password === 'string' ? options.client.options.password : null
+      this.#pub = options.client.duplicate(pubOptions)
+      this.#sub = options.client.duplicate(subOptions)
+    } else {
+      this.#secret = o.password
+      this.#pub = new Redis(o.url, pubOptions)
+      this.#sub = this.#pub.duplicate(subOptions)
+    }
+
+    this.#sub.on('ready', () => void this.#onSubscriberReady())
+    this.#sub.on('close', () => this.#onConnectionLost('subscriber'))
+    this.#sub.on('error', (err: unknown) => this.#onConnectionError('subscriber', err))
+    this.#sub.on('message', (channel: string, message: string) => {
+      if (channel === this.channelName) this.#onMessage(message)
+    })
+    this.#pub.on('ready', () => {
+      if (this.#peersNeedResync) this.#sendResyncNotice()
+    })
+    this.#pub.on('close', () => this.#onConnectionLost('publisher'))
+    this.#pub.on('error', (err: unknown) => this.#onConnectionError('publisher', err))
+
+    if (o.healthCheckMs > 0) {
+      this.#healthTimer = setInterval(() => this.#checkHealth(), o.healthCheckMs)
+      this.#healthTimer.unref()
+    }
+    this.#log.debug?.({ url: o.redactedUrl, channel: this.channelName, workerId: this.workerId }, 'wire-auth: Redis channel connecting')
+  }
+
+  /**
+   * Delivers `event` to this worker's listeners at once (synchronously),
+   * then sends it to the other workers through Redis without waiting.
+   * @throws ERR_VALIDATION (rejected promise) when `event` is malformed.
+   */
+  publish(event: AuthEvent): Promise<void> {
+    if (this.#closed) return Promise.resolve()
+    const checked = checkEvent(isObject(event) ? { ...event, origin: this.workerId } : event)
+    if (!checked.ok) {
+      return Promise.reject(new WireAuthError('ERR_VALIDATION', `invalid auth event: ${checked.reason}`, { statusCode: 500 }))
+    }
+    this.#deliver(checked.event)
+    this.#pub.publish(this.channelName, encodeEvent(checked.event)).then(
+      () => {
+        this.#stats.published++
+        if (this.#peersNeedResync) this.#sendResyncNotice()
+      },
+      (err: unknown) => this.#onPublishFailed(err),
+    )
+    return Promise.resolve()
+  }
+
+  subscribe(listener: AuthEventListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  onResync(listener: () => void): () => void {
+    this.#resyncListeners.add(listener)
+    return () => this.#resyncListeners.delete(listener)
+  }
+
+  /**
+   * Resolves once the subscriber is subscribed (at once if it is). Optional:
+   * publishing works before; events from other workers arrive only after.
+   * @throws ERR_CHANNEL_UNAVAILABLE (rejected promise) when closed first.
+   */
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError())
+    if (this.#subscribed) return Promise.resolve()
+    return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }))
+  }
+
+  /** True while the subscriber is connected and subscribed. */
+  get connected(): boolean {
+    return this.#subscribed && !this.#closed
+  }
+
+  /** A snapshot of the counters. */
+  stats(): RedisAuthChannelStats {
+    return { ...this.#stats }
+  }
+
+  /** Quits both connections and stops reconnecting. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown()
+    return this.#closing
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closed = true
+    this.#subscribed = false
+    if (this.#healthTimer) clearInterval(this.#healthTimer)
+    if (this.#resyncTimer) clearTimeout(this.#resyncTimer)
+    this.#listeners.clear()
+    this.#resyncListeners.clear()
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(closedError())
+    await Promise.all([closeConnection(this.#pub, this.#commandTimeoutMs), closeConnection(this.#sub, this.#commandTimeoutMs)])
+    this.#log.debug?.({ channel: this.channelName, workerId: this.workerId }, 'wire-auth: Redis channel closed')
+  }
+
+  /** Delivers unless stale; false when dropped as stale. */
+  #deliver(event: AuthEvent): boolean {
+    if (!this.#watermark.accept(event)) {
+      this.#stats.stale++
+      return false
+    }
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(event)
+      } catch (err) {
+        this.#log.error({ code: 'ERR_INTERNAL', err: describeError(err, this.#secret) }, 'wire-auth: auth event listener threw')
+      }
+    }
+    return true
+  }
+
+  #onMessage(raw: string): void {
+    if (this.#closed) return
+    const message = decodeMessage(raw)
+    if (message.kind === 'invalid') {
+      this.#stats.malformed++
+      this.#logMalformed(message.reason, typeof raw === 'string' ? raw.length : -1)
+      return
+    }
+    if (message.origin === this.workerId) return
+    if (message.kind === 'resync') {
+      this.#requestResync('peer-request')
+      return
+    }
+    if (this.#deliver(message.event)) this.#stats.received++
+  }
+
+  async #onSubscriberReady(): Promise<void> {
+    const generation = ++this.#readyGeneration
+    try {
+      await this.#sub.subscribe(this.channelName)
+    } catch (err) {
+      if (this.#closed || generation !== this.#readyGeneration) return
+      this.#missed = true
+      this.#log.error(
+        { code: 'ERR_CHANNEL_UNAVAILABLE', channel: this.channelName, err: describeError(err, this.#secret) },
+        'wire-auth: Redis SUBSCRIBE failed',
+      )
+      // A server's refusal (ACL) will not heal by reconnecting; a time-out may.
+      if (!isReplyError(err) && this.#sub.status === 'ready') this.#sub.disconnect(true)
+      return
+    }
+    if (this.#closed || generation !== this.#readyGeneration) return
+    this.#subscribed = true
+    for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve()
+    if (this.#outage) {
+      this.#outage = false
+      this.#log.info({ channel: this.channelName }, 'wire-auth: Redis reachable again')
+    }
+    if (this.#missed) {
+      this.#missed = false
+      this.#requestResync('reconnected')
+    }
+  }
+
+  #onConnectionLost(role: 'publisher' | 'subscriber'): void {
+    if (this.#closed) return
+    if (role === 'subscriber') {
+      this.#subscribed = false
+      this.#missed = true
+    }
+    if (!this.#outage) {
+      this.#outage = true
+      this.#log.warn(
+        { code: 'ERR_CHANNEL_UNAVAILABLE', role },
+        'wire-auth: Redis connection lost; events reach this worker only until it is back',
+      )
+    }
+  }
+
+  #onConnectionError(role: 'publisher' | 'subscriber', err: unknown): void {
+    if (this.#closed) return
+    // An error before the first subscription means Redis was down at boot:
+    // sockets opened meanwhile may have missed events, so resync then too.
+    if (role === 'subscriber' && !this.#subscribed) this.#missed = true
+    const level = this.#outage ? 'debug' : 'warn'
+    this.#outage = true
+    this.#log[level]?.({ code: 'ERR_CHANNEL_UNAVAILABLE', role, err: describeError(err, this.#secret) }, 'wire-auth: Redis connection error')
+  }
+
+  #onPublishFailed(err: unknown): void {
+    this.#stats.dropped++
+    this.#peersNeedResync = true
+    if (this.#closed) return
+    const level = this.#droppedSinceNotice++ === 0 ? 'warn' : 'debug'
+    this.#log[level]?.(
+      { code: 'ERR_CHANNEL_UNAVAILABLE', err: describeError(err, this.#secret) },
+      'wire-auth: auth event delivered on this worker only; the others will resync',
+    )
+    // Connected yet failing (a time-out on a half-dead link): reconnect.
+    if (!isReplyError(err) && this.#pub.status === 'ready') this.#pub.disconnect(true)
+  }
+
+  #sendResyncNotice(): void {
+    if (this.#noticeInFlight || this.#closed) return
+    this.#noticeInFlight = true
+    this.#peersNeedResync = false
+    this.#pub.publish(this.channelName, encodeResync(this.workerId)).then(
+      () => {
+        this.#noticeInFlight = false
+        this.#log.info({ dropped: this.#droppedSinceNotice }, 'wire-auth: asked the other workers to resync')
+        this.#droppedSinceNotice = 0
+      },
+      () => {
+        this.#noticeInFlight = false
+        this.#peersNeedResync = true
+      },
+    )
+  }
+
+  #requestResync(reason: string): void {
+    if (this.#closed || this.#resyncTimer) return
+    const wait = this.#lastResyncAt + this.#resyncMinIntervalMs - performance.now()
+    if (wait <= 0) {
+      this.#runResync(reason)
+      return
+    }
+    this.#resyncTimer = setTimeout(() => {
+      this.#resyncTimer = null
+      this.#runResync(reason)
+    }, wait)
+    this.#resyncTimer.unref()
+  }
+
+  #runResync(reason: string): void {
+    if (this.#closed) return
+    this.#lastResyncAt = performance.now()
+    this.#stats.resyncs++
+    this.#log.info({ reason, workerId: this.workerId }, 'wire-auth: resyncing every socket')
+    for (const listener of [...this.#resyncListeners]) {
+      try {
+        listener()
+      } catch (err) {
+        this.#log.error({ code: 'ERR_INTERNAL', err: describeError(err, this.#secret) }, 'wire-auth: resync listener threw')
+      }
+    }
+  }
+
+  #checkHealth(): void {
+    if (this.#closed || this.#pinging || !this.#subscribed || this.#sub.status !== 'ready') return
+    this.#pinging = true
+    this.#sub.ping().then(
+      () => {
+        this.#pinging = false
+      },
+      (err: unknown) => {
+        this.#pinging = false
+        if (this.#closed || this.#sub.status !== 'ready') return
+        this.#log.warn({ code: 'ERR_CHANNEL_UNAVAILABLE', err: describeError(err, this.#secret) }, 'wire-auth: Redis subscriber unresponsive; reconnecting')
+        this.#sub.disconnect(true)
+      },
+    )
+  }
+
+  #logMalformed(reason: string, length: number): void {
+    const now = performance.now()
+    if (now - this.#malformedLoggedAt < 10_000) {
+      this.#malformedSuppressed++
+      return
+    }
+    this.#log.warn(
+      { code: 'ERR_CHANNEL_MESSAGE_INVALID', reason, length, suppressed: this.#malformedSuppressed },
+      'wire-auth: malformed Redis channel message dropped',
+    )
+    this.#malformedLoggedAt = now
+    this.#malformedSuppressed = 0
+  }
+
+  #retryDelay(times: number): number | null {
+    if (this.#closed) return null
+    const { initialMs, maxMs } = this.#retry
+    const base = Math.min(maxMs, initialMs * 2 ** Math.min(times - 1, 30))
+    return Math.round(base / 2 + (Math.random() * base) / 2)
+  }
+}
+
+function isReplyError(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError'
+}
+
+function closedError(): WireAuthError {
+  return new WireAuthError('ERR_CHANNEL_UNAVAILABLE', 'the Redis channel is closed', { statusCode: 503 })
+}

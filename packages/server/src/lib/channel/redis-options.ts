@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { InvalidOption } from '@wire-auth/core'
+import { Redis } from 'ioredis'
+import { redactUrl, type ChannelLogger } from './redis-support.js'
+
+/** Options of {@link RedisAuthChannel}. Checked by the constructor. */
+export interface RedisAuthChannelOptions {
+  /** `redis[s]://[[user]:password@]host[:port][/db]`. Default `redis://127.0.0.1:6379`. Not with `client`. */
+  url?: string
+  /**
+   * A configured ioredis client to copy the connection settings from. The
+   * channel opens two `duplicate()`s of it and never uses or closes it.
+   */
+  client?: Redis
+  /** Pub/sub channel name shared by every worker. Default `wire-auth:events`. */
+  channel?: string
+  /** This worker's id, unique per process. Default `<hostname>-<pid>-<random>`. */
+  workerId?: string
+  /** pino-compatible logger (`app.log` fits). Default: warnings and errors to the console. */
+  logger?: ChannelLogger
+  /** Reconnect backoff: `initialMs · 2^(attempt-1)` capped at `maxMs`, with jitter. Default 100 / 5000. */
+  retry?: { initialMs?: number; maxMs?: number }
+  /** Time-out of one Redis command (PUBLISH, SUBSCRIBE, PING), ms. Default 2000. */
+  commandTimeoutMs?: number
+  /** The subscriber is PINGed this often to notice a silently dead link; 0 disables. Default 10000. */
+  healthCheckMs?: number
+  /** Resyncs closer together than this are merged into one. Default 1000. */
+  resyncMinIntervalMs?: number
+  /** Users whose last `claims-changed` version is remembered. Default 10000. */
+  maxTrackedUsers?: number
+}
+
+/** Options after defaults were applied and checked. @internal */
+export interface CheckedOptions {
+  url: string
+  redactedUrl: string
+  password: string | null
+  channel: string
+  workerId: string
+  logger: ChannelLogger
+  retry: { initialMs: number; maxMs: number }
+  commandTimeoutMs: number
+  healthCheckMs: number
+  resyncMinIntervalMs: number
+  maxTrackedUsers: number
+}
+
+/**
+ * Applies the defaults and checks every option, quoting it on failure.
+ * @throws ERR_INVALID_OPTION
+ * @internal
+ */
+export function checkOptions(options: RedisAuthChannelOptions): CheckedOptions {
+  if (!isObject(options)) throw new InvalidOption('RedisAuthChannel options must be an object')
+  const { url, client, channel = 'wire-auth:events', logger, retry = {} } = options
+  if (url !== undefined && client !== undefined) throw new InvalidOption('"options.url" and "options.client" are mutually exclusive')
+  if (client !== undefined && !(client instanceof Redis)) throw new InvalidOption('"options.client" must be an ioredis Redis instance')
+  const target = url ?? 'redis://127.0.0.1:6379'
+  const parsed = typeof target === 'string' && URL.canParse(target) ? new URL(target) : null
+  if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) {
+    // The value may hold a password: never quote it.
+    throw new InvalidOption('"options.url" must be a redis:// or rediss:// URL')
+  }
+  if (typeof channel !== 'string' || channel.length === 0 || channel.length > 256) {
+    throw new InvalidOption('"options.channel" must be a non-empty string of at most 256 characters')
+  }
+  const workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`
+  if (typeof workerId !== 'string' || workerId.length === 0 || workerId.length > 128) {
+    throw new InvalidOption('"options.workerId" must be a non-empty string of at most 128 characters')
+  }
+  if (logger !== undefined && (!isObject(logger) || typeof logger.warn !== 'function' || typeof logger.error !== 'function' || typeof logger.info !== 'function')) {
+    throw new InvalidOption('"options.logger" must have info, warn and error methods')
+  }
+  if (!isObject(retry)) throw new InvalidOption('"options.retry" must be an object')
+  const initialMs = int(retry.initialMs, 'retry.initialMs', 100, 1)
+  const maxMs = int(retry.maxMs, 'retry.maxMs', 5000, initialMs)
+  return {
+    url: target,
+    redactedUrl: redactUrl(target),
+    password: passwordOf(parsed),
+    channel,
+    workerId,
+    logger: logger ?? consoleLogger,
+    retry: { initialMs, maxMs },
+    commandTimeoutMs: int(options.commandTimeoutMs, 'commandTimeoutMs', 2000, 1),
+    healthCheckMs: int(options.healthCheckMs, 'healthCheckMs', 10_000, 0),
+    resyncMinIntervalMs: int(options.resyncMinIntervalMs, 'resyncMinIntervalMs', 1000, 0),
+    maxTrackedUsers: int(options.maxTrackedUsers, 'maxTrackedUsers', 10_000, 1),
+  }
+}
+
+/** True for any non-null object. @internal */
+export function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null
+}
+
+function passwordOf(url: URL): string | null {
+  if (!url.password) return null
+  try {
+    return decodeURIComponent(url.password)
+  } catch {
+    return url.password
+  }
+}
+
+function int(value: unknown, name: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidOption(`"options.${name}" must be an integer ≥ ${min}`)
+  }
+  return value
+}
+
+const consoleLogger: ChannelLogger = {
+  info() {},
+  warn(obj, msg) {
+    console.warn(msg ?? 'wire-auth: Redis channel warning', obj)
+  },
+  error(obj, msg) {
+    console.error(msg ?? 'wire-auth: Redis channel error', obj)
+  },
+}

@@ -1,4 +1,6 @@
 export { connectAuth, wireAuth } from './lib/plugin.js'
+export { createServer, loadConfig } from './lib/standalone.js'
+export type { ServerConfig, ServerConfigExport } from './lib/standalone.js'
 export type { WireAuthOptions, LocalIdpOptions, SessionOptions, LiveOptions } from './lib/options.js'
 export type { AuthActions } from './lib/auth-actions.js'
 export { SqliteAuthStore } from './lib/store/sqlite-store.js'

@@ -1,0 +1,101 @@
+import { execFile, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+// The CLI is the built bin of @wire-auth/server: `npm test` builds first.
+const cli = fileURLToPath(new URL('../packages/server/dist/cli.js', import.meta.url))
+const run = promisify(execFile)
+
+let dir: string
+const env = () => ({ ...process.env, WIRE_AUTH_SQLITE: join(dir, 'cli.sqlite'), WIRE_AUTH_PASSWORD: '' })
+
+async function wireAuth(args: string[], extraEnv: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: dir, env: { ...env(), ...extraEnv } })
+    return { code: 0, stdout, stderr }
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error('packages/server/dist/cli.js is missing: run `npm run build` first')
+  dir = mkdtempSync(join(tmpdir(), 'wire-auth-cli-'))
+})
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('wire-auth CLI', () => {
+  it('prints help and fails on an unknown command with a clear message', async () => {
+    expect((await wireAuth(['--help'])).stdout).toMatch(/wire-auth serve/)
+    const unknown = await wireAuth(['frobnicate'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/unknown command/)
+  })
+
+  it('adds a user with a generated password printed once, lists, grants, revokes, and audits', async () => {
+    const added = await wireAuth(['user', 'add', '--email', ' Ada@Example.COM ', '--name', 'Ada', '--claim', 'role=admin'])
+    expect(added.code).toBe(0)
+    expect(added.stdout).toMatch(/created user .* <ada@example\.com> with role=admin/)
+    expect(added.stdout).toMatch(/password: \S{20,}/)
+
+    const listed = JSON.parse((await wireAuth(['user', 'list', '--json'])).stdout)
+    expect(listed).toHaveLength(1)
+    expect(listed[0]).toMatchObject({ email: 'ada@example.com', name: 'Ada', claims: [{ type: 'role', value: 'admin' }] })
+    expect(listed[0].passwordHash).toBeUndefined()
+
+    expect((await wireAuth(['user', 'grant', 'ada@example.com', 'role=beta'])).code).toBe(0)
+    expect((await wireAuth(['user', 'revoke', 'ada@example.com', 'role=admin'])).code).toBe(0)
+    const after = JSON.parse((await wireAuth(['user', 'list', '--json'])).stdout)
+    expect(after[0].claims).toEqual([{ type: 'role', value: 'beta' }])
+
+    const audit = JSON.parse((await wireAuth(['audit', '--user', 'ada@example.com', '--json'])).stdout)
+    expect(audit.map((a: { action: string }) => a.action)).toEqual(expect.arrayContaining(['user.register', 'claim.grant', 'claim.revoke']))
+    expect(JSON.stringify(audit)).not.toMatch(/argon2|password/i)
+  })
+
+  it('reads the password from stdin and refuses a common one with its code', async () => {
+    const child = spawn(process.execPath, [cli, 'user', 'add', '--email', 'bob@example.com', '--password-stdin'], { cwd: dir, env: env() })
+    child.stdin.end('password123\n')
+    let stderr = ''
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    const code = await new Promise((resolve) => child.on('close', resolve))
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/ERR_WEAK_PASSWORD/)
+    expect(stderr).not.toMatch(/password123/)
+  })
+
+  it('answers coded errors for unknown users and malformed claims, without a stack trace', async () => {
+    const missing = await wireAuth(['user', 'grant', 'nobody@example.com', 'role=x'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/ERR_USER_NOT_FOUND/)
+    const malformed = await wireAuth(['user', 'grant', 'ada@example.com', 'role'])
+    expect(malformed.stderr).toMatch(/ERR_INVALID_OPTION/)
+    expect(malformed.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('serves from a config module and answers /auth/me', async () => {
+    const config = join(dir, 'wire-auth.config.mjs')
+    writeFileSync(config, `export default () => ({ sqlitePath: ${JSON.stringify(join(dir, 'serve.sqlite'))}, localIdp: true })\n`)
+    const child = spawn(process.execPath, [cli, 'serve', '--config', config, '--port', '0'], { cwd: dir, env: env() })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        child.stdout.on('data', (chunk) => {
+          out += chunk
+          const match = /listening on (\S+)/.exec(out)
+          if (match) resolve(match[1]!)
+        })
+        child.on('exit', (code) => reject(new Error(`serve exited ${code}`)))
+      })
+      const me = await fetch(`${url}/auth/me`)
+      expect(await me.json()).toEqual({ authenticated: false, id: null, name: null })
+    } finally {
+      child.kill('SIGTERM')
+    }
+  })
+})

@@ -7,10 +7,13 @@ import { ANONYMOUS, createPolicyEngine, parseGuardSpec, resolveSafeRedirect, typ
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { createAuthActions, type AuthActions } from './auth-actions.js'
+import { registerBundleRoute } from './bundle-route.js'
 import type { AuthChannel } from './channel/auth-channel.js'
 import { LocalAuthChannel } from './channel/local-channel.js'
 import type { AuthContext } from './context.js'
 import { installErrorHandler } from './error-handler.js'
+import { registerFragments } from './fragments/fragment-routes.js'
+import { registerLiveSocket } from './live/live-socket.js'
 import { Forbidden, OriginNotAllowed, Unauthenticated } from './errors.js'
 import { resolveOptions, type WireAuthOptions } from './options.js'
 import { createSessionManager } from './sessions.js'
@@ -177,6 +180,10 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     await actions.signOut(request, reply)
     return reply.code(204).send()
   })
+
+  const fragments = registerFragments(app, ctx)
+  await registerLiveSocket(app, ctx, fragments)
+  registerBundleRoute(app, ctx)
 }
 
 /**

@@ -44,7 +44,10 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     registry,
     sessions: ctx.sessions,
     store: ctx.store,
-    tokens: ctx.tokens,
+    // The local IdP sets ctx.tokens when it is mounted, possibly after this module.
+    get tokens() {
+      return ctx.tokens
+    },
     log: ctx.log,
     limits: live,
   })

@@ -96,6 +96,7 @@ export async function startOidcProvider(options = {}) {
     // access token is issued; Google and most providers also put them in the ID token.
     conformIdTokenClaims: options.idTokenClaims === false,
     pkce: { required: () => true },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, AuthorizationCode: 60, IdToken: 600 },
     features: { devInteractions: { enabled: login === 'form' } },
     ...(login === 'auto' ? { interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` } } : {}),
     async findAccount(_ctx, sub) {

@@ -63,6 +63,21 @@ function httpStatusOf(err: unknown): number | undefined {
   return undefined
 }
 
+/** The OAuth `error` of a response body error or of a WWW-Authenticate challenge. */
+function oauthErrorOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined
+  const direct = (err as { error?: unknown }).error
+  if (typeof direct === 'string') return direct
+  const challenges = (err as { cause?: unknown }).cause
+  if (Array.isArray(challenges)) {
+    for (const challenge of challenges) {
+      const value = (challenge as { parameters?: { error?: unknown } } | null)?.parameters?.error
+      if (typeof value === 'string') return value
+    }
+  }
+  return undefined
+}
+
 /**
  * Turns an error thrown by openid-client while completing a login into a
  * coded error: the provider being down, broken or rejecting our client
@@ -77,7 +92,7 @@ export function toCallbackError(err: unknown, provider: string): WireAuthError {
     return new ProviderUnavailable(`provider "${provider}" could not be reached`, { cause: err })
   }
   const status = httpStatusOf(err)
-  const oauthError = typeof (err as { error?: unknown })?.error === 'string' ? (err as { error: string }).error : undefined
+  const oauthError = oauthErrorOf(err)
   if (oauthError !== undefined && CLIENT_CONFIG_ERRORS.has(oauthError)) {
     return new ProviderUnavailable(`provider "${provider}" rejected the client (${oauthError}); check clientId and clientSecret`, { cause: err })
   }

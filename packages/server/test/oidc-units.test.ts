@@ -1,0 +1,118 @@
+// The pure parts of the OIDC module: the login-state cookie, the claims
+// mapping and the discovery cache.
+import { describe, expect, it } from 'vitest'
+import { mapProviderClaims, defaultClaimMapper, verifiedEmail, displayNameOf } from '../src/lib/oidc/claims-mapping.js'
+import { createLazyDiscovery } from '../src/lib/oidc/lazy-discovery.js'
+import { openLoginState, sealLoginState, type LoginState } from '../src/lib/oidc/login-state.js'
+import { OidcProvider } from '../src/lib/oidc/oidc-provider.js'
+import { createCookieSigner } from '../src/lib/signer.js'
+
+const signer = createCookieSigner(Buffer.alloc(32, 7))
+const state: LoginState = { provider: 'demo', state: 's1', nonce: 'n1', codeVerifier: 'v1', returnTo: '/account', expiresAt: 2_000 }
+
+describe('login-state cookie', () => {
+  it('round-trips for its provider before expiry', () => {
+    expect(openLoginState(signer, sealLoginState(signer, state), 'demo', 1_000)).toEqual(state)
+  })
+
+  it('is refused for another provider, after expiry, forged, tampered or malformed', () => {
+    const sealed = sealLoginState(signer, state)
+    expect(openLoginState(signer, sealed, 'other', 1_000)).toBeNull()
+    expect(openLoginState(signer, sealed, 'demo', 2_000)).toBeNull()
+    expect(openLoginState(createCookieSigner(Buffer.alloc(32, 8)), sealed, 'demo', 1_000)).toBeNull()
+    const [payload, mac] = [sealed.slice(0, sealed.lastIndexOf('.')), sealed.slice(sealed.lastIndexOf('.') + 1)]
+    const altered = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), v: 'attacker' })).toString('base64url')
+    expect(openLoginState(signer, `${altered}.${mac}`, 'demo', 1_000)).toBeNull()
+    for (const junk of [undefined, '', 'x', '.', 'a.b.c', signer.sign('not-base64-json'), signer.sign(Buffer.from('[1,2]').toString('base64url'))]) {
+      expect(openLoginState(signer, junk, 'demo', 1_000)).toBeNull()
+    }
+  })
+})
+
+describe('claims mapping', () => {
+  it('maps email, email_verified and name by default, as strings', () => {
+    expect(mapProviderClaims(defaultClaimMapper, { sub: 'x', email: 'a@b.example', email_verified: false, name: 'A', picture: 'p' })).toEqual([
+      { type: 'email', value: 'a@b.example' },
+      { type: 'email_verified', value: 'false' },
+      { type: 'name', value: 'A' },
+    ])
+  })
+
+  it('accepts records with arrays and Claim[]; drops objects, oversized and malformed entries; de-duplicates', () => {
+    const mapped = mapProviderClaims(
+      (c) => ({ role: c.groups, level: 3, nested: { a: 1 }, 'bad type!': 'x', huge: 'x'.repeat(5000), empty: null }),
+      { groups: ['admin', 'admin', 'beta', { x: 1 }] },
+    )
+    expect(mapped).toEqual([
+      { type: 'role', value: 'admin' },
+      { type: 'role', value: 'beta' },
+      { type: 'level', value: '3' },
+    ])
+    expect(mapProviderClaims(() => [{ type: 'role', value: 'x' }], {})).toEqual([{ type: 'role', value: 'x' }])
+  })
+
+  it('caps the number of claims', () => {
+    const many = mapProviderClaims(() => ({ tag: Array.from({ length: 500 }, (_, i) => `t${i}`) }), {})
+    expect(many.length).toBe(64)
+  })
+
+  it('keeps a row e-mail only when verified, canonicalised', () => {
+    expect(verifiedEmail({ email: ' Ada@Example.COM ', email_verified: true })).toBe('ada@example.com')
+    expect(verifiedEmail({ email: 'ada@example.com', email_verified: 'true' })).toBe('ada@example.com')
+    expect(verifiedEmail({ email: 'ada@example.com', email_verified: false })).toBeNull()
+    expect(verifiedEmail({ email: 'ada@example.com' })).toBeNull()
+    expect(verifiedEmail({ email: 'not-an-email', email_verified: true })).toBeNull()
+  })
+
+  it('names the user from name, else preferred_username', () => {
+    expect(displayNameOf({ name: ' Ada ', preferred_username: 'ada' })).toBe('Ada')
+    expect(displayNameOf({ preferred_username: 'ada' })).toBe('ada')
+    expect(displayNameOf({})).toBeNull()
+  })
+
+  it('a custom mapping owns the types it returns, or the declared claimTypes', () => {
+    const base = { name: 'corp', issuer: 'https://sso.example', clientId: 'c', clientSecret: 's' }
+    const implicit = new OidcProvider({ ...base, mapClaims: (c) => ({ role: c.groups }) })
+    expect(implicit.mapClaims({ groups: ['a'] })).toEqual({ claims: [{ type: 'role', value: 'a' }], types: ['role'] })
+    const declared = new OidcProvider({ ...base, mapClaims: (c) => ({ role: c.groups, extra: 'x' }), claimTypes: ['role', 'department'] })
+    // `department` is absent this time, so it is cleared; `extra` is not owned, so it is not written.
+    expect(declared.mapClaims({ groups: [] })).toEqual({ claims: [], types: ['role', 'department'] })
+  })
+})
+
+describe('lazy discovery cache', () => {
+  it('loads once, shares concurrent loads, replays failures for retryAfterMs, keeps a stale value on refresh failure', async () => {
+    let now = 0
+    let calls = 0
+    let fail = true
+    const lazy = createLazyDiscovery(
+      async () => {
+        calls++
+        if (fail) throw new Error('down')
+        return `v${calls}`
+      },
+      { ttlMs: 1_000, retryAfterMs: 100, now: () => now },
+    )
+    await expect(Promise.all([lazy.get(), lazy.get()])).rejects.toThrow('down')
+    expect(calls).toBe(1)
+    now = 50
+    await expect(lazy.get()).rejects.toThrow('down')
+    expect(calls).toBe(1)
+    now = 150
+    fail = false
+    await expect(lazy.get()).resolves.toBe('v2')
+    now = 900
+    await expect(lazy.get()).resolves.toBe('v2')
+    expect(calls).toBe(2)
+    now = 1_200
+    fail = true
+    await expect(lazy.get()).resolves.toBe('v2')
+    expect(calls).toBe(3)
+    now = 1_250
+    await expect(lazy.get()).resolves.toBe('v2')
+    expect(calls).toBe(3)
+    now = 1_350
+    fail = false
+    await expect(lazy.get()).resolves.toBe('v4')
+  })
+})

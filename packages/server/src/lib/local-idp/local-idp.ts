@@ -198,7 +198,10 @@ class LocalIdpImpl implements LocalIdp {
       await this.#store.revokeRefreshFamily(record.familyId, this.#now())
       return { ok: false, reason: 'invalid', userId: record.userId, familyId: record.familyId }
     }
-    return { ok: true, user, tokens: await this.issueTokens(user, record.familyId) }
+    const refresh = await this.#refresh.issue(user.id, record.familyId)
+    if (!(await this.#refresh.successorHolds(record))) return { ok: false, reason: 'reuse', userId: user.id, familyId: record.familyId }
+    const access = await this.#access.issue(user)
+    return { ok: true, user, tokens: { access_token: access.token, token_type: 'Bearer', expires_in: this.#access.ttlSeconds, refresh_token: refresh.token } }
   }
 
   async revokeToken(token: unknown): Promise<RevokeResult> {

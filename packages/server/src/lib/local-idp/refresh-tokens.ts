@@ -79,6 +79,19 @@ export class RefreshTokens {
     return { ok: false, reason: 'reuse', record }
   }
 
+  /**
+   * After the successor of `used` was stored: true while `used` was not
+   * revoked in the meantime. A concurrent reuse revokes the family between
+   * our use and our insert; the successor would then escape that revocation,
+   * so it is revoked here instead.
+   */
+  async successorHolds(used: RefreshTokenRecord): Promise<boolean> {
+    const current = await this.#store.getRefreshToken(used.id)
+    if (current !== null && current.revokedAt === null) return true
+    await this.#store.revokeRefreshFamily(used.familyId, this.#now())
+    return false
+  }
+
   /** Revokes the family of `raw`; null when it is not one of ours. */
   async revoke(raw: unknown): Promise<RefreshTokenRecord | null> {
     if (!looksLikeRefreshToken(raw)) return null

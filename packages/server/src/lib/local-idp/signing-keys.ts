@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose'
+import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose'
 import { httpError } from '../errors.js'
 import type { AuthStore, SigningKeyRecord } from '../store/auth-store.js'
 
@@ -27,9 +27,9 @@ function publicOnly(jwk: Record<string, unknown>, kid: string, alg: string): JWK
 /**
  * The local IdP's signing keys, generated once and kept in the store so that
  * tokens survive restarts and every worker signs and verifies with the same
- * set. Workers racing at first start converge: each inserts its key only if
- * absent, re-reads, and signs with the oldest key of the algorithm
- * (ties broken by kid), which every worker picks alike.
+ * set. Workers racing at first start converge: each offers a key under the
+ * same kid (insert-if-absent), re-reads, and signs with the oldest key of
+ * the algorithm (ties broken by kid), which every worker picks alike.
  * @internal
  */
 export class SigningKeys {
@@ -71,7 +71,10 @@ export class SigningKeys {
     const { privateKey, publicKey } = await generateKeyPair(this.alg, { extractable: true })
     const publicJwk = await exportJWK(publicKey)
     const privateJwk = await exportJWK(privateKey)
-    const kid = await calculateJwkThumbprint(publicJwk)
+    // A fixed kid per algorithm and generation: racing workers all insert
+    // under the same kid, exactly one insert wins, and the re-read gives
+    // every worker that one key.
+    const kid = `wa-${this.alg.toLowerCase()}-1`
     return { kid, alg: this.alg, privateJwk: { ...privateJwk }, publicJwk: { ...publicJwk }, createdAt: this.#now() }
   }
 

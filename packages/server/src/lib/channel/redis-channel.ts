@@ -120,6 +120,7 @@ export class RedisAuthChannel implements AuthChannel {
     })
     this.#pub.on('ready', () => {
       if (this.#peersNeedResync) this.#sendResyncNotice()
+      this.#wakeReadyWaiters()
     })
     this.#pub.on('close', () => this.#onConnectionLost('publisher'))
     this.#pub.on('error', (err: unknown) => this.#onConnectionError('publisher', err))
@@ -164,19 +165,20 @@ export class RedisAuthChannel implements AuthChannel {
   }
 
   /**
-   * Resolves once the subscriber is subscribed (at once if it is). Optional:
-   * publishing works before; events from other workers arrive only after.
+   * Resolves once both connections are up and the subscription is
+   * confirmed (at once if they are). Optional: publishing works before, but
+   * reaches only this worker until then.
    * @throws ERR_CHANNEL_UNAVAILABLE (rejected promise) when closed first.
    */
   ready(): Promise<void> {
     if (this.#closed) return Promise.reject(closedError())
-    if (this.#subscribed) return Promise.resolve()
+    if (this.connected) return Promise.resolve()
     return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }))
   }
 
-  /** True while the subscriber is connected and subscribed. */
+  /** True while the publisher is connected and the subscriber subscribed. */
   get connected(): boolean {
-    return this.#subscribed && !this.#closed
+    return !this.#closed && this.#subscribed && this.#pub.status === 'ready'
   }
 
   /** A snapshot of the counters. */
@@ -251,7 +253,7 @@ export class RedisAuthChannel implements AuthChannel {
     }
     if (this.#closed || generation !== this.#readyGeneration) return
     this.#subscribed = true
-    for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve()
+    this.#wakeReadyWaiters()
     if (this.#outage) {
       this.#outage = false
       this.#log.info({ channel: this.channelName }, 'wire-auth: Redis reachable again')
@@ -260,6 +262,10 @@ export class RedisAuthChannel implements AuthChannel {
       this.#missed = false
       this.#requestResync('reconnected')
     }
+  }
+
+  #wakeReadyWaiters(): void {
+    if (this.connected) for (const waiter of this.#readyWaiters.splice(0)) waiter.resolve()
   }
 
   #onConnectionLost(role: 'publisher' | 'subscriber'): void {

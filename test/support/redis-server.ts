@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** A private `redis-server` on a loopback port, for outage tests. */
+export interface RedisServerHandle {
+  readonly port: number
+  /** `redis://[:password@]127.0.0.1:<port>`. */
+  readonly url: string
+  readonly running: boolean
+  /** Stops the server (SIGTERM by default); clients see the connection drop. */
+  stop(signal?: NodeJS.Signals): Promise<void>
+  /** Starts it again on the same port (empty: nothing is persisted). */
+  start(): Promise<void>
+  /** Stops it and removes its temp directory. Idempotent. */
+  close(): Promise<void>
+}
+
+export interface RedisServerOptions {
+  /** `requirepass` for the server; included in `url`. */
+  password?: string
+  /** Path of the binary. Default `redis-server` (from PATH). */
+  binary?: string
+}
+
+const live = new Set<ChildProcess>()
+let exitHookInstalled = false
+
+/**
+ * Starts `redis-server --save "" --appendonly no` bound to 127.0.0.1 on a
+ * free port, in its own temp directory. Call `close()` in `afterAll`; a
+ * process exit kills any server left behind.
+ */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
+  installExitHook()
+  const dir = await mkdtemp(join(tmpdir(), 'wire-auth-redis-'))
+  let child: ChildProcess | null = null
+  let port = 0
+  let closed = false
+
+  const launch = async (): Promise<void> => {
+    child = await spawnRedis(options, port, dir)
+  }
+
+  // Another process may take the free port before redis binds it: retry.
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort()
+    try {
+      await launch()
+      break
+    } catch (err) {
+      if (attempt >= 5) {
+        await rm(dir, { recursive: true, force: true })
+        throw err
+      }
+    }
+  }
+
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+    const proc = child
+    child = null
+    if (proc) await kill(proc, signal)
+  }
+
+  const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`
+  return {
+    port,
+    url: `redis://${auth}127.0.0.1:${port}`,
+    get running() {
+      return child !== null
+    },
+    stop,
+    async start() {
+      if (closed) throw new Error('redis-server handle is closed')
+      if (child) return
+      await launch()
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      await stop()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+function spawnRedis(options: RedisServerOptions, port: number, dir: string): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', '']
+  if (options.password !== undefined) args.push('--requirepass', options.password)
+  const proc = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  live.add(proc)
+  proc.once('exit', () => live.delete(proc))
+  return new Promise((resolve, reject) => {
+    let output = ''
+    const timer = setTimeout(() => fail(new Error('redis-server did not become ready')), 15_000)
+    const onData = (chunk: Buffer): void => {
+      output = (output + chunk.toString()).slice(-4000)
+      if (output.includes('Ready to accept connections')) {
+        cleanup()
+        // Keep draining so a full pipe never blocks the server.
+        proc.stdout?.resume()
+        proc.stderr?.resume()
+        resolve(proc)
+      }
+    }
+    const onExit = (code: number | null): void => fail(new Error(`redis-server exited (${code}) before ready:\n${output}`))
+    const onError = (err: Error): void => fail(err)
+    function fail(err: Error): void {
+      cleanup()
+      proc.kill('SIGKILL')
+      reject(err)
+    }
+    function cleanup(): void {
+      clearTimeout(timer)
+      proc.stdout?.off('data', onData)
+      proc.stderr?.off('data', onData)
+      proc.off('exit', onExit)
+      proc.off('error', onError)
+    }
+    proc.stdout?.on('data', onData)
+    proc.stderr?.on('data', onData)
+    proc.once('exit', onExit)
+    proc.once('error', onError)
+  })
+}
+
+function kill(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000)
+    proc.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    proc.kill(signal)
+  })
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.once('exit', () => {
+    for (const proc of live) proc.kill('SIGKILL')
+  })
+}

@@ -19,11 +19,13 @@ const ESCAPES: Readonly<Record<string, string>> = {
   '\n': '&#10;',
   '\r': '&#13;',
   '\f': '&#12;',
+  '/': '&#47;',
 }
 const HAS_SPECIAL = /[&<>"'`=]/
 const SPECIAL = /[&<>"'`=]/g
-const HAS_SPECIAL_OR_SPACE = /[&<>"'`= \t\n\r\f]/
-const SPECIAL_OR_SPACE = /[&<>"'`= \t\n\r\f]/g
+/** Inside a tag, whitespace and `/` also separate attributes. */
+const HAS_TAG_SPECIAL = /[&<>"'`= \t\n\r\f/]/
+const TAG_SPECIAL = /[&<>"'`= \t\n\r\f/]/g
 const replaceChar = (ch: string): string => ESCAPES[ch] as string
 
 /** What a URL attribute becomes when its value has a scheme other than http(s), mailto or tel. */
@@ -72,8 +74,8 @@ export function escapeHtml(value: string): string {
   return HAS_SPECIAL.test(text) ? text.replace(SPECIAL, replaceChar) : text
 }
 
-function escapeWithSpaces(text: string): string {
-  return HAS_SPECIAL_OR_SPACE.test(text) ? text.replace(SPECIAL_OR_SPACE, replaceChar) : text
+function escapeInTag(text: string): string {
+  return HAS_TAG_SPECIAL.test(text) ? text.replace(TAG_SPECIAL, replaceChar) : text
 }
 
 /**
@@ -89,7 +91,7 @@ export function raw(value: string): HtmlString {
 // ---------------------------------------------------------------- contexts
 
 const MODE_TEXT = 0 // text or quoted attribute value: escape
-const MODE_TAG = 1 // inside a tag, outside a value: escape whitespace too
+const MODE_TAG = 1 // inside a tag, outside a value: escape whitespace and '/' too
 const MODE_SRCDOC = 2 // srcdoc="…": the value is itself HTML, escape twice
 
 /** A URL attribute value holding interpolations, checked as a whole. */
@@ -373,7 +375,7 @@ function isSafeRun(run: UrlRun, parts: string[]): boolean {
 function render(value: unknown, mode: number): string {
   if (typeof value === 'string') {
     if (mode === MODE_TEXT) return escapeHtml(value)
-    return mode === MODE_TAG ? escapeWithSpaces(value) : escapeHtml(escapeHtml(value))
+    return mode === MODE_TAG ? escapeInTag(value) : escapeHtml(escapeHtml(value))
   }
   if (value instanceof HtmlString) return mode === MODE_SRCDOC ? escapeHtml(value.value) : value.value
   if (value === null || value === undefined || value === false) return ''
@@ -390,7 +392,7 @@ function render(value: unknown, mode: number): string {
  * Builds HTML, escaping every interpolation for where it lands.
  *
  * - strings (and anything else) are escaped: `& < > " ' \` =`, plus
- *   whitespace inside a tag, and twice inside `srcdoc`;
+ *   whitespace and `/` inside a tag, and twice inside `srcdoc`;
  * - a nested {@link HtmlString} (from `html` or {@link raw}) is inserted as-is;
  * - arrays are flattened; `null`, `undefined` and `false` render nothing;
  *   numbers and bigints render with `String()`;

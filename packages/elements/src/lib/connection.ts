@@ -49,7 +49,7 @@ function* chunks(regions: RegionRequest[]): Generator<RegionRequest[]> {
  *
  * - Mounts, re-mounts and unmounts are queued and flushed once per
  *   microtask, so a page that connects 100 regions sends one `mount`.
- * - On close it reconnects with exponential backoff and full jitter, and
+ * - On close it reconnects with exponential backoff and jitter, and
  *   re-mounts every region on the new socket.
  * - Regions waiting for a first verdict while the socket is down are asked
  *   for over `POST /auth/fragments` instead.
@@ -134,10 +134,18 @@ export class WireAuthConnection {
   setToken(token: string | null): void {
     if (token === this.#token) return
     this.#token = token
-    if (this.#socket !== null) {
-      this.#drop()
-      this.#connect()
-    }
+    this.reconnect()
+  }
+
+  /**
+   * Opens a new socket now and re-mounts every region, e.g. after the page
+   * signed in or out with `fetch` (the socket reads the session cookie when
+   * it opens). Does nothing before the connection was first used.
+   */
+  reconnect(): void {
+    if (this.#state === 'idle' || this.#state === 'closed') return
+    this.#drop()
+    this.#connect()
   }
 
   /** Opens the socket if it is not open or opening yet. */

@@ -87,6 +87,13 @@ export const WireAuth = {
   setToken(token: string | null, backend?: string): void {
     connectionFor(backend).setToken(token)
   },
+  /**
+   * Reconnects to `backend` and re-mounts every region: call it after
+   * signing in or out with `fetch`, so the socket picks up the new session.
+   */
+  reconnect(backend?: string): void {
+    connectionFor(backend).reconnect()
+  },
   /** The backend of elements without a `backend` attribute. */
   setDefaultBackend,
 } as const

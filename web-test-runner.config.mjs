@@ -1,0 +1,64 @@
+// Browser tests of @wire-auth/elements in real Chromium against a real backend.
+//
+// The test pages are served by the web-test-runner dev server on
+// http://localhost:<port>; the backend (test/browser-backend/server.mjs, the
+// BUILT server on a temp SQLite file) runs on another port, so every test is
+// cross-origin (CORS, the socket's Origin check) but same-site (cookies).
+// Tests load the bundle from the backend (`<backend>/wire-auth.js`), as a
+// site would, and read the backend's URL from the virtual module
+// `/__wire-auth/env.js`. Run `npm run build` first (`npm test` does).
+import { chromeLauncher } from '@web/test-runner-chrome'
+import { freePort, startBrowserBackend } from './test/browser-backend/server.mjs'
+
+const port = await freePort()
+const pageOrigin = `http://localhost:${port}`
+let backend
+
+export default {
+  files: ['packages/elements/test/**/*.test.js'],
+  hostname: 'localhost',
+  port,
+  nodeResolve: false,
+  concurrency: 1,
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath: '/usr/bin/chromium',
+        args: [
+          '--headless=new',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
+      },
+    }),
+  ],
+  browserStartTimeout: 60_000,
+  testsStartTimeout: 60_000,
+  testsFinishTimeout: 180_000,
+  testFramework: { config: { timeout: 20_000 } },
+  plugins: [
+    {
+      name: 'wire-auth-browser-backend',
+      async serverStart() {
+        backend = await startBrowserBackend({ pageOrigin })
+      },
+      async serverStop() {
+        await backend?.close()
+      },
+      serve(context) {
+        if (context.path === '/__wire-auth/env.js') {
+          const env = { backend: backend.url, foreignPage: backend.foreignUrl, pageOrigin }
+          return { body: `export default ${JSON.stringify(env)}`, type: 'js' }
+        }
+        if (context.path === '/__login') {
+          return { body: '<!doctype html><p id="login-page">login</p>', type: 'html' }
+        }
+        return undefined
+      },
+    },
+  ],
+}

@@ -1,0 +1,128 @@
+// The demo's server-side HTML. Every fragment names its guard; `load` and
+// `render` run only after the guard allowed, and every interpolation goes
+// through the auto-escaping `html` tag.
+import { html } from '@wire-auth/server'
+import { DOCUMENTS } from './documents.mjs'
+
+const MAX_USERS = 200
+
+function when(ms) {
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
+}
+
+/** "Chrome on Linux" from a User-Agent header; never more than a label. */
+function device(userAgent) {
+  if (typeof userAgent !== 'string' || userAgent === '') return 'Unknown device'
+  const browser = /Edg\//.test(userAgent) ? 'Edge' : /Firefox\//.test(userAgent) ? 'Firefox' : /Chrom(e|ium)\//.test(userAgent) ? 'Chrome' : /Safari\//.test(userAgent) ? 'Safari' : /node|undici|curl/i.test(userAgent) ? 'Script' : 'Browser'
+  const os = /Windows/.test(userAgent) ? 'Windows' : /Mac OS X/.test(userAgent) ? 'macOS' : /Android/.test(userAgent) ? 'Android' : /iPhone|iPad/.test(userAgent) ? 'iOS' : /Linux/.test(userAgent) ? 'Linux' : ''
+  return os ? `${browser} on ${os}` : browser
+}
+
+const claimList = (claims) =>
+  claims.length === 0 ? html`<span class="muted">none</span>` : claims.map((c) => html`<span class="chip">${c.type}=${c.value}</span> `)
+
+/**
+ * Registers the demo's fragments.
+ * @param {import('fastify').FastifyInstance} app
+ */
+export function registerDemoFragments(app) {
+  // One region per list item; the policy reads the item id from `params`.
+  app.fragment(
+    'document',
+    { policy: 'CanReadDocument', load: ({ params }) => DOCUMENTS.get(/** @type {string} */ (params.docId)) },
+    ({ data }) => html`<p>${data.body}</p><p class="fine">Shown because the server allowed it for you.</p>`,
+  )
+
+  app.fragment('beta-panel', { claims: [['role', 'beta']] }, ({ user }) => html`
+    <div class="beta-panel" data-testid="beta-panel">
+      <h3>🧪 Beta lab</h3>
+      <p>Welcome to the beta, <strong>${user.name ?? 'friend'}</strong>. Live dashboards are switched on for you.</p>
+      <div class="bars" aria-hidden="true"><span style="height:40%"></span><span style="height:65%"></span><span style="height:50%"></span><span style="height:85%"></span><span style="height:70%"></span><span style="height:95%"></span></div>
+    </div>`)
+
+  // Used by the partner page on another origin (demo/host/index.html).
+  app.fragment('hello-card', { authenticated: true }, ({ user, request }) => html`
+    <div class="hello-card" data-testid="hello-card">
+      <p>Signed in as <strong>${user.name ?? user.userId}</strong>.</p>
+      <p class="fine">Rendered by the wire-auth backend for the page at ${request?.headers?.origin ?? 'this origin'}.</p>
+    </div>`)
+
+  app.fragment(
+    'admin-console',
+    {
+      policy: 'AdminOnly',
+      async load() {
+        const users = await app.authStore.listUsers({ limit: MAX_USERS })
+        return Promise.all(users.map(async (user) => ({ user, sessions: (await app.auth.listSessions(user.id)).length })))
+      },
+    },
+    ({ data, user: me }) => html`
+      <section class="card" data-marker="admin-users-table">
+        <div class="card-head">
+          <h2>User management</h2>
+          <span class="muted">${data.length} user${data.length === 1 ? '' : 's'} · changes reach their open tabs at once</span>
+        </div>
+        <table class="users">
+          <thead><tr><th>User</th><th>Claims</th><th>Sessions</th><th>Actions</th></tr></thead>
+          <tbody>
+            ${data.map(({ user, sessions }) => html`
+              <tr data-user-id="${user.id}" data-email="${user.email ?? ''}">
+                <td><strong>${user.name ?? '—'}</strong>${user.id === me.userId ? html` <span class="tag">you</span>` : ''}<br><span class="muted">${user.email ?? 'signed in with a provider'}</span></td>
+                <td class="claims">${user.claims.length === 0 ? html`<span class="muted">none</span>` : user.claims.map((c) => html`
+                  <span class="chip">${c.type}=${c.value}<button type="button" class="chip-x" data-action="revoke-claim" data-user-id="${user.id}" data-type="${c.type}" data-value="${c.value}" title="Revoke ${c.type}=${c.value}" aria-label="Revoke ${c.type}=${c.value}">×</button></span>`)}</td>
+                <td>${sessions}</td>
+                <td class="actions">
+                  ${user.claims.some((c) => c.type === 'role' && c.value === 'beta')
+                    ? html`<button type="button" class="button small" data-action="revoke-claim" data-user-id="${user.id}" data-type="role" data-value="beta">Revoke beta</button>`
+                    : html`<button type="button" class="button small primary" data-action="grant-claim" data-user-id="${user.id}" data-type="role" data-value="beta">Grant beta</button>`}
+                  <form class="inline" data-action="grant-form" data-user-id="${user.id}">
+                    <input name="claim" placeholder="team=eng" aria-label="Claim to grant (type=value)" pattern="[A-Za-z0-9_.:/-]+=.+" required>
+                    <button type="submit" class="button small">Grant</button>
+                  </form>
+                  <button type="button" class="button small danger" data-action="revoke-sessions" data-user-id="${user.id}" ${sessions === 0 ? 'disabled' : ''}>Sign out everywhere</button>
+                </td>
+              </tr>`)}
+          </tbody>
+        </table>
+      </section>`,
+  )
+
+  app.fragment(
+    'account-sessions',
+    {
+      authenticated: true,
+      async load({ user }) {
+        const [record, sessions] = await Promise.all([app.authStore.getUser(user.userId), app.auth.listSessions(user.userId)])
+        return { record, sessions }
+      },
+    },
+    ({ data, user, request }) => html`
+      <section class="card" data-testid="account">
+        <h2>Profile</h2>
+        <dl class="profile">
+          <dt>Name</dt><dd>${user.name ?? '—'}</dd>
+          <dt>E-mail</dt><dd>${data.record?.email ?? 'signed in with a provider'}</dd>
+          <dt>Claims</dt><dd>${claimList(user.claims)}</dd>
+        </dl>
+      </section>
+      <section class="card">
+        <div class="card-head">
+          <h2>Sessions</h2>
+          <button type="button" class="button danger" data-action="sign-out-everywhere">Sign out everywhere</button>
+        </div>
+        <table class="sessions">
+          <thead><tr><th>Device</th><th>Address</th><th>Signed in</th><th>Last seen</th><th></th></tr></thead>
+          <tbody>
+            ${data.sessions.map((s) => html`
+              <tr data-session="${s.id.slice(0, 12)}">
+                <td>${device(s.userAgent)}${s.id === request?.sessionId ? html` <span class="tag">this device</span>` : ''}</td>
+                <td>${s.ip ?? '—'}</td>
+                <td>${when(s.createdAt)}</td>
+                <td>${when(s.lastSeenAt)}</td>
+                <td>${s.id === request?.sessionId ? '' : html`<button type="button" class="button small" data-action="end-session" data-session-id="${s.id}">Sign out</button>`}</td>
+              </tr>`)}
+          </tbody>
+        </table>
+      </section>`,
+  )
+}

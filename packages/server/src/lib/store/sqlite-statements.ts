@@ -60,13 +60,20 @@ export interface AuditRow {
   ip: string | null
 }
 
+/** The part of a better-sqlite3 statement the store uses; rows are `R`. @internal */
+export interface SqliteStatement<R = unknown> {
+  run(...params: unknown[]): { changes: number }
+  get(...params: unknown[]): R | undefined
+  all(...params: unknown[]): R[]
+}
+
 /**
  * Every statement of {@link SqliteAuthStore}, prepared once per open
  * handle (and again after a reopen).
  * @internal
  */
 export function prepareStatements(db: Database) {
-  const p = <R = unknown>(sql: string) => db.prepare(sql) as Statement<unknown[], R>
+  const p = <R = unknown>(sql: string): SqliteStatement<R> => db.prepare(sql) as Statement<unknown[], R> as SqliteStatement<R>
   return {
     insertUser: p(`INSERT INTO users (id, email, name, password_hash, disabled, version, created_at, updated_at)
                    VALUES (?, ?, ?, ?, 0, 1, ?, ?)`),

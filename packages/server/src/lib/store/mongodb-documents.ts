@@ -1,0 +1,235 @@
+import { BSON, MongoServerError, type Db, type Collection, type IndexDescription } from 'mongodb'
+import { WireAuthError, type Claim } from '@wire-auth/core'
+import type { AuditRecord, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
+import { storeConflict, storeUnavailable } from './store-errors.js'
+
+/** @internal */
+export interface UserDoc {
+  _id: string
+  email: string | null
+  name: string | null
+  passwordHash: string | null
+  claims: Claim[]
+  disabled: boolean
+  version: number
+  createdAt: number
+  updatedAt: number
+}
+
+/** @internal */
+export interface IdentityDoc {
+  issuer: string
+  subject: string
+  userId: string
+  createdAt: number
+}
+
+/** @internal */
+export interface SessionDoc extends Omit<SessionRecord, 'id'> {
+  _id: string
+}
+
+/** @internal */
+export interface RefreshDoc extends Omit<RefreshTokenRecord, 'id'> {
+  _id: string
+}
+
+/** @internal */
+export interface KeyDoc extends Omit<SigningKeyRecord, 'kid'> {
+  _id: string
+}
+
+/** `expiresAt` is a Date so the TTL index can sweep it. @internal */
+export interface RevokedDoc {
+  _id: string
+  expiresAt: Date
+}
+
+/** @internal */
+export interface FailureDoc {
+  key: string
+  at: number
+  /** `at + windowMs`, for the TTL index. */
+  expiresAt: Date
+}
+
+/** @internal */
+export interface AuditDoc extends Omit<AuditRecord, 'id'> {
+  id: string
+}
+
+/** @internal */
+export interface SecretDoc {
+  _id: string
+  value: string
+  createdAt: number
+}
+
+/** Every collection of {@link MongoAuthStore}. @internal */
+export interface MongoCollections {
+  db: Db
+  users: Collection<UserDoc>
+  identities: Collection<IdentityDoc>
+  sessions: Collection<SessionDoc>
+  refreshTokens: Collection<RefreshDoc>
+  signingKeys: Collection<KeyDoc>
+  revokedTokens: Collection<RevokedDoc>
+  failures: Collection<FailureDoc>
+  audit: Collection<AuditDoc>
+  secrets: Collection<SecretDoc>
+}
+
+/** @internal */
+export function collections(db: Db): MongoCollections {
+  return {
+    db,
+    users: db.collection<UserDoc>('users'),
+    identities: db.collection<IdentityDoc>('identities'),
+    sessions: db.collection<SessionDoc>('sessions'),
+    refreshTokens: db.collection<RefreshDoc>('refresh_tokens'),
+    signingKeys: db.collection<KeyDoc>('signing_keys'),
+    revokedTokens: db.collection<RevokedDoc>('revoked_tokens'),
+    failures: db.collection<FailureDoc>('failures'),
+    audit: db.collection<AuditDoc>('audit'),
+    secrets: db.collection<SecretDoc>('secrets'),
+  }
+}
+
+/** Indexes created by `init()`; `createIndexes` is idempotent, so workers may race. @internal */
+export const MONGO_INDEXES: Record<Exclude<keyof MongoCollections, 'db'>, IndexDescription[]> = {
+  users: [
+    // Unique among users that have an e-mail; provider-only users have null.
+    { key: { email: 1 }, name: 'email_unique', unique: true, partialFilterExpression: { email: { $type: 'string' } } },
+    { key: { createdAt: 1, _id: 1 }, name: 'created' },
+  ],
+  identities: [
+    { key: { issuer: 1, subject: 1 }, name: 'issuer_subject_unique', unique: true },
+    { key: { userId: 1 }, name: 'user' },
+  ],
+  sessions: [
+    { key: { userId: 1, userVersion: 1 }, name: 'user_version' },
+    { key: { idleExpiresAt: 1 }, name: 'idle_expires' },
+    { key: { absoluteExpiresAt: 1 }, name: 'absolute_expires' },
+  ],
+  refreshTokens: [
+    { key: { familyId: 1 }, name: 'family' },
+    { key: { userId: 1 }, name: 'user' },
+    { key: { expiresAt: 1 }, name: 'expires' },
+  ],
+  signingKeys: [{ key: { createdAt: 1 }, name: 'created' }],
+  revokedTokens: [{ key: { expiresAt: 1 }, name: 'expires_ttl', expireAfterSeconds: 0 }],
+  failures: [
+    { key: { key: 1, at: 1 }, name: 'key_at' },
+    { key: { expiresAt: 1 }, name: 'expires_ttl', expireAfterSeconds: 0 },
+  ],
+  audit: [
+    { key: { at: -1, _id: -1 }, name: 'at' },
+    { key: { actorId: 1, at: -1 }, name: 'actor' },
+    { key: { targetId: 1, at: -1 }, name: 'target' },
+    { key: { action: 1, at: -1 }, name: 'action' },
+    { key: { id: 1 }, name: 'id_unique', unique: true },
+  ],
+  secrets: [],
+}
+
+/** @internal */
+export function toUser(doc: UserDoc): UserRecord {
+  return {
+    id: doc._id,
+    email: doc.email ?? null,
+    name: doc.name ?? null,
+    passwordHash: doc.passwordHash ?? null,
+    claims: copyClaims(doc.claims),
+    disabled: doc.disabled === true,
+    version: doc.version,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  }
+}
+
+/** @internal */
+export function toSession(doc: SessionDoc): SessionRecord {
+  return {
+    id: doc._id,
+    userId: doc.userId,
+    name: doc.name ?? null,
+    claims: copyClaims(doc.claims),
+    userVersion: doc.userVersion,
+    createdAt: doc.createdAt,
+    lastSeenAt: doc.lastSeenAt,
+    idleExpiresAt: doc.idleExpiresAt,
+    absoluteExpiresAt: doc.absoluteExpiresAt,
+    ip: doc.ip ?? null,
+    userAgent: doc.userAgent ?? null,
+  }
+}
+
+/** @internal */
+export function toRefresh(doc: RefreshDoc): RefreshTokenRecord {
+  return {
+    id: doc._id,
+    familyId: doc.familyId,
+    userId: doc.userId,
+    createdAt: doc.createdAt,
+    expiresAt: doc.expiresAt,
+    usedAt: doc.usedAt ?? null,
+    revokedAt: doc.revokedAt ?? null,
+  }
+}
+
+/** @internal */
+export function toKey(doc: KeyDoc): SigningKeyRecord {
+  return { kid: doc._id, alg: doc.alg, privateJwk: { ...doc.privateJwk }, publicJwk: { ...doc.publicJwk }, createdAt: doc.createdAt }
+}
+
+/** @internal */
+export function toAudit(doc: AuditDoc): AuditRecord {
+  return {
+    id: doc.id,
+    at: doc.at,
+    action: doc.action,
+    actorId: doc.actorId ?? null,
+    targetId: doc.targetId ?? null,
+    detail: (doc.detail ?? {}) as Record<string, unknown>,
+    ip: doc.ip ?? null,
+  }
+}
+
+/** A JSON round trip: the same detail SQLite would return, and only plain data stored. @internal */
+export function plainJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value ?? {})) as T
+}
+
+function copyClaims(claims: Claim[] | undefined): Claim[] {
+  return (claims ?? []).map((c) => ({ type: c.type, value: c.value }))
+}
+
+/** True for a duplicate-key error (E11000). @internal */
+export function isDuplicateKey(err: unknown): err is MongoServerError {
+  return err instanceof MongoServerError && err.code === 11000
+}
+
+/** True when a duplicate-key error is about `field` (never reads the key's value). @internal */
+export function duplicateKeyOn(err: unknown, field: string): boolean {
+  if (!isDuplicateKey(err)) return false
+  const pattern = (err as { keyPattern?: Record<string, unknown> }).keyPattern
+  return pattern !== undefined && Object.prototype.hasOwnProperty.call(pattern, field)
+}
+
+/** Maps a driver error to a coded error. @internal */
+export function translateMongoError(operation: string, err: unknown): WireAuthError {
+  if (err instanceof WireAuthError) return err
+  if (isDuplicateKey(err)) return storeConflict(`${operation}: the record already exists`, err)
+  if (err instanceof BSON.BSONError) {
+    return new WireAuthError('ERR_VALIDATION', `${operation}: a value cannot be stored`, { statusCode: 400, cause: err })
+  }
+  return storeUnavailable('MongoAuthStore', operation, err, mongoReason(err))
+}
+
+function mongoReason(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined
+  const name = (err as { name?: unknown }).name
+  const code = (err as { code?: unknown }).code
+  if (typeof name !== 'string') return undefined
+  return code === undefined ? `the backend failed (${name})` : `the backend failed (${name} ${String(code)})`
+}

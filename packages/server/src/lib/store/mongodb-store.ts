@@ -1,0 +1,578 @@
+import { randomUUID } from 'node:crypto'
+import { MongoClient, type Document } from 'mongodb'
+import { InvalidOption, WireAuthError, type Claim } from '@wire-auth/core'
+import type {
+  AuditRecord,
+  AuthStore,
+  ClaimChange,
+  NewUser,
+  RefreshTokenRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  UserRecord,
+} from './auth-store.js'
+import {
+  collections,
+  duplicateKeyOn,
+  isDuplicateKey,
+  MONGO_INDEXES,
+  plainJson,
+  toAudit,
+  toKey,
+  toRefresh,
+  toSession,
+  toUser,
+  translateMongoError,
+  type MongoCollections,
+  type UserDoc,
+} from './mongodb-documents.js'
+import {
+  accountExists,
+  checkClaim,
+  checkClaims,
+  checkClaimType,
+  checkClaimTypes,
+  checkClaimValue,
+  checkNewUser,
+  checkSecret,
+  checkUserPatch,
+  clampInt,
+  storeConflict,
+  storeUnavailable,
+  userNotFound,
+} from './store-errors.js'
+
+/** Options of {@link MongoAuthStore}. */
+export interface MongoAuthStoreOptions {
+  /** Connection string, e.g. `mongodb://db.internal:27017/wire_auth`. */
+  url: string
+  /** Database name. Default: the one in `url`, else `wire_auth`. */
+  dbName?: string
+  /** An existing client to use instead of connecting to `url`; the store never closes it. */
+  client?: MongoClient
+  /** How long an operation waits for a reachable server before `ERR_STORE_UNAVAILABLE`, ms. Default 5000. */
+  serverSelectionTimeoutMS?: number
+}
+
+const STORE = 'MongoAuthStore'
+
+/**
+ * {@link AuthStore} on MongoDB (official driver), for several workers or
+ * machines sharing one database. Import it from `@wire-auth/server/mongodb`
+ * so SQLite users never load the driver.
+ *
+ * Claim changes are single-document atomic updates (`findOneAndUpdate` with
+ * `$push` / `$pull` / an aggregation pipeline) that bump `version` only when
+ * the claims changed; session snapshots are then rewritten with
+ * `updateMany({ userId, userVersion: { $lt: version } })`, so concurrent
+ * changes converge on the newest version. Every later change of the user
+ * (even a no-op) repairs snapshots left behind by a crash between the two
+ * writes. Driver and network failures throw `ERR_STORE_UNAVAILABLE` (503,
+ * the driver error as `cause`); the driver reconnects by itself.
+ *
+ * @example
+ * ```ts
+ * import { MongoAuthStore } from '@wire-auth/server/mongodb'
+ * const store = new MongoAuthStore({ url: process.env.MONGODB_URL!, dbName: 'wire_auth' })
+ * ```
+ */
+export class MongoAuthStore implements AuthStore {
+  private readonly url: string
+  private readonly dbName: string
+  private readonly externalClient: MongoClient | null
+  private readonly serverSelectionTimeoutMS: number
+  private client: MongoClient | null = null
+  private ready: Promise<MongoCollections> | null = null
+  private closed = false
+
+  /**
+   * @param options the connection string, or {@link MongoAuthStoreOptions}.
+   * @throws `ERR_INVALID_OPTION` when an option is malformed.
+   */
+  constructor(options: string | MongoAuthStoreOptions) {
+    const opts = typeof options === 'string' ? { url: options } : options
+    if (typeof opts !== 'object' || opts === null) throw new InvalidOption('MongoAuthStore options must be a connection string or an object')
+    if (opts.client !== undefined && !(opts.client instanceof MongoClient)) throw new InvalidOption('"options.client" must be a MongoClient')
+    if (opts.client === undefined && (typeof opts.url !== 'string' || !/^mongodb(\+srv)?:\/\//.test(opts.url))) {
+      throw new InvalidOption('"options.url" must be a mongodb:// or mongodb+srv:// connection string')
+    }
+    if (opts.dbName !== undefined && (typeof opts.dbName !== 'string' || !/^[^\s/\\."$*<>:|?]{1,63}$/.test(opts.dbName))) {
+      throw new InvalidOption('"options.dbName" must be a valid MongoDB database name')
+    }
+    const timeout = opts.serverSelectionTimeoutMS ?? 5000
+    if (!Number.isInteger(timeout) || timeout <= 0) throw new InvalidOption('"options.serverSelectionTimeoutMS" must be a positive integer')
+    this.url = opts.url ?? ''
+    this.externalClient = opts.client ?? null
+    this.serverSelectionTimeoutMS = timeout
+    this.dbName = opts.dbName ?? dbNameFromUrl(this.url) ?? 'wire_auth'
+  }
+
+  /** Connects and creates the indexes. Idempotent; retried on the next call after a failure. */
+  async init(): Promise<void> {
+    this.closed = false
+    await this.cols('init')
+  }
+
+  /** Closes the client it created (a client passed in `options.client` stays open). */
+  async close(): Promise<void> {
+    this.closed = true
+    const pending = this.ready
+    this.ready = null
+    // Let a connect in flight settle so its client is closed too.
+    await pending?.catch(() => undefined)
+    const client = this.client
+    this.client = null
+    if (client !== null && client !== this.externalClient) {
+      try {
+        await client.close()
+      } catch {
+        // closing a broken connection may fail; the client is unusable either way
+      }
+    }
+  }
+
+  private cols(operation: string): Promise<MongoCollections> {
+    if (this.closed) return Promise.reject(storeUnavailable(STORE, operation, undefined, 'the store is closed'))
+    if (this.ready === null) {
+      const ready = this.connect()
+      this.ready = ready
+      // A failed connect is forgotten so the next call tries again.
+      ready.catch(() => {
+        if (this.ready === ready) this.ready = null
+      })
+    }
+    return this.ready.catch((err: unknown) => {
+      throw translateMongoError(operation, err)
+    })
+  }
+
+  private async connect(): Promise<MongoCollections> {
+    const client = this.externalClient ?? new MongoClient(this.url, { serverSelectionTimeoutMS: this.serverSelectionTimeoutMS })
+    this.client = client
+    try {
+      await client.connect()
+      const c = collections(client.db(this.dbName))
+      await Promise.all(
+        (Object.keys(MONGO_INDEXES) as (keyof typeof MONGO_INDEXES)[])
+          .filter((name) => MONGO_INDEXES[name].length > 0)
+          .map((name) => c[name].createIndexes(MONGO_INDEXES[name])),
+      )
+      return c
+    } catch (err) {
+      if (client !== this.externalClient) {
+        this.client = null
+        await client.close().catch(() => undefined)
+      }
+      throw err
+    }
+  }
+
+  /** Runs `fn` with the collections and maps every failure to a coded error. */
+  private async run<T>(operation: string, fn: (c: MongoCollections) => Promise<T>): Promise<T> {
+    const c = await this.cols(operation)
+    try {
+      return await fn(c)
+    } catch (err) {
+      throw translateMongoError(operation, err)
+    }
+  }
+
+  async createUser(user: NewUser): Promise<UserRecord> {
+    checkNewUser(user)
+    const now = Date.now()
+    const doc: UserDoc = {
+      _id: randomUUID(),
+      email: user.email ?? null,
+      name: user.name ?? null,
+      passwordHash: user.passwordHash ?? null,
+      claims: checkClaims(user.claims ?? []),
+      disabled: false,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    }
+    return this.run('createUser', async (c) => {
+      try {
+        await c.users.insertOne(doc)
+      } catch (err) {
+        if (duplicateKeyOn(err, 'email')) throw accountExists(err)
+        throw err
+      }
+      return toUser(doc)
+    })
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    return this.run('getUser', async (c) => {
+      const doc = await c.users.findOne({ _id: str(id, 'id') })
+      return doc === null ? null : toUser(doc)
+    })
+  }
+
+  async getUserByEmail(email: string): Promise<UserRecord | null> {
+    return this.run('getUserByEmail', async (c) => {
+      const doc = await c.users.findOne({ email: str(email, 'email') })
+      return doc === null ? null : toUser(doc)
+    })
+  }
+
+  async listUsers(options: { limit?: number; offset?: number } = {}): Promise<UserRecord[]> {
+    const limit = clampInt(options.limit, 100, 0, 1000)
+    const offset = clampInt(options.offset, 0, 0, Number.MAX_SAFE_INTEGER)
+    if (limit === 0) return []
+    return this.run('listUsers', async (c) => (await c.users.find({}).sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser))
+  }
+
+  async updateUser(id: string, patch: { name?: string | null; passwordHash?: string | null; disabled?: boolean }): Promise<UserRecord> {
+    checkUserPatch(patch)
+    const fields: Record<string, unknown> = {}
+    if (patch.name !== undefined) fields.name = patch.name
+    if (patch.passwordHash !== undefined) fields.passwordHash = patch.passwordHash
+    if (patch.disabled !== undefined) fields.disabled = patch.disabled
+    const changed = { $or: [false, ...Object.entries(fields).map(([k, v]) => ({ $ne: [`$${k}`, { $literal: v }] }))] }
+    const set = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { $literal: v }]))
+    return (await this.changeUser('updateUser', str(id, 'id'), changed, set)).user
+  }
+
+  async addClaim(userId: string, claim: Claim): Promise<ClaimChange> {
+    const { type, value } = checkClaim(claim)
+    const id = str(userId, 'userId')
+    return this.run('addClaim', async (c) => {
+      const doc =
+        (await c.users.findOneAndUpdate(
+          { _id: id, claims: { $not: { $elemMatch: { type, value } } } },
+          { $push: { claims: { type, value } }, $inc: { version: 1 }, $set: { updatedAt: Date.now() } },
+          { returnDocument: 'after' },
+        )) ?? (await c.users.findOne({ _id: id }))
+      if (doc === null) throw userNotFound()
+      return this.finishChange(c, doc)
+    })
+  }
+
+  async removeClaim(userId: string, type: string, value?: string): Promise<ClaimChange> {
+    const match = value === undefined ? { type: checkClaimType(type) } : { type: checkClaimType(type), value: checkClaimValue(value) }
+    const id = str(userId, 'userId')
+    return this.run('removeClaim', async (c) => {
+      const doc =
+        (await c.users.findOneAndUpdate(
+          { _id: id, claims: { $elemMatch: match } },
+          { $pull: { claims: match }, $inc: { version: 1 }, $set: { updatedAt: Date.now() } },
+          { returnDocument: 'after' },
+        )) ?? (await c.users.findOne({ _id: id }))
+      if (doc === null) throw userNotFound()
+      return this.finishChange(c, doc)
+    })
+  }
+
+  async replaceClaimTypes(userId: string, types: string[], claims: Claim[]): Promise<ClaimChange> {
+    const T = { $literal: checkClaimTypes(types) }
+    const N = { $literal: checkClaims(claims) }
+    // Claims that stay keep their place; new ones are appended. $literal keeps
+    // values such as "$claims" from being read as field paths.
+    const next = {
+      $concatArrays: [
+        {
+          $filter: {
+            input: '$claims',
+            as: 'c',
+            cond: { $or: [{ $not: [{ $in: ['$$c.type', T] }] }, { $in: [{ type: '$$c.type', value: '$$c.value' }, N] }] },
+          },
+        },
+        { $filter: { input: N, as: 'n', cond: { $not: [{ $in: ['$$n', '$claims'] }] } } },
+      ],
+    }
+    return this.changeUser('replaceClaimTypes', str(userId, 'userId'), { $ne: ['$$next', '$claims'] }, { claims: '$$next' }, next)
+  }
+
+  /**
+   * One pipeline update: sets `set`, and bumps `version` / `updatedAt` only
+   * when `changed` (evaluated against the document before the update) holds.
+   * With `next`, `$$next` names that expression inside `changed` and `set`.
+   */
+  private changeUser(operation: string, id: string, changed: Document, set: Document, next?: Document): Promise<ClaimChange> {
+    return this.run(operation, async (c) => {
+      const now = Date.now()
+      const bump = (body: Document): Document => (next === undefined ? body : { $let: { vars: { next }, in: body } })
+      const pipeline: Document[] = [
+        { $set: { __changed: bump(changed) } },
+        {
+          $set: {
+            ...Object.fromEntries(Object.entries(set).map(([k, v]) => [k, bump(v as Document)])),
+            version: { $cond: ['$__changed', { $add: ['$version', 1] }, '$version'] },
+            updatedAt: { $cond: ['$__changed', now, '$updatedAt'] },
+          },
+        },
+        { $unset: '__changed' },
+      ]
+      const doc = await c.users.findOneAndUpdate({ _id: id }, pipeline, { returnDocument: 'after' })
+      if (doc === null) throw userNotFound()
+      return this.finishChange(c, doc)
+    })
+  }
+
+  /** Rewrites every older session snapshot of the user; reports the sessions now at this version or newer. */
+  private async finishChange(c: MongoCollections, doc: UserDoc): Promise<ClaimChange> {
+    const user = toUser(doc)
+    await c.sessions.updateMany(
+      { userId: user.id, userVersion: { $lt: user.version } },
+      { $set: { name: user.name, claims: user.claims, userVersion: user.version } },
+    )
+    const current = await c.sessions
+      .find({ userId: user.id, userVersion: { $gte: user.version } }, { projection: { _id: 1 } })
+      .sort({ createdAt: 1, _id: 1 })
+      .toArray()
+    return { user, sessionIds: current.map((s) => s._id) }
+  }
+
+  async findIdentity(issuer: string, subject: string): Promise<string | null> {
+    return this.run('findIdentity', async (c) => {
+      const doc = await c.identities.findOne({ issuer: str(issuer, 'issuer'), subject: str(subject, 'subject') })
+      return doc?.userId ?? null
+    })
+  }
+
+  async linkIdentity(issuer: string, subject: string, userId: string): Promise<void> {
+    const key = { issuer: str(issuer, 'issuer'), subject: str(subject, 'subject') }
+    const id = str(userId, 'userId')
+    await this.run('linkIdentity', async (c) => {
+      if ((await c.users.findOne({ _id: id }, { projection: { _id: 1 } })) === null) throw userNotFound()
+      await ignoreDuplicate(c.identities.updateOne(key, { $setOnInsert: { ...key, userId: id, createdAt: Date.now() } }, { upsert: true }))
+      const linked = await c.identities.findOne(key)
+      if (linked?.userId !== id) throw storeConflict('this identity is linked to another user')
+    })
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    const id = str(session.id, 'session.id')
+    const userId = str(session.userId, 'session.userId')
+    await this.run('createSession', async (c) => {
+      await c.sessions.insertOne({
+        _id: id,
+        userId,
+        name: session.name ?? null,
+        claims: checkClaims(session.claims ?? []),
+        userVersion: session.userVersion,
+        createdAt: session.createdAt,
+        lastSeenAt: session.lastSeenAt,
+        idleExpiresAt: session.idleExpiresAt,
+        absoluteExpiresAt: session.absoluteExpiresAt,
+        ip: session.ip ?? null,
+        userAgent: session.userAgent ?? null,
+      })
+      // Read the user after the insert: a claim change that finished before
+      // the insert is seen here, one that finishes after it updates the row.
+      const user = await c.users.findOne({ _id: userId })
+      if (user === null) {
+        await c.sessions.deleteOne({ _id: id })
+        throw userNotFound()
+      }
+      if (user.version > session.userVersion) {
+        await c.sessions.updateOne(
+          { _id: id, userVersion: { $lt: user.version } },
+          { $set: { name: user.name, claims: toUser(user).claims, userVersion: user.version } },
+        )
+      }
+    })
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    return this.run('getSession', async (c) => {
+      const doc = await c.sessions.findOne({ _id: str(id, 'id') })
+      return doc === null ? null : toSession(doc)
+    })
+  }
+
+  async touchSession(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
+    await this.run('touchSession', (c) => c.sessions.updateOne({ _id: str(id, 'id') }, { $set: { lastSeenAt, idleExpiresAt } }))
+  }
+
+  async deleteSession(id: string): Promise<boolean> {
+    return this.run('deleteSession', async (c) => (await c.sessions.deleteOne({ _id: str(id, 'id') })).deletedCount === 1)
+  }
+
+  async deleteUserSessions(userId: string): Promise<string[]> {
+    const id = str(userId, 'userId')
+    return this.run('deleteUserSessions', async (c) => {
+      // Loop so a session created meanwhile is both deleted and reported.
+      const deleted: string[] = []
+      for (let round = 0; round < 10; round++) {
+        const ids = (await c.sessions.find({ userId: id }, { projection: { _id: 1 } }).toArray()).map((s) => s._id)
+        if (ids.length === 0) return deleted
+        await c.sessions.deleteMany({ _id: { $in: ids }, userId: id })
+        deleted.push(...ids)
+      }
+      await c.sessions.deleteMany({ userId: id })
+      return deleted
+    })
+  }
+
+  async listSessions(userId: string): Promise<SessionRecord[]> {
+    return this.run('listSessions', async (c) =>
+      (await c.sessions.find({ userId: str(userId, 'userId') }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toSession),
+    )
+  }
+
+  /** Also sweeps refresh tokens that expired before `now` (the denylist has a TTL index). */
+  async deleteExpiredSessions(now: number): Promise<number> {
+    return this.run('deleteExpiredSessions', async (c) => {
+      await c.refreshTokens.deleteMany({ expiresAt: { $lt: now } })
+      await c.revokedTokens.deleteMany({ expiresAt: { $lt: new Date(now) } })
+      const result = await c.sessions.deleteMany({ $or: [{ idleExpiresAt: { $lt: now } }, { absoluteExpiresAt: { $lt: now } }] })
+      return result.deletedCount
+    })
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.run('listSigningKeys', async (c) => (await c.signingKeys.find({}).sort({ createdAt: 1, _id: 1 }).toArray()).map(toKey))
+  }
+
+  async putSigningKey(key: SigningKeyRecord): Promise<void> {
+    const kid = str(key.kid, 'key.kid')
+    await this.run('putSigningKey', (c) =>
+      ignoreDuplicate(
+        c.signingKeys.updateOne(
+          { _id: kid },
+          { $setOnInsert: { alg: key.alg, privateJwk: plainJson(key.privateJwk), publicJwk: plainJson(key.publicJwk), createdAt: key.createdAt } },
+          { upsert: true },
+        ),
+      ),
+    )
+  }
+
+  async createRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    const userId = str(token.userId, 'token.userId')
+    await this.run('createRefreshToken', async (c) => {
+      if ((await c.users.findOne({ _id: userId }, { projection: { _id: 1 } })) === null) throw userNotFound()
+      await c.refreshTokens.insertOne({
+        _id: str(token.id, 'token.id'),
+        familyId: str(token.familyId, 'token.familyId'),
+        userId,
+        createdAt: token.createdAt,
+        expiresAt: token.expiresAt,
+        usedAt: token.usedAt ?? null,
+        revokedAt: token.revokedAt ?? null,
+      })
+    })
+  }
+
+  async getRefreshToken(id: string): Promise<RefreshTokenRecord | null> {
+    return this.run('getRefreshToken', async (c) => {
+      const doc = await c.refreshTokens.findOne({ _id: str(id, 'id') })
+      return doc === null ? null : toRefresh(doc)
+    })
+  }
+
+  async useRefreshToken(id: string, at: number): Promise<boolean> {
+    return this.run('useRefreshToken', async (c) => {
+      const doc = await c.refreshTokens.findOneAndUpdate(
+        { _id: str(id, 'id'), usedAt: null, revokedAt: null },
+        { $set: { usedAt: at } },
+        { projection: { _id: 1 } },
+      )
+      return doc !== null
+    })
+  }
+
+  async revokeRefreshFamily(familyId: string, at: number): Promise<void> {
+    await this.run('revokeRefreshFamily', (c) => c.refreshTokens.updateMany({ familyId: str(familyId, 'familyId'), revokedAt: null }, { $set: { revokedAt: at } }))
+  }
+
+  async revokeUserRefreshTokens(userId: string, at: number): Promise<void> {
+    await this.run('revokeUserRefreshTokens', (c) => c.refreshTokens.updateMany({ userId: str(userId, 'userId'), revokedAt: null }, { $set: { revokedAt: at } }))
+  }
+
+  async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {
+    const id = str(jti, 'jti')
+    await this.run('revokeAccessToken', async (c) => {
+      const write = () => c.revokedTokens.updateOne({ _id: id }, { $max: { expiresAt: new Date(expiresAt) } }, { upsert: true })
+      // Two racing upserts of one jti: the loser retries as an update.
+      await write().catch((err: unknown) => (isDuplicateKey(err) ? write() : Promise.reject(err)))
+    })
+  }
+
+  async isAccessTokenRevoked(jti: string): Promise<boolean> {
+    return this.run('isAccessTokenRevoked', async (c) => (await c.revokedTokens.findOne({ _id: str(jti, 'jti') }, { projection: { _id: 1 } })) !== null)
+  }
+
+  async recordFailure(key: string, at: number, windowMs: number): Promise<number> {
+    const k = str(key, 'key')
+    const window = Math.max(1, Math.trunc(windowMs))
+    return this.run('recordFailure', async (c) => {
+      await c.failures.insertOne({ key: k, at, expiresAt: new Date(at + window) })
+      return c.failures.countDocuments({ key: k, at: { $gte: at - window } })
+    })
+  }
+
+  async countFailures(key: string, since: number): Promise<number> {
+    return this.run('countFailures', (c) => c.failures.countDocuments({ key: str(key, 'key'), at: { $gte: since } }))
+  }
+
+  async clearFailures(key: string): Promise<void> {
+    await this.run('clearFailures', (c) => c.failures.deleteMany({ key: str(key, 'key') }))
+  }
+
+  async appendAudit(record: AuditRecord): Promise<void> {
+    const id = typeof record.id === 'string' && record.id.length > 0 ? record.id : randomUUID()
+    await this.run('appendAudit', (c) =>
+      c.audit.insertOne({
+        id,
+        at: record.at,
+        action: str(record.action, 'action'),
+        actorId: record.actorId ?? null,
+        targetId: record.targetId ?? null,
+        detail: plainJson(record.detail ?? {}),
+        ip: record.ip ?? null,
+      }),
+    )
+  }
+
+  async listAudit(options: { userId?: string; action?: string; limit?: number } = {}): Promise<AuditRecord[]> {
+    const limit = clampInt(options.limit, 100, 0, 1000)
+    if (limit === 0) return []
+    const filter: Document = {}
+    if (options.userId !== undefined) {
+      const user = str(options.userId, 'userId')
+      filter.$or = [{ actorId: user }, { targetId: user }]
+    }
+    if (options.action !== undefined) filter.action = str(options.action, 'action')
+    return this.run('listAudit', async (c) => (await c.audit.find(filter).sort({ at: -1, _id: -1 }).limit(limit).toArray()).map(toAudit))
+  }
+
+  async getSecret(name: string, generate: () => string): Promise<string> {
+    const id = str(name, 'name')
+    return this.run('getSecret', async (c) => {
+      const existing = await c.secrets.findOne({ _id: id })
+      if (existing !== null) return existing.value
+      const value = checkSecret(generate())
+      await ignoreDuplicate(c.secrets.updateOne({ _id: id }, { $setOnInsert: { value, createdAt: Date.now() } }, { upsert: true }))
+      const stored = await c.secrets.findOne({ _id: id })
+      if (stored === null) throw storeUnavailable(STORE, 'getSecret', undefined, 'the secret was not stored')
+      return stored.value
+    })
+  }
+
+  async ping(): Promise<void> {
+    await this.run('ping', (c) => c.db.command({ ping: 1 }))
+  }
+}
+
+/** Ids and keys must be strings: an object here would be a query operator. */
+function str(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new WireAuthError('ERR_VALIDATION', `${field} must be a string`, { statusCode: 400 })
+  return value
+}
+
+/** Two racing upserts of one key: the loser's duplicate-key error means the row exists. */
+async function ignoreDuplicate(write: Promise<unknown>): Promise<void> {
+  try {
+    await write
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err
+  }
+}
+
+/** The database named in a connection string's path, if any. */
+function dbNameFromUrl(url: string): string | undefined {
+  const match = /^mongodb(?:\+srv)?:\/\/[^/?#]*\/([^?#]+)/.exec(url)
+  return match?.[1] === undefined ? undefined : decodeURIComponent(match[1])
+}

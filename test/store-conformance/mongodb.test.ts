@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { MongoClient } from 'mongodb'
+import { afterAll, describe, expect, it } from 'vitest'
+import { MongoAuthStore } from '@wire-auth/server/mongodb'
+import { claimSet, expectCode } from './harness.js'
+import { assertBuilt, runClaimWorkers } from './multi-process.js'
+import { runStoreConformance } from './suite.js'
+
+// The MongoDB conformance runs only against a real server named by
+// MONGODB_URL (e.g. MONGODB_URL=mongodb://127.0.0.1:27017 npm test). This
+// machine has no MongoDB, none may be installed, and in-memory servers
+// download binaries; the store is never mocked or imitated. Without the
+// variable the suite is registered as skipped, so the report names the skip.
+// Each test gets its own database (wire_auth_conformance_<run>_<n>), dropped
+// afterwards.
+const url = process.env.MONGODB_URL
+const run = `${process.pid}_${randomUUID().slice(0, 8)}`
+let databases = 0
+let admin: MongoClient | null = null
+
+async function dropDatabase(dbName: string): Promise<void> {
+  admin ??= new MongoClient(url!, { serverSelectionTimeoutMS: 5000 })
+  await admin.db(dbName).dropDatabase()
+}
+
+afterAll(async () => {
+  await admin?.close()
+})
+
+const mongoSuite = url === undefined || url === '' ? describe.skip : describe
+const title = url === undefined || url === '' ? 'MongoAuthStore conformance — skipped: MONGODB_URL is not set' : 'MongoAuthStore against MONGODB_URL'
+
+mongoSuite(title, () => {
+  runStoreConformance('MongoAuthStore', async () => {
+    const dbName = `wire_auth_conformance_${run}_${++databases}`
+    const opened = [new MongoAuthStore({ url: url!, dbName })]
+    return {
+      store: opened[0]!,
+      reopen: async () => {
+        const store = new MongoAuthStore({ url: url!, dbName })
+        opened.push(store)
+        return store
+      },
+      cleanup: async () => {
+        for (const store of opened) await store.close()
+        await dropDatabase(dbName)
+      },
+    }
+  })
+
+  describe('MongoAuthStore shared by several processes', () => {
+    it('3 processes hammering addClaim / removeClaim on one user end exactly right', async () => {
+      assertBuilt('mongodb.js')
+      const dbName = `wire_auth_conformance_${run}_mp`
+      const store = new MongoAuthStore({ url: url!, dbName })
+      try {
+        await store.init()
+        const workers = 3
+        const count = 20
+        const old = []
+        for (let k = 0; k < workers; k++) for (let i = 0; i < count; i++) old.push({ type: 'old', value: `w${k}-o${i}` })
+        const user = await store.createUser({ email: 'multi@example.test', name: 'Multi', passwordHash: null, claims: [{ type: 'keep', value: 'yes' }, ...old] })
+        const now = Date.now()
+        await store.createSession({ id: 's1', userId: user.id, name: user.name, claims: user.claims, userVersion: user.version, createdAt: now, lastSeenAt: now, idleExpiresAt: now + 600_000, absoluteExpiresAt: now + 600_000, ip: null, userAgent: null })
+
+        const versions = await runClaimWorkers({ store: { kind: 'mongodb', url: url!, dbName }, userId: user.id, workers, count })
+
+        const expected = [{ type: 'keep', value: 'yes' }]
+        for (let k = 0; k < workers; k++) for (let i = 0; i < count; i++) expected.push({ type: 'new', value: `w${k}-n${i}` })
+        const final = (await store.getUser(user.id))!
+        expect(claimSet(final.claims)).toEqual(claimSet(expected))
+        expect(final.version).toBe(user.version + workers * count * 2)
+        expect(new Set(versions.flat()).size).toBe(workers * count * 2)
+        const snapshot = (await store.getSession('s1'))!
+        expect(snapshot.userVersion).toBe(final.version)
+        expect(claimSet(snapshot.claims)).toEqual(claimSet(expected))
+      } finally {
+        await store.close()
+        await dropDatabase(dbName)
+      }
+    }, 120_000)
+  })
+})
+
+// These need no MongoDB server: they check options, the answer when no
+// server is reachable (a real driver against a closed loopback port), and
+// that the main entry never loads the driver.
+describe('MongoAuthStore without a server', () => {
+  it('rejects malformed options with ERR_INVALID_OPTION', () => {
+    for (const bad of [
+      'http://localhost',
+      { url: '' },
+      { url: 'mongodb://127.0.0.1', dbName: 'a/b' },
+      { url: 'mongodb://127.0.0.1', serverSelectionTimeoutMS: -1 },
+      { url: 'mongodb://127.0.0.1', client: {} as MongoClient },
+    ]) {
+      let code: unknown
+      try {
+        new MongoAuthStore(bad as never)
+      } catch (err) {
+        code = (err as { code?: unknown }).code
+      }
+      expect(code, JSON.stringify(bad)).toBe('ERR_INVALID_OPTION')
+    }
+  })
+
+  it('an unreachable server gives ERR_STORE_UNAVAILABLE (503) with the driver error as cause, call after call', async () => {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    const store = new MongoAuthStore({ url: 'mongodb://wire:s3cret-pass@127.0.0.1:1/wire_auth', serverSelectionTimeoutMS: 300 })
+    try {
+      const err = await expectCode(store.init(), 'ERR_STORE_UNAVAILABLE', 503)
+      expect(err.cause).toBeInstanceOf(Error)
+      expect(err.message).not.toContain('s3cret-pass')
+      await expectCode(store.getUser('u1'), 'ERR_STORE_UNAVAILABLE', 503)
+      await expectCode(store.ping(), 'ERR_STORE_UNAVAILABLE', 503)
+    } finally {
+      await store.close()
+    }
+    await expectCode(store.ping(), 'ERR_STORE_UNAVAILABLE', 503)
+  })
+
+  it('the main entry never imports the mongodb driver; the subpath entry only re-exports', () => {
+    const root = fileURLToPath(new URL('../../packages/server/src/', import.meta.url))
+    const seen = new Set<string>()
+    const offenders: string[] = []
+    const visit = (file: string) => {
+      if (seen.has(file)) return
+      seen.add(file)
+      const source = readFileSync(file, 'utf8')
+      // Static imports and re-exports only: `await import()` is how optional parts load.
+      for (const match of source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
+        const spec = match[1]!
+        if (spec === 'mongodb' || spec.startsWith('mongodb/')) offenders.push(file)
+        if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')))
+      }
+    }
+    visit(`${root}index.ts`)
+    expect(seen.size).toBeGreaterThan(1)
+    expect(offenders).toEqual([])
+
+    const entry = readFileSync(`${root}mongodb.ts`, 'utf8').trim().split('\n')
+    expect(entry.every((line) => /^export (type )?\{[^}]+\} from '\.\/lib\/store\/mongodb-store\.js'$/.test(line))).toBe(true)
+  })
+})

@@ -1,0 +1,178 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { authState, launchChromium, markDocument, newVisitor, register, screenshot, settled, signIn, stillSameDocument, uniqueEmail } from './support/browser.js'
+import { startDemo, type DemoServer } from './support/demo-server.js'
+
+// Text that exists only in the admin console fragment, never in a static file.
+const ADMIN_MARKERS = ['User management', 'admin-users-table']
+const PASSWORD = 'correct horse battery staple'
+
+let demo: DemoServer
+let browser: Browser
+
+beforeAll(async () => {
+  demo = await startDemo()
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await demo?.stop()
+})
+
+/** Signs the admin in (own browser profile) and opens the admin page. */
+async function openAdmin(): Promise<Page> {
+  const context = await newVisitor(browser)
+  const page = await context.newPage()
+  await page.goto(`${demo.url}/admin`)
+  await page.waitForURL((url) => url.pathname === '/login')
+  await signIn(page, demo.url, demo.admin, { goto: false })
+  await page.waitForURL(`${demo.url}/admin`)
+  await page.locator('[data-marker="admin-users-table"]').waitFor({ timeout: 15_000 })
+  return page
+}
+
+async function adminRow(admin: Page, email: string) {
+  const row = admin.locator(`tr[data-email="${email}"]`)
+  await row.waitFor({ timeout: 15_000 })
+  return row
+}
+
+describe('the demo, driven by Chromium', () => {
+  it('registers a newcomer, signs them in again, and opens the guarded account page', async () => {
+    const context = await newVisitor(browser)
+    const page = await context.newPage()
+
+    await page.goto(`${demo.url}/`)
+    await settled(page)
+    expect(await authState(page)).toBe('anonymous')
+    await page.getByTestId('beta-else').waitFor()
+    expect(await page.locator('[data-doc="welcome"] .locked').isVisible()).toBe(true)
+    await screenshot(page, 'home-signed-out')
+
+    await page.goto(`${demo.url}/login`)
+    await page.locator('a[data-provider="demo"]').waitFor()
+    await screenshot(page, 'login')
+
+    const user = { name: 'Lin Park', email: uniqueEmail('lin'), password: PASSWORD }
+    await register(page, demo.url, user)
+    await settled(page)
+    expect(await authState(page)).toBe('authenticated')
+    expect(await page.locator('header demo-user-name').textContent()).toBe('Lin Park')
+    expect(await page.locator('[data-doc="welcome"] wire-auth-region').textContent()).toContain('Coffee is on the second floor')
+    expect(await page.locator('[data-doc="board-minutes"] wire-auth-region').getAttribute('status')).toBe('denied')
+
+    await page.click('[data-action="sign-out"]')
+    await page.waitForFunction(() => document.documentElement.dataset.auth === 'anonymous')
+
+    // The guarded page sends an anonymous visitor to the login page and back.
+    await page.goto(`${demo.url}/account`)
+    await page.waitForURL((url) => url.pathname === '/login')
+    expect(new URL(page.url()).searchParams.get('returnTo') ?? '').toContain('/account')
+    await signIn(page, demo.url, user, { goto: false })
+    await page.waitForURL(`${demo.url}/account`)
+    await page.getByTestId('account').waitFor()
+    expect(await page.locator('.sessions .tag').first().textContent()).toBe('this device')
+    expect(await page.getByTestId('account').textContent()).toContain(user.email)
+    await screenshot(page, 'account')
+    await context.close()
+  })
+
+  it('redirects an anonymous visitor away from /admin without ever sending the console', async () => {
+    const context = await newVisitor(browser)
+    const page = await context.newPage()
+    const received: string[] = []
+    page.on('response', async (response) => {
+      try {
+        received.push(`${response.url()}\n${(await response.body()).toString('utf8')}`)
+      } catch {
+        // Redirects and aborted requests have no body.
+      }
+    })
+    page.on('websocket', (socket) => socket.on('framereceived', ({ payload }) => received.push(`${socket.url()}\n${payload.toString()}`)))
+
+    await page.goto(`${demo.url}/admin`)
+    await page.waitForURL((url) => url.pathname === '/login')
+    await page.waitForLoadState('networkidle')
+    expect(received.some((body) => body.includes('wire-auth-guard'))).toBe(true) // the static page itself was seen
+    for (const marker of ADMIN_MARKERS) expect(received.filter((body) => body.includes(marker))).toEqual([])
+
+    // A signed-in user without role=admin is turned away the same way.
+    const user = { name: 'Sam Reader', email: uniqueEmail('sam'), password: PASSWORD }
+    await register(page, demo.url, user)
+    await page.goto(`${demo.url}/admin`)
+    await page.waitForURL((url) => url.pathname !== '/admin')
+    await page.waitForLoadState('networkidle')
+    for (const marker of ADMIN_MARKERS) expect(received.filter((body) => body.includes(marker))).toEqual([])
+    await context.close()
+  })
+
+  it('shows the beta region in both open tabs, without a reload, when the admin grants role=beta', async () => {
+    const context = await newVisitor(browser)
+    const tabA = await context.newPage()
+    const user = { name: 'Rosa Diaz', email: uniqueEmail('rosa'), password: PASSWORD }
+    await register(tabA, demo.url, user)
+    const tabB = await context.newPage()
+    await tabB.goto(`${demo.url}/`)
+    for (const tab of [tabA, tabB]) {
+      await settled(tab)
+      await tab.getByTestId('beta-else').waitFor()
+      await markDocument(tab)
+    }
+
+    const admin = await openAdmin()
+    const row = await adminRow(admin, user.email)
+    await row.locator('button[data-action="grant-claim"][data-value="beta"]').click()
+
+    for (const tab of [tabA, tabB]) {
+      await tab.getByTestId('beta-panel').waitFor({ timeout: 10_000 })
+      expect(await tab.getByTestId('beta-panel').textContent()).toContain('Rosa Diaz')
+      // The resource-based region of the same user follows too.
+      await tab.waitForFunction(() => document.querySelector('[data-doc="beta-roadmap"] wire-auth-region')?.getAttribute('status') === 'allowed')
+      expect(await stillSameDocument(tab)).toBe(true)
+    }
+    await screenshot(tabA, 'home-signed-in-beta')
+
+    await (await adminRow(admin, user.email)).locator('.chip', { hasText: 'role=beta' }).waitFor()
+    await screenshot(admin, 'admin')
+
+    // Revoking the claim takes it away again, live.
+    await (await adminRow(admin, user.email)).locator('button[data-action="revoke-claim"][data-value="beta"]').first().click()
+    for (const tab of [tabA, tabB]) {
+      await tab.getByTestId('beta-else').waitFor({ timeout: 10_000 })
+      expect(await stillSameDocument(tab)).toBe(true)
+    }
+    await admin.context().close()
+    await context.close()
+  })
+
+  it("turns both tabs anonymous and redirects the guarded one when the admin ends the user's sessions", async () => {
+    const context = await newVisitor(browser)
+    const home = await context.newPage()
+    const user = { name: 'Kai Moreno', email: uniqueEmail('kai'), password: PASSWORD }
+    await register(home, demo.url, user)
+    const account = await context.newPage()
+    await account.goto(`${demo.url}/account`)
+    await account.getByTestId('account').waitFor()
+    await settled(home)
+    expect(await authState(home)).toBe('authenticated')
+    await markDocument(home)
+    await markDocument(account)
+
+    const admin = await openAdmin()
+    await (await adminRow(admin, user.email)).locator('button[data-action="revoke-sessions"]').click()
+
+    await home.waitForFunction(() => document.documentElement.dataset.auth === 'anonymous', undefined, { timeout: 10_000 })
+    await home.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region')?.getAttribute('status') === 'denied')
+    expect(await home.locator('header demo-user-name').textContent()).toBe('')
+    expect(await stillSameDocument(home)).toBe(true)
+    await account.waitForURL((url) => url.pathname === '/login', { timeout: 10_000 })
+
+    // The session is gone for good: a reload stays anonymous.
+    await home.reload()
+    await settled(home)
+    expect(await authState(home)).toBe('anonymous')
+    await admin.context().close()
+    await context.close()
+  })
+})

@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+
+export const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
+
+/** Chromium from the system, headless, with nothing that reaches the internet. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  })
+}
+
+/** A fresh browser profile (its own cookies), at a README-friendly size. */
+export function newVisitor(browser: Browser): Promise<BrowserContext> {
+  return browser.newContext({ viewport: { width: 1200, height: 820 }, deviceScaleFactor: 1 })
+}
+
+/** Saves a screenshot of `page` as docs/screenshots/<name>.png (E2E_SCREENSHOTS=0 skips). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  if (process.env.E2E_SCREENSHOTS === '0') return
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true, animations: 'disabled' })
+}
+
+/** Waits until no wire-auth element of the page is still pending. */
+export async function settled(page: Page, timeout = 15_000): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const elements = [...document.querySelectorAll('wire-auth-region, wire-auth-guard')]
+      return elements.every((element) => element.getAttribute('status') !== null && element.getAttribute('status') !== 'pending')
+    },
+    undefined,
+    { timeout },
+  )
+}
+
+/** Who the page's header says is signed in (`data-auth` on <html>). */
+export async function authState(page: Page): Promise<string | null> {
+  return page.evaluate(() => document.documentElement.dataset.auth ?? null)
+}
+
+/** Marks the document; `stillSameDocument` is false after any reload or navigation. */
+export async function markDocument(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    ;(window as unknown as { __e2eMark: boolean }).__e2eMark = true
+  })
+}
+
+export async function stillSameDocument(page: Page): Promise<boolean> {
+  return page.evaluate(() => (window as unknown as { __e2eMark?: boolean }).__e2eMark === true)
+}
+
+/** Registers through the demo's login page; ends signed in on `/`. */
+export async function register(page: Page, baseUrl: string, user: { name: string; email: string; password: string }): Promise<void> {
+  await page.goto(`${baseUrl}/login`)
+  await page.fill('#register-name', user.name)
+  await page.fill('#register-email', user.email)
+  await page.fill('#register-password', user.password)
+  await Promise.all([page.waitForURL(`${baseUrl}/`), page.click('#register-form button[type="submit"]')])
+}
+
+/** Signs in through the demo's login page (already on it, or from `/login`). */
+export async function signIn(page: Page, baseUrl: string, user: { email: string; password: string }, { goto = true } = {}): Promise<void> {
+  if (goto) await page.goto(`${baseUrl}/login`)
+  await page.fill('#login-email', user.email)
+  await page.fill('#login-password', user.password)
+  const before = page.url()
+  await Promise.all([page.waitForURL((url) => url.href !== before && url.pathname !== '/login'), page.click('#login-form button[type="submit"]')])
+}
+
+let counter = 0
+/** A unique e-mail for this run. */
+export function uniqueEmail(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}@example.com`
+}

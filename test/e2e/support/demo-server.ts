@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+
+/** A running `node demo/server.mjs` with its own data directory. */
+export interface DemoServer {
+  /** The backend and demo site, e.g. `http://localhost:41234`. */
+  url: string
+  /** The partner site on a second origin (`http://localhost:<other port>`). */
+  hostUrl: string
+  /** The admin account created at first start. */
+  admin: { email: string; password: string }
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string
+  stop(): Promise<void>
+}
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve(true)
+    })
+  })
+}
+
+/**
+ * Starts the demo exactly as `npm start` does after the build, on free
+ * loopback ports and a temporary data directory, and waits for the URL it
+ * prints.
+ */
+export async function startDemo(): Promise<DemoServer> {
+  if (!existsSync(join(ROOT, 'packages/server/dist/index.js')) || !existsSync(join(ROOT, 'packages/elements/dist/wire-auth.js'))) {
+    throw new Error('the packages are not built: run `npm run build` first (npm test does)')
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'wire-auth-e2e-'))
+  const child = spawn(process.execPath, ['demo/server.mjs'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', DEMO_OIDC_PORT: '0', DEMO_HOST_PORT: '0', DEMO_DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      if (!(await waitForExit(child, 5000))) {
+        child.kill('SIGKILL')
+        await waitForExit(child, 5000)
+      }
+    }
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+
+  try {
+    const started = Date.now()
+    for (;;) {
+      const url = /running at (http:\/\/\S+)/.exec(output)?.[1]
+      const hostUrl = /Partner site \(other origin\): (http:\/\/\S+)/.exec(output)?.[1]
+      const password = /password: (\S+)/.exec(output)?.[1]
+      if (url !== undefined && hostUrl !== undefined && password !== undefined) {
+        const file = readFileSync(join(dataDir, 'admin-credentials.txt'), 'utf8')
+        if (!file.includes(password)) throw new Error('admin-credentials.txt does not hold the printed password')
+        return { url, hostUrl, admin: { email: 'admin@example.com', password }, output: () => output, stop }
+      }
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`demo server exited (${child.exitCode ?? child.signalCode}):\n${output}`)
+      if (Date.now() - started > 60_000) throw new Error(`demo server did not print its URL within 60 s:\n${output}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}

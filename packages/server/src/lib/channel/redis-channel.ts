@@ -95,6 +95,10 @@ export class RedisAuthChannel implements AuthChannel {
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       commandTimeout: this.#commandTimeoutMs,
+      // We only disconnect() to abort. ioredis arms this timer even for an
+      // already closed socket (while waiting to reconnect), where it would
+      // hold the process open after close(); 0 lets it fire at once.
+      disconnectTimeout: 0,
       retryStrategy: (times) => this.#retryDelay(times),
     }
     // Resubscribing ourselves on `ready` orders "subscribed" before "resync".

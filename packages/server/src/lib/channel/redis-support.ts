@@ -37,20 +37,31 @@ function scrub(text: string, secret: string | null): string {
 }
 
 /**
- * Ends one connection for good: QUIT when it is up (pending replies are
- * read first), then a hard disconnect, which also cancels a pending
- * reconnect. Resolves once no socket is left, or after `timeoutMs`.
+ * Ends one connection for good: QUIT when it is up (the server then closes
+ * it, after the pending replies), else a hard disconnect, which also
+ * cancels a pending reconnect. Resolves once no socket is left, or after
+ * `timeoutMs` (then the socket is dropped).
  * @internal
  */
 export async function closeConnection(conn: Redis, timeoutMs: number): Promise<void> {
   if (conn.status === 'end') return
-  const ended = new Promise<void>((resolve) => conn.once('end', () => resolve()))
-  if (conn.status === 'ready') await withTimeout(conn.quit().then(noop, noop), timeoutMs)
-  conn.disconnect()
-  // While waiting to reconnect there is no socket: disconnect() only
-  // cancelled the timer and no 'end' will come.
-  if (!LIVE_SOCKET.has(conn.status)) return
-  await withTimeout(ended, timeoutMs)
+  let ended = false
+  const end = new Promise<void>((resolve) =>
+    conn.once('end', () => {
+      ended = true
+      resolve()
+    }),
+  )
+  if (conn.status === 'ready') {
+    conn.quit().catch(noop)
+  } else {
+    conn.disconnect()
+    // While waiting to reconnect there is no socket: disconnect() only
+    // cancelled the timer and no 'end' will come.
+    if (!LIVE_SOCKET.has(conn.status)) return
+  }
+  await withTimeout(end, timeoutMs)
+  if (!ended) conn.disconnect()
 }
 
 const LIVE_SOCKET: ReadonlySet<string> = new Set(['connecting', 'connect', 'ready', 'close'])

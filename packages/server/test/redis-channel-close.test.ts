@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { REDIS_URL, uniqueChannel } from './redis-channel-helpers.js'
+
+// "No open handles" is only proven by a process that exits on its own: the
+// script below opens channels (one of them against a port where nothing
+// listens, so it is busy reconnecting), uses them, closes them and then
+// simply returns. If a socket or timer were left behind, it would hang.
+
+const serverSrc = fileURLToPath(new URL('../src/', import.meta.url))
+const coreSrc = fileURLToPath(new URL('../../core/src/index.ts', import.meta.url))
+
+const script = `
+import { RedisAuthChannel } from ${JSON.stringify(join(serverSrc, 'redis.ts'))}
+
+const logger = { info() {}, warn() {}, error(obj: object, msg?: string) { console.error(msg, JSON.stringify(obj)) } }
+const { REDIS_URL: url, DEAD_URL: deadUrl, CHANNEL: channel } = process.env
+
+async function main(): Promise<void> {
+  const early = new RedisAuthChannel({ url, channel, logger })
+  await early.close() // closed while still connecting
+
+  const a = new RedisAuthChannel({ url, channel, workerId: 'a', logger })
+  const b = new RedisAuthChannel({ url, channel, workerId: 'b', logger, healthCheckMs: 20 })
+  const dead = new RedisAuthChannel({ url: deadUrl, channel, logger, retry: { initialMs: 10, maxMs: 40 } })
+  await Promise.all([a.ready(), b.ready()])
+  const received = new Promise((resolve) => b.subscribe(resolve))
+  await a.publish({ type: 'claims-changed', userId: 'u1', version: 1 })
+  await received
+  await dead.publish({ type: 'claims-changed', userId: 'u1', version: 1 })
+  await new Promise((resolve) => setTimeout(resolve, 150)) // dead reconnects a few times; b pings
+  const deadReady = dead.ready().then(() => 'ready', (err) => err.code)
+  await Promise.all([a.close(), b.close(), dead.close()])
+  await new Promise((resolve) => setTimeout(resolve, 5)) // let zero-delay timers run
+  const left = process.getActiveResourcesInfo().filter((name) => /Timeout|Immediate|TCP/.test(name))
+  console.log(JSON.stringify({ closed: true, deadReady: await deadReady, dropped: dead.stats().dropped, left }))
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exitCode = 1
+})
+`
+
+let dir: string
+let bundle: string
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wire-auth-redis-close-'))
+  bundle = join(dir, 'close-script.cjs')
+  // CommonJS with ioredis bundled in: runs with plain node from a temp dir.
+  await build({
+    stdin: { contents: script, loader: 'ts', resolveDir: serverSrc, sourcefile: 'close-script.ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: bundle,
+    alias: { '@wire-auth/core': coreSrc },
+    logLevel: 'silent',
+  })
+})
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true })
+})
+
+describe('RedisAuthChannel.close()', () => {
+  it('leaves no open handles: a process that closed its channels exits by itself', async () => {
+    const deadPort = await unusedPort()
+    const child = spawn(process.execPath, [bundle], {
+      env: { ...process.env, REDIS_URL, DEAD_URL: `redis://127.0.0.1:${deadPort}`, CHANNEL: uniqueChannel('close') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    // A liveness bound, not a timing assertion: a hung process is the failure.
+    let killed = false
+    const guard = setTimeout(() => {
+      killed = true
+      child.kill('SIGKILL')
+    }, 20_000)
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)))
+    clearTimeout(guard)
+
+    expect(killed, `the process did not exit on its own; stderr:\n${stderr}`).toBe(false)
+    expect(code, stderr).toBe(0)
+    // No timer or socket is left once close() resolved (a timer ioredis arms
+    // on an already closed socket used to hold the process for 2 s).
+    expect(JSON.parse(stdout.trim())).toEqual({ closed: true, deadReady: 'ERR_CHANNEL_UNAVAILABLE', dropped: 1, left: [] })
+  })
+})
+
+function unusedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}

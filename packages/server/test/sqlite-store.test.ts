@@ -1,0 +1,156 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { WireAuthError } from '@wire-auth/core'
+import { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
+
+// SQLite-specific behaviour; everything every store must do is in
+// test/store-conformance (run with the SQLite runner there).
+
+let base: string
+const stores: SqliteAuthStore[] = []
+
+function open(path = join(base, 'auth.sqlite'), busyTimeoutMs?: number): SqliteAuthStore {
+  const store = new SqliteAuthStore(busyTimeoutMs === undefined ? { path } : { path, busyTimeoutMs })
+  stores.push(store)
+  return store
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(WireAuthError)
+  return (err as WireAuthError).code
+}
+
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), 'wire-auth-sqlite-'))
+})
+
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close()
+  rmSync(base, { recursive: true, force: true })
+})
+
+describe('SqliteAuthStore', () => {
+  it('opens in WAL mode with foreign keys and records the schema version', async () => {
+    const store = open()
+    await store.init()
+    const raw = new Database(store.path, { readonly: true })
+    try {
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
+      expect(raw.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 1 })
+      const tables = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name)
+      expect(tables).toEqual(expect.arrayContaining(['users', 'user_claims', 'identities', 'sessions', 'refresh_tokens', 'signing_keys', 'revoked_tokens', 'failures', 'audit', 'secrets']))
+    } finally {
+      raw.close()
+    }
+  })
+
+  it('creates the directory of a new database file', async () => {
+    const store = open(join(base, 'a', 'b', 'auth.sqlite'))
+    await store.init()
+    await store.ping()
+  })
+
+  it('rejects malformed options with ERR_INVALID_OPTION', () => {
+    for (const bad of ['', { path: '' }, { path: 'x.sqlite', busyTimeoutMs: -1 }, { path: 'x.sqlite', busyTimeoutMs: 1.5 }]) {
+      let code: unknown
+      try {
+        new SqliteAuthStore(bad as never)
+      } catch (err) {
+        code = (err as WireAuthError).code
+      }
+      expect(code, JSON.stringify(bad)).toBe('ERR_INVALID_OPTION')
+    }
+  })
+
+  it('works on :memory:', async () => {
+    const store = open(':memory:')
+    const user = await store.createUser({ email: 'm@example.test', name: null, passwordHash: null })
+    expect((await store.addClaim(user.id, { type: 'role', value: 'x' })).user.version).toBe(2)
+  })
+
+  it('refuses a file written by a newer schema with ERR_STORE_UNAVAILABLE', async () => {
+    const path = join(base, 'auth.sqlite')
+    await open(path).init()
+    const raw = new Database(path)
+    raw.prepare('UPDATE schema_version SET version = 99').run()
+    raw.close()
+    expect(await codeOf(open(path).init())).toBe('ERR_STORE_UNAVAILABLE')
+  })
+
+  it('a write lock held by another process past busyTimeoutMs gives ERR_STORE_UNAVAILABLE; reads go on; then it works', async () => {
+    const store = open(join(base, 'auth.sqlite'), 50)
+    const user = await store.createUser({ email: 'b@example.test', name: 'B', passwordHash: null })
+    const other = new Database(store.path)
+    other.prepare('BEGIN IMMEDIATE').run()
+    try {
+      const err = await store.addClaim(user.id, { type: 'role', value: 'x' }).then(
+        () => null,
+        (e: unknown) => e as WireAuthError,
+      )
+      expect(err?.code).toBe('ERR_STORE_UNAVAILABLE')
+      expect((err?.cause as { code?: string }).code).toBe('SQLITE_BUSY')
+      expect(await store.getUser(user.id)).toEqual(user)
+    } finally {
+      other.prepare('ROLLBACK').run()
+      other.close()
+    }
+    expect((await store.addClaim(user.id, { type: 'role', value: 'x' })).user.version).toBe(2)
+  })
+
+  it('error messages carry no values: no e-mail in ERR_ACCOUNT_EXISTS', async () => {
+    const store = open()
+    await store.createUser({ email: 'secret-person@example.test', name: 'A', passwordHash: null })
+    const err = await store.createUser({ email: 'secret-person@example.test', name: 'B', passwordHash: null }).then(
+      () => null,
+      (e: unknown) => e as WireAuthError,
+    )
+    expect(err?.code).toBe('ERR_ACCOUNT_EXISTS')
+    expect(err?.message).not.toContain('secret-person')
+    expect(JSON.stringify(err?.toJSON())).not.toContain('secret-person')
+  })
+
+  it('values of the wrong type answer ERR_VALIDATION, never a crash', async () => {
+    const store = open()
+    const user = await store.createUser({ email: 'v@example.test', name: 'V', passwordHash: null })
+    expect(await codeOf(store.updateUser(user.id, { disabled: 'yes' as never }))).toBe('ERR_VALIDATION')
+    expect(await codeOf(store.createUser({ email: { $ne: null } as never, name: null, passwordHash: null }))).toBe('ERR_VALIDATION')
+    expect(await codeOf(store.getUser({ id: 1 } as never))).toBe('ERR_VALIDATION')
+    await store.ping()
+  })
+
+  it('deleteExpiredSessions also sweeps expired refresh tokens and denylist entries', async () => {
+    const store = open()
+    const user = await store.createUser({ email: 'e@example.test', name: 'E', passwordHash: null })
+    const now = Date.now()
+    await store.createRefreshToken({ id: 'old', familyId: 'f', userId: user.id, createdAt: now - 10, expiresAt: now - 1, usedAt: null, revokedAt: null })
+    await store.createRefreshToken({ id: 'live', familyId: 'f', userId: user.id, createdAt: now, expiresAt: now + 60_000, usedAt: null, revokedAt: null })
+    await store.revokeAccessToken('gone', now - 1)
+    await store.revokeAccessToken('kept', now + 60_000)
+    await store.deleteExpiredSessions(now)
+    expect(await store.getRefreshToken('old')).toBeNull()
+    expect(await store.getRefreshToken('live')).not.toBeNull()
+    expect(await store.isAccessTokenRevoked('gone')).toBe(false)
+    expect(await store.isAccessTokenRevoked('kept')).toBe(true)
+  })
+
+  it('two stores on one file (two workers) see each other\'s claim changes and snapshots', async () => {
+    const path = join(base, 'shared.sqlite')
+    const a = open(path)
+    const b = open(path)
+    await Promise.all([a.init(), b.init()])
+    const user = await a.createUser({ email: 'w@example.test', name: 'W', passwordHash: null })
+    const now = Date.now()
+    await b.createSession({ id: 's', userId: user.id, name: 'W', claims: [], userVersion: 1, createdAt: now, lastSeenAt: now, idleExpiresAt: now + 60_000, absoluteExpiresAt: now + 60_000, ip: null, userAgent: null })
+    await Promise.all([a.addClaim(user.id, { type: 'role', value: 'a' }), b.addClaim(user.id, { type: 'role', value: 'b' })])
+    const session = (await a.getSession('s'))!
+    expect(session.userVersion).toBe(3)
+    expect(session.claims.map((c) => c.value).sort()).toEqual(['a', 'b'])
+  })
+})

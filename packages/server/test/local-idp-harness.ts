@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import { connectAuth } from '../src/index.js'
 import { createLocalIdp, type LocalIdp, type ResolvedLocalIdpOptions } from '../src/lib/local-idp/local-idp.js'
-import { resolveOptions, type LocalIdpOptions } from '../src/lib/options.js'
+import { resolveOptions, type LocalIdpOptions, type WireAuthOptions } from '../src/lib/options.js'
 import { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
 
 /** A temp folder with a real SQLite store in it. */
@@ -55,4 +57,29 @@ export async function makeIdp(store: SqliteAuthStore, now: () => number, overrid
   const idp = createLocalIdp({ store, options: idpOptions(overrides), now })
   await idp.init()
   return idp
+}
+
+/** A Fastify app with wire-auth and the local IdP on a real SQLite file, plus a guarded probe route. */
+export async function buildIdpApp(sqlitePath: string, localIdp: LocalIdpOptions = {}, extra: Omit<WireAuthOptions, 'localIdp' | 'sqlitePath'> = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  await connectAuth(app, { sqlitePath, localIdp, ...extra })
+  if (!app.hasDecorator('localIdp') || app.localIdp === null) throw new Error('connectAuth did not mount the local IdP')
+  // A route of the host app that needs a signed-in user (session or bearer token).
+  app.get('/test/whoami', { config: { wireAuth: 'guarded' }, preHandler: app.requirePolicy() }, async (request) => ({
+    id: request.user.userId,
+    claims: request.user.claims.map((c) => [c.type, c.value]),
+    tokenUse: request.user.raw.tokenUse ?? null,
+  }))
+  return app
+}
+
+/** The `name=value` pair of a Set-Cookie header, or null. */
+export function setCookie(response: LightMyRequestResponse, name = 'wa_sid'): string | null {
+  const header = response.headers['set-cookie']
+  const all = Array.isArray(header) ? header : header === undefined ? [] : [header]
+  for (const line of all) {
+    const pair = line.split(';')[0] ?? ''
+    if (pair.startsWith(`${name}=`) && pair.length > name.length + 1) return pair
+  }
+  return null
 }

@@ -119,7 +119,7 @@ class LocalIdpImpl implements LocalIdp {
     const { store, options } = deps
     this.options = options
     this.#store = store
-    this.#now = deps.now ?? Date.now
+    this.#now = deps.now ?? (() => Date.now())
     this.#log = deps.log
     this.passwords = new PasswordHasher(options.argon2, { minLength: options.passwordMinLength, maxLength: options.passwordMaxLength })
     this.throttle = new LoginThrottle(

@@ -42,7 +42,7 @@ export class RefreshTokens {
   readonly #ttlMs: number
   readonly #now: () => number
 
-  constructor(store: AuthStore, ttlSeconds: number, now: () => number = Date.now) {
+  constructor(store: AuthStore, ttlSeconds: number, now: () => number = () => Date.now()) {
     this.#store = store
     this.#ttlMs = ttlSeconds * 1000
     this.#now = now

@@ -43,7 +43,7 @@ export class SigningKeys {
   #loading: Promise<void> | null = null
   #lastReload = Number.NEGATIVE_INFINITY
 
-  constructor(store: AuthStore, alg: SigningAlg, now: () => number = Date.now) {
+  constructor(store: AuthStore, alg: SigningAlg, now: () => number = () => Date.now()) {
     this.#store = store
     this.alg = alg
     this.#now = now

@@ -49,7 +49,7 @@ export class LoginThrottle {
   readonly #options: ThrottleOptions
   readonly #now: () => number
 
-  constructor(store: AuthStore, options: ThrottleOptions, now: () => number = Date.now) {
+  constructor(store: AuthStore, options: ThrottleOptions, now: () => number = () => Date.now()) {
     this.#store = store
     this.#options = { ...options }
     this.#now = now

@@ -84,7 +84,7 @@ export class AccessTokens {
   readonly #options: AccessTokenOptions
   readonly #now: () => number
 
-  constructor(keys: SigningKeys, store: AuthStore, options: AccessTokenOptions, now: () => number = Date.now) {
+  constructor(keys: SigningKeys, store: AuthStore, options: AccessTokenOptions, now: () => number = () => Date.now()) {
     this.#keys = keys
     this.#store = store
     this.#options = { ...options }

@@ -3,7 +3,7 @@ import { REGION_LIMITS, isRegionProblem, parseRegionRequest, type RegionRequest,
 /** A client → server message of the live socket (docs/protocol.md). */
 export type ClientMessage =
   | { t: 'auth'; token: string }
-  | { t: 'mount'; regions: RegionRequest[]; invalid: RegionRequestProblem[] }
+  | { t: 'mount'; regions: RegionRequest[]; invalid: RegionRequestProblem[]; overflow: string[] }
   | { t: 'unmount'; ids: string[] }
 
 /** Why a message was refused. */
@@ -47,15 +47,21 @@ export function parseClientMessage(text: string, maxItems: number): ClientMessag
     const list = raw.regions
     if (Object.keys(raw).length !== 2) return { problem: 'mount takes exactly "t" and "regions"' }
     if (!Array.isArray(list) || list.length === 0) return { problem: '"regions" must be a non-empty array' }
-    if (list.length > maxItems) return { problem: `at most ${maxItems} regions per message` }
     const regions: RegionRequest[] = []
     const invalid: RegionRequestProblem[] = []
-    for (const item of list) {
-      const region = parseRegionRequest(item)
+    // More than a socket may hold is never parsed; the ids of the rest are reported as not mounted.
+    const overflow: string[] = []
+    for (let i = 0; i < list.length; i++) {
+      if (i >= maxItems) {
+        const id = (list[i] as { id?: unknown } | null)?.id
+        overflow.push(typeof id === 'string' && REGION_LIMITS.idPattern.test(id) ? id : '')
+        continue
+      }
+      const region = parseRegionRequest(list[i])
       if (isRegionProblem(region)) invalid.push(region)
       else regions.push(region)
     }
-    return { t, regions, invalid }
+    return { t, regions, invalid, overflow }
   }
   if (t === 'unmount') {
     const ids = raw.ids

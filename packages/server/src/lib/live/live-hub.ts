@@ -285,7 +285,7 @@ export class LiveHub {
         this.#enqueue(conn, () => this.#authenticate(conn, message.token))
         return
       case 'mount':
-        this.#enqueue(conn, () => this.#mount(conn, message.regions, message.invalid))
+        this.#enqueue(conn, () => this.#mount(conn, message.regions, message.invalid, message.overflow))
         return
       case 'unmount':
         this.#enqueue(conn, () => {
@@ -318,7 +318,7 @@ export class LiveHub {
     await this.#apply(conn, user, batch, true)
   }
 
-  async #mount(conn: LiveConnection, regions: readonly RegionRequest[], invalid: readonly RegionRequestProblem[]): Promise<void> {
+  async #mount(conn: LiveConnection, regions: readonly RegionRequest[], invalid: readonly RegionRequestProblem[], overflow: readonly string[]): Promise<void> {
     if (conn.closed) return
     if (invalid.length > 0) {
       conn.error('ERR_SOCKET_MESSAGE_INVALID', `${invalid.length} region(s) refused: ${invalid[0].message}`, invalid[0].id)
@@ -337,6 +337,10 @@ export class LiveHub {
       const state = mountRegion(region)
       mounted.set(region.id, state)
       fresh.push(state)
+    }
+    for (const id of overflow) {
+      refused++
+      if (id !== '') firstRefused ??= id
     }
     if (refused > 0) conn.error('ERR_SOCKET_TOO_MANY_REGIONS', `${refused} region(s) not mounted: at most ${max} per socket`, firstRefused)
     await this.#render(conn, new RenderBatch(this.#deps.registry), fresh, false)

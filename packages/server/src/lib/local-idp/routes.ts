@@ -58,12 +58,16 @@ function throttled(reply: FastifyReply, verdict: ThrottleVerdict): Error {
  * given or `ctx.tokens` already is one), awaits its `init()` (signing key,
  * dummy hash, password list), sets `ctx.tokens` and `app.localIdp`, then
  * mounts the routes in an encapsulated scope (the form-body parser stays
- * inside). Does nothing when `ctx.options.localIdp` is null.
+ * inside). When `ctx.options.localIdp` is null it only decorates
+ * `app.localIdp` with null.
  * @internal
  */
 export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, localIdp?: LocalIdp): Promise<void> {
   const options = ctx.options.localIdp
-  if (options === null) return
+  if (options === null) {
+    if (!app.hasDecorator('localIdp')) app.decorate('localIdp', null)
+    return
+  }
   const idp = localIdp ?? (isLocalIdp(ctx.tokens) ? ctx.tokens : createLocalIdp({ store: ctx.store, options, log: ctx.log }))
   await idp.init()
   ctx.tokens = idp

@@ -62,6 +62,7 @@ export async function startBrowserBackend({ pageOrigin, port }) {
   let stats = newStats()
   let app
   let restarting = null
+  let socketOutageUntil = 0
 
   async function build() {
     const instance = Fastify({ logger: false, forceCloseConnections: true })
@@ -117,6 +118,10 @@ export async function startBrowserBackend({ pageOrigin, port }) {
     instance.addHook('preHandler', async (request) => {
       if (request.method === 'POST' && request.url === '/auth/fragments') stats.fragmentPostRegions += request.body?.regions?.length ?? 0
     })
+    instance.addHook('onRequest', async (request, reply) => {
+      // A socket outage while HTTP stays up (see /test/socket-outage).
+      if (request.url.startsWith('/auth/live') && Date.now() < socketOutageUntil) return reply.code(503).send()
+    })
     instance.addHook('onResponse', async (request, reply) => {
       if (request.url.startsWith('/auth/live') && reply.statusCode === 403) stats.socketRefused++
     })
@@ -146,6 +151,11 @@ export async function startBrowserBackend({ pageOrigin, port }) {
     })
     instance.post('/test/revoke-sessions', control, async (request) => {
       return { revoked: await instance.auth.revokeAllSessions(request.body.userId) }
+    })
+    instance.post('/test/socket-outage', control, async (request) => {
+      socketOutageUntil = Date.now() + Math.min(Number(request.body?.ms ?? 1000), 10_000)
+      for (const client of instance.websocketServer.clients) client.terminate()
+      return { ok: true }
     })
     instance.post('/test/restart', control, async (request) => {
       const downMs = Math.min(Number(request.body?.downMs ?? 300), 5000)

@@ -74,6 +74,12 @@ describe('access tokens', () => {
     expect(await idp.verifyAccessToken(await forge())).not.toBeNull()
   })
 
+  it('refuses to issue a token that verification would refuse for its size', async () => {
+    const claims = Array.from({ length: 200 }, (_, i) => ({ type: `permission-${i}`, value: 'x'.repeat(40) }))
+    const heavy = await env.store.createUser({ email: 'heavy@example.com', name: 'Heavy', passwordHash: null, claims })
+    await expect(idp.issueTokens(heavy)).rejects.toMatchObject({ code: 'ERR_INTERNAL' })
+  })
+
   it('signs with ES256 when configured', async () => {
     const es = await makeIdp(env.store, clock.now, { signingAlg: 'ES256' })
     const { access_token } = await es.issueTokens(user)

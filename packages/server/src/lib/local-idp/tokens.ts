@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose'
 import type { Claim } from '@wire-auth/core'
+import { httpError } from '../errors.js'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
 import type { SigningKeys } from './signing-keys.js'
 
@@ -116,6 +117,8 @@ export class AccessTokens {
       .setNotBefore(iat)
       .setExpirationTime(exp)
       .sign(key.privateKey)
+    // Verification refuses anything longer; better a clear error now than a dead token.
+    if (token.length > MAX_TOKEN_LENGTH) throw httpError('ERR_INTERNAL', 500, `the claims of user ${user.id} do not fit in an access token (${MAX_TOKEN_LENGTH} bytes)`)
     return { token, jti, iat, exp }
   }
 

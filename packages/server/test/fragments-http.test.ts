@@ -135,6 +135,7 @@ describe('POST /auth/fragments', () => {
     ['a bad id', { regions: [{ id: 'a b', fragment: 'news' }] }],
     ['a bad kind', { regions: [{ id: 'a', kind: 'page', fragment: 'news' }] }],
     ['a region without fragment', { regions: [{ id: 'a', kind: 'region' }] }],
+    ['an unknown region field', { regions: [{ id: 'a', fragment: 'news', html: '<p>forged</p>' }] }],
     ['a claim triple', { regions: [{ id: 'a', fragment: 'news', claims: [['a', 'b', 'c']] }] }],
     ['params as an array', { regions: [{ id: 'a', fragment: 'news', params: [1, 2] }] }],
     ['params over 4 KiB', { regions: [{ id: 'a', fragment: 'news', params: { blob: 'x'.repeat(5000) } }] }],

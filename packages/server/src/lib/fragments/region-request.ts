@@ -165,8 +165,9 @@ const shortString = { type: 'string', minLength: 1, maxLength: REGION_LIMITS.max
  * {@link parseRegionRequest} except the params size, which is checked after.
  */
 export const regionRequestSchema = {
+  // No additionalProperties: false here: Fastify's Ajv would silently strip
+  // unknown fields, and parseRegionRequest refuses them instead.
   type: 'object',
-  additionalProperties: false,
   required: ['id'],
   properties: {
     id: { type: 'string', pattern: '^[A-Za-z0-9_:.-]{1,64}$' },

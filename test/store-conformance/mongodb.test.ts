@@ -96,6 +96,8 @@ describe('MongoAuthStore without a server', () => {
       { url: 'mongodb://127.0.0.1', dbName: 'a/b' },
       { url: 'mongodb://127.0.0.1', serverSelectionTimeoutMS: -1 },
       { url: 'mongodb://127.0.0.1', client: {} as MongoClient },
+      { url: 'mongodb://127.0.0.1/?noSuchOption=1' },
+      { url: 'mongodb+srv://a,b' },
     ]) {
       let code: unknown
       try {

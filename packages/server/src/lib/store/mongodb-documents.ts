@@ -209,13 +209,6 @@ export function isDuplicateKey(err: unknown): err is MongoServerError {
   return err instanceof MongoServerError && err.code === 11000
 }
 
-/** True when a duplicate-key error is about `field` (never reads the key's value). @internal */
-export function duplicateKeyOn(err: unknown, field: string): boolean {
-  if (!isDuplicateKey(err)) return false
-  const pattern = (err as { keyPattern?: Record<string, unknown> }).keyPattern
-  return pattern !== undefined && Object.prototype.hasOwnProperty.call(pattern, field)
-}
-
 /** Maps a driver error to a coded error. @internal */
 export function translateMongoError(operation: string, err: unknown): WireAuthError {
   if (err instanceof WireAuthError) return err

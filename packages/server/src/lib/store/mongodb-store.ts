@@ -13,7 +13,6 @@ import type {
 } from './auth-store.js'
 import {
   collections,
-  duplicateKeyOn,
   isDuplicateKey,
   MONGO_INDEXES,
   plainJson,
@@ -105,6 +104,18 @@ export class MongoAuthStore implements AuthStore {
     this.externalClient = opts.client ?? null
     this.serverSelectionTimeoutMS = timeout
     this.dbName = opts.dbName ?? dbNameFromUrl(this.url) ?? 'wire_auth'
+    if (this.externalClient === null) {
+      try {
+        // Parses the connection string now (no I/O) so a typo fails at boot.
+        this.client = this.newClient()
+      } catch (err) {
+        throw new InvalidOption('"options.url" is not a valid MongoDB connection string', { cause: err })
+      }
+    }
+  }
+
+  private newClient(): MongoClient {
+    return new MongoClient(this.url, { serverSelectionTimeoutMS: this.serverSelectionTimeoutMS })
   }
 
   /** Connects and creates the indexes. Idempotent; retried on the next call after a failure. */
@@ -147,7 +158,7 @@ export class MongoAuthStore implements AuthStore {
   }
 
   private async connect(): Promise<MongoCollections> {
-    const client = this.externalClient ?? new MongoClient(this.url, { serverSelectionTimeoutMS: this.serverSelectionTimeoutMS })
+    const client = this.externalClient ?? this.client ?? this.newClient()
     this.client = client
     try {
       await client.connect()
@@ -195,7 +206,8 @@ export class MongoAuthStore implements AuthStore {
       try {
         await c.users.insertOne(doc)
       } catch (err) {
-        if (duplicateKeyOn(err, 'email')) throw accountExists(err)
+        // _id is a fresh UUID: the e-mail is the only key that can clash.
+        if (isDuplicateKey(err)) throw accountExists(err)
         throw err
       }
       return toUser(doc)
@@ -336,7 +348,7 @@ export class MongoAuthStore implements AuthStore {
     const id = str(userId, 'userId')
     await this.run('linkIdentity', async (c) => {
       if ((await c.users.findOne({ _id: id }, { projection: { _id: 1 } })) === null) throw userNotFound()
-      await ignoreDuplicate(c.identities.updateOne(key, { $setOnInsert: { ...key, userId: id, createdAt: Date.now() } }, { upsert: true }))
+      await ignoreDuplicate(c.identities.updateOne(key, { $setOnInsert: { userId: id, createdAt: Date.now() } }, { upsert: true }))
       const linked = await c.identities.findOne(key)
       if (linked?.userId !== id) throw storeConflict('this identity is linked to another user')
     })

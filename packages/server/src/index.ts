@@ -4,6 +4,7 @@ export type { ServerConfig, ServerConfigExport } from './lib/standalone.js'
 export type { WireAuthOptions, LocalIdpOptions, SessionOptions, LiveOptions } from './lib/options.js'
 export type { AuthActions } from './lib/auth-actions.js'
 export { SqliteAuthStore } from './lib/store/sqlite-store.js'
+export type { SqliteAuthStoreOptions } from './lib/store/sqlite-store.js'
 export type {
   AuthStore,
   UserRecord,

@@ -1,8 +1,9 @@
 import { WireAuthError } from '@wire-auth/core'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { AuthChannel, AuthEvent, AuthEventListener } from './auth-channel.js'
-import { checkEvent, decodeMessage, encodeEvent, encodeResync } from './redis-message.js'
+import { checkEvent, decodeMessage, encodeEvent } from './redis-message.js'
 import { checkOptions, isObject, type RedisAuthChannelOptions } from './redis-options.js'
+import { ChannelPublisher } from './redis-publisher.js'
 import { closeConnection, describeError, type ChannelLogger } from './redis-support.js'
 import { VersionWatermark } from './version-watermark.js'
 
@@ -29,6 +30,8 @@ export interface RedisAuthChannelStats {
  * - `publish` delivers to this worker's listeners synchronously, then sends
  *   the event to Redis in the background; it never waits for Redis and never
  *   queues while Redis is down (the event is counted as dropped instead).
+ *   Only before the very first connect a bounded batch waits, and `close()`
+ *   lets it out, so a short-lived process (the CLI) can publish and exit.
  * - Workers ignore their own messages (already delivered) and drop stale
  *   `claims-changed` events by version; `sessions-revoked` is never dropped.
  * - Pub/sub loses what is sent during an outage, so when the subscriber is
@@ -48,7 +51,7 @@ export class RedisAuthChannel implements AuthChannel {
   readonly workerId: string
   /** The Redis pub/sub channel name. */
   readonly channelName: string
-  readonly #pub: Redis
+  readonly #publisher: ChannelPublisher
   readonly #sub: Redis
   readonly #log: ChannelLogger
   readonly #secret: string | null
@@ -67,10 +70,6 @@ export class RedisAuthChannel implements AuthChannel {
   /** The subscriber may have missed messages since it last subscribed. */
   #missed = false
   #readyGeneration = 0
-  /** A publish was dropped: the other workers must be asked to resync. */
-  #peersNeedResync = false
-  #noticeInFlight = false
-  #droppedSinceNotice = 0
   #outage = false
   #lastResyncAt = Number.NEGATIVE_INFINITY
   #resyncTimer: NodeJS.Timeout | null = null
@@ -101,19 +100,20 @@ export class RedisAuthChannel implements AuthChannel {
       disconnectTimeout: 0,
       retryStrategy: (times) => this.#retryDelay(times),
     }
-    // Resubscribing ourselves on `ready` orders "subscribed" before "resync".
-    // CLIENT LIST then tells which worker holds which connection.
+    // Named so that CLIENT LIST tells which worker holds which connection.
     const name = `wire-auth:${this.workerId.replace(/[^\w.:-]/g, '_')}`
+    // Resubscribing ourselves on `ready` orders "subscribed" before "resync".
     const subOptions: RedisOptions = { ...common, autoResubscribe: false, connectionName: `${name}:sub` }
     const pubOptions: RedisOptions = { ...common, connectionName: `${name}:pub` }
+    let pub: Redis
     if (options.client) {
       this.#secret = typeof options.client.options.password === 'string' ? options.client.options.password : null
-      this.#pub = options.client.duplicate(pubOptions)
+      pub = options.client.duplicate(pubOptions)
       this.#sub = options.client.duplicate(subOptions)
     } else {
       this.#secret = o.password
-      this.#pub = new Redis(o.url, pubOptions)
-      this.#sub = this.#pub.duplicate(subOptions)
+      pub = new Redis(o.url, pubOptions)
+      this.#sub = pub.duplicate(subOptions)
     }
 
     this.#sub.on('ready', () => void this.#onSubscriberReady())
@@ -122,12 +122,16 @@ export class RedisAuthChannel implements AuthChannel {
     this.#sub.on('message', (channel: string, message: string) => {
       if (channel === this.channelName) this.#onMessage(message)
     })
-    this.#pub.on('ready', () => {
-      if (this.#peersNeedResync) this.#sendResyncNotice()
-      this.#wakeReadyWaiters()
+    this.#publisher = new ChannelPublisher(pub, {
+      channel: this.channelName,
+      workerId: this.workerId,
+      log: this.#log,
+      secret: this.#secret,
+      counters: this.#stats,
     })
-    this.#pub.on('close', () => this.#onConnectionLost('publisher'))
-    this.#pub.on('error', (err: unknown) => this.#onConnectionError('publisher', err))
+    pub.on('ready', () => this.#wakeReadyWaiters())
+    pub.on('close', () => this.#onConnectionLost('publisher'))
+    pub.on('error', (err: unknown) => this.#onConnectionError('publisher', err))
 
     if (o.healthCheckMs > 0) {
       this.#healthTimer = setInterval(() => this.#checkHealth(), o.healthCheckMs)
@@ -148,13 +152,7 @@ export class RedisAuthChannel implements AuthChannel {
       return Promise.reject(new WireAuthError('ERR_VALIDATION', `invalid auth event: ${checked.reason}`, { statusCode: 500 }))
     }
     this.#deliver(checked.event)
-    this.#pub.publish(this.channelName, encodeEvent(checked.event)).then(
-      () => {
-        this.#stats.published++
-        if (this.#peersNeedResync) this.#sendResyncNotice()
-      },
-      (err: unknown) => this.#onPublishFailed(err),
-    )
+    this.#publisher.send(encodeEvent(checked.event))
     return Promise.resolve()
   }
 
@@ -182,7 +180,7 @@ export class RedisAuthChannel implements AuthChannel {
 
   /** True while the publisher is connected and the subscriber subscribed. */
   get connected(): boolean {
-    return !this.#closed && this.#subscribed && this.#pub.status === 'ready'
+    return !this.#closed && this.#subscribed && this.#publisher.ready
   }
 
   /** A snapshot of the counters. */
@@ -204,7 +202,7 @@ export class RedisAuthChannel implements AuthChannel {
     this.#listeners.clear()
     this.#resyncListeners.clear()
     for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(closedError())
-    await Promise.all([closeConnection(this.#pub, this.#commandTimeoutMs), closeConnection(this.#sub, this.#commandTimeoutMs)])
+    await Promise.all([this.#publisher.close(this.#commandTimeoutMs), closeConnection(this.#sub, this.#commandTimeoutMs)])
     this.#log.debug?.({ channel: this.channelName, workerId: this.workerId }, 'wire-auth: Redis channel closed')
   }
 
@@ -295,36 +293,6 @@ export class RedisAuthChannel implements AuthChannel {
     const level = this.#outage ? 'debug' : 'warn'
     this.#outage = true
     this.#log[level]?.({ code: 'ERR_CHANNEL_UNAVAILABLE', role, err: describeError(err, this.#secret) }, 'wire-auth: Redis connection error')
-  }
-
-  #onPublishFailed(err: unknown): void {
-    this.#stats.dropped++
-    this.#peersNeedResync = true
-    if (this.#closed) return
-    const level = this.#droppedSinceNotice++ === 0 ? 'warn' : 'debug'
-    this.#log[level]?.(
-      { code: 'ERR_CHANNEL_UNAVAILABLE', err: describeError(err, this.#secret) },
-      'wire-auth: auth event delivered on this worker only; the others will resync',
-    )
-    // Connected yet failing (a time-out on a half-dead link): reconnect.
-    if (!isReplyError(err) && this.#pub.status === 'ready') this.#pub.disconnect(true)
-  }
-
-  #sendResyncNotice(): void {
-    if (this.#noticeInFlight || this.#closed) return
-    this.#noticeInFlight = true
-    this.#peersNeedResync = false
-    this.#pub.publish(this.channelName, encodeResync(this.workerId)).then(
-      () => {
-        this.#noticeInFlight = false
-        this.#log.info({ dropped: this.#droppedSinceNotice }, 'wire-auth: asked the other workers to resync')
-        this.#droppedSinceNotice = 0
-      },
-      () => {
-        this.#noticeInFlight = false
-        this.#peersNeedResync = true
-      },
-    )
   }
 
   #requestResync(reason: string): void {

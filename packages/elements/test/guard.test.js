@@ -67,3 +67,16 @@ describe('<wire-auth-guard>', () => {
     assert.equal(new URL(evil.contentWindow.location.href).origin, env.pageOrigin)
   })
 })
+
+describe('<wire-auth-guard> and session revocation', () => {
+  it('redirects live when the session is revoked', async () => {
+    const user = await signIn('Session User')
+    const frame = await openFrame('<wire-auth-guard fragment="profile"><p>Checking…</p></wire-auth-guard>')
+    const guard = frame.contentDocument.querySelector('wire-auth-guard')
+    await settled(guard)
+    assert.equal(guard.querySelector('.profile')?.textContent, 'Session User')
+    await api('/test/revoke-sessions', { userId: user.id })
+    await waitFor(() => framePath(frame) === '/__login', 'the redirect after the session was revoked')
+    frame.remove()
+  })
+})

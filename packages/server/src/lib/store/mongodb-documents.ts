@@ -226,3 +226,18 @@ function mongoReason(err: unknown): string | undefined {
   if (typeof name !== 'string') return undefined
   return code === undefined ? `the backend failed (${name})` : `the backend failed (${name} ${String(code)})`
 }
+
+/** Ids and keys must be strings: an object here would be a query operator. @internal */
+export function str(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new WireAuthError('ERR_VALIDATION', `${field} must be a string`, { statusCode: 400 })
+  return value
+}
+
+/** Two racing upserts of one key: the loser's duplicate-key error means the row exists. @internal */
+export async function ignoreDuplicate(write: Promise<unknown>): Promise<void> {
+  try {
+    await write
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err
+  }
+}

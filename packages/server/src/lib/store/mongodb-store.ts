@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { MongoClient, type Document } from 'mongodb'
-import { InvalidOption, WireAuthError, type Claim } from '@wire-auth/core'
+import { InvalidOption, type Claim } from '@wire-auth/core'
 import type {
   AuditRecord,
   AuthStore,
@@ -11,8 +11,10 @@ import type {
   SigningKeyRecord,
   UserRecord,
 } from './auth-store.js'
+import { addClaimDoc, createSessionDoc, deleteUserSessionsDoc, removeClaimDoc, replaceClaimTypesDoc, updateUserDoc } from './mongodb-claims.js'
 import {
   collections,
+  ignoreDuplicate,
   isDuplicateKey,
   MONGO_INDEXES,
   plainJson,
@@ -21,6 +23,7 @@ import {
   toRefresh,
   toSession,
   toUser,
+  str,
   translateMongoError,
   type MongoCollections,
   type UserDoc,
@@ -241,99 +244,27 @@ export class MongoAuthStore implements AuthStore {
     if (patch.name !== undefined) fields.name = patch.name
     if (patch.passwordHash !== undefined) fields.passwordHash = patch.passwordHash
     if (patch.disabled !== undefined) fields.disabled = patch.disabled
-    const changed = { $or: [false, ...Object.entries(fields).map(([k, v]) => ({ $ne: [`$${k}`, { $literal: v }] }))] }
-    const set = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { $literal: v }]))
-    return (await this.changeUser('updateUser', str(id, 'id'), changed, set)).user
+    const uid = str(id, 'id')
+    return (await this.run('updateUser', (c) => updateUserDoc(c, uid, fields))).user
   }
 
   async addClaim(userId: string, claim: Claim): Promise<ClaimChange> {
-    const { type, value } = checkClaim(claim)
+    const checked = checkClaim(claim)
     const id = str(userId, 'userId')
-    return this.run('addClaim', async (c) => {
-      const doc =
-        (await c.users.findOneAndUpdate(
-          { _id: id, claims: { $not: { $elemMatch: { type, value } } } },
-          { $push: { claims: { type, value } }, $inc: { version: 1 }, $set: { updatedAt: Date.now() } },
-          { returnDocument: 'after' },
-        )) ?? (await c.users.findOne({ _id: id }))
-      if (doc === null) throw userNotFound()
-      return this.finishChange(c, doc)
-    })
+    return this.run('addClaim', (c) => addClaimDoc(c, id, checked))
   }
 
   async removeClaim(userId: string, type: string, value?: string): Promise<ClaimChange> {
     const match = value === undefined ? { type: checkClaimType(type) } : { type: checkClaimType(type), value: checkClaimValue(value) }
     const id = str(userId, 'userId')
-    return this.run('removeClaim', async (c) => {
-      const doc =
-        (await c.users.findOneAndUpdate(
-          { _id: id, claims: { $elemMatch: match } },
-          { $pull: { claims: match }, $inc: { version: 1 }, $set: { updatedAt: Date.now() } },
-          { returnDocument: 'after' },
-        )) ?? (await c.users.findOne({ _id: id }))
-      if (doc === null) throw userNotFound()
-      return this.finishChange(c, doc)
-    })
+    return this.run('removeClaim', (c) => removeClaimDoc(c, id, match))
   }
 
   async replaceClaimTypes(userId: string, types: string[], claims: Claim[]): Promise<ClaimChange> {
-    const T = { $literal: checkClaimTypes(types) }
-    const N = { $literal: checkClaims(claims) }
-    // Claims that stay keep their place; new ones are appended. $literal keeps
-    // values such as "$claims" from being read as field paths.
-    const next = {
-      $concatArrays: [
-        {
-          $filter: {
-            input: '$claims',
-            as: 'c',
-            cond: { $or: [{ $not: [{ $in: ['$$c.type', T] }] }, { $in: [{ type: '$$c.type', value: '$$c.value' }, N] }] },
-          },
-        },
-        { $filter: { input: N, as: 'n', cond: { $not: [{ $in: ['$$n', '$claims'] }] } } },
-      ],
-    }
-    return this.changeUser('replaceClaimTypes', str(userId, 'userId'), { $ne: ['$$next', '$claims'] }, { claims: '$$next' }, next)
-  }
-
-  /**
-   * One pipeline update: sets `set`, and bumps `version` / `updatedAt` only
-   * when `changed` (evaluated against the document before the update) holds.
-   * With `next`, `$$next` names that expression inside `changed` and `set`.
-   */
-  private changeUser(operation: string, id: string, changed: Document, set: Document, next?: Document): Promise<ClaimChange> {
-    return this.run(operation, async (c) => {
-      const now = Date.now()
-      const bump = (body: Document): Document => (next === undefined ? body : { $let: { vars: { next }, in: body } })
-      const pipeline: Document[] = [
-        { $set: { __changed: bump(changed) } },
-        {
-          $set: {
-            ...Object.fromEntries(Object.entries(set).map(([k, v]) => [k, bump(v as Document)])),
-            version: { $cond: ['$__changed', { $add: ['$version', 1] }, '$version'] },
-            updatedAt: { $cond: ['$__changed', now, '$updatedAt'] },
-          },
-        },
-        { $unset: '__changed' },
-      ]
-      const doc = await c.users.findOneAndUpdate({ _id: id }, pipeline, { returnDocument: 'after' })
-      if (doc === null) throw userNotFound()
-      return this.finishChange(c, doc)
-    })
-  }
-
-  /** Rewrites every older session snapshot of the user; reports the sessions now at this version or newer. */
-  private async finishChange(c: MongoCollections, doc: UserDoc): Promise<ClaimChange> {
-    const user = toUser(doc)
-    await c.sessions.updateMany(
-      { userId: user.id, userVersion: { $lt: user.version } },
-      { $set: { name: user.name, claims: user.claims, userVersion: user.version } },
-    )
-    const current = await c.sessions
-      .find({ userId: user.id, userVersion: { $gte: user.version } }, { projection: { _id: 1 } })
-      .sort({ createdAt: 1, _id: 1 })
-      .toArray()
-    return { user, sessionIds: current.map((s) => s._id) }
+    const checkedTypes = checkClaimTypes(types)
+    const checkedClaims = checkClaims(claims)
+    const id = str(userId, 'userId')
+    return this.run('replaceClaimTypes', (c) => replaceClaimTypesDoc(c, id, checkedTypes, checkedClaims))
   }
 
   async findIdentity(issuer: string, subject: string): Promise<string | null> {
@@ -355,36 +286,8 @@ export class MongoAuthStore implements AuthStore {
   }
 
   async createSession(session: SessionRecord): Promise<void> {
-    const id = str(session.id, 'session.id')
-    const userId = str(session.userId, 'session.userId')
-    await this.run('createSession', async (c) => {
-      await c.sessions.insertOne({
-        _id: id,
-        userId,
-        name: session.name ?? null,
-        claims: checkClaims(session.claims ?? []),
-        userVersion: session.userVersion,
-        createdAt: session.createdAt,
-        lastSeenAt: session.lastSeenAt,
-        idleExpiresAt: session.idleExpiresAt,
-        absoluteExpiresAt: session.absoluteExpiresAt,
-        ip: session.ip ?? null,
-        userAgent: session.userAgent ?? null,
-      })
-      // Read the user after the insert: a claim change that finished before
-      // the insert is seen here, one that finishes after it updates the row.
-      const user = await c.users.findOne({ _id: userId })
-      if (user === null) {
-        await c.sessions.deleteOne({ _id: id })
-        throw userNotFound()
-      }
-      if (user.version > session.userVersion) {
-        await c.sessions.updateOne(
-          { _id: id, userVersion: { $lt: user.version } },
-          { $set: { name: user.name, claims: toUser(user).claims, userVersion: user.version } },
-        )
-      }
-    })
+    const row = { ...session, id: str(session.id, 'session.id'), userId: str(session.userId, 'session.userId') }
+    await this.run('createSession', (c) => createSessionDoc(c, row))
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
@@ -404,18 +307,7 @@ export class MongoAuthStore implements AuthStore {
 
   async deleteUserSessions(userId: string): Promise<string[]> {
     const id = str(userId, 'userId')
-    return this.run('deleteUserSessions', async (c) => {
-      // Loop so a session created meanwhile is both deleted and reported.
-      const deleted: string[] = []
-      for (let round = 0; round < 10; round++) {
-        const ids = (await c.sessions.find({ userId: id }, { projection: { _id: 1 } }).toArray()).map((s) => s._id)
-        if (ids.length === 0) return deleted
-        await c.sessions.deleteMany({ _id: { $in: ids }, userId: id })
-        deleted.push(...ids)
-      }
-      await c.sessions.deleteMany({ userId: id })
-      return deleted
-    })
+    return this.run('deleteUserSessions', (c) => deleteUserSessionsDoc(c, id))
   }
 
   async listSessions(userId: string): Promise<SessionRecord[]> {
@@ -565,21 +457,6 @@ export class MongoAuthStore implements AuthStore {
 
   async ping(): Promise<void> {
     await this.run('ping', (c) => c.db.command({ ping: 1 }))
-  }
-}
-
-/** Ids and keys must be strings: an object here would be a query operator. */
-function str(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw new WireAuthError('ERR_VALIDATION', `${field} must be a string`, { statusCode: 400 })
-  return value
-}
-
-/** Two racing upserts of one key: the loser's duplicate-key error means the row exists. */
-async function ignoreDuplicate(write: Promise<unknown>): Promise<void> {
-  try {
-    await write
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err
   }
 }
 

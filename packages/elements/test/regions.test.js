@@ -1,4 +1,4 @@
-import { assert, loadBundle, mount, nextEvent, resetStats, settled, signIn, stats, waitFor } from './helpers.js'
+import { assert, loadBundle, mount, nextEvent, openFrame, resetStats, settled, signIn, stats, waitFor } from './helpers.js'
 
 describe('<wire-auth-region>', () => {
   let user
@@ -146,6 +146,20 @@ describe('<wire-auth-region>', () => {
     container.remove()
     // (An earlier test's unmount may race the stats reset, so look for the one with 100 ids.)
     await waitFor(async () => (await stats()).socketMessages.some((m) => m.t === 'unmount' && m.ids === 100), 'one unmount of 100 ids')
+  })
+
+  it('a page loading with 100 regions in its HTML opens one socket and sends one mount', async () => {
+    await resetStats()
+    const items = Array.from({ length: 100 }, (_, i) => `<wire-auth-region fragment="item" params='{"itemId":"${i + 1}"}'></wire-auth-region>`)
+    const frame = await openFrame(items.join(''))
+    const regions = [...frame.contentDocument.querySelectorAll('wire-auth-region')]
+    await waitFor(() => regions.every((r) => r.getAttribute('status') !== 'pending' && r.getAttribute('status') !== null), 'all 100 regions of the page')
+    assert.equal(regions.filter((r) => r.getAttribute('status') === 'allowed').length, 99)
+    const server = await stats()
+    assert.equal(server.socketOpens, 1)
+    assert.deepEqual(server.socketMessages.filter((m) => m.t === 'mount').map((m) => m.regions), [100])
+    assert.equal(server.fragmentPosts, 0)
+    frame.remove()
   })
 
   it('gives nested components the principal through context', async () => {

@@ -91,7 +91,11 @@ function spawnRedis(options: RedisServerOptions, port: number, dir: string): Pro
   if (options.password !== undefined) args.push('--requirepass', options.password)
   const proc = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
   live.add(proc)
-  proc.once('exit', () => live.delete(proc))
+  const watchdog = startWatchdog(proc, port, dir)
+  proc.once('exit', () => {
+    live.delete(proc)
+    watchdog?.kill('SIGKILL')
+  })
   return new Promise((resolve, reject) => {
     let output = ''
     const timer = setTimeout(() => fail(new Error('redis-server did not become ready')), 15_000)
@@ -124,6 +128,24 @@ function spawnRedis(options: RedisServerOptions, port: number, dir: string): Pro
     proc.once('exit', onExit)
     proc.once('error', onError)
   })
+}
+
+/**
+ * The test runner may kill its worker with a signal, which skips 'exit'
+ * hooks. A tiny shell loop then kills the server once this process is gone
+ * (after checking the pid still is that server, against pid reuse) and
+ * removes its directory.
+ */
+function startWatchdog(proc: ChildProcess, port: number, dir: string): ChildProcess | null {
+  if (proc.pid === undefined || process.platform !== 'linux') return null
+  const script = [
+    `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done`,
+    `tr '\\0' ' ' < /proc/${proc.pid}/cmdline 2>/dev/null | grep -q '127.0.0.1:${port}' && kill -9 ${proc.pid}`,
+    `rm -rf '${dir}'`,
+  ].join('\n')
+  const watchdog = spawn('sh', ['-c', script], { stdio: 'ignore' })
+  watchdog.unref()
+  return watchdog
 }
 
 function kill(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {

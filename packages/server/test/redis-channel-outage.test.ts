@@ -180,3 +180,29 @@ describe('RedisAuthChannel secrets', () => {
     expect(text).not.toContain('Wr0ng-pass')
   })
 })
+
+describe('RedisAuthChannel with a least-privilege ACL user', () => {
+  it('works with only the commands and channels docs/deployment.md lists', async () => {
+    const admin = raw()
+    const user = `wireauth-${Date.now().toString(36)}`
+    // Keep in step with the ACL in docs/deployment.md.
+    await admin.acl(
+      'SETUSER', user, 'on', '>acl-pw-1', 'resetkeys', 'resetchannels', '&wire-auth:*', '-@all',
+      '+hello', '+auth', '+client|setname', '+info', '+ping', '+publish', '+subscribe', '+quit',
+    )
+    const url = `redis://${user}:acl-pw-1@127.0.0.1:${server.port}`
+    const channel = uniqueChannel('acl')
+    const log = memoryLogger()
+    const options = { url, channel, logger: log.logger, healthCheckMs: 20 }
+    const a = new RedisAuthChannel({ ...options, workerId: 'worker-a' })
+    const b = new RedisAuthChannel({ ...options, workerId: 'worker-b' })
+    open.push(a, b)
+    await Promise.all([a.ready(), b.ready()])
+    const seenB = recorder()
+    b.subscribe(seenB.listener)
+    await a.publish(claims('u1', 1))
+    await vi.waitFor(() => expect(seenB.events).toHaveLength(1))
+    await new Promise((resolve) => setTimeout(resolve, 100)) // a few health-check PINGs
+    expect(log.lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([])
+  })
+})

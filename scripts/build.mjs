@@ -3,6 +3,8 @@
 // types), then the elements bundle (dist/wire-auth.js, size budget, manifest).
 import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -17,7 +19,8 @@ function step(name, command, args) {
   console.log(`build: ${name} ok (${((Date.now() - started) / 1000).toFixed(1)} s)`)
 }
 
-step('typescript', process.execPath, [fileURLToPath(import.meta.resolve('typescript/bin/tsc')), '-b'])
+const tsc = `${dirname(createRequire(import.meta.url).resolve('typescript/package.json'))}/bin/tsc`
+step('typescript', process.execPath, [tsc, '-b'])
 const elementsBuild = `${root}packages/elements/scripts/build.mjs`
 if (existsSync(elementsBuild)) step('elements bundle', process.execPath, [elementsBuild])
 const cli = `${root}packages/server/dist/cli.js`

@@ -7,8 +7,46 @@
 // Tests load the bundle from the backend (`<backend>/wire-auth.js`), as a
 // site would, and read the backend's URL from the virtual module
 // `/__wire-auth/env.js`. Run `npm run build` first (`npm test` does).
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { defaultReporter } from '@web/test-runner'
 import { chromeLauncher } from '@web/test-runner-chrome'
 import { freePort, startBrowserBackend } from './test/browser-backend/server.mjs'
+
+const resultsDir = fileURLToPath(new URL('./test-results/', import.meta.url))
+
+/** Counts tests of one session's result tree. */
+function countTests(suite, counts) {
+  for (const test of suite?.tests ?? []) {
+    if (test.skipped) counts.skipped++
+    else if (test.passed) counts.passed++
+    else counts.failed++
+  }
+  for (const child of suite?.suites ?? []) countTests(child, counts)
+  return counts
+}
+
+/**
+ * Writes test-results/wtr.json `{ passed, failed, skipped }` for scripts/test.mjs.
+ * A test file that failed without a failing test (it did not load, a hook
+ * threw outside a test) counts as one failure.
+ */
+function summaryFileReporter() {
+  return {
+    onTestRunFinished({ sessions }) {
+      const total = { passed: 0, failed: 0, skipped: 0 }
+      for (const session of sessions) {
+        const counts = countTests(session.testResults, { passed: 0, failed: 0, skipped: 0 })
+        if (!session.passed && counts.failed === 0) counts.failed = 1
+        total.passed += counts.passed
+        total.failed += counts.failed
+        total.skipped += counts.skipped
+      }
+      mkdirSync(resultsDir, { recursive: true })
+      writeFileSync(`${resultsDir}wtr.json`, JSON.stringify(total))
+    },
+  }
+}
 
 const port = await freePort()
 const pageOrigin = `http://localhost:${port}`
@@ -40,6 +78,7 @@ export default {
   testsStartTimeout: 60_000,
   testsFinishTimeout: 180_000,
   testFramework: { config: { timeout: 20_000 } },
+  reporters: [defaultReporter(), summaryFileReporter()],
   plugins: [
     {
       name: 'wire-auth-browser-backend',

@@ -167,6 +167,19 @@ describe('RedisAuthChannel between two workers', () => {
     expect(seen.events).toEqual([])
   })
 
+  it('remembers versions for at most maxTrackedUsers users, forgetting the least recently updated', async () => {
+    const a = worker(uniqueChannel('tracked'), { maxTrackedUsers: 2 })
+    const seen = recorder()
+    a.subscribe(seen.listener)
+    await a.publish(claims('u1', 1))
+    await a.publish(claims('u2', 1))
+    await a.publish(claims('u1', 2)) // u1 is now the most recently updated
+    await a.publish(claims('u3', 1)) // evicts u2, the least recently updated
+    await a.publish(claims('u1', 2)) // u1 still remembered: duplicate, dropped
+    await a.publish(claims('u2', 1)) // u2 forgotten: delivered again (harmless, listeners re-read the store)
+    expect(seen.events.map((e) => `${e.userId}:${e.version}`)).toEqual(['u1:1', 'u2:1', 'u1:2', 'u3:1', 'u2:1'])
+  })
+
   it('sends what a short-lived process published before its first connect when it closes (the CLI case)', async () => {
     const channel = uniqueChannel('short-lived')
     const b = worker(channel, { workerId: 'worker-b' })

@@ -1,4 +1,4 @@
-import { assert, loadBundle, mount, nextEvent, openFrame, resetStats, settled, signIn, stats, waitFor } from './helpers.js'
+import { assert, env, loadBundle, mount, nextEvent, openFrame, resetStats, settled, signIn, stats, waitFor } from './helpers.js'
 
 describe('<wire-auth-region>', () => {
   let user
@@ -160,6 +160,23 @@ describe('<wire-auth-region>', () => {
     assert.deepEqual(server.socketMessages.filter((m) => m.t === 'mount').map((m) => m.regions), [100])
     assert.equal(server.fragmentPosts, 0)
     frame.remove()
+  })
+
+  it('a backend attribute selects another backend, with its own socket', async () => {
+    // 127.0.0.1 is another site than localhost: the session cookie is not sent there.
+    const crossSite = env.backend.replace('localhost', '127.0.0.1')
+    await resetStats()
+    const container = mount(`
+      <wire-auth-region fragment="profile"><p slot="else" class="else">anonymous</p></wire-auth-region>
+      <wire-auth-region fragment="profile" backend="${crossSite}/ignored/path"><p slot="else" class="else">anonymous</p></wire-auth-region>
+      <wire-auth-region fragment="profile" backend="javascript:alert(1)"><p slot="else" class="else">bad backend</p></wire-auth-region>`)
+    const [sameSite, otherSite, bad] = container.querySelectorAll('wire-auth-region')
+    await Promise.all([settled(sameSite), settled(otherSite), settled(bad)])
+    assert.equal(sameSite.querySelector('.profile')?.textContent, 'Ada Lovelace')
+    assert.equal(otherSite.status, 'denied', 'no cookie reaches the other site')
+    assert.equal(bad.status, 'denied', 'a non-http backend fails closed')
+    const server = await stats()
+    assert.equal(server.socketOpens, 1, 'one new socket, for the other backend origin')
   })
 
   it('gives nested components the principal through context', async () => {

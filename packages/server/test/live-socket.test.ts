@@ -426,3 +426,17 @@ describe('ping / pong', () => {
     expect(alive.ws.readyState).toBe(WebSocket.OPEN)
   })
 })
+
+describe('expiry', () => {
+  it('a socket whose session reaches its expiry turns anonymous at the next sweep', async () => {
+    const server = await start({ live: { pingIntervalMs: 100 }, session: { idleTimeoutMs: 1200, absoluteTimeoutMs: 60_000 } })
+    const { cookie } = await signedInUser(server, 'ada@example.com', 'Ada')
+    const client = await connect(cookie)
+    expect((await client.next('principal')).user).toMatchObject({ authenticated: true })
+    client.send({ t: 'mount', regions: [{ id: 'a', fragment: 'account' }] })
+    expect(await client.render()).toEqual([{ id: 'a', status: 'allowed', html: '<p>Ada</p>' }])
+    expect(await client.next()).toEqual({ t: 'signed-out' })
+    expect(await client.next()).toEqual({ t: 'principal', user: { authenticated: false, id: null, name: null } })
+    expect(await client.render()).toEqual([{ id: 'a', status: 'denied', html: '', code: 'ERR_UNAUTHENTICATED' }])
+  })
+})

@@ -4,6 +4,7 @@ import type { MountedRegion, RenderBatch } from './render-batch.js'
 
 /** A socket whose send buffer grows past this is a slow reader: closed rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
+const TEXT_FRAME = Object.freeze({ binary: false })
 
 /**
  * The state of one live socket, kept small on purpose (tens of thousands
@@ -39,15 +40,19 @@ export class LiveConnection {
     this.request = request
   }
 
-  /** Sends a pre-serialised message; closes a socket that stopped reading. */
-  send(text: string): void {
+  /**
+   * Sends a pre-serialised message as a text frame (a Buffer is sent as is,
+   * so one encoded message can go to many sockets); closes a socket that
+   * stopped reading.
+   */
+  send(message: string | Buffer): void {
     const ws = this.ws
     if (this.closed || ws.readyState !== 1) return
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       ws.terminate()
       return
     }
-    ws.send(text)
+    ws.send(message, TEXT_FRAME)
   }
 
   /** Sends `{ t: "error", code, message, id? }`. */

@@ -34,8 +34,8 @@ type TaggedSocket = WebSocket & { [kConnection]?: LiveConnection }
 const SIGNED_OUT = '{"t":"signed-out"}'
 /** Consecutive rate-limited seconds after which a socket is closed (1008). */
 const MAX_STRIKES = 3
-/** Sockets re-validated per event-loop turn during a resync. */
-const RESYNC_CHUNK = 500
+/** Sockets re-validated per event-loop turn in a resync or sweep (each may read the store synchronously). */
+const CHUNK = 100
 
 function principalMessage(user: ClaimsPrincipal): string {
   return JSON.stringify({ t: 'principal', user: user.toSummary() })
@@ -165,20 +165,13 @@ export class LiveHub {
 
   /** Re-validates every authenticated socket (after the channel lost messages). */
   resync(): void {
-    const batch = new RenderBatch(this.#deps.registry)
-    const sockets = [...this.#all].filter((conn) => conn.sessionHash !== null || conn.token !== null)
-    const step = (from: number): void => {
-      const end = Math.min(from + RESYNC_CHUNK, sockets.length)
-      for (let i = from; i < end; i++) if (!sockets[i].closed) this.#schedule(sockets[i], batch)
-      if (end < sockets.length) setImmediate(step, end)
-    }
-    step(0)
+    this.#scheduleAll([...this.#all].filter((conn) => conn.sessionHash !== null || conn.token !== null))
   }
 
   /** Pings every socket, terminates those that missed the last pong, re-checks expired principals. */
   sweep(): void {
     const now = this.#now()
-    let batch: RenderBatch | null = null
+    const due: LiveConnection[] = []
     for (const conn of this.#all) {
       if (!conn.alive) {
         conn.ws.terminate()
@@ -188,10 +181,21 @@ export class LiveHub {
       conn.ws.ping()
       if (conn.checkAt <= now) {
         conn.checkAt = Number.POSITIVE_INFINITY
-        batch ??= new RenderBatch(this.#deps.registry)
-        this.#schedule(conn, batch)
+        due.push(conn)
       }
     }
+    if (due.length > 0) this.#scheduleAll(due)
+  }
+
+  /** Schedules re-validations in chunks, one event-loop turn each, sharing one batch. */
+  #scheduleAll(sockets: LiveConnection[]): void {
+    const batch = new RenderBatch(this.#deps.registry)
+    const step = (from: number): void => {
+      const end = Math.min(from + CHUNK, sockets.length)
+      for (let i = from; i < end; i++) if (!sockets[i].closed) this.#schedule(sockets[i], batch)
+      if (end < sockets.length) setImmediate(step, end)
+    }
+    step(0)
   }
 
   #remove(conn: LiveConnection): void {
@@ -392,16 +396,27 @@ export class LiveHub {
     const rendered = await Promise.all(list.map((region) => batch.render(user, conn.request, region)))
     const regions = conn.regions
     if (conn.closed || regions === null) return
-    let out = ''
+    const included: number[] = []
+    let signature = ''
     for (let i = 0; i < list.length; i++) {
       const region = list[i]
       const result = rendered[i]
       if (regions.get(region.request.id) !== region) continue
       if (onlyChanged && region.hash === result.hash) continue
       region.hash = result.hash
-      out += (out === '' ? '' : ',') + regionJson(region.request.id, result)
+      included.push(i)
+      signature += `${region.request.id} ${result.hash},`
     }
-    if (out !== '') conn.send(`{"t":"render","regions":[${out}]}`)
+    if (included.length === 0) return
+    // Tabs of one user mount the same ids and get the same results: encode the message once per batch.
+    let message = batch.messages.get(signature)
+    if (message === undefined) {
+      let out = ''
+      for (const i of included) out += (out === '' ? '' : ',') + regionJson(list[i].request.id, rendered[i])
+      message = Buffer.from(`{"t":"render","regions":[${out}]}`)
+      batch.messages.set(signature, message)
+    }
+    conn.send(message)
   }
 
   /** The principal of a token socket: a still-valid token AND the user's current row. Null when either fails. */

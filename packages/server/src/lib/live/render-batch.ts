@@ -62,6 +62,8 @@ export class RenderBatch {
   readonly sessions = new Map<string, Promise<unknown>>()
   readonly users = new Map<string, Promise<unknown>>()
   readonly tokens = new Map<string, Promise<unknown>>()
+  /** Encoded `render` messages by the (id, hash) list they carry: sockets of one user usually share them. */
+  readonly messages = new Map<string, Buffer>()
   readonly #renders = new Map<string, Promise<RenderedRegion>>()
   readonly #registry: FragmentRegistry
 

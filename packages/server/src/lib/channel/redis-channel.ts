@@ -4,6 +4,7 @@ import type { AuthChannel, AuthEvent, AuthEventListener } from './auth-channel.j
 import { checkEvent, decodeMessage, encodeEvent } from './redis-message.js'
 import { checkOptions, isObject, type RedisAuthChannelOptions } from './redis-options.js'
 import { ChannelPublisher } from './redis-publisher.js'
+import { ResyncScheduler } from './redis-resync.js'
 import { closeConnection, describeError, type ChannelLogger } from './redis-support.js'
 import { VersionWatermark } from './version-watermark.js'
 
@@ -56,12 +57,11 @@ export class RedisAuthChannel implements AuthChannel {
   readonly #log: ChannelLogger
   readonly #secret: string | null
   readonly #listeners = new Set<AuthEventListener>()
-  readonly #resyncListeners = new Set<() => void>()
+  readonly #resync: ResyncScheduler
   readonly #readyWaiters: Array<{ resolve(): void; reject(err: Error): void }> = []
   readonly #watermark: VersionWatermark
   readonly #retry: { initialMs: number; maxMs: number }
   readonly #commandTimeoutMs: number
-  readonly #resyncMinIntervalMs: number
   readonly #stats: RedisAuthChannelStats = { published: 0, dropped: 0, received: 0, stale: 0, malformed: 0, resyncs: 0 }
   #closed = false
   #closing: Promise<void> | null = null
@@ -71,8 +71,6 @@ export class RedisAuthChannel implements AuthChannel {
   #missed = false
   #readyGeneration = 0
   #outage = false
-  #lastResyncAt = Number.NEGATIVE_INFINITY
-  #resyncTimer: NodeJS.Timeout | null = null
   #healthTimer: NodeJS.Timeout | null = null
   #pinging = false
   #malformedLoggedAt = Number.NEGATIVE_INFINITY
@@ -85,7 +83,6 @@ export class RedisAuthChannel implements AuthChannel {
     this.#log = o.logger
     this.#retry = o.retry
     this.#commandTimeoutMs = o.commandTimeoutMs
-    this.#resyncMinIntervalMs = o.resyncMinIntervalMs
     this.#watermark = new VersionWatermark(o.maxTrackedUsers)
 
     const common: RedisOptions = {
@@ -121,6 +118,13 @@ export class RedisAuthChannel implements AuthChannel {
     this.#sub.on('error', (err: unknown) => this.#onConnectionError('subscriber', err))
     this.#sub.on('message', (channel: string, message: string) => {
       if (channel === this.channelName) this.#onMessage(message)
+    })
+    this.#resync = new ResyncScheduler({
+      minIntervalMs: o.resyncMinIntervalMs,
+      log: this.#log,
+      secret: this.#secret,
+      workerId: this.workerId,
+      counters: this.#stats,
     })
     this.#publisher = new ChannelPublisher(pub, {
       channel: this.channelName,
@@ -162,8 +166,7 @@ export class RedisAuthChannel implements AuthChannel {
   }
 
   onResync(listener: () => void): () => void {
-    this.#resyncListeners.add(listener)
-    return () => this.#resyncListeners.delete(listener)
+    return this.#resync.add(listener)
   }
 
   /**
@@ -198,9 +201,8 @@ export class RedisAuthChannel implements AuthChannel {
     this.#closed = true
     this.#subscribed = false
     if (this.#healthTimer) clearInterval(this.#healthTimer)
-    if (this.#resyncTimer) clearTimeout(this.#resyncTimer)
+    this.#resync.close()
     this.#listeners.clear()
-    this.#resyncListeners.clear()
     for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(closedError())
     await Promise.all([this.#publisher.close(this.#commandTimeoutMs), closeConnection(this.#sub, this.#commandTimeoutMs)])
     this.#log.debug?.({ channel: this.channelName, workerId: this.workerId }, 'wire-auth: Redis channel closed')
@@ -232,7 +234,7 @@ export class RedisAuthChannel implements AuthChannel {
     }
     if (message.origin === this.workerId) return
     if (message.kind === 'resync') {
-      this.#requestResync('peer-request')
+      this.#resync.request('peer-request')
       return
     }
     if (this.#deliver(message.event)) this.#stats.received++
@@ -262,7 +264,7 @@ export class RedisAuthChannel implements AuthChannel {
     }
     if (this.#missed) {
       this.#missed = false
-      this.#requestResync('reconnected')
+      this.#resync.request('reconnected')
     }
   }
 
@@ -293,34 +295,6 @@ export class RedisAuthChannel implements AuthChannel {
     const level = this.#outage ? 'debug' : 'warn'
     this.#outage = true
     this.#log[level]?.({ code: 'ERR_CHANNEL_UNAVAILABLE', role, err: describeError(err, this.#secret) }, 'wire-auth: Redis connection error')
-  }
-
-  #requestResync(reason: string): void {
-    if (this.#closed || this.#resyncTimer) return
-    const wait = this.#lastResyncAt + this.#resyncMinIntervalMs - performance.now()
-    if (wait <= 0) {
-      this.#runResync(reason)
-      return
-    }
-    this.#resyncTimer = setTimeout(() => {
-      this.#resyncTimer = null
-      this.#runResync(reason)
-    }, wait)
-    this.#resyncTimer.unref()
-  }
-
-  #runResync(reason: string): void {
-    if (this.#closed) return
-    this.#lastResyncAt = performance.now()
-    this.#stats.resyncs++
-    this.#log.info({ reason, workerId: this.workerId }, 'wire-auth: resyncing every socket')
-    for (const listener of [...this.#resyncListeners]) {
-      try {
-        listener()
-      } catch (err) {
-        this.#log.error({ code: 'ERR_INTERNAL', err: describeError(err, this.#secret) }, 'wire-auth: resync listener threw')
-      }
-    }
   }
 
   #checkHealth(): void {

@@ -183,6 +183,17 @@ describe('GET /auth/fragments/:name (no JavaScript)', () => {
     expect(response.body).toBe('<p>Public news</p>')
   })
 
+  it('keeps CORS for allowed origins and varies on Origin, Cookie and Authorization', async () => {
+    const response = await app.inject({ url: '/auth/fragments/news', headers: { origin: 'https://www.example.com' } })
+    expect(response.statusCode).toBe(200)
+    expect(response.headers['access-control-allow-origin']).toBe('https://www.example.com')
+    expect(response.headers['access-control-allow-credentials']).toBe('true')
+    expect(String(response.headers.vary)).toMatch(/Origin/)
+    expect(String(response.headers.vary)).toMatch(/Cookie, Authorization/)
+    const foreign = await app.inject({ url: '/auth/fragments/news', headers: { origin: 'https://evil.example' } })
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined()
+  })
+
   it('passes params to policies and render', async () => {
     const { user, cookie } = await signedInUser(app)
     const params = encodeURIComponent(JSON.stringify({ itemId: '7', ownerId: user.id }))

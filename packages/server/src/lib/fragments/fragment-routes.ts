@@ -125,7 +125,9 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext): Fragm
       if (isRegionProblem(region)) return sendError(reply, 400, 'ERR_VALIDATION', region.message)
 
       const result = await registry.evaluateRegion(region, request.user, request)
-      reply.header('cache-control', 'private, no-store').header('vary', 'Cookie, Authorization')
+      // Append: CORS may already have set `Vary: Origin`.
+      const vary = reply.getHeader('vary')
+      reply.header('cache-control', 'private, no-store').header('vary', vary === undefined ? 'Cookie, Authorization' : `${String(vary)}, Cookie, Authorization`)
       if (result.status === 'allowed') return reply.type('text/html; charset=utf-8').send(result.html)
       reply.header('x-wire-auth-code', result.code)
       if (result.status === 'redirect') return reply.code(303).header('location', result.location).send()

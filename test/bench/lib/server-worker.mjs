@@ -1,0 +1,150 @@
+// A server process driven over IPC by a scenario: the wire-auth app
+// ("wire"), a raw ws echo server ("echo") or a Fastify hello world
+// ("hello"). Servers run in their own process so that the load generator
+// does not share their core.
+import { readFileSync } from 'node:fs'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import Fastify from 'fastify'
+import { WebSocketServer } from 'ws'
+import { buildBenchApp, seedUsers } from './bench-app.mjs'
+import { serveRequests } from './rpc.mjs'
+import { now, summarize } from './stats.mjs'
+
+let app = null
+let echo = null
+let reply = ''
+let eld = null
+const stamps = []
+
+function rssBytes() {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))
+  return line ? Number(line.replace(/\D+/g, '')) * 1024 : process.memoryUsage().rss
+}
+
+function socketCount() {
+  if (app?.websocketServer) return app.websocketServer.clients.size
+  if (echo) return echo.clients.size
+  return 0
+}
+
+async function settle() {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+serveRequests({
+  clock: () => now(),
+
+  async start({ mode, sqlitePath, channel, live }) {
+    if (mode === 'wire') {
+      let chan
+      if (channel === 'redis') {
+        const { RedisAuthChannel } = await import('@wire-auth/server/redis')
+        chan = new RedisAuthChannel({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', channel: process.env.BENCH_REDIS_CHANNEL ?? 'wire-auth:bench', logger: { warn() {}, error() {}, info() {} } })
+      }
+      app = await buildBenchApp({ sqlitePath, channel: chan, live })
+      await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 })
+      return { port: app.server.address().port, pid: process.pid }
+    }
+    if (mode === 'hello') {
+      app = Fastify({ logger: false })
+      app.get('/', async () => ({ hello: 'world' }))
+      await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 })
+      return { port: app.server.address().port, pid: process.pid }
+    }
+    if (mode === 'echo') {
+      echo = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, backlog: 4096 })
+      await new Promise((resolve) => echo.once('listening', resolve))
+      echo.on('connection', (ws) => {
+        ws.on('message', () => ws.send(reply))
+      })
+      return { port: echo.address().port, pid: process.pid }
+    }
+    throw new Error(`unknown mode ${mode}`)
+  },
+
+  /** The echo server answers every message with a text frame of `bytes` bytes. */
+  echoReply({ bytes }) {
+    reply = 'x'.repeat(bytes)
+    return bytes
+  },
+
+  async seed({ count, prefix, claims }) {
+    return seedUsers(app.authStore, { count, prefix, claims })
+  },
+
+  /**
+   * Claim changes at `rate` per second for `durationMs`: users are taken in
+   * turn and alternately granted and revoked `plan=pro`. Each change is
+   * stamped just before `app.auth.grantTo` / `revokeFrom` is called.
+   */
+  async drive({ rate, durationMs, users, first = 0 }) {
+    const state = new Map()
+    const pending = []
+    const startAt = performance.now()
+    const deadline = startAt + durationMs
+    const total = Math.floor((rate * durationMs) / 1000)
+    let fired = 0
+    let lateMax = 0
+    await new Promise((resolve) => {
+      const tick = () => {
+        const t = performance.now()
+        const due = Math.min(total, Math.floor(((t - startAt) * rate) / 1000))
+        if (due - fired > 1) lateMax = Math.max(lateMax, due - fired)
+        while (fired < due) {
+          const index = (first + fired) % users.length
+          const userId = users[index]
+          const granted = state.get(userId) === true
+          state.set(userId, !granted)
+          const t0 = now()
+          const change = granted ? app.auth.revokeFrom(userId, 'plan', 'pro') : app.auth.grantTo(userId, 'plan', 'pro')
+          pending.push(change.then((user) => stamps.push([index, user.version, t0, now()]), () => stamps.push([index, -1, t0, now()])))
+          fired++
+        }
+        if (fired >= total || t >= deadline + 5000) resolve()
+        else setTimeout(tick, 1)
+      }
+      tick()
+    })
+    await Promise.all(pending)
+    return { fired, backlogMax: lateMax }
+  },
+
+  /** Stamps recorded by drive() since the last call: [userIndex, version, t0, tReturned]. */
+  takeStamps() {
+    return stamps.splice(0, stamps.length)
+  },
+
+  eldStart() {
+    eld = monitorEventLoopDelay({ resolution: 1 })
+    eld.enable()
+    return true
+  },
+
+  eldStop() {
+    eld?.disable()
+    const out = eld ? { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 } : null
+    eld = null
+    return out
+  },
+
+  cpu: () => process.cpuUsage(),
+
+  /** Memory after a full collection (needs --expose-gc). */
+  async mem() {
+    await settle()
+    const m = process.memoryUsage()
+    return { rss: rssBytes(), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, sockets: socketCount() }
+  },
+
+  sockets: () => socketCount(),
+
+  summarize: (values) => summarize(values),
+
+  async exit() {
+    await app?.close()
+    echo?.close()
+  },
+})

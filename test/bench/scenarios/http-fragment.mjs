@@ -1,0 +1,89 @@
+// Scenario 4: GET /auth/fragments/card (session cookie -> principal ->
+// policy -> ~1 KB render) against a Fastify hello-world route, both
+// measured with autocannon in this run. Each server runs in its own
+// process; autocannon runs here.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import { figure, report, sized } from '../lib/result.mjs'
+import { startChild } from '../lib/rpc.mjs'
+
+const worker = new URL('../lib/server-worker.mjs', import.meta.url)
+const SECONDS = sized(5, 1)
+const ROUNDS = sized(2, 1)
+const CONNECTIONS = 16
+
+const dir = mkdtempSync(join(tmpdir(), 'wire-auth-bench-http-'))
+const hello = startChild(worker, { name: 'hello' })
+const wire = startChild(worker, { name: 'wire-auth' })
+try {
+  const { port: helloPort } = await hello.call('start', { mode: 'hello' })
+  const { port: wirePort } = await wire.call('start', { mode: 'wire', sqlitePath: join(dir, 'auth.sqlite') })
+  const [{ cookie }] = await wire.call('seed', { count: 1, prefix: 'http' })
+  const targets = {
+    hello: { url: `http://127.0.0.1:${helloPort}/`, headers: {} },
+    wire: { url: `http://127.0.0.1:${wirePort}/auth/fragments/card?params=${encodeURIComponent('{"item":7}')}`, headers: { cookie } },
+  }
+
+  // The endpoint must really answer the fragment before anything is timed.
+  const check = await fetch(targets.wire.url, { headers: targets.wire.headers })
+  const body = await check.text()
+  if (check.status !== 200 || !body.includes('data-item="7"')) throw new Error(`fragment endpoint answered ${check.status}: ${body.slice(0, 200)}`)
+  const bodyBytes = Buffer.byteLength(body)
+
+  const servers = { hello, wire }
+  // Also the server's own CPU time per request: robust when the load generator, not the server, is the limit.
+  const run = async (name, duration) => {
+    const before = await servers[name].call('cpu')
+    const r = await autocannon({ url: targets[name].url, headers: targets[name].headers, connections: CONNECTIONS, pipelining: 1, duration })
+    const after = await servers[name].call('cpu')
+    r.cpuPerRequest = (after.user - before.user + after.system - before.system) / Math.max(1, r.requests.total)
+    return r
+  }
+  await run('hello', 1)
+  await run('wire', 1)
+  const results = { hello: [], wire: [] }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of round % 2 === 0 ? ['hello', 'wire'] : ['wire', 'hello']) {
+      const r = await run(name, SECONDS)
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`)
+      results[name].push(r)
+    }
+  }
+  const mean = (list, pick) => list.reduce((sum, r) => sum + pick(r), 0) / list.length
+  const helloRate = mean(results.hello, (r) => r.requests.average)
+  const wireRate = mean(results.wire, (r) => r.requests.average)
+  const lat = (list, key) => mean(list, (r) => r.latency[key])
+
+  report({
+    scenario: 'http',
+    title: '4. HTTP fragment endpoint vs Fastify hello world (autocannon)',
+    figures: [
+      figure({ label: 'Fastify hello world (peer), req/s', value: helloRate, unit: 'req/s', kind: 'rate', note: `latency p50 ${lat(results.hello, 'p50')} ms, p99 ${lat(results.hello, 'p99')} ms` }),
+      figure({
+        label: `GET /auth/fragments/card (cookie → session → policy → ${bodyBytes} B render), req/s`,
+        value: wireRate,
+        unit: 'req/s',
+        kind: 'rate',
+        peer: { label: 'Fastify hello world, same run', value: helloRate },
+        goals: [{ on: 'ratio', op: '>=', target: 0.7, text: '≥ 0.7× hello world' }],
+        note: `latency p50 ${lat(results.wire, 'p50')} ms, p99 ${lat(results.wire, 'p99')} ms`,
+      }),
+      figure({
+        label: 'server CPU time per request (fragment endpoint)',
+        value: mean(results.wire, (r) => r.cpuPerRequest),
+        unit: 'µs',
+        peer: { label: 'hello world server CPU per request', value: mean(results.hello, (r) => r.cpuPerRequest) },
+        note: `the CPU-bound ceiling of one core is ${Math.round(1e6 / mean(results.wire, (r) => r.cpuPerRequest)).toLocaleString('en-US')} req/s (hello world ${Math.round(1e6 / mean(results.hello, (r) => r.cpuPerRequest)).toLocaleString('en-US')})`,
+      }),
+    ],
+    notes: [
+      `autocannon: ${CONNECTIONS} connections, no pipelining, ${ROUNDS} × ${SECONDS} s per target alternating (after 1 s warm-up each); the figure is the mean.`,
+      'The wire-auth server is the plugin with its defaults (helmet headers, CORS, rate-limit plugin, session rolling renewal) on a SQLite file.',
+    ],
+  })
+} finally {
+  await Promise.allSettled([hello.stop(), wire.stop()])
+  rmSync(dir, { recursive: true, force: true })
+}

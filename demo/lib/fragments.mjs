@@ -35,7 +35,7 @@ export function registerDemoFragments(app) {
 
   app.fragment('beta-panel', { claims: [['role', 'beta']] }, ({ user }) => html`
     <div class="beta-panel" data-testid="beta-panel">
-      <h3>🧪 Beta lab</h3>
+      <h3>Beta lab <span class="pill">you are in</span></h3>
       <p>Welcome to the beta, <strong>${user.name ?? 'friend'}</strong>. Live dashboards are switched on for you.</p>
       <div class="bars" aria-hidden="true"><span style="height:40%"></span><span style="height:65%"></span><span style="height:50%"></span><span style="height:85%"></span><span style="height:70%"></span><span style="height:95%"></span></div>
     </div>`)

@@ -19,9 +19,19 @@ const MESSAGES = {
 const messageFor = (code) => MESSAGES[code] ?? `Something went wrong (${code}).`
 
 const query = new URLSearchParams(location.search)
-/** Only paths on this site: `//evil` and `/\evil` are other sites to a browser. */
+/**
+ * Where to go after signing in: only this site. The guard sends an absolute
+ * URL; the URL parser settles `//evil` and `/\evil`, which name other sites.
+ */
 function safeReturnTo(value) {
-  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') ? value : '/'
+  if (typeof value !== 'string' || value === '') return '/'
+  try {
+    const url = new URL(value, location.origin)
+    if (url.origin !== location.origin || url.pathname === '/login') return '/'
+    return url.pathname + url.search + url.hash
+  } catch {
+    return '/'
+  }
 }
 const returnTo = safeReturnTo(query.get('returnTo'))
 if (query.has('error')) say(messageFor(query.get('error')))

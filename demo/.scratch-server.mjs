@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// The wire-auth demo: what `npm start` runs (after `npm run build`).
+//
+// One process, no services: the backend (Fastify + wire-auth on an embedded
+// SQLite file in demo/data/), the demo site in demo/public/, a "Demo OpenID"
+// provider on loopback so "Sign in with…" works offline, and optionally a
+// partner site on a second origin (DEMO_HOST_PORT) that embeds the elements
+// from this backend.
+//
+// Environment: PORT (default 3000; 0 picks a free port), HOST (default
+// 127.0.0.1), DEMO_DATA_DIR (default demo/data), DEMO_OIDC_PORT (default
+// PORT+1, or a free port), DEMO_HOST_PORT (partner site; off unless set).
+import { mkdirSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createServer, OidcProvider } from '@wire-auth/server'
+import { startOidcProvider } from '../test/support/oidc-provider.mjs'
+import { ensureAdminAccount } from './lib/admin-account.mjs'
+import { registerDemoApi } from './lib/api.mjs'
+import { canReadDocument } from './lib/documents.mjs'
+import { registerDemoFragments } from './lib/fragments.mjs'
+import { startHostSite } from './lib/host-site.mjs'
+
+function portFrom(name, fallback) {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const port = Number(raw)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number, got ${JSON.stringify(raw)}`)
+  return port
+}
+
+function listen(server, port, host) {
+  return new Promise((resolveListen, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolveListen()
+    })
+  })
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url))
+const host = process.env.HOST ?? '127.0.0.1'
+const port = portFrom('PORT', 3000)
+const dataDir = resolve(process.env.DEMO_DATA_DIR ?? join(here, 'data'))
+mkdirSync(dataDir, { recursive: true })
+
+// Listen first, so that the public URL (and the OpenID redirect URI) carries
+// the real port even with PORT=0; Fastify is handed this server below.
+const server = createHttpServer()
+await listen(server, port, host)
+const backendPort = server.address().port
+const publicUrl = `http://localhost:${backendPort}`
+// The same backend reached as 127.0.0.1 is another origin to the browser.
+const allowedOrigins = [`http://127.0.0.1:${backendPort}`]
+
+let hostSite = null
+const hostPort = portFrom('DEMO_HOST_PORT', null)
+if (hostPort !== null) {
+  hostSite = await startHostSite({ port: hostPort, host, backendUrl: publicUrl })
+  allowedOrigins.push(hostSite.url)
+}
+
+// The Demo OpenID provider: the certified oidc-provider package on loopback,
+// with its development login form (any login, any password). A stable port
+// keeps OpenID accounts linked across restarts (linking is by issuer + subject).
+const redirectUri = `${publicUrl}/auth/demo/callback`
+const accounts = {
+  grace: { name: 'Grace Hopper', email: 'grace@example.test', email_verified: true },
+  alan: { name: 'Alan Turing', email: 'alan@example.test', email_verified: true },
+}
+let openId
+const oidcPort = portFrom('DEMO_OIDC_PORT', port === 0 ? 0 : port + 1)
+try {
+  openId = await startOidcProvider({ port: oidcPort, clientId: 'wire-auth-demo', redirectUris: [redirectUri], accounts })
+} catch (err) {
+  if (err?.code !== 'EADDRINUSE' || oidcPort === 0) throw err
+  openId = await startOidcProvider({ port: 0, clientId: 'wire-auth-demo', redirectUris: [redirectUri], accounts })
+}
+
+const app = await createServer({
+  sqlitePath: join(dataDir, 'wire-auth.sqlite'),
+  publicUrl,
+  allowedOrigins,
+  loginUrl: '/login',
+  localIdp: true,
+  providers: [
+    new OidcProvider({
+      name: 'demo',
+      displayName: 'Demo OpenID',
+      issuer: openId.issuer,
+      clientId: openId.clientId,
+      clientSecret: openId.clientSecret,
+      // http on loopback: for this demo only, never in production.
+      allowInsecureRequests: true,
+      errorRedirect: '/login',
+    }),
+  ],
+  policies: {
+    AdminOnly: { requiresClaim: ['role', 'admin'] },
+    CanReadDocument: canReadDocument,
+  },
+  staticRoot: join(here, 'public'),
+  fastify: { serverFactory: (handler) => server.on('request', handler) },
+  setup(app) {
+    registerDemoFragments(app)
+    registerDemoApi(app)
+  },
+})
+await app.ready()
+
+const admin = { created: false, email: "x", file: "" }
+const lines = [
+  '',
+  `wire-auth demo running at ${publicUrl}`,
+  `  Demo OpenID provider:  ${openId.issuer}  (any login and password, e.g. "grace")`,
+]
+if (hostSite !== null) lines.push(`  Partner site (other origin): ${hostSite.url}`)
+if (admin.created) {
+  lines.push('', 'Created the admin account (the password is shown once):', `  e-mail:   ${admin.email}`, `  password: ${admin.password}`, `  (also saved in ${admin.file})`)
+} else {
+  lines.push(`  Admin account: ${admin.email}${admin.file ? ` (password in ${admin.file})` : ' (add another one with: npx wire-auth user add --email you@example.com --claim role=admin)'}`)
+}
+lines.push('')
+console.log(lines.join('\n'))
+
+let closing = false
+async function shutdown() {
+  if (closing) return
+  closing = true
+  server.closeAllConnections?.()
+  await Promise.allSettled([app.close(), openId.close(), hostSite?.close()])
+  server.close()
+  process.exit(0)
+}
+process.on('SIGINT', shutdown)
+process.on('SIGTERM', shutdown)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import { LiveConnection } from '../src/lib/live/live-connection.js'
 import { liveHarness } from './live-harness.js'
 
 const live = liveHarness()
@@ -105,5 +106,36 @@ describe('ping / pong', () => {
     alive.send({ t: 'mount', regions: [{ id: 'n', fragment: 'news' }] })
     expect(await alive.render()).toEqual([{ id: 'n', status: 'allowed', html: '<p>news</p>' }])
     expect(alive.ws.readyState).toBe(WebSocket.OPEN)
+  })
+})
+
+describe('rate windows (deterministic clock)', () => {
+  const fakeSocket = {} as unknown as WebSocket
+  const admitMany = (conn: LiveConnection, count: number, at: number) => Array.from({ length: count }, () => conn.admit(3, at))
+
+  it('allows the limit per window, warns once, then drops silently', () => {
+    const conn = new LiveConnection(fakeSocket, null)
+    expect(admitMany(conn, 6, 10_000)).toEqual(['ok', 'ok', 'ok', 'warn', 'drop', 'drop'])
+    expect(admitMany(conn, 1, 11_000)).toEqual(['ok'])
+  })
+
+  it('closes after three consecutive flooded windows', () => {
+    const conn = new LiveConnection(fakeSocket, null)
+    expect(admitMany(conn, 4, 10_000).at(-1)).toBe('warn')
+    expect(admitMany(conn, 4, 11_000).at(-1)).toBe('warn')
+    expect(admitMany(conn, 4, 12_000).at(-1)).toBe('close')
+  })
+
+  it('a calm window or an idle gap ends the streak', () => {
+    const conn = new LiveConnection(fakeSocket, null)
+    admitMany(conn, 4, 10_000)
+    admitMany(conn, 4, 11_000)
+    admitMany(conn, 1, 12_000)
+    expect(admitMany(conn, 4, 13_000).at(-1)).toBe('warn')
+    expect(admitMany(conn, 4, 14_000).at(-1)).toBe('warn')
+    // A whole window without any message in between.
+    expect(admitMany(conn, 4, 20_000).at(-1)).toBe('warn')
+    expect(admitMany(conn, 4, 21_000).at(-1)).toBe('warn')
+    expect(admitMany(conn, 4, 22_000).at(-1)).toBe('close')
   })
 })

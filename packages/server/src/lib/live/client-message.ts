@@ -1,3 +1,4 @@
+import type { RawData } from 'ws'
 import { REGION_LIMITS, isRegionProblem, parseRegionRequest, type RegionRequest, type RegionRequestProblem } from '../fragments/region-request.js'
 
 /** A client → server message of the live socket (docs/protocol.md). */
@@ -78,4 +79,16 @@ export function parseClientMessage(text: string, maxItems: number): ClientMessag
 /** True when a parse result is a problem. */
 export function isMessageProblem(value: ClientMessage | ClientMessageProblem): value is ClientMessageProblem {
   return 'problem' in value
+}
+
+/** Size of a received frame in bytes. @internal */
+export function frameBytes(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0)
+  return data instanceof ArrayBuffer ? data.byteLength : data.length
+}
+
+/** A received frame as UTF-8 text. @internal */
+export function frameText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
+  return (data instanceof ArrayBuffer ? Buffer.from(data) : data).toString('utf8')
 }

@@ -5,6 +5,8 @@ import type { MountedRegion, RenderBatch } from './render-batch.js'
 /** A socket whose send buffer grows past this is a slow reader: closed rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 const TEXT_FRAME = Object.freeze({ binary: false })
+/** Consecutive rate-limited one-second windows after which a socket is closed (1008). */
+export const MAX_STRIKES = 3
 
 /**
  * The state of one live socket, kept small on purpose (tens of thousands
@@ -53,6 +55,27 @@ export class LiveConnection {
       return
     }
     ws.send(message, TEXT_FRAME)
+  }
+
+  /**
+   * Counts one incoming message against `perSecond` (fixed one-second
+   * windows). `ok`: handle it; `drop`: ignore it silently; `warn`: ignore it
+   * and tell the client (once per window); `close`: the rate was exceeded in
+   * {@link MAX_STRIKES} consecutive windows.
+   */
+  admit(perSecond: number, now: number): 'ok' | 'drop' | 'warn' | 'close' {
+    const elapsed = now - this.windowStart
+    if (elapsed >= 1000) {
+      // A window within the limit, or a gap of a whole window, ends a streak.
+      if (this.windowCount <= perSecond || elapsed >= 2000) this.strikes = 0
+      this.windowStart = now
+      this.windowCount = 0
+    }
+    this.windowCount++
+    if (this.windowCount <= perSecond) return 'ok'
+    if (this.windowCount > perSecond + 1) return 'drop'
+    this.strikes++
+    return this.strikes >= MAX_STRIKES ? 'close' : 'warn'
   }
 
   /** Sends `{ t: "error", code, message, id? }`. */

@@ -1,14 +1,16 @@
-import { ANONYMOUS, createPrincipal, type ClaimsPrincipal } from '@wire-auth/core'
+import { ANONYMOUS, type ClaimsPrincipal } from '@wire-auth/core'
 import type { RawData, WebSocket } from 'ws'
 import type { AuthEvent } from '../channel/auth-channel.js'
-import type { ResolvedSession, SessionManager, TokenVerifier } from '../context.js'
+import type { SessionManager, TokenVerifier } from '../context.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
-import type { LiveOptions } from '../options.js'
-import type { AuthStore, UserRecord } from '../store/auth-store.js'
-import { isMessageProblem, parseClientMessage, type ClientMessage } from './client-message.js'
-import { LiveConnection } from './live-connection.js'
 import type { RegionRequest, RegionRequestProblem } from '../fragments/region-request.js'
-import { RenderBatch, mountRegion, regionJson, type MountedRegion } from './render-batch.js'
+import type { LiveOptions } from '../options.js'
+import type { AuthStore } from '../store/auth-store.js'
+import { frameBytes, frameText, isMessageProblem, parseClientMessage, type ClientMessage } from './client-message.js'
+import { LiveConnection } from './live-connection.js'
+import { expiryOf, reloadPrincipal, tokenPrincipal, type PrincipalSources } from './principal-reload.js'
+import { mountRegions, sendRegions } from './region-sync.js'
+import { RenderBatch } from './render-batch.js'
 
 /** pino-compatible logger subset. */
 export interface LiveLogger {
@@ -32,8 +34,6 @@ const kConnection = Symbol('wire-auth.live-connection')
 type TaggedSocket = WebSocket & { [kConnection]?: LiveConnection }
 
 const SIGNED_OUT = '{"t":"signed-out"}'
-/** Consecutive rate-limited seconds after which a socket is closed (1008). */
-const MAX_STRIKES = 3
 /** Sockets re-validated per event-loop turn in a resync or sweep (each may read the store synchronously). */
 const CHUNK = 100
 
@@ -43,22 +43,6 @@ function principalMessage(user: ClaimsPrincipal): string {
 
 function sameSummary(a: ClaimsPrincipal, b: ClaimsPrincipal): boolean {
   return a.isAuthenticated === b.isAuthenticated && a.userId === b.userId && a.name === b.name
-}
-
-function byteLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0)
-  return data instanceof ArrayBuffer ? data.byteLength : data.length
-}
-
-function toText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
-  return (data instanceof ArrayBuffer ? Buffer.from(data) : data).toString('utf8')
-}
-
-/** Token expiry (`raw.exp`, seconds) as epoch ms, or infinity when the verifier gave none. */
-function expiryOf(user: ClaimsPrincipal): number {
-  const exp = user.raw.exp
-  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : Number.POSITIVE_INFINITY
 }
 
 /**
@@ -72,6 +56,7 @@ export class LiveHub {
   readonly #all = new Set<LiveConnection>()
   readonly #byUser = new Map<string, Set<LiveConnection>>()
   readonly #now: () => number
+  readonly #sources: PrincipalSources
   #timer: ReturnType<typeof setInterval> | null = null
   // One set of listeners for every socket: the socket finds its state through a symbol.
   readonly #onMessage: (this: TaggedSocket, data: RawData, isBinary: boolean) => void
@@ -81,6 +66,15 @@ export class LiveHub {
   constructor(deps: LiveHubDeps) {
     this.#deps = deps
     this.#now = deps.now ?? Date.now
+    this.#sources = {
+      sessions: deps.sessions,
+      store: deps.store,
+      // Read through: the local IdP may set it after the hub was built.
+      get tokens() {
+        return deps.tokens
+      },
+      now: this.#now,
+    }
     const hub = this
     this.#onMessage = function onMessage(data, isBinary) {
       const conn = this[kConnection]
@@ -246,20 +240,11 @@ export class LiveHub {
 
   /** Admits a message under `live.messagesPerSecond`; repeat offenders are closed with 1008. */
   #admit(conn: LiveConnection): boolean {
-    const now = this.#now()
-    if (now - conn.windowStart >= 1000) {
-      if (conn.windowCount <= this.#deps.limits.messagesPerSecond) conn.strikes = 0
-      conn.windowStart = now
-      conn.windowCount = 0
-    }
-    conn.windowCount++
-    if (conn.windowCount <= this.#deps.limits.messagesPerSecond) return true
-    if (conn.windowCount === this.#deps.limits.messagesPerSecond + 1) {
-      conn.strikes++
-      if (conn.strikes >= MAX_STRIKES) conn.fail('ERR_SOCKET_RATE_LIMITED', 'too many messages; closing', 1008)
-      else conn.error('ERR_SOCKET_RATE_LIMITED', `at most ${this.#deps.limits.messagesPerSecond} messages per second; message dropped`)
-    }
-    return false
+    const perSecond = this.#deps.limits.messagesPerSecond
+    const verdict = conn.admit(perSecond, this.#now())
+    if (verdict === 'warn') conn.error('ERR_SOCKET_RATE_LIMITED', `at most ${perSecond} messages per second; message dropped`)
+    else if (verdict === 'close') conn.fail('ERR_SOCKET_RATE_LIMITED', 'too many messages; closing', 1008)
+    return verdict === 'ok'
   }
 
   #message(conn: LiveConnection, data: RawData, isBinary: boolean): void {
@@ -267,7 +252,7 @@ export class LiveHub {
     conn.alive = true
     if (!this.#admit(conn)) return
     const { limits } = this.#deps
-    if (byteLength(data) > limits.maxMessageBytes) {
+    if (frameBytes(data) > limits.maxMessageBytes) {
       conn.fail('ERR_SOCKET_MESSAGE_TOO_LARGE', `a message may hold at most ${limits.maxMessageBytes} bytes`, 1009)
       return
     }
@@ -275,7 +260,7 @@ export class LiveHub {
       conn.error('ERR_SOCKET_MESSAGE_INVALID', 'binary messages are not accepted')
       return
     }
-    const message = parseClientMessage(toText(data), limits.maxRegionsPerSocket)
+    const message = parseClientMessage(frameText(data), limits.maxRegionsPerSocket)
     if (isMessageProblem(message)) {
       conn.error('ERR_SOCKET_MESSAGE_INVALID', message.problem)
       return
@@ -306,7 +291,7 @@ export class LiveHub {
     const batch = new RenderBatch(this.#deps.registry)
     let user: ClaimsPrincipal | null
     try {
-      user = await this.#tokenPrincipal(token, batch)
+      user = await tokenPrincipal(this.#sources, token, batch)
     } catch (err) {
       this.#storeFault(conn, err)
       return
@@ -324,61 +309,27 @@ export class LiveHub {
 
   async #mount(conn: LiveConnection, regions: readonly RegionRequest[], invalid: readonly RegionRequestProblem[], overflow: readonly string[]): Promise<void> {
     if (conn.closed) return
-    if (invalid.length > 0) {
-      conn.error('ERR_SOCKET_MESSAGE_INVALID', `${invalid.length} region(s) refused: ${invalid[0].message}`, invalid[0].id)
-    }
-    const max = this.#deps.limits.maxRegionsPerSocket
-    const mounted = (conn.regions ??= new Map())
-    const fresh: MountedRegion[] = []
-    let refused = 0
-    let firstRefused: string | undefined
-    for (const region of regions) {
-      if (!mounted.has(region.id) && mounted.size >= max) {
-        refused++
-        firstRefused ??= region.id
-        continue
-      }
-      const state = mountRegion(region)
-      mounted.set(region.id, state)
-      fresh.push(state)
-    }
-    for (const id of overflow) {
-      refused++
-      if (id !== '') firstRefused ??= id
-    }
-    if (refused > 0) conn.error('ERR_SOCKET_TOO_MANY_REGIONS', `${refused} region(s) not mounted: at most ${max} per socket`, firstRefused)
-    await this.#render(conn, new RenderBatch(this.#deps.registry), fresh, false)
+    const fresh = mountRegions(conn, regions, invalid, overflow, this.#deps.limits.maxRegionsPerSocket)
+    await sendRegions(conn, new RenderBatch(this.#deps.registry), fresh, false)
   }
 
   async #revalidate(conn: LiveConnection, batch: RenderBatch): Promise<void> {
     if (conn.closed) return
-    let next: ClaimsPrincipal
-    let checkAt: number
+    let next: Awaited<ReturnType<typeof reloadPrincipal>>
     try {
-      if (conn.sessionHash !== null) {
-        const hash = conn.sessionHash
-        const resolved = await batch.once<ResolvedSession | null>(batch.sessions, hash, () => this.#deps.sessions.load(hash, this.#now()))
-        next = resolved?.principal ?? ANONYMOUS
-        checkAt = resolved === null ? Number.POSITIVE_INFINITY : Math.min(resolved.session.idleExpiresAt, resolved.session.absoluteExpiresAt)
-      } else if (conn.token !== null) {
-        const user = await this.#tokenPrincipal(conn.token, batch)
-        next = user ?? ANONYMOUS
-        checkAt = user === null ? Number.POSITIVE_INFINITY : expiryOf(user)
-      } else {
-        return
-      }
+      next = await reloadPrincipal(this.#sources, conn, batch)
     } catch (err) {
       this.#storeFault(conn, err)
       return
     }
-    if (conn.closed) return
-    conn.checkAt = checkAt
-    if (!next.isAuthenticated) {
+    if (next === null || conn.closed) return
+    conn.checkAt = next.checkAt
+    if (!next.user.isAuthenticated) {
       conn.sessionHash = null
       conn.token = null
       conn.send(SIGNED_OUT)
     }
-    await this.#apply(conn, next, batch, false)
+    await this.#apply(conn, next.user, batch, false)
   }
 
   /** Switches the socket to `next`, tells the client if its summary changed, and sends changed regions. */
@@ -386,50 +337,7 @@ export class LiveHub {
     const previous = conn.user
     this.#setUser(conn, next)
     if (alwaysSendPrincipal || !sameSummary(previous, next)) conn.send(principalMessage(next))
-    if (conn.regions !== null && conn.regions.size > 0) await this.#render(conn, batch, [...conn.regions.values()], true)
-  }
-
-  /** Evaluates `list` (shared through `batch`) and sends one `render` (only changed results when `onlyChanged`). */
-  async #render(conn: LiveConnection, batch: RenderBatch, list: MountedRegion[], onlyChanged: boolean): Promise<void> {
-    if (list.length === 0) return
-    const user = conn.user
-    const rendered = await Promise.all(list.map((region) => batch.render(user, conn.request, region)))
-    const regions = conn.regions
-    if (conn.closed || regions === null) return
-    const included: number[] = []
-    let signature = ''
-    for (let i = 0; i < list.length; i++) {
-      const region = list[i]
-      const result = rendered[i]
-      if (regions.get(region.request.id) !== region) continue
-      if (onlyChanged && region.hash === result.hash) continue
-      region.hash = result.hash
-      included.push(i)
-      signature += `${region.request.id} ${result.hash},`
-    }
-    if (included.length === 0) return
-    // Tabs of one user mount the same ids and get the same results: encode the message once per batch.
-    let message = batch.messages.get(signature)
-    if (message === undefined) {
-      let out = ''
-      for (const i of included) out += (out === '' ? '' : ',') + regionJson(list[i].request.id, rendered[i])
-      message = Buffer.from(`{"t":"render","regions":[${out}]}`)
-      batch.messages.set(signature, message)
-    }
-    conn.send(message)
-  }
-
-  /** The principal of a token socket: a still-valid token AND the user's current row. Null when either fails. */
-  #tokenPrincipal(token: string, batch: RenderBatch): Promise<ClaimsPrincipal | null> {
-    const { tokens, store } = this.#deps
-    return batch.once(batch.tokens, token, async () => {
-      const verified = tokens === null ? null : await tokens.verifyAccessToken(token)
-      if (verified === null || !verified.isAuthenticated || verified.userId === null) return null
-      const userId = verified.userId
-      const row = await batch.once<UserRecord | null>(batch.users, userId, () => store.getUser(userId))
-      if (row === null || row.disabled) return null
-      return createPrincipal({ userId: row.id, name: row.name, claims: row.claims, raw: { ...verified.raw, userVersion: row.version } })
-    })
+    if (conn.regions !== null && conn.regions.size > 0) await sendRegions(conn, batch, [...conn.regions.values()], true)
   }
 
   #storeFault(conn: LiveConnection, err: unknown): void {

@@ -1,0 +1,79 @@
+import type { RegionRequest, RegionRequestProblem } from '../fragments/region-request.js'
+import type { LiveConnection } from './live-connection.js'
+import { mountRegion, regionJson, type MountedRegion, type RenderBatch } from './render-batch.js'
+
+/**
+ * Mounts the regions of one `mount` message on a socket, up to `max` per
+ * socket (a mounted id is replaced, not counted twice), and tells the client
+ * about refused ones: `ERR_SOCKET_MESSAGE_INVALID` for malformed regions,
+ * `ERR_SOCKET_TOO_MANY_REGIONS` for the ones over the limit.
+ * @returns The regions mounted by this message, to be rendered.
+ * @internal
+ */
+export function mountRegions(
+  conn: LiveConnection,
+  regions: readonly RegionRequest[],
+  invalid: readonly RegionRequestProblem[],
+  overflow: readonly string[],
+  max: number,
+): MountedRegion[] {
+  if (invalid.length > 0) {
+    conn.error('ERR_SOCKET_MESSAGE_INVALID', `${invalid.length} region(s) refused: ${invalid[0].message}`, invalid[0].id)
+  }
+  const mounted = (conn.regions ??= new Map())
+  const fresh: MountedRegion[] = []
+  let refused = 0
+  let firstRefused: string | undefined
+  for (const region of regions) {
+    if (!mounted.has(region.id) && mounted.size >= max) {
+      refused++
+      firstRefused ??= region.id
+      continue
+    }
+    const state = mountRegion(region)
+    mounted.set(region.id, state)
+    fresh.push(state)
+  }
+  for (const id of overflow) {
+    refused++
+    if (id !== '') firstRefused ??= id
+  }
+  if (refused > 0) conn.error('ERR_SOCKET_TOO_MANY_REGIONS', `${refused} region(s) not mounted: at most ${max} per socket`, firstRefused)
+  return fresh
+}
+
+/**
+ * Evaluates `list` for the socket's current principal (shared through
+ * `batch`) and sends one `render`: every region when `onlyChanged` is
+ * false (a mount), else only those whose result differs from what the
+ * client last got. Sockets of one batch that end up with the same message
+ * share one encoded Buffer.
+ * @internal
+ */
+export async function sendRegions(conn: LiveConnection, batch: RenderBatch, list: readonly MountedRegion[], onlyChanged: boolean): Promise<void> {
+  if (list.length === 0) return
+  const rendered = await Promise.all(list.map((region) => batch.render(conn.user, conn.request, region)))
+  const regions = conn.regions
+  if (conn.closed || regions === null) return
+  const included: number[] = []
+  let signature = ''
+  for (let i = 0; i < list.length; i++) {
+    const region = list[i]
+    const result = rendered[i]
+    // Unmounted or re-mounted meanwhile: that state is no longer the client's.
+    if (regions.get(region.request.id) !== region) continue
+    if (onlyChanged && region.hash === result.hash) continue
+    region.hash = result.hash
+    included.push(i)
+    signature += `${region.request.id} ${result.hash},`
+  }
+  if (included.length === 0) return
+  let message = batch.messages.get(signature)
+  if (message === undefined) {
+    let out = ''
+    for (const i of included) out += (out === '' ? '' : ',') + regionJson(list[i].request.id, rendered[i])
+    message = Buffer.from(`{"t":"render","regions":[${out}]}`)
+    batch.messages.set(signature, message)
+  }
+  conn.send(message)
+}

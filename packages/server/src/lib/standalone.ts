@@ -4,6 +4,7 @@ import fastifyStatic from '@fastify/static'
 import { InvalidOption, type PolicyEngine } from '@wire-auth/core'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { AuthChannel } from './channel/auth-channel.js'
+import type { ChannelLogger } from './channel/redis-support.js'
 import { LocalAuthChannel } from './channel/local-channel.js'
 import { SqliteAuthStore } from './store/sqlite-store.js'
 import type { WireAuthOptions } from './options.js'
@@ -27,6 +28,12 @@ export interface ServerConfig extends WireAuthOptions {
   mongoUrl?: string
   /** Redis URL: uses `RedisAuthChannel` to fan out across workers. */
   redisUrl?: string
+  /**
+   * Pub/sub channel name of the Redis channel (default `wire-auth:events`).
+   * Every worker of one deployment uses the same; separate deployments
+   * sharing one Redis must not.
+   */
+  redisChannel?: string
   /** Fastify server options (logger, trustProxy, bodyLimit…). */
   fastify?: FastifyServerOptions
   /** Registers the site's fragments, policies and routes. */
@@ -51,11 +58,11 @@ export async function storeFor(config: ServerConfig): Promise<AuthStore> {
 }
 
 /** The config's channel: `channel`, else Redis at `redisUrl`, else in-process. @internal */
-export async function channelFor(config: ServerConfig): Promise<AuthChannel> {
+export async function channelFor(config: ServerConfig, logger?: ChannelLogger): Promise<AuthChannel> {
   if (config.channel !== undefined) return config.channel
   if (config.redisUrl !== undefined) {
     const { RedisAuthChannel } = await import('../redis.js')
-    return new RedisAuthChannel({ url: config.redisUrl })
+    return new RedisAuthChannel({ url: config.redisUrl, channel: config.redisChannel, logger })
   }
   return new LocalAuthChannel()
 }
@@ -71,9 +78,9 @@ export async function channelFor(config: ServerConfig): Promise<AuthChannel> {
  * ```
  */
 export async function createServer(config: ServerConfig): Promise<FastifyInstance> {
-  const { port: _port, host: _host, staticRoot, mongoUrl: _m, redisUrl: _r, fastify, setup, ...options } = config
+  const { port: _port, host: _host, staticRoot, mongoUrl: _m, redisUrl: _r, redisChannel: _c, fastify, setup, ...options } = config
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, bodyLimit: 64 * 1024, ...fastify })
-  const engine = await connectAuth(app, { ...options, store: await storeFor(config), channel: await channelFor(config) })
+  const engine = await connectAuth(app, { ...options, store: await storeFor(config), channel: await channelFor(config, app.log) })
   if (staticRoot !== undefined) {
     await app.register(fastifyStatic, { root: resolve(staticRoot), extensions: ['html'], index: ['index.html'] })
   }

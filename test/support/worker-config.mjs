@@ -1,0 +1,72 @@
+// Config module for `wire-auth serve` in the multi-process tests (test/scale).
+// It runs inside the BUILT server (packages/server/dist), so it imports only
+// package entry points. Everything test-only lives here, never in product
+// code: the control routes under /test/* and the parent watchdog.
+//
+// Environment:
+//   WA_TEST_SQLITE         SQLite file shared by the workers (required)
+//   WA_TEST_REDIS_URL      Redis for the channel (optional: in-process channel without it)
+//   WA_TEST_REDIS_CHANNEL  pub/sub channel name (optional)
+//   WA_TEST_PARENT_PID     exit when this process is gone (the test runner was killed)
+import { html } from '@wire-auth/core'
+
+/** The page origin the test clients connect from. */
+export const SITE = 'https://www.example.com'
+
+function watchParent() {
+  const parent = Number(process.env.WA_TEST_PARENT_PID)
+  if (!Number.isInteger(parent) || parent <= 0) return
+  // A test runner killed by a signal skips its afterAll: never outlive it.
+  setInterval(() => {
+    try {
+      process.kill(parent, 0)
+    } catch {
+      process.exit(0)
+    }
+  }, 1000).unref()
+}
+
+export default function config() {
+  const sqlitePath = process.env.WA_TEST_SQLITE
+  if (!sqlitePath) throw new Error('WA_TEST_SQLITE is not set')
+  watchParent()
+  return {
+    sqlitePath,
+    redisUrl: process.env.WA_TEST_REDIS_URL || undefined,
+    redisChannel: process.env.WA_TEST_REDIS_CHANNEL || undefined,
+    allowedOrigins: [SITE],
+    localIdp: true,
+    helmet: false,
+    fastify: { logger: { level: process.env.LOG_LEVEL ?? 'warn' } },
+    policies: { BetaOnly: { requiresClaim: ['role', 'beta'] } },
+
+    setup(app) {
+      app.fragment('beta-panel', { policy: 'BetaOnly' }, ({ user }) => html`<p>beta for ${user.name}</p>`)
+      app.fragment('account', { authenticated: true }, ({ user }) => html`<p>${user.name}</p>`)
+      app.fragment('worker', { public: true }, () => html`<p>${String(process.pid)}</p>`)
+
+      const route = { config: { wireAuth: 'public' } }
+      app.get('/test/worker', route, async () => ({ pid: process.pid }))
+      app.post('/test/users', route, async (request) => {
+        const { email, name } = request.body
+        const user = await app.authStore.createUser({ email, name, passwordHash: null })
+        return { id: user.id }
+      })
+      app.post('/test/sign-in/:userId', route, async (request, reply) => {
+        await app.auth.signIn(request, reply, request.params.userId)
+        return { ok: true }
+      })
+      app.post('/test/grant', route, async (request) => {
+        const { userId, type, value } = request.body
+        const user = await app.auth.grantTo(userId, type, value, request)
+        return { version: user.version }
+      })
+      app.post('/test/revoke-session', route, async (request) => {
+        await app.auth.revokeSession(request.user, request)
+        return { ok: true }
+      })
+      // A host route behind the guard helper, as a site would protect its own API.
+      app.get('/test/beta-api', { config: { wireAuth: 'guarded' }, preHandler: app.requirePolicy('BetaOnly') }, async (request) => ({ hello: request.user.name }))
+    },
+  }
+}

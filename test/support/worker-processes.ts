@@ -1,0 +1,316 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import WebSocket from 'ws'
+
+// Helpers of the multi-process tests (test/scale): `wire-auth serve`
+// processes running the BUILT server with test/support/worker-config.mjs,
+// plain HTTP on fresh connections, and `ws` clients that record messages.
+
+export const CLI = fileURLToPath(new URL('../../packages/server/dist/cli.js', import.meta.url))
+export const WORKER_CONFIG = fileURLToPath(new URL('./worker-config.mjs', import.meta.url))
+/** Origin the clients send; the fixture config allows it. */
+export const SITE = 'https://www.example.com'
+/** Upper bound of any single wait in these tests. */
+export const WAIT_MS = 20_000
+
+/** Fails with a clear message when the built CLI is missing. */
+export function assertBuilt(): void {
+  if (!existsSync(CLI)) throw new Error('packages/server/dist/cli.js is missing: the scale tests run the BUILT server — run `npm run build` first')
+}
+
+/** A temp folder removed by `cleanup()`. */
+export function tempDir(prefix = 'wire-auth-scale-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** One `wire-auth serve` process (a single server, or the primary of `--workers N`). */
+export interface ServeProcess {
+  readonly child: ChildProcess
+  readonly pid: number
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string
+  readonly port: number
+  /** stdout and stderr so far (for failure messages). */
+  output(): string
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Sends `signal` and waits for the exit (SIGKILL after 5 s). */
+  stop(signal?: NodeJS.Signals): Promise<void>
+}
+
+const spawned = new Set<ChildProcess>()
+let exitHook = false
+
+/** Pids a test saw (cluster workers): killed by {@link stopAll} too, in case a primary died first. */
+export const extraPids = new Set<number>()
+
+/**
+ * Starts `wire-auth serve --config worker-config.mjs --port 0 [--workers n]`
+ * and waits (bounded) until it prints its URL.
+ */
+export async function startServe(env: Record<string, string>, options: { workers?: number } = {}): Promise<ServeProcess> {
+  assertBuilt()
+  if (!exitHook) {
+    exitHook = true
+    process.once('exit', () => {
+      for (const child of spawned) child.kill('SIGKILL')
+      for (const pid of extraPids) tryKill(pid, 'SIGKILL')
+    })
+  }
+  const args = [CLI, 'serve', '--config', WORKER_CONFIG, '--port', '0']
+  if (options.workers !== undefined) args.push('--workers', String(options.workers))
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, LOG_LEVEL: 'warn', WA_TEST_PARENT_PID: String(process.pid), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  spawned.add(child)
+  let out = ''
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20_000)))
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20_000)))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      spawned.delete(child)
+      resolve({ code, signal })
+    })
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not print its URL within ${WAIT_MS} ms:\n${out}`)), WAIT_MS)
+    const check = () => {
+      const match = /listening on (http:\/\/\S+)/.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    }
+    child.stdout!.on('data', check)
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer)
+      reject(new Error(`serve exited (${signal ?? code}) before listening:\n${out}`))
+    })
+  })
+  return {
+    child,
+    pid: child.pid!,
+    url,
+    port: Number(new URL(url).port),
+    output: () => out,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      child.kill(signal)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+function tryKill(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** True while a process with this pid exists. */
+export function alive(pid: number): boolean {
+  return tryKill(pid, 0 as unknown as NodeJS.Signals)
+}
+
+/** Stops every process started here (SIGTERM, SIGKILL after 5 s) and any pid in {@link extraPids}. */
+export async function stopAll(processes: Iterable<ServeProcess | undefined>): Promise<void> {
+  await Promise.all([...processes].map((p) => p?.stop()))
+  for (const pid of extraPids) tryKill(pid, 'SIGKILL')
+  extraPids.clear()
+}
+
+export interface HttpAnswer {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+  json: any
+}
+
+/**
+ * One HTTP request on a fresh connection (no keep-alive: with `--workers`
+ * every request may land on another worker). Sends `Origin: SITE`.
+ */
+export function http(base: string, method: string, path: string, options: { body?: unknown; cookie?: string; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body)
+  const headers: Record<string, string> = { origin: SITE, ...options.headers }
+  if (payload !== undefined) headers['content-type'] = 'application/json'
+  if (options.cookie !== undefined) headers.cookie = options.cookie
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, base), { method, headers, agent: false, timeout: WAIT_MS }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => (body += d))
+      res.on('end', () => {
+        let json: unknown
+        try {
+          json = JSON.parse(body)
+        } catch {
+          json = undefined
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json })
+      })
+    })
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)))
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+/** The session cookie pair a response set, or throws. */
+export function sessionCookie(answer: HttpAnswer, name = 'wa_sid'): string {
+  const header = answer.headers['set-cookie']
+  for (const line of Array.isArray(header) ? header : header === undefined ? [] : [header]) {
+    const pair = line.split(';')[0] ?? ''
+    if (pair.startsWith(`${name}=`) && pair.length > name.length + 1) return pair
+  }
+  throw new Error(`no ${name} cookie in the answer (${answer.status} ${answer.body})`)
+}
+
+/** Creates a user through `base` and signs it in there; returns its id and session cookie. */
+export async function signedInUser(base: string, name: string): Promise<{ id: string; cookie: string }> {
+  const email = `${name.toLowerCase()}-${Math.random().toString(36).slice(2)}@example.com`
+  const created = await http(base, 'POST', '/test/users', { body: { email, name } })
+  if (created.status !== 200) throw new Error(`create user failed: ${created.status} ${created.body}`)
+  const id = created.json.id as string
+  const signedIn = await http(base, 'POST', `/test/sign-in/${id}`)
+  if (signedIn.status !== 200) throw new Error(`sign-in failed: ${signedIn.status} ${signedIn.body}`)
+  return { id, cookie: sessionCookie(signedIn) }
+}
+
+export interface Message {
+  t: string
+  [key: string]: any
+}
+export interface RenderedRegion {
+  id: string
+  status: string
+  html?: string
+  code?: string
+}
+
+/** A real `ws` client (one browser tab) that records every message. */
+export class Tab {
+  readonly messages: Message[] = []
+  #cursor = 0
+  #wake: (() => void) | null = null
+  readonly closed: Promise<{ code: number }>
+
+  private constructor(readonly ws: WebSocket, readonly label: string) {
+    ws.on('message', (data) => {
+      this.messages.push(JSON.parse(String(data)) as Message)
+      this.#wake?.()
+    })
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code) => {
+        resolve({ code })
+        this.#wake?.()
+      }),
+    )
+  }
+
+  /** Opens `ws://…/auth/live` of `base` with Origin SITE (and the cookie, if any). */
+  static open(base: string, cookie: string | undefined, label = base): Promise<Tab> {
+    const headers: Record<string, string> = { origin: SITE }
+    if (cookie !== undefined) headers.cookie = cookie
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/auth/live`, { headers, handshakeTimeout: WAIT_MS })
+      const tab = new Tab(ws, label)
+      ws.once('open', () => resolve(tab))
+      ws.once('unexpected-response', (_req, res) => {
+        ws.terminate()
+        reject(Object.assign(new Error(`upgrade refused ${res.statusCode}`), { statusCode: res.statusCode }))
+      })
+      ws.once('error', reject)
+    })
+  }
+
+  send(message: unknown): void {
+    this.ws.send(JSON.stringify(message))
+  }
+
+  /** The next unread message of type `t` (skipping others), waiting up to `timeoutMs`. */
+  async next(t: string, timeoutMs = 5000): Promise<Message> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      while (this.#cursor < this.messages.length) {
+        const message = this.messages[this.#cursor++]!
+        if (message.t === t) return message
+      }
+      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`${this.label}: socket closed while waiting for ${t}`)
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`${this.label}: no ${t} within ${timeoutMs} ms; last messages ${JSON.stringify(this.messages.slice(-5))}`)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left)
+        this.#wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      this.#wake = null
+    }
+  }
+
+  /** The regions of the next `render`. */
+  async render(timeoutMs?: number): Promise<RenderedRegion[]> {
+    return (await this.next('render', timeoutMs)).regions as RenderedRegion[]
+  }
+
+  /** Messages received and not read yet. */
+  unread(): Message[] {
+    return this.messages.slice(this.#cursor)
+  }
+
+  close(): void {
+    this.ws.terminate()
+  }
+}
+
+/** The regions the scale tests mount: BetaOnly, signed in, and the worker's pid (public). */
+export const MOUNT = {
+  t: 'mount',
+  regions: [
+    { id: 'beta', fragment: 'beta-panel' },
+    { id: 'acct', fragment: 'account' },
+    { id: 'pid', fragment: 'worker' },
+  ],
+}
+
+/** Opens a tab, reads its principal, mounts {@link MOUNT} and returns it with the first render by id. */
+export async function mountedTab(base: string, cookie: string | undefined, label?: string): Promise<{ tab: Tab; principal: Message; regions: Record<string, RenderedRegion> }> {
+  const tab = await Tab.open(base, cookie, label)
+  const principal = await tab.next('principal')
+  tab.send(MOUNT)
+  return { tab, principal, regions: byId(await tab.render()) }
+}
+
+export function byId(regions: RenderedRegion[]): Record<string, RenderedRegion> {
+  return Object.fromEntries(regions.map((r) => [r.id, r]))
+}
+
+/** Polls `probe` every 100 ms until it returns a value other than undefined (bounded by `timeoutMs`). */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value !== undefined) return value
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}

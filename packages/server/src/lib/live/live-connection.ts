@@ -5,6 +5,8 @@ import type { MountedRegion, RenderBatch } from './render-batch.js'
 /** A socket whose send buffer grows past this is a slow reader: closed rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 const TEXT_FRAME = Object.freeze({ binary: false })
+/** The queue of a socket with nothing to do (shared: one promise less per socket). */
+const IDLE: Promise<void> = Promise.resolve()
 /** Consecutive rate-limited one-second windows after which a socket is closed (1008). */
 export const MAX_STRIKES = 3
 
@@ -27,7 +29,7 @@ export class LiveConnection {
   checkAt = Number.POSITIVE_INFINITY
   regions: Map<string, MountedRegion> | null = null
   /** Serialises the socket's work so results are sent in the order they were asked. */
-  queue: Promise<void> = Promise.resolve()
+  queue: Promise<void> = IDLE
   /** The batch of a queued re-validation not yet started (later events replace it). */
   pending: RenderBatch | null = null
   alive = true

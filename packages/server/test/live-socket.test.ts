@@ -179,6 +179,27 @@ describe('live re-evaluation', () => {
   })
 })
 
+describe('isolation between users', () => {
+  it('a resync spanning several users never hands one user another user’s render', async () => {
+    const channel = new ResyncChannel()
+    const server = await live.start({ channel })
+    const ada = await signedInUser(server, 'ada@example.com', 'Ada')
+    const bob = await signedInUser(server, 'bob@example.com', 'Bob')
+    const adaTab = await live.connect(ada.cookie)
+    const bobTab = await live.connect(bob.cookie)
+    for (const tab of [adaTab, bobTab]) {
+      tab.send(MOUNT)
+      await tab.render()
+    }
+    await server.authStore.addClaim(ada.user.id, { type: 'role', value: 'beta' })
+    await server.authStore.addClaim(bob.user.id, { type: 'role', value: 'beta' })
+    channel.resync()
+    expect(await adaTab.render()).toEqual([{ id: 'beta', status: 'allowed', html: '<p>beta for Ada</p>' }])
+    expect(await bobTab.render()).toEqual([{ id: 'beta', status: 'allowed', html: '<p>beta for Bob</p>' }])
+    expect(live.renders).toBe(2)
+  })
+})
+
 describe('expiry', () => {
   it('a socket whose session reaches its expiry turns anonymous at the next sweep', async () => {
     const server = await live.start({ live: { pingIntervalMs: 100 }, session: { idleTimeoutMs: 1200, absoluteTimeoutMs: 60_000 } })

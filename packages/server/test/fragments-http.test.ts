@@ -160,8 +160,10 @@ describe('POST /auth/fragments', () => {
     expect(calls).toEqual({ load: 0, render: 0 })
   })
 
-  it('a body over live.maxMessageBytes is refused with 413', async () => {
-    const regions = Array.from({ length: 100 }, (_, i) => ({ id: `r${i}`, fragment: 'news', params: { pad: 'x'.repeat(1000) } }))
+  it('100 regions with 1 KB params each fit; a body over 1 MiB is refused with 413', async () => {
+    const fits = await post({ regions: Array.from({ length: 100 }, (_, i) => ({ id: `r${i}`, fragment: 'news', params: { pad: 'x'.repeat(1000) } })) })
+    expect(fits.statusCode).toBe(200)
+    const regions = Array.from({ length: 120 }, (_, i) => ({ id: `r${i}`, fragment: 'news', params: { pad: 'x'.repeat(9000) } }))
     const response = await post({ regions })
     expect(response.statusCode).toBe(413)
     expect(response.json().error.code).toBe('ERR_BODY_TOO_LARGE')

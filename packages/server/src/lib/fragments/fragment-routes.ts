@@ -28,6 +28,9 @@ declare module 'fastify' {
   }
 }
 
+/** Body limit of `POST /auth/fragments` unless `live.maxMessageBytes` is larger (Fastify's default). */
+const HTTP_BODY_LIMIT = 1024 * 1024
+
 /** Codes that mean a fault of the server, not a denial. */
 const SERVER_FAULTS = new Set<WireAuthErrorCode>(['ERR_FRAGMENT_RENDER_FAILED', 'ERR_INTERNAL'])
 
@@ -69,7 +72,8 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext): Fragm
     '/auth/fragments',
     {
       config: { wireAuth: 'guarded' },
-      bodyLimit: live.maxMessageBytes,
+      // Up to maxRegionsPerSocket regions of up to ~5 KiB each; never below the socket's message limit.
+      bodyLimit: Math.max(live.maxMessageBytes, HTTP_BODY_LIMIT),
       attachValidation: true,
       schema: {
         body: {

@@ -44,6 +44,7 @@ export default function config() {
       app.fragment('beta-panel', { policy: 'BetaOnly' }, ({ user }) => html`<p>beta for ${user.name}</p>`)
       app.fragment('account', { authenticated: true }, ({ user }) => html`<p>${user.name}</p>`)
       app.fragment('worker', { public: true }, () => html`<p>${String(process.pid)}</p>`)
+      app.fragment('claims', { authenticated: true }, ({ user }) => html`<p>${user.claims.map((c) => c.value).join(' ')}</p>`)
 
       const route = { config: { wireAuth: 'public' } }
       app.get('/test/worker', route, async () => ({ pid: process.pid }))

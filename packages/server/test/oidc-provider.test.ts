@@ -221,6 +221,20 @@ describe('completing a login', () => {
     expect(bare.claims.email).toBeUndefined()
   })
 
+  it('works with the helper\'s programmatic login (login: "auto"): no forms, the configured account', async () => {
+    const auto = await startOidcProvider({ login: 'auto', autoLogin: 'demo-user', redirectUris: [REDIRECT_URI], accounts: { 'demo-user': { email: 'demo@example.test', email_verified: true, name: 'Demo User' } } })
+    try {
+      const provider = demo({}, auto)
+      const pending = await provider.beginLogin(REDIRECT_URI)
+      const { callbackUrl, forms } = await driveProviderLogin(new TestBrowser(), pending.url, { isCallback })
+      expect(forms).toEqual([])
+      const identity = await provider.completeLogin(REDIRECT_URI, new URL(callbackUrl).searchParams, pending)
+      expect(identity).toMatchObject({ issuer: auto.issuer, subject: 'demo-user', claims: { name: 'Demo User', email: 'demo@example.test' } })
+    } finally {
+      await auto.close()
+    }
+  })
+
   it('refuses an ID token whose nonce is not the one sent (ERR_OIDC_CALLBACK_FAILED)', async () => {
     const provider = demo()
     const { pending, params } = await authorize(provider)

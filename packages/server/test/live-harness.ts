@@ -28,8 +28,9 @@ export class LiveClient {
   readonly closed: Promise<{ code: number; reason: string }>
 
   constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.messages.push(JSON.parse(String(data)) as Message)
+    ws.on('message', (data, isBinary) => {
+      // Browsers hand binary frames to the SDK as Blobs, which it ignores: every frame must be text.
+      this.messages.push(isBinary ? { t: 'BINARY FRAME' } : (JSON.parse(String(data)) as Message))
       this.#wake?.()
     })
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => {

@@ -8,6 +8,9 @@
 //   WA_TEST_REDIS_URL      Redis for the channel (optional: in-process channel without it)
 //   WA_TEST_REDIS_CHANNEL  pub/sub channel name (optional)
 //   WA_TEST_PARENT_PID     exit when this process is gone (the test runner was killed)
+//   WA_TEST_PID_DIR        each process that loads this config writes <pid>.pid there
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { html } from '@wire-auth/core'
 
 /** The page origin the test clients connect from. */
@@ -30,6 +33,7 @@ export default function config() {
   const sqlitePath = process.env.WA_TEST_SQLITE
   if (!sqlitePath) throw new Error('WA_TEST_SQLITE is not set')
   watchParent()
+  if (process.env.WA_TEST_PID_DIR) writeFileSync(join(process.env.WA_TEST_PID_DIR, `${process.pid}.pid`), '')
   return {
     sqlitePath,
     redisUrl: process.env.WA_TEST_REDIS_URL || undefined,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -49,11 +49,11 @@ let exitHook = false
 /** Pids a test saw (cluster workers): killed by {@link stopAll} too, in case a primary died first. */
 export const extraPids = new Set<number>()
 
-/**
- * Starts `wire-auth serve --config worker-config.mjs --port 0 [--workers n]`
- * and waits (bounded) until it prints its URL.
- */
-export async function startServe(env: Record<string, string>, options: { workers?: number } = {}): Promise<ServeProcess> {
+/** A started `wire-auth serve` process that may not be listening (yet, or ever). */
+export type SpawnedServe = Omit<ServeProcess, 'url' | 'port'>
+
+/** Spawns `wire-auth serve --config worker-config.mjs --port 0 [--workers n]` without waiting. */
+export function spawnServe(env: Record<string, string>, options: { workers?: number } = {}): SpawnedServe {
   assertBuilt()
   if (!exitHook) {
     exitHook = true
@@ -78,26 +78,9 @@ export async function startServe(env: Record<string, string>, options: { workers
       resolve({ code, signal })
     })
   })
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not print its URL within ${WAIT_MS} ms:\n${out}`)), WAIT_MS)
-    const check = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(out)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1]!)
-      }
-    }
-    child.stdout!.on('data', check)
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer)
-      reject(new Error(`serve exited (${signal ?? code}) before listening:\n${out}`))
-    })
-  })
   return {
     child,
     pid: child.pid!,
-    url,
-    port: Number(new URL(url).port),
     output: () => out,
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
@@ -107,6 +90,32 @@ export async function startServe(env: Record<string, string>, options: { workers
       await exited
       clearTimeout(timer)
     },
+  }
+}
+
+/** {@link spawnServe}, then waits (bounded) until it prints its URL. */
+export async function startServe(env: Record<string, string>, options: { workers?: number } = {}): Promise<ServeProcess> {
+  const proc = spawnServe(env, options)
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not print its URL within ${WAIT_MS} ms:\n${proc.output()}`)), WAIT_MS)
+      const check = () => {
+        const match = /listening on (http:\/\/\S+)/.exec(proc.output())
+        if (match) {
+          clearTimeout(timer)
+          resolve(match[1]!)
+        }
+      }
+      proc.child.stdout!.on('data', check)
+      void proc.exited.then(({ code, signal }) => {
+        clearTimeout(timer)
+        reject(new Error(`serve exited (${signal ?? code}) before listening:\n${proc.output()}`))
+      })
+    })
+    return { ...proc, url, port: Number(new URL(url).port) }
+  } catch (err) {
+    await proc.stop('SIGKILL')
+    throw err
   }
 }
 
@@ -125,7 +134,7 @@ export function alive(pid: number): boolean {
 }
 
 /** Stops every process started here (SIGTERM, SIGKILL after 5 s) and any pid in {@link extraPids}. */
-export async function stopAll(processes: Iterable<ServeProcess | undefined>): Promise<void> {
+export async function stopAll(processes: Iterable<SpawnedServe | undefined>): Promise<void> {
   await Promise.all([...processes].map((p) => p?.stop()))
   for (const pid of extraPids) tryKill(pid, 'SIGKILL')
   extraPids.clear()
@@ -313,4 +322,11 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`)
     await new Promise((r) => setTimeout(r, 100))
   }
+}
+
+/** Pids written by the fixture config into `WA_TEST_PID_DIR` (every process that loaded it). */
+export function pidsIn(pidDir: string): number[] {
+  return readdirSync(pidDir)
+    .filter((name) => name.endsWith('.pid'))
+    .map((name) => Number(name.slice(0, -4)))
 }

@@ -80,12 +80,48 @@ export async function channelFor(config: ServerConfig, logger?: ChannelLogger): 
 export async function createServer(config: ServerConfig): Promise<FastifyInstance> {
   const { port: _port, host: _host, staticRoot, mongoUrl: _m, redisUrl: _r, redisChannel: _c, fastify, setup, ...options } = config
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, bodyLimit: 64 * 1024, ...fastify })
-  const engine = await connectAuth(app, { ...options, store: await storeFor(config), channel: await channelFor(config, app.log) })
-  if (staticRoot !== undefined) {
-    await app.register(fastifyStatic, { root: resolve(staticRoot), extensions: ['html'], index: ['index.html'] })
+  const store = await storeFor(config)
+  let channel: AuthChannel | undefined
+  try {
+    channel = await channelFor(config, app.log)
+    const engine = await connectAuth(app, { ...options, store, channel })
+    await channelReady(channel, app.log)
+    if (staticRoot !== undefined) {
+      await app.register(fastifyStatic, { root: resolve(staticRoot), extensions: ['html'], index: ['index.html'] })
+    }
+    if (setup !== undefined) await setup(app, engine)
+    return app
+  } catch (err) {
+    // A Redis channel left open would keep a failed process alive forever.
+    await app.close().catch(() => undefined)
+    await channel?.close().catch(() => undefined)
+    await store.close().catch(() => undefined)
+    throw err
   }
-  if (setup !== undefined) await setup(app, engine)
-  return app
+}
+
+/** How long {@link createServer} waits for a channel with `ready()` (Redis) to connect. */
+const CHANNEL_READY_MS = 5000
+
+/**
+ * Waits, bounded, until a channel that can say so (Redis) is subscribed, so
+ * that no socket opens before this worker hears the others' events. Serves
+ * anyway after the bound: a channel that failed to connect resyncs every
+ * socket once it does.
+ */
+async function channelReady(channel: AuthChannel, log: FastifyInstance['log']): Promise<void> {
+  const ready = (channel as { ready?: unknown }).ready
+  if (typeof ready !== 'function') return
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const connected = await Promise.race([
+    (ready.call(channel) as Promise<void>).then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(resolve, CHANNEL_READY_MS, false))),
+  ])
+  clearTimeout(timer)
+  if (!connected) log.warn({ code: 'ERR_CHANNEL_UNAVAILABLE' }, `channel not connected after ${CHANNEL_READY_MS} ms; serving anyway, events reach this worker only until it connects`)
 }
 
 /**

@@ -2,7 +2,8 @@
 // ("wire"), a raw ws echo server ("echo") or a Fastify hello world
 // ("hello"). Servers run in their own process so that the load generator
 // does not share their core.
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import Fastify from 'fastify'
 import { WebSocketServer } from 'ws'
@@ -14,7 +15,10 @@ let app = null
 let echo = null
 let reply = ''
 let eld = null
+let profiler = null
 const stamps = []
+/** Whether each user driven by this worker holds plan=pro now. */
+const planState = new Map()
 
 function rssBytes() {
   const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))
@@ -37,12 +41,14 @@ async function settle() {
 serveRequests({
   clock: () => now(),
 
-  async start({ mode, sqlitePath, channel, live }) {
+  async start({ mode, sqlitePath, channel, redisChannel, live }) {
     if (mode === 'wire') {
       let chan
       if (channel === 'redis') {
         const { RedisAuthChannel } = await import('@wire-auth/server/redis')
-        chan = new RedisAuthChannel({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', channel: process.env.BENCH_REDIS_CHANNEL ?? 'wire-auth:bench', logger: { warn() {}, error() {}, info() {} } })
+        const quiet = { debug() {}, info() {}, warn() {}, error: (obj, msg) => console.error('redis channel:', msg, obj?.code ?? '') }
+        chan = new RedisAuthChannel({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', channel: redisChannel ?? `wire-auth:bench:${process.ppid}`, logger: quiet })
+        await chan.ready()
       }
       app = await buildBenchApp({ sqlitePath, channel: chan, live })
       await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 })
@@ -76,28 +82,27 @@ serveRequests({
   },
 
   /**
-   * Claim changes at `rate` per second for `durationMs`: users are taken in
-   * turn and alternately granted and revoked `plan=pro`. Each change is
-   * stamped just before `app.auth.grantTo` / `revokeFrom` is called.
+   * Claim changes at `rate` per second for `durationMs`: `users` ([index,
+   * userId] pairs) are taken in turn and alternately granted and revoked
+   * `plan=pro`. Each change is stamped just before `app.auth.grantTo` /
+   * `revokeFrom` is called; stamps carry the caller's user index.
    */
-  async drive({ rate, durationMs, users, first = 0 }) {
-    const state = new Map()
+  async drive({ rate, durationMs, users }) {
     const pending = []
     const startAt = performance.now()
     const deadline = startAt + durationMs
     const total = Math.floor((rate * durationMs) / 1000)
     let fired = 0
-    let lateMax = 0
+    let backlogMax = 0
     await new Promise((resolve) => {
       const tick = () => {
         const t = performance.now()
         const due = Math.min(total, Math.floor(((t - startAt) * rate) / 1000))
-        if (due - fired > 1) lateMax = Math.max(lateMax, due - fired)
+        backlogMax = Math.max(backlogMax, due - fired)
         while (fired < due) {
-          const index = (first + fired) % users.length
-          const userId = users[index]
-          const granted = state.get(userId) === true
-          state.set(userId, !granted)
+          const [index, userId] = users[fired % users.length]
+          const granted = planState.get(userId) === true
+          planState.set(userId, !granted)
           const t0 = now()
           const change = granted ? app.auth.revokeFrom(userId, 'plan', 'pro') : app.auth.grantTo(userId, 'plan', 'pro')
           pending.push(change.then((user) => stamps.push([index, user.version, t0, now()]), () => stamps.push([index, -1, t0, now()])))
@@ -109,7 +114,7 @@ serveRequests({
       tick()
     })
     await Promise.all(pending)
-    return { fired, backlogMax: lateMax }
+    return { fired, backlogMax, ms: performance.now() - startAt }
   },
 
   /** Stamps recorded by drive() since the last call: [userIndex, version, t0, tReturned]. */
@@ -132,6 +137,26 @@ serveRequests({
 
   cpu: () => process.cpuUsage(),
 
+  /** Starts the V8 CPU profiler (to profile one phase, e.g. a drive). */
+  async profileStart() {
+    profiler = new Session()
+    profiler.connect()
+    const post = (method, params) => new Promise((resolve, reject) => profiler.post(method, params, (err, result) => (err ? reject(err) : resolve(result))))
+    await post('Profiler.enable')
+    await post('Profiler.setSamplingInterval', { interval: 200 })
+    await post('Profiler.start')
+    return true
+  },
+
+  /** Stops the profiler and writes the profile to `path` (read it with test/bench/profile-summary.mjs). */
+  async profileStop({ path }) {
+    const { profile } = await new Promise((resolve, reject) => profiler.post('Profiler.stop', (err, result) => (err ? reject(err) : resolve(result))))
+    profiler.disconnect()
+    profiler = null
+    writeFileSync(path, JSON.stringify(profile))
+    return path
+  },
+
   /** Memory after a full collection (needs --expose-gc). */
   async mem() {
     await settle()
@@ -140,6 +165,13 @@ serveRequests({
   },
 
   sockets: () => socketCount(),
+
+  /** This process's open-files limit (soft, hard) from /proc/self/limits. */
+  fdLimit() {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))
+    const [soft, hard] = (line ?? '').split(/\s{2,}/).slice(1, 3).map(Number)
+    return { soft, hard }
+  },
 
   summarize: (values) => summarize(values),
 

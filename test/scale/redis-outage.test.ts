@@ -11,6 +11,8 @@ let dir: ReturnType<typeof tempDir>
 let redis: RedisServerHandle
 const workers: ServeProcess[] = []
 const tabs: Tab[] = []
+let late: ServeProcess | undefined
+let env: Record<string, string>
 
 const CLAIMS = { t: 'mount', regions: [{ id: 'claims', fragment: 'claims' }] }
 
@@ -34,7 +36,7 @@ function grant(worker: ServeProcess, userId: string, value: string) {
 beforeAll(async () => {
   dir = tempDir()
   redis = await startRedisServer()
-  const env = { WA_TEST_SQLITE: join(dir.dir, 'auth.sqlite'), WA_TEST_REDIS_URL: redis.url }
+  env = { WA_TEST_SQLITE: join(dir.dir, 'auth.sqlite'), WA_TEST_REDIS_URL: redis.url }
   const started = await Promise.allSettled([1, 2, 3].map(() => startServe(env)))
   for (const result of started) if (result.status === 'fulfilled') workers.push(result.value)
   const failed = started.find((result) => result.status === 'rejected')
@@ -43,7 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const t of tabs.splice(0)) t.close()
-  await stopAll(workers)
+  await stopAll([...workers, late])
   await redis?.close()
   dir?.cleanup()
 })
@@ -102,6 +104,26 @@ describe('Redis stopped and restarted under three workers', () => {
         claims: { status: 'denied', code: 'ERR_UNAUTHENTICATED' },
       })
     }
+  })
+
+  it('a worker started while Redis is down serves after a bounded wait and joins the fan-out when Redis comes up', async () => {
+    const carol = await signedInUser(workers[0]!.url, 'Carol')
+    await redis.stop()
+    // It waits a bounded time for the channel, then serves anyway.
+    late = await startServe(env)
+    const onLate = await mountedTab(late.url, carol.cookie, 'late')
+    tabs.push(onLate.tab)
+    expect(onLate.principal.user).toEqual({ authenticated: true, id: carol.id, name: 'Carol' })
+    expect(onLate.regions.beta).toMatchObject({ status: 'denied' })
+    expect(late.output()).toMatch(/ERR_CHANNEL_UNAVAILABLE/)
+
+    expect((await grant(workers[0]!, carol.id, 'beta')).status).toBe(200)
+    await redis.start()
+    // Its first connect came after failures, so it resyncs: the grant made meanwhile arrives.
+    expect(await onLate.tab.render(WAIT_MS)).toEqual([{ id: 'beta', status: 'allowed', html: '<p>beta for Carol</p>' }])
+    // And later events from the other workers reach it.
+    expect((await http(workers[1]!.url, 'POST', '/test/revoke-session', { cookie: carol.cookie })).status).toBe(200)
+    await onLate.tab.next('signed-out', WAIT_MS)
   })
 })
 

@@ -4,7 +4,8 @@
 // code: the control routes under /test/* and the parent watchdog.
 //
 // Environment:
-//   WA_TEST_SQLITE         SQLite file shared by the workers (required)
+//   WA_TEST_SQLITE         SQLite file shared by the workers (required unless WA_TEST_MONGODB_URL)
+//   WA_TEST_MONGODB_URL    MongoDB URL with the database name as path: MongoAuthStore instead
 //   WA_TEST_REDIS_URL      Redis for the channel (optional: in-process channel without it)
 //   WA_TEST_REDIS_CHANNEL  pub/sub channel name (optional)
 //   WA_TEST_PARENT_PID     exit when this process is gone (the test runner was killed)
@@ -31,11 +32,13 @@ function watchParent() {
 
 export default function config() {
   const sqlitePath = process.env.WA_TEST_SQLITE
-  if (!sqlitePath) throw new Error('WA_TEST_SQLITE is not set')
+  const mongoUrl = process.env.WA_TEST_MONGODB_URL || undefined
+  if (!sqlitePath && !mongoUrl) throw new Error('WA_TEST_SQLITE or WA_TEST_MONGODB_URL must be set')
   watchParent()
   if (process.env.WA_TEST_PID_DIR) writeFileSync(join(process.env.WA_TEST_PID_DIR, `${process.pid}.pid`), '')
   return {
     sqlitePath,
+    mongoUrl,
     redisUrl: process.env.WA_TEST_REDIS_URL || undefined,
     redisChannel: process.env.WA_TEST_REDIS_CHANNEL || undefined,
     allowedOrigins: [SITE],

@@ -14,6 +14,7 @@ import type { AuthContext } from './context.js'
 import { installErrorHandler } from './error-handler.js'
 import { registerFragments } from './fragments/fragment-routes.js'
 import { registerLiveSocket } from './live/live-socket.js'
+import { registerLocalIdp } from './local-idp/routes.js'
 import { Forbidden, OriginNotAllowed, Unauthenticated } from './errors.js'
 import { resolveOptions, type WireAuthOptions } from './options.js'
 import { createSessionManager } from './sessions.js'
@@ -181,6 +182,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     return reply.code(204).send()
   })
 
+  // Sets ctx.tokens (bearer tokens on HTTP, `auth` on the live socket) when options.localIdp is given.
+  await registerLocalIdp(app, ctx)
   const fragments = registerFragments(app, ctx)
   await registerLiveSocket(app, ctx, fragments)
   registerBundleRoute(app, ctx)

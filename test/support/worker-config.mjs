@@ -10,6 +10,7 @@
 //   WA_TEST_REDIS_CHANNEL  pub/sub channel name (optional)
 //   WA_TEST_PARENT_PID     exit when this process is gone (the test runner was killed)
 //   WA_TEST_PID_DIR        each process that loads this config writes <pid>.pid there
+import cluster from 'node:cluster'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { html } from '@wire-auth/core'
@@ -21,10 +22,12 @@ function watchParent() {
   const parent = Number(process.env.WA_TEST_PARENT_PID)
   if (!Number.isInteger(parent) || parent <= 0) return
   // A test runner killed by a signal skips its afterAll: never outlive it.
+  // A cluster worker stops its primary too (which would re-fork it otherwise).
   setInterval(() => {
     try {
       process.kill(parent, 0)
     } catch {
+      if (cluster.isWorker) process.kill(process.ppid, 'SIGTERM')
       process.exit(0)
     }
   }, 1000).unref()

@@ -102,7 +102,10 @@ const app = await createServer({
     CanReadDocument: canReadDocument,
   },
   staticRoot: join(here, 'public'),
-  fastify: { serverFactory: (handler) => server.on('request', handler) },
+  fastify: {
+    serverFactory: (handler) => server.on('request', handler),
+    logger: { level: process.env.LOG_LEVEL ?? 'error' },
+  },
   setup(app) {
     registerDemoFragments(app)
     registerDemoApi(app)
@@ -115,6 +118,7 @@ const lines = [
   '',
   `wire-auth demo running at ${publicUrl}`,
   `  Demo OpenID provider:  ${openId.issuer}  (any login and password, e.g. "grace")`,
+  '  (a development set-up on plain http: the provider\'s warnings above are expected)',
 ]
 if (hostSite !== null) lines.push(`  Partner site (other origin): ${hostSite.url}`)
 if (admin.created) {

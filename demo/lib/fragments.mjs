@@ -71,7 +71,7 @@ export function registerDemoFragments(app) {
                 <td class="claims">${user.claims.length === 0 ? html`<span class="muted">none</span>` : user.claims.map((c) => html`
                   <span class="chip">${c.type}=${c.value}<button type="button" class="chip-x" data-action="revoke-claim" data-user-id="${user.id}" data-type="${c.type}" data-value="${c.value}" title="Revoke ${c.type}=${c.value}" aria-label="Revoke ${c.type}=${c.value}">×</button></span>`)}</td>
                 <td>${sessions}</td>
-                <td class="actions">
+                <td><div class="actions">
                   ${user.claims.some((c) => c.type === 'role' && c.value === 'beta')
                     ? html`<button type="button" class="button small" data-action="revoke-claim" data-user-id="${user.id}" data-type="role" data-value="beta">Revoke beta</button>`
                     : html`<button type="button" class="button small primary" data-action="grant-claim" data-user-id="${user.id}" data-type="role" data-value="beta">Grant beta</button>`}
@@ -80,7 +80,7 @@ export function registerDemoFragments(app) {
                     <button type="submit" class="button small">Grant</button>
                   </form>
                   <button type="button" class="button small danger" data-action="revoke-sessions" data-user-id="${user.id}" ${sessions === 0 ? 'disabled' : ''}>Sign out everywhere</button>
-                </td>
+                </div></td>
               </tr>`)}
           </tbody>
         </table>

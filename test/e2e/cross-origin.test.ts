@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { launchChromium, markDocument, newVisitor, register, screenshot, settled, signIn, stillSameDocument, uniqueEmail } from './support/browser.js'
+import { launchChromium, markDocument, newVisitor, register, screenshot, settled, signIn, stillSameDocument } from './support/browser.js'
 import { startDemo, type DemoServer } from './support/demo-server.js'
 
 let demo: DemoServer
@@ -32,7 +32,7 @@ it('works on a host page served from another origin than the backend', async () 
   const page = await context.newPage()
   const sockets: string[] = []
   page.on('websocket', (socket) => sockets.push(socket.url()))
-  const user = { name: 'Noor Haddad', email: uniqueEmail('noor'), password: 'correct horse battery staple' }
+  const user = { name: 'Noor Haddad', email: 'noor@example.com', password: 'correct horse battery staple' }
   await register(page, demo.url, user)
   await page.goto(demo.hostUrl)
   await settled(page)

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { authState, launchChromium, markDocument, newVisitor, register, screenshot, settled, signIn, stillSameDocument, uniqueEmail } from './support/browser.js'
+import { authState, launchChromium, markDocument, newVisitor, register, screenshot, settled, signIn, stillSameDocument } from './support/browser.js'
 import { startDemo, type DemoServer } from './support/demo-server.js'
 
 // Text that exists only in the admin console fragment, never in a static file.
@@ -54,7 +54,7 @@ describe('the demo, driven by Chromium', () => {
     await page.locator('a[data-provider="demo"]').waitFor()
     await screenshot(page, 'login')
 
-    const user = { name: 'Lin Park', email: uniqueEmail('lin'), password: PASSWORD }
+    const user = { name: 'Lin Park', email: 'lin@example.com', password: PASSWORD }
     await register(page, demo.url, user)
     await settled(page)
     expect(await authState(page)).toBe('authenticated')
@@ -94,11 +94,13 @@ describe('the demo, driven by Chromium', () => {
     await page.goto(`${demo.url}/admin`)
     await page.waitForURL((url) => url.pathname === '/login')
     await page.waitForLoadState('networkidle')
-    expect(received.some((body) => body.includes('wire-auth-guard'))).toBe(true) // the static page itself was seen
+    // Positive controls: the recorder saw the static page and the server's redirect verdict.
+    expect(received.some((body) => body.includes('wire-auth-guard'))).toBe(true)
+    expect(received.some((body) => body.includes('"status":"redirect"'))).toBe(true)
     for (const marker of ADMIN_MARKERS) expect(received.filter((body) => body.includes(marker))).toEqual([])
 
     // A signed-in user without role=admin is turned away the same way.
-    const user = { name: 'Sam Reader', email: uniqueEmail('sam'), password: PASSWORD }
+    const user = { name: 'Sam Reader', email: 'sam@example.com', password: PASSWORD }
     await register(page, demo.url, user)
     await page.goto(`${demo.url}/admin`)
     await page.waitForURL((url) => url.pathname !== '/admin')
@@ -110,7 +112,7 @@ describe('the demo, driven by Chromium', () => {
   it('shows the beta region in both open tabs, without a reload, when the admin grants role=beta', async () => {
     const context = await newVisitor(browser)
     const tabA = await context.newPage()
-    const user = { name: 'Rosa Diaz', email: uniqueEmail('rosa'), password: PASSWORD }
+    const user = { name: 'Rosa Diaz', email: 'rosa@example.com', password: PASSWORD }
     await register(tabA, demo.url, user)
     const tabB = await context.newPage()
     await tabB.goto(`${demo.url}/`)
@@ -149,7 +151,7 @@ describe('the demo, driven by Chromium', () => {
   it("turns both tabs anonymous and redirects the guarded one when the admin ends the user's sessions", async () => {
     const context = await newVisitor(browser)
     const home = await context.newPage()
-    const user = { name: 'Kai Moreno', email: uniqueEmail('kai'), password: PASSWORD }
+    const user = { name: 'Kai Moreno', email: 'kai@example.com', password: PASSWORD }
     await register(home, demo.url, user)
     const account = await context.newPage()
     await account.goto(`${demo.url}/account`)

@@ -69,9 +69,3 @@ export async function signIn(page: Page, baseUrl: string, user: { email: string;
   const before = page.url()
   await Promise.all([page.waitForURL((url) => url.href !== before && url.pathname !== '/login'), page.click('#login-form button[type="submit"]')])
 }
-
-let counter = 0
-/** A unique e-mail for this run. */
-export function uniqueEmail(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}@example.com`
-}

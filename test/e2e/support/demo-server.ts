@@ -40,7 +40,8 @@ export async function startDemo(): Promise<DemoServer> {
     throw new Error('the packages are not built: run `npm run build` first (npm test does)')
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'wire-auth-e2e-'))
-  const child = spawn(process.execPath, ['demo/server.mjs'], {
+  // E2E_DEMO_SCRIPT: run another entry point (a patched copy while debugging).
+  const child = spawn(process.execPath, [process.env.E2E_DEMO_SCRIPT ?? 'demo/server.mjs'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', DEMO_OIDC_PORT: '0', DEMO_HOST_PORT: '0', DEMO_DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],

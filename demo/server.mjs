@@ -12,7 +12,7 @@
 // PORT+1, or a free port), DEMO_HOST_PORT (partner site; off unless set).
 import { mkdirSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createServer, OidcProvider } from '@wire-auth/server'
 import { startOidcProvider } from '../test/support/oidc-provider.mjs'
@@ -114,6 +114,7 @@ const app = await createServer({
 await app.ready()
 
 const admin = await ensureAdminAccount(app, dataDir)
+const shown = (file) => (relative(process.cwd(), file).startsWith('..') ? file : relative(process.cwd(), file))
 const lines = [
   '',
   `wire-auth demo running at ${publicUrl}`,
@@ -122,9 +123,9 @@ const lines = [
 ]
 if (hostSite !== null) lines.push(`  Partner site (other origin): ${hostSite.url}`)
 if (admin.created) {
-  lines.push('', 'Created the admin account (the password is shown once):', `  e-mail:   ${admin.email}`, `  password: ${admin.password}`, `  (also saved in ${admin.file})`)
+  lines.push('', 'Created the admin account (the password is shown once):', `  e-mail:   ${admin.email}`, `  password: ${admin.password}`, `  (also saved in ${shown(admin.file)})`)
 } else {
-  lines.push(`  Admin account: ${admin.email}${admin.file ? ` (password in ${admin.file})` : ' (add another one with: npx wire-auth user add --email you@example.com --claim role=admin)'}`)
+  lines.push(`  Admin account: ${admin.email}${admin.file ? ` (password in ${shown(admin.file)})` : ` (add one with: WIRE_AUTH_SQLITE=${shown(join(dataDir, 'wire-auth.sqlite'))} npx wire-auth user add --email you@example.com --claim role=admin)`}`)
 }
 lines.push('')
 console.log(lines.join('\n'))

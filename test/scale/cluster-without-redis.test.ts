@@ -22,7 +22,7 @@ afterAll(async () => {
   dir?.cleanup()
 })
 
-describe('wire-auth serve --workers 2 without Redis', () => {
+describe('wire-auth serve --workers 2 without Redis', { timeout: 90_000 }, () => {
   it('a grant and a session revocation made on one worker reach the tabs on the other', async () => {
     const ada = await signedInUser(primary!.url, 'Ada')
     // Fresh connections alternate between the workers: open tabs until both hold one.

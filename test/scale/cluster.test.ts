@@ -59,7 +59,7 @@ afterAll(async () => {
   dir?.cleanup()
 })
 
-describe('wire-auth serve --workers 3', () => {
+describe('wire-auth serve --workers 3', { timeout: 90_000 }, () => {
   it('starts three workers on one port, survives a killed worker, forks a new one, and stops them all on SIGTERM', async () => {
     expect(primary!.output()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ with 3 workers/)
     const first = await workerPids(3)

@@ -50,7 +50,7 @@ afterAll(async () => {
   dir?.cleanup()
 })
 
-describe('Redis stopped and restarted under three workers', () => {
+describe('Redis stopped and restarted under three workers', { timeout: 90_000 }, () => {
   it('a grant made during the outage reaches every socket after Redis is back', async () => {
     const ada = await signedInUser(workers[0]!.url, 'Ada')
     const [t1, t2, t3] = await tabsEverywhere(ada.cookie)

@@ -30,7 +30,7 @@ async function exitOf(proc: SpawnedServe) {
   return Promise.race([proc.exited, timeout])
 }
 
-describe('serve with a store that cannot open', () => {
+describe('serve with a store that cannot open', { timeout: 90_000 }, () => {
   it('exits 1 with the code and no stack trace, with a Redis channel configured', async () => {
     const proc = spawnServe({ WA_TEST_SQLITE: corrupt, WA_TEST_REDIS_URL: REDIS_URL })
     started.push(proc)

@@ -71,7 +71,7 @@ afterAll(async () => {
   dir?.cleanup()
 })
 
-describe('the SQLite file made unavailable under two workers', () => {
+describe('the SQLite file made unavailable under two workers', { timeout: 90_000 }, () => {
   it('sessions, guards, fragments, sockets and sign-in deny or answer 503 meanwhile, and everything works again after', async () => {
     const [w1, w2] = workers as [ServeProcess, ServeProcess]
     const ada = await signedInUser(w1.url, 'Ada')

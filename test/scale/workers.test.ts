@@ -47,7 +47,7 @@ if (MONGODB_URL !== '') workersSuite('three serve processes on MongoDB and Redis
 else describe.skip('three serve processes on MongoDB and Redis — skipped: MONGODB_URL is not set', () => it('runs with MONGODB_URL', () => undefined))
 
 function workersSuite(title: string, store: StoreUnderTest): void {
-  describe(title, () => {
+  describe(title, { timeout: 90_000 }, () => {
     let dir: ReturnType<typeof tempDir>
     const workers: ServeProcess[] = []
     const tabs: Tab[] = []

@@ -34,6 +34,12 @@ export class LiveConnection {
   pending: RenderBatch | null = null
   alive = true
   closed = false
+  /**
+   * Set (to the fault's code) when the store failed while re-reading the
+   * principal: every region is shown withdrawn (denied) until a re-check
+   * succeeds (fail closed). Null otherwise.
+   */
+  faulted: WireAuthErrorCode | null = null
   windowStart = 0
   windowCount = 0
   /** Consecutive one-second windows in which the rate was exceeded. */

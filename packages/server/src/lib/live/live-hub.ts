@@ -9,7 +9,7 @@ import type { AuthStore } from '../store/auth-store.js'
 import { frameBytes, frameText, isMessageProblem, parseClientMessage, type ClientMessage } from './client-message.js'
 import { LiveConnection } from './live-connection.js'
 import { expiryOf, reloadPrincipal, tokenPrincipal, type PrincipalSources } from './principal-reload.js'
-import { mountRegions, sendRegions } from './region-sync.js'
+import { mountRegions, sendRegions, withdrawRegions } from './region-sync.js'
 import { RenderBatch } from './render-batch.js'
 
 /** pino-compatible logger subset. */
@@ -304,13 +304,16 @@ export class LiveHub {
     conn.token = token
     conn.sessionHash = null
     conn.checkAt = expiryOf(user)
+    conn.faulted = null
     await this.#apply(conn, user, batch, true)
   }
 
   async #mount(conn: LiveConnection, regions: readonly RegionRequest[], invalid: readonly RegionRequestProblem[], overflow: readonly string[]): Promise<void> {
     if (conn.closed) return
     const fresh = mountRegions(conn, regions, invalid, overflow, this.#deps.limits.maxRegionsPerSocket)
-    await sendRegions(conn, new RenderBatch(this.#deps.registry), fresh, false)
+    // The principal could not be re-checked: nothing is evaluated for it until it is.
+    if (conn.faulted !== null) withdrawRegions(conn, fresh, conn.faulted)
+    else await sendRegions(conn, new RenderBatch(this.#deps.registry), fresh, false)
   }
 
   async #revalidate(conn: LiveConnection, batch: RenderBatch): Promise<void> {
@@ -322,6 +325,8 @@ export class LiveHub {
       this.#storeFault(conn, err)
       return
     }
+    // Every withdrawn region differs from its real result, so #apply restores them all.
+    conn.faulted = null
     if (next === null || conn.closed) return
     conn.checkAt = next.checkAt
     if (!next.user.isAuthenticated) {
@@ -342,10 +347,16 @@ export class LiveHub {
 
   #storeFault(conn: LiveConnection, err: unknown): void {
     const code = (err as { code?: unknown } | null)?.code === 'ERR_STORE_UNAVAILABLE' ? 'ERR_STORE_UNAVAILABLE' : 'ERR_INTERNAL'
-    this.#deps.log.warn({ code, err }, 'live socket could not re-read its principal; retrying at the next sweep')
-    // Retried at the next sweep; the socket keeps its state meanwhile.
+    this.#deps.log.warn({ code, err }, 'live socket could not re-read its principal; its regions are withdrawn until the next sweep or event')
+    // Fail closed (checklist 25): the socket stays open, but what it shows
+    // can no longer be vouched for, so every region is withdrawn until a
+    // re-check succeeds — at the next sweep or the next event of its user.
     conn.checkAt = 0
     conn.error(code, 'the principal could not be re-checked; retrying')
+    // An anonymous socket whose `auth` failed stays anonymous: that needs no store.
+    if (conn.sessionHash === null && conn.token === null) return
+    conn.faulted = code
+    if (conn.regions !== null) withdrawRegions(conn, [...conn.regions.values()], code)
   }
 }
 

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto'
+import type { WireAuthErrorCode } from '@wire-auth/core'
 import type { RegionRequest, RegionRequestProblem } from '../fragments/region-request.js'
 import type { LiveConnection } from './live-connection.js'
-import { mountRegion, regionJson, type MountedRegion, type RenderBatch } from './render-batch.js'
+import { mountRegion, regionJson, type MountedRegion, type RenderBatch, type RenderedRegion } from './render-batch.js'
 
 /**
  * Mounts the regions of one `mount` message on a socket, up to `max` per
@@ -76,4 +78,38 @@ export async function sendRegions(conn: LiveConnection, batch: RenderBatch, list
     batch.messages.set(signature, message)
   }
   conn.send(message)
+}
+
+const withdrawnResults = new Map<WireAuthErrorCode, RenderedRegion>()
+
+/** The result that withdraws a region: `denied`, empty html (the element shows its else content), `code`. */
+function withdrawn(code: WireAuthErrorCode): RenderedRegion {
+  let result = withdrawnResults.get(code)
+  if (result === undefined) {
+    const body = JSON.stringify({ status: 'denied', html: '', code }).slice(1)
+    result = { body, hash: createHash('sha256').update(body).digest('base64url') }
+    withdrawnResults.set(code, result)
+  }
+  return result
+}
+
+/**
+ * Fails closed: sends `denied` with `code` (and empty html) for each region
+ * of `list` the client does not already see withdrawn. Guards are denied,
+ * not redirected, so a store outage does not send visitors to the login
+ * page. The next successful evaluation differs from this result, so
+ * {@link sendRegions} restores every region then.
+ * @internal
+ */
+export function withdrawRegions(conn: LiveConnection, list: readonly MountedRegion[], code: WireAuthErrorCode): void {
+  const regions = conn.regions
+  if (conn.closed || regions === null || list.length === 0) return
+  const result = withdrawn(code)
+  let out = ''
+  for (const region of list) {
+    if (regions.get(region.request.id) !== region || region.hash === result.hash) continue
+    region.hash = result.hash
+    out += (out === '' ? '' : ',') + regionJson(region.request.id, result)
+  }
+  if (out !== '') conn.send(`{"t":"render","regions":[${out}]}`)
 }

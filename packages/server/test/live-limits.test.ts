@@ -32,6 +32,7 @@ describe('limits and malformed input', () => {
     await client.render()
     client.send({ t: 'mount', regions: [{ id: 'a', fragment: 'news' }, { id: 'c', fragment: 'news' }, { id: 'd', fragment: 'news' }, { id: 'e', fragment: 'news' }] })
     expect(await client.next('error')).toMatchObject({ code: 'ERR_SOCKET_TOO_MANY_REGIONS', id: 'd' })
+    expect(await client.next('error')).toMatchObject({ code: 'ERR_SOCKET_TOO_MANY_REGIONS', id: 'e' })
     expect((await client.render()).map((r) => r.id)).toEqual(['a', 'c'])
     // Unmounting frees room.
     client.send({ t: 'unmount', ids: ['a', 'b'] })
@@ -84,6 +85,15 @@ describe('limits and malformed input', () => {
       { id: 'good', status: 'allowed', html: '<p>news</p>' },
       { id: 'unknown', status: 'denied', html: '', code: 'ERR_FRAGMENT_NOT_FOUND' },
     ])
+  })
+
+  it('every refused region gets an error with its own id (regression: only the first id was answered, the rest stayed pending)', async () => {
+    await live.start()
+    const client = await live.connect()
+    client.send({ t: 'mount', regions: [{ id: 'bad1', fragment: 'news', params: [1] }, { id: 'good', fragment: 'news' }, { id: 'bad2', fragment: 'news', claims: 'x' }] })
+    const ids = [(await client.next('error')).id, (await client.next('error')).id]
+    expect(ids).toEqual(['bad1', 'bad2'])
+    expect((await client.render()).map((r) => r.id)).toEqual(['good'])
   })
 
   it('a token on an app without the local IdP answers ERR_INVALID_TOKEN and the socket stays anonymous', async () => {

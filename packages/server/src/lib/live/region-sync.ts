@@ -19,17 +19,22 @@ export function mountRegions(
   overflow: readonly string[],
   max: number,
 ): MountedRegion[] {
-  if (invalid.length > 0) {
-    conn.error('ERR_SOCKET_MESSAGE_INVALID', `${invalid.length} region(s) refused: ${invalid[0].message}`, invalid[0].id)
+  // One error per refused id, so the client settles every region it asked for
+  // instead of leaving the rest pending; an id-less problem gets one error.
+  let idless = false
+  for (const problem of invalid) {
+    if (problem.id) conn.error('ERR_SOCKET_MESSAGE_INVALID', `region refused: ${problem.message}`, problem.id)
+    else idless = true
   }
+  if (idless) conn.error('ERR_SOCKET_MESSAGE_INVALID', `${invalid.length} region(s) refused: ${invalid[0].message}`)
   const mounted = (conn.regions ??= new Map())
   const fresh: MountedRegion[] = []
+  const refusedIds: string[] = []
   let refused = 0
-  let firstRefused: string | undefined
   for (const region of regions) {
     if (!mounted.has(region.id) && mounted.size >= max) {
       refused++
-      firstRefused ??= region.id
+      refusedIds.push(region.id)
       continue
     }
     const state = mountRegion(region)
@@ -38,9 +43,13 @@ export function mountRegions(
   }
   for (const id of overflow) {
     refused++
-    if (id !== '') firstRefused ??= id
+    if (id !== '') refusedIds.push(id)
   }
-  if (refused > 0) conn.error('ERR_SOCKET_TOO_MANY_REGIONS', `${refused} region(s) not mounted: at most ${max} per socket`, firstRefused)
+  if (refused > 0) {
+    const message = `${refused} region(s) not mounted: at most ${max} per socket`
+    if (refusedIds.length === 0) conn.error('ERR_SOCKET_TOO_MANY_REGIONS', message)
+    for (const id of refusedIds) conn.error('ERR_SOCKET_TOO_MANY_REGIONS', message, id)
+  }
   return fresh
 }
 

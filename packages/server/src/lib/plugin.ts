@@ -100,13 +100,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   }
 
   if (!app.hasReplyDecorator('setCookie')) await app.register(cookie)
-  await app.register(cors, {
-    origin: (origin, cb) => cb(null, origin !== undefined && ctx.isAllowedOrigin(origin)),
-    credentials: true,
-    methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['content-type', 'authorization'],
-    maxAge: 600,
-  })
+  // Before CORS: its preflight answers from its own onRequest hook, and gets the headers too.
   if (options.helmet) {
     await app.register(helmet, {
       // The bundle and fragments are meant to be embedded by allowed origins.
@@ -124,6 +118,13 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
       },
     })
   }
+  await app.register(cors, {
+    origin: (origin, cb) => cb(null, origin !== undefined && ctx.isAllowedOrigin(origin)),
+    credentials: true,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization'],
+    maxAge: 600,
+  })
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_request, context) => ({

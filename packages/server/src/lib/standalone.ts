@@ -87,9 +87,21 @@ export async function createServer(config: ServerConfig): Promise<FastifyInstanc
     const engine = await connectAuth(app, { ...options, store, channel })
     await channelReady(channel, app.log)
     if (staticRoot !== undefined) {
-      await app.register(fastifyStatic, { root: resolve(staticRoot), extensions: ['html'], index: ['index.html'] })
+      await app.register(async function staticSite(site) {
+        // The site's files are public by definition; every route says so (test/security/route-table).
+        site.addHook('onRoute', (route) => {
+          route.config = { ...route.config, wireAuth: 'public' }
+        })
+        await site.register(fastifyStatic, { root: resolve(staticRoot), extensions: ['html'], index: ['index.html'] })
+      })
     }
     if (setup !== undefined) await setup(app, engine)
+    try {
+      // Unknown routes answer coded JSON like every other error (and never echo the URL).
+      app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: 'no such route' } }))
+    } catch {
+      // setup() set its own not-found handler.
+    }
     return app
   } catch (err) {
     // A Redis channel left open would keep a failed process alive forever.

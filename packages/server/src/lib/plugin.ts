@@ -15,6 +15,7 @@ import { installErrorHandler } from './error-handler.js'
 import { registerFragments } from './fragments/fragment-routes.js'
 import { registerLiveSocket } from './live/live-socket.js'
 import { registerLocalIdp } from './local-idp/routes.js'
+import { registerProviders, type ProviderInfo } from './oidc/register-providers.js'
 import { Forbidden, OriginNotAllowed, Unauthenticated } from './errors.js'
 import { resolveOptions, type WireAuthOptions } from './options.js'
 import { createSessionManager } from './sessions.js'
@@ -41,6 +42,8 @@ declare module 'fastify' {
      * @example app.get('/admin/stats', { preHandler: app.requirePolicy('AdminOnly') }, handler)
      */
     requirePolicy(spec?: unknown): preHandlerAsyncHookHandler
+    /** The configured OpenID providers (what `GET /auth/providers` lists). */
+    authProviders: readonly ProviderInfo[]
   }
 }
 
@@ -185,6 +188,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
 
   // Sets ctx.tokens (bearer tokens on HTTP, `auth` on the live socket) when options.localIdp is given.
   await registerLocalIdp(app, ctx)
+  // `/auth/providers`, `/auth/{provider}/login` and `/callback` (an empty list without providers).
+  app.decorate('authProviders', await registerProviders(app, ctx, rawOptions.providers))
   const fragments = registerFragments(app, ctx)
   await registerLiveSocket(app, ctx, fragments)
   registerBundleRoute(app, ctx)

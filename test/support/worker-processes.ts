@@ -85,7 +85,10 @@ export function spawnServe(env: Record<string, string>, options: { workers?: num
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      const timer = setTimeout(() => {
+        console.warn(`serve ${child.pid} did not exit within 5 s of ${signal}: killing it`)
+        child.kill('SIGKILL')
+      }, 5000)
       child.kill(signal)
       await exited
       clearTimeout(timer)
@@ -230,8 +233,8 @@ export class Tab {
   }
 
   /** Opens `ws://…/auth/live` of `base` with Origin SITE (and the cookie, if any). */
-  static open(base: string, cookie: string | undefined, label = base): Promise<Tab> {
-    const headers: Record<string, string> = { origin: SITE }
+  static open(base: string, cookie: string | undefined, label = base, extraHeaders: Record<string, string> = {}): Promise<Tab> {
+    const headers: Record<string, string> = { origin: SITE, ...extraHeaders }
     if (cookie !== undefined) headers.cookie = cookie
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/auth/live`, { headers, handshakeTimeout: WAIT_MS })

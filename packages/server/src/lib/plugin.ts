@@ -164,6 +164,14 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     request.sessionId = resolved.session.id
     await sessions.touchIfDue(resolved, now)
   })
+  // @fastify/websocket destroys the socket of a refused upgrade only when its
+  // own onRequest hook ran; the hook above runs first and throws when the
+  // store is down, which left the socket half-open for good (a leak per
+  // reconnect attempt, and app.close() waiting on it forever).
+  app.addHook('onResponse', async (request) => {
+    // `upgrade` is set by node's HTTP parser on requests dispatched through the 'upgrade' event.
+    if ((request.raw as { upgrade?: boolean }).upgrade === true && !request.raw.socket.destroyed) request.raw.socket.destroy()
+  })
 
   const actions = createAuthActions(ctx)
   app.decorate('auth', actions)

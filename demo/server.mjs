@@ -18,6 +18,7 @@ import { createServer, OidcProvider } from '@wire-auth/server'
 import { startOidcProvider } from '../test/support/oidc-provider.mjs'
 import { ensureAdminAccount } from './lib/admin-account.mjs'
 import { registerDemoApi } from './lib/api.mjs'
+import { registerCoreModules } from './lib/core-modules.mjs'
 import { canReadDocument } from './lib/documents.mjs'
 import { registerDemoFragments } from './lib/fragments.mjs'
 import { startHostSite } from './lib/host-site.mjs'
@@ -106,9 +107,10 @@ const app = await createServer({
     serverFactory: (handler) => server.on('request', handler),
     logger: { level: process.env.LOG_LEVEL ?? 'error' },
   },
-  setup(app) {
+  async setup(app) {
     registerDemoFragments(app)
     registerDemoApi(app)
+    await registerCoreModules(app)
   },
 })
 await app.ready()

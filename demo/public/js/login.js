@@ -1,5 +1,6 @@
 // The login page: local IdP sign-in and registration, and one "Sign in
 // with …" button per provider the backend lists at GET /auth/providers.
+import { resolveSafeRedirect } from '/vendor/wire-auth-core/lib/redirect.js'
 import { post, say } from './api.js'
 
 const MESSAGES = {
@@ -20,18 +21,16 @@ const messageFor = (code) => MESSAGES[code] ?? `Something went wrong (${code}).`
 
 const query = new URLSearchParams(location.search)
 /**
- * Where to go after signing in: only this site. The guard sends an absolute
- * URL; the URL parser settles `//evil` and `/\evil`, which name other sites.
+ * Where to go after signing in: only this site, and never back to /login.
+ * The check is `resolveSafeRedirect` from @wire-auth/core, the function the
+ * server applies to every redirect (it refuses `//evil`, `/\evil`, encoded
+ * tricks, `user@host`, other origins…); the guard sends an absolute URL.
  */
 function safeReturnTo(value) {
-  if (typeof value !== 'string' || value === '') return '/'
-  try {
-    const url = new URL(value, location.origin)
-    if (url.origin !== location.origin || url.pathname === '/login') return '/'
-    return url.pathname + url.search + url.hash
-  } catch {
-    return '/'
-  }
+  const target = resolveSafeRedirect(value, { baseOrigin: location.origin, allowedOrigins: [] })
+  if (target === null) return '/'
+  const url = new URL(target, location.origin)
+  return url.pathname === '/login' ? '/' : url.pathname + url.search + url.hash
 }
 const returnTo = safeReturnTo(query.get('returnTo'))
 if (query.has('error')) say(messageFor(query.get('error')))

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { createServer, OidcProvider, type ServerConfig } from '@wire-auth/server'
 import { registerDemoApi } from '../../../demo/lib/api.mjs'
+import { registerCoreModules } from '../../../demo/lib/core-modules.mjs'
 import { canReadDocument } from '../../../demo/lib/documents.mjs'
 import { registerDemoFragments } from '../../../demo/lib/fragments.mjs'
 import { routeTable, type RouteInfo } from './route-table.js'
@@ -77,6 +78,7 @@ export async function securityApp(options: SecurityAppOptions = {}): Promise<Sec
       async setup(app, engine) {
         registerDemoFragments(app)
         registerDemoApi(app)
+        await registerCoreModules(app)
         if (testRoutes) {
           app.post<{ Params: { userId: string } }>('/test/sign-in/:userId', { config: { wireAuth: 'public' } }, async (request, reply) => {
             await app.auth.signIn(request, reply, request.params.userId)

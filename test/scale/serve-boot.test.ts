@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alive, eventually, pidsIn, spawnServe, stopAll, tempDir, WAIT_MS, type SpawnedServe } from '../support/worker-processes.js'
@@ -37,6 +38,20 @@ describe('serve with a store that cannot open', { timeout: 90_000 }, () => {
     expect(await exitOf(proc)).toEqual({ code: 1, signal: null })
     expect(proc.output()).toMatch(/wire-auth: ERR_STORE_UNAVAILABLE: /)
     expect(proc.output()).not.toMatch(/\n\s+at /)
+  })
+
+  it('exits 1 when the port is in use, with a Redis channel configured', async () => {
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (blocker.address() as { port: number }).port
+      const proc = spawnServe({ WA_TEST_SQLITE: join(dir.dir, 'ok.sqlite'), WA_TEST_REDIS_URL: REDIS_URL }, { port })
+      started.push(proc)
+      expect(await exitOf(proc)).toEqual({ code: 1, signal: null })
+      expect(proc.output()).toMatch(/EADDRINUSE/)
+    } finally {
+      blocker.close()
+    }
   })
 
   it('--workers 2: the primary stops instead of re-forking forever, and no worker is left', async () => {

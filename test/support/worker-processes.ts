@@ -52,8 +52,8 @@ export const extraPids = new Set<number>()
 /** A started `wire-auth serve` process that may not be listening (yet, or ever). */
 export type SpawnedServe = Omit<ServeProcess, 'url' | 'port'>
 
-/** Spawns `wire-auth serve --config worker-config.mjs --port 0 [--workers n]` without waiting. */
-export function spawnServe(env: Record<string, string>, options: { workers?: number } = {}): SpawnedServe {
+/** Spawns `wire-auth serve --config worker-config.mjs --port <port, default 0> [--workers n]` without waiting. */
+export function spawnServe(env: Record<string, string>, options: { workers?: number; port?: number } = {}): SpawnedServe {
   assertBuilt()
   if (!exitHook) {
     exitHook = true
@@ -62,7 +62,7 @@ export function spawnServe(env: Record<string, string>, options: { workers?: num
       for (const pid of extraPids) tryKill(pid, 'SIGKILL')
     })
   }
-  const args = [CLI, 'serve', '--config', WORKER_CONFIG, '--port', '0']
+  const args = [CLI, 'serve', '--config', WORKER_CONFIG, '--port', String(options.port ?? 0)]
   if (options.workers !== undefined) args.push('--workers', String(options.workers))
   const child = spawn(process.execPath, args, {
     env: { ...process.env, LOG_LEVEL: 'warn', WA_TEST_PARENT_PID: String(process.pid), ...env },

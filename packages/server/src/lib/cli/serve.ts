@@ -43,7 +43,14 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const app = await createServer(config)
   const listenPort = port ?? config.port ?? Number(process.env.PORT ?? 3000)
   const host = flags.host ?? config.host ?? process.env.HOST ?? '127.0.0.1'
-  const address = await app.listen({ port: listenPort, host })
+  let address: string
+  try {
+    address = await app.listen({ port: listenPort, host })
+  } catch (err) {
+    // A port in use: close the store and channel, or a Redis channel keeps the failed process alive.
+    await app.close().catch(() => undefined)
+    throw err
+  }
   const shutdown = () => {
     app.close().then(
       () => process.exit(0),

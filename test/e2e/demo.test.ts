@@ -62,8 +62,12 @@ describe('the demo, driven by Chromium', () => {
     expect(await page.locator('[data-doc="welcome"] wire-auth-region').textContent()).toContain('Coffee is on the second floor')
     expect(await page.locator('[data-doc="board-minutes"] wire-auth-region').getAttribute('status')).toBe('denied')
 
+    // Signing out turns this tab anonymous over its socket, without a reload.
+    await markDocument(page)
     await page.click('[data-action="sign-out"]')
     await page.waitForFunction(() => document.documentElement.dataset.auth === 'anonymous')
+    await page.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region')?.getAttribute('status') === 'denied')
+    expect(await stillSameDocument(page)).toBe(true)
 
     // The guarded page sends an anonymous visitor to the login page and back.
     await page.goto(`${demo.url}/account`)

@@ -84,3 +84,6 @@ async function showProviders() {
   )
 }
 showProviders()
+
+// The forms are wired: `method="post"` in the HTML only matters without this script.
+for (const form of document.querySelectorAll('#login-form, #register-form')) form.dataset.ready = 'true'

@@ -13,8 +13,15 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** A fresh browser profile (its own cookies), at a README-friendly size. */
-export function newVisitor(browser: Browser): Promise<BrowserContext> {
-  return browser.newContext({ viewport: { width: 1200, height: 820 }, deviceScaleFactor: 1 })
+export async function newVisitor(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 820 }, deviceScaleFactor: 1 })
+  // E2E_DEBUG=1: the pages' console, errors and failed responses on stderr.
+  if (process.env.E2E_DEBUG === '1') {
+    context.on('console', (message) => console.error(`[console ${message.type()}] ${message.page()?.url()} ${message.text()}`))
+    context.on('weberror', (error) => console.error(`[page error] ${error.error().message}`))
+    context.on('response', (response) => response.status() >= 400 && console.error(`[http ${response.status()}] ${response.url()}`))
+  }
+  return context
 }
 
 /** Saves a screenshot of `page` as docs/screenshots/<name>.png (E2E_SCREENSHOTS=0 skips). */
@@ -55,6 +62,7 @@ export async function stillSameDocument(page: Page): Promise<boolean> {
 /** Registers through the demo's login page; ends signed in on `/`. */
 export async function register(page: Page, baseUrl: string, user: { name: string; email: string; password: string }): Promise<void> {
   await page.goto(`${baseUrl}/login`)
+  await page.locator('#register-form[data-ready]').waitFor()
   await page.fill('#register-name', user.name)
   await page.fill('#register-email', user.email)
   await page.fill('#register-password', user.password)
@@ -64,6 +72,7 @@ export async function register(page: Page, baseUrl: string, user: { name: string
 /** Signs in through the demo's login page (already on it, or from `/login`). */
 export async function signIn(page: Page, baseUrl: string, user: { email: string; password: string }, { goto = true } = {}): Promise<void> {
   if (goto) await page.goto(`${baseUrl}/login`)
+  await page.locator('#login-form[data-ready]').waitFor()
   await page.fill('#login-email', user.email)
   await page.fill('#login-password', user.password)
   const before = page.url()

@@ -1,6 +1,7 @@
 import type { WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthContext } from '../context.js'
+import { strictValidatorCompiler } from '../strict-validator.js'
 import { FRAGMENT_NAME, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
 import { FragmentRegistry } from './fragment-registry.js'
 import { isRegionProblem, parseRegionRequest, parseRegionRequests, regionRequestSchema } from './region-request.js'
@@ -72,6 +73,7 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext): Fragm
     '/auth/fragments',
     {
       config: { wireAuth: 'guarded' },
+      validatorCompiler: strictValidatorCompiler,
       // Up to maxRegionsPerSocket regions of up to ~5 KiB each; never below the socket's message limit.
       bodyLimit: Math.max(live.maxMessageBytes, HTTP_BODY_LIMIT),
       attachValidation: true,
@@ -98,6 +100,7 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext): Fragm
     '/auth/fragments/:name',
     {
       config: { wireAuth: 'guarded' },
+      validatorCompiler: strictValidatorCompiler,
       attachValidation: true,
       schema: {
         params: { type: 'object', properties: { name: { type: 'string', maxLength: 128 } } },

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthContext } from '../context.js'
 import { httpError } from '../errors.js'
 import type { UserRecord } from '../store/auth-store.js'
+import { strictValidatorCompiler } from '../strict-validator.js'
 import { parseForm } from './form-body.js'
 import { createLocalIdp, isLocalIdp, type LocalIdp } from './local-idp.js'
 import type { ThrottleVerdict } from './throttle.js'
@@ -84,6 +85,8 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
 
   await app.register(async function localIdpRoutes(scope) {
     if (!scope.hasDecorator('rateLimit')) await scope.register(rateLimit, { global: false })
+    // Wrong types are refused (400), never coerced into strings.
+    scope.setValidatorCompiler(strictValidatorCompiler)
 
     if (options.allowRegistration) {
       scope.post<{ Body: RegisterBody }>(

@@ -4,6 +4,7 @@ import type { AuthChannel, AuthEvent } from './channel/auth-channel.js'
 import type { AuthContext } from './context.js'
 import { InvalidClaim, Unauthenticated, UserNotFound } from './errors.js'
 import type { ClaimChange, SessionRecord, UserRecord } from './store/auth-store.js'
+import { isWellFormed } from './well-formed.js'
 
 const CLAIM_TYPE = /^[A-Za-z0-9_.:/-]{1,128}$/
 const MAX_VALUE = 1024
@@ -13,8 +14,8 @@ function checkClaim(type: unknown, value: unknown, valueRequired: boolean): void
     throw new InvalidClaim('claim type must be 1-128 characters of [A-Za-z0-9_.:/-]')
   }
   if (value === undefined && !valueRequired) return
-  if (typeof value !== 'string' || value.length > MAX_VALUE) {
-    throw new InvalidClaim(`claim value must be a string of at most ${MAX_VALUE} characters`)
+  if (typeof value !== 'string' || value.length > MAX_VALUE || !isWellFormed(value)) {
+    throw new InvalidClaim(`claim value must be a well-formed string of at most ${MAX_VALUE} characters`)
   }
 }
 

@@ -4,6 +4,7 @@ import type { TokenVerifier } from '../context.js'
 import { httpError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
+import { isWellFormed } from '../well-formed.js'
 import { canonicalEmail, tryCanonicalEmail } from './email.js'
 import { loadCommonPasswords, PasswordHasher } from './passwords.js'
 import { looksLikeRefreshToken, RefreshTokens } from './refresh-tokens.js'
@@ -96,7 +97,7 @@ const NAME_MAX_LENGTH = 128
 
 function readName(value: unknown): string | null {
   if (value === undefined || value === null) return null
-  if (typeof value !== 'string' || value.length > NAME_MAX_LENGTH * 2 || /[\u0000-\u001f\u007f]/.test(value)) {
+  if (typeof value !== 'string' || value.length > NAME_MAX_LENGTH * 2 || /[\u0000-\u001f\u007f]/.test(value) || !isWellFormed(value)) {
     throw httpError('ERR_VALIDATION', 400, `"name" must be a string of at most ${NAME_MAX_LENGTH} characters`)
   }
   const name = value.trim().normalize('NFC')

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import argon2 from 'argon2'
 import { InvalidOption } from '@wire-auth/core'
 import { httpError } from '../errors.js'
+import { isWellFormed } from '../well-formed.js'
 
 /** argon2id cost parameters (memory in KiB). */
 export interface Argon2Params {
@@ -116,6 +117,8 @@ export class PasswordHasher {
     if (!this.withinCaps(password)) {
       throw httpError('ERR_PASSWORD_TOO_LONG', 400, `passwords are limited to ${this.policy.maxLength} characters`)
     }
+    // UTF-8 would turn each lone surrogate into U+FFFD: two different passwords, one hash.
+    if (!isWellFormed(password)) throw httpError('ERR_WEAK_PASSWORD', 400, 'a password must be valid Unicode text')
     const normalised = normalise(password)
     if (codePoints(normalised) < this.policy.minLength) {
       throw httpError('ERR_WEAK_PASSWORD', 400, `passwords need at least ${this.policy.minLength} characters`)
@@ -152,7 +155,8 @@ export class PasswordHasher {
    * Never throws for bad input.
    */
   async verify(hash: string | null, password: unknown): Promise<boolean> {
-    const candidate = this.withinCaps(password) ? normalise(password) : ''
+    const acceptable = this.withinCaps(password) && isWellFormed(password)
+    const candidate = acceptable ? normalise(password) : ''
     const target = hash !== null && hash.startsWith('$argon2') ? hash : await this.dummyHash()
     let ok: boolean
     try {
@@ -160,7 +164,7 @@ export class PasswordHasher {
     } catch {
       ok = false
     }
-    return ok && target === hash && this.withinCaps(password)
+    return ok && target === hash && acceptable
   }
 
   /** True when `hash` was made with other parameters (or not with argon2id). */

@@ -69,10 +69,20 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     reply.code(403).header('cache-control', 'no-store').send({ error: { code: 'ERR_ORIGIN_NOT_ALLOWED', message: 'origin not allowed' } })
   }
 
-  app.get('/auth/live', { websocket: true, config: { wireAuth: 'guarded' }, onRequest: checkOrigin }, (socket, request) => {
-    const user = request.user ?? ANONYMOUS
-    const sessionHash = request.sessionId ?? null
-    hub.open(socket, request, user, sessionHash, user.isAuthenticated && sessionHash === null ? bearerToken(request) : null)
+  app.route({
+    method: 'GET',
+    url: '/auth/live',
+    config: { wireAuth: 'guarded' },
+    onRequest: checkOrigin,
+    // A plain GET (no upgrade) gets a coded answer rather than @fastify/websocket's empty 404.
+    handler(_request, reply) {
+      reply.code(426).header('upgrade', 'websocket').header('cache-control', 'no-store').send({ error: { code: 'ERR_VALIDATION', message: '/auth/live is a WebSocket endpoint: open it with an upgrade request' } })
+    },
+    wsHandler(socket, request) {
+      const user = request.user ?? ANONYMOUS
+      const sessionHash = request.sessionId ?? null
+      hub.open(socket, request, user, sessionHash, user.isAuthenticated && sessionHash === null ? bearerToken(request) : null)
+    },
   })
 
   return hub

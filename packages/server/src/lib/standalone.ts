@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import { InvalidOption, type PolicyEngine } from '@wire-auth/core'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { AuthChannel } from './channel/auth-channel.js'
 import type { ChannelLogger } from './channel/redis-support.js'
 import { LocalAuthChannel } from './channel/local-channel.js'
@@ -79,7 +79,7 @@ export async function channelFor(config: ServerConfig, logger?: ChannelLogger): 
  */
 export async function createServer(config: ServerConfig): Promise<FastifyInstance> {
   const { port: _port, host: _host, staticRoot, mongoUrl: _m, redisUrl: _r, redisChannel: _c, fastify, setup, ...options } = config
-  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, bodyLimit: 64 * 1024, ...fastify })
+  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, bodyLimit: 64 * 1024, frameworkErrors: codedFrameworkError, ...fastify })
   const store = await storeFor(config)
   let channel: AuthChannel | undefined
   try {
@@ -110,6 +110,20 @@ export async function createServer(config: ServerConfig): Promise<FastifyInstanc
     await store.close().catch(() => undefined)
     throw err
   }
+}
+
+/**
+ * Answers what Fastify refuses before routing (a malformed URL such as
+ * `/a/%E0%A4%A`) with coded JSON; Fastify's default echoes the URL, which
+ * may hold a token, and skips every hook.
+ */
+function codedFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400
+  reply
+    .code(status)
+    .header('x-content-type-options', 'nosniff')
+    .header('cache-control', 'no-store')
+    .send({ error: { code: 'ERR_VALIDATION', message: 'the request URL is malformed' } })
 }
 
 /** How long {@link createServer} waits for a channel with `ready()` (Redis) to connect. */

@@ -14,14 +14,13 @@ import type { InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OidcProvider } from '@wire-auth/server'
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.mjs'
-import { anyJson, budget, CONTENT_TYPES, edgyString, encodeAny, encodeLoose, expectCodedAnswer, MALFORMED_JSON, UNICODE_EDGES } from './support/fuzz.js'
+import { anyJson, budget, CONTENT_TYPES, edgyString, encodeAny, encodeLoose, expectCodedAnswer, FRAGMENTS, MALFORMED_JSON, randomRegion, UNICODE_EDGES } from './support/fuzz.js'
 import { routeKey } from './support/route-table.js'
 import { sampleUrl, validBody } from './support/requests.js'
 import { BACKEND, cookieFrom, securityApp, SITE, type SecurityApp } from './support/security-app.js'
 import { storeSnapshot } from './support/store-snapshot.js'
 
 const PASSWORD = 'correct horse battery staple'
-const FRAGMENTS = ['hello-card', 'beta-panel', 'admin-console', 'account-sessions', 'document', 'no-such-fragment']
 
 let product: SecurityApp
 let op: TestOidcProvider
@@ -74,21 +73,6 @@ function urlFor(pattern: string): fc.Arbitrary<string> {
     return `${path}?${qs}`
   })
 }
-
-/** A region request with a random guard spec (policy, claims, params, ids, kinds). */
-const randomRegion = fc.record(
-  {
-    id: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_:.-]{1,64}$/), edgyString, anyJson),
-    kind: fc.oneof(fc.constantFrom('region', 'guard'), edgyString, anyJson),
-    fragment: fc.oneof(fc.constantFrom(...FRAGMENTS), edgyString, anyJson),
-    policy: fc.oneof(fc.constantFrom('AdminOnly', 'CanReadDocument', 'NoSuchPolicy', ''), edgyString, anyJson),
-    claims: fc.oneof(fc.array(fc.array(fc.oneof(fc.constantFrom('role', 'admin', 'beta'), edgyString), { maxLength: 3 }), { maxLength: 4 }), anyJson),
-    params: fc.oneof(fc.dictionary(edgyString, anyJson, { maxKeys: 4 }), fc.record({ docId: fc.constantFrom('welcome', 'board-minutes', 'beta-notes', '__proto__') }), anyJson),
-    redirect: fc.oneof(edgyString, fc.constantFrom('//evil.example', '/ok', `${SITE}/x`)),
-    returnTo: edgyString,
-  },
-  { requiredKeys: [] },
-)
 
 /** A body for `url`: valid, valid with one field broken, random JSON, malformed, unicode-laden, or regions with random guard specs. */
 function bodyFor(url: string): fc.Arbitrary<string> {

@@ -31,6 +31,25 @@ export const edgyString = fc.oneof(
 /** Any JSON value, strings of any code units, bounded depth. */
 export const anyJson = fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' })
 
+/** The demo's fragments, and one that does not exist. */
+export const FRAGMENTS = ['hello-card', 'beta-panel', 'admin-console', 'account-sessions', 'document', 'no-such-fragment']
+
+/** A region request with a random guard spec (policy, claims, params, ids, kinds). */
+export const randomRegion = fc.record(
+  {
+    id: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_:.-]{1,64}$/), edgyString, anyJson),
+    kind: fc.oneof(fc.constantFrom('region', 'guard'), edgyString, anyJson),
+    fragment: fc.oneof(fc.constantFrom(...FRAGMENTS), edgyString, anyJson),
+    policy: fc.oneof(fc.constantFrom('AdminOnly', 'CanReadDocument', 'NoSuchPolicy', ''), edgyString, anyJson),
+    claims: fc.oneof(fc.array(fc.array(fc.oneof(fc.constantFrom('role', 'admin', 'beta'), edgyString), { maxLength: 3 }), { maxLength: 4 }), anyJson),
+    params: fc.oneof(fc.dictionary(edgyString, anyJson, { maxKeys: 4 }), fc.record({ docId: fc.constantFrom('welcome', 'board-minutes', 'beta-notes', '__proto__') }), anyJson),
+    redirect: fc.oneof(edgyString, fc.constantFrom('//evil.example', '/ok', 'https://www.example.com/x')),
+    returnTo: edgyString,
+  },
+  { requiredKeys: [] },
+)
+
+
 /** Bodies a JSON parser must refuse or survive (and prototype-pollution shapes). */
 export const MALFORMED_JSON = [
   '{', '}', '{"regions":', '[1,2', '{"email":"a@b.c","password":}', 'nul', 'NaN', 'Infinity', '{"a":1}garbage', '\ufeff{"a":1}', '{"a":1,}', "{'a':1}", '{a:1}',

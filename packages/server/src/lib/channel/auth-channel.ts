@@ -5,7 +5,9 @@
  *   sockets re-read their session snapshot and re-render.
  * - `sessions-revoked`: the listed sessions (hashes) are gone; their sockets
  *   turn anonymous at once. `sessionIds` empty with `all: true` means every
- *   session of the user.
+ *   session of the user. Token-authenticated sockets of the user re-check
+ *   their token on every `sessions-revoked` (an access token revoked through
+ *   `/auth/local/revoke` publishes one with `sessionIds: []`, `all: false`).
  */
 export interface AuthEvent {
   type: 'claims-changed' | 'sessions-revoked'

@@ -234,6 +234,16 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
         if (result.kind !== 'unknown') {
           await ctx.audit(request, { action: 'token.revoke', actorId: result.userId, targetId: result.userId, detail: { kind: result.kind } })
         }
+        if (result.kind === 'access') {
+          // Open sockets authenticated with this token re-check it now, not at its expiry
+          // (no session listed: the user's cookie sockets are left alone).
+          const user = await ctx.store.getUser(result.userId)
+          try {
+            await ctx.channel.publish({ type: 'sessions-revoked', userId: result.userId, version: user?.version ?? 0, sessionIds: [], all: false })
+          } catch (err) {
+            ctx.log.warn({ code: 'ERR_CHANNEL_UNAVAILABLE', err }, 'token revocation not published; token sockets notice at the next sweep after a resync')
+          }
+        }
         return {}
       })
     })

@@ -132,7 +132,10 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
       async (request, reply) => {
         const result = await idp.signIn(request.body.email, request.body.password, request.ip)
         if (!result.ok) {
-          if (result.reason === 'throttled') throw throttled(reply, result.verdict)
+          if (result.reason === 'throttled') {
+            await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: null, detail: { via: 'local', reason: 'throttled', scope: result.verdict.scope } })
+            throw throttled(reply, result.verdict)
+          }
           await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'local', reason: result.reason } })
           throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
         }
@@ -192,7 +195,10 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
             if (body.username === undefined || body.password === undefined) throw httpError('ERR_VALIDATION', 400, 'grant_type=password needs "username" and "password"')
             const result = await idp.signIn(body.username, body.password, request.ip)
             if (!result.ok) {
-              if (result.reason === 'throttled') throw throttled(reply, result.verdict)
+              if (result.reason === 'throttled') {
+                await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: null, detail: { via: 'token', reason: 'throttled', scope: result.verdict.scope } })
+                throw throttled(reply, result.verdict)
+              }
               await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'token', reason: result.reason } })
               throw httpError('ERR_INVALID_GRANT', 400, 'invalid username or password')
             }

@@ -97,10 +97,10 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
     return next
   }
 
-  async function revokeSessions(userId: string, ids: string[], all: boolean, request: FastifyRequest | null | undefined, action = 'session.revoke'): Promise<void> {
+  async function revokeSessions(userId: string, ids: string[], all: boolean, request: FastifyRequest | null | undefined, action = 'session.revoke', actorId = request?.user?.userId ?? null): Promise<void> {
     const user = await store.getUser(userId)
     await publish({ type: 'sessions-revoked', userId, version: user?.version ?? 0, sessionIds: ids, all })
-    await ctx.audit(request ?? null, { action, actorId: request?.user?.userId ?? null, targetId: userId, detail: { count: ids.length, all } })
+    await ctx.audit(request ?? null, { action, actorId, targetId: userId, detail: { count: ids.length, all } })
   }
 
   const actions: AuthActions = {
@@ -115,7 +115,8 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
       const { user, sessionId } = request
       await ctx.sessions.destroy(request, reply)
       if (user?.isAuthenticated && user.userId !== null && sessionId !== null) {
-        await revokeSessions(user.userId, [sessionId], false, request, 'logout')
+        // destroy() made request.user anonymous: the actor is who was signed in.
+        await revokeSessions(user.userId, [sessionId], false, request, 'logout', user.userId)
       }
     },
 

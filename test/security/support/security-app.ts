@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { createServer, OidcProvider, type ServerConfig } from '@wire-auth/server'
+import { createServer, OidcProvider, SqliteAuthStore, type AuthStore, type ServerConfig } from '@wire-auth/server'
 import { registerDemoApi } from '../../../demo/lib/api.mjs'
 import { registerCoreModules } from '../../../demo/lib/core-modules.mjs'
 import { canReadDocument } from '../../../demo/lib/documents.mjs'
@@ -25,6 +25,8 @@ export interface SecurityAppOptions {
   config?: Partial<ServerConfig>
   /** Adds the test-only routes (`POST /test/sign-in/:userId`, …). Default true. */
   testRoutes?: boolean
+  /** Wraps the real SQLite store (to hold a call back and open a race window). */
+  wrapStore?: (store: SqliteAuthStore) => AuthStore
 }
 
 /** A fully featured wire-auth backend on a real SQLite file. */
@@ -65,6 +67,7 @@ export async function securityApp(options: SecurityAppOptions = {}): Promise<Sec
   try {
     app = await createServer({
       sqlitePath,
+      ...(options.wrapStore === undefined ? {} : { store: options.wrapStore(new SqliteAuthStore(sqlitePath)) }),
       publicUrl: BACKEND,
       allowedOrigins: [SITE],
       secret: SECRET,

@@ -24,10 +24,10 @@ const SCENARIOS = [
   { id: 'policy', file: 'policy.mjs', limitS: 60 },
   { id: 'tokens', file: 'tokens.mjs', limitS: 60 },
   { id: 'passwords', file: 'passwords.mjs', limitS: 90 },
-  { id: 'http', file: 'http-fragment.mjs', limitS: 90 },
+  { id: 'http', file: 'http-fragment.mjs', limitS: 120 },
   { id: 'batch', file: 'batch-render.mjs', limitS: 150 },
   { id: 'held', file: 'sockets-held.mjs', limitS: 150 },
-  { id: 'fanout', file: 'fanout.mjs', limitS: 300 },
+  { id: 'fanout', file: 'fanout.mjs', limitS: 360 },
 ]
 
 // Raise the soft open-files limit to the hard one (capped at 200,000) for the

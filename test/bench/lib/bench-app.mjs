@@ -11,7 +11,8 @@ const { hashSessionId } = await import(new URL('../../../packages/server/dist/li
 export const SITE_ORIGIN = 'http://www.bench.test'
 export const COOKIE_NAME = 'wa_sid'
 
-const LOREM =
+/** The prose of the ~1 KB fragments (escaped at every render). */
+export const LOREM =
   'Server-authoritative authorization means the browser only ever receives HTML that the server decided this visitor may see. ' +
   'Each region is evaluated on its own, against named policies and the claims of the principal, and the result travels as a ' +
   'fragment of escaped HTML. When a claim changes, every open tab re-renders within milliseconds. <This text is escaped & so is "this">. ' +

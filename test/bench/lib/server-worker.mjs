@@ -4,10 +4,11 @@
 // does not share their core.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
+import { writeHeapSnapshot } from 'node:v8'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import Fastify from 'fastify'
 import { WebSocketServer } from 'ws'
-import { buildBenchApp, seedUsers } from './bench-app.mjs'
+import { LOREM, buildBenchApp, seedUsers } from './bench-app.mjs'
 import { serveRequests } from './rpc.mjs'
 import { now, summarize } from './stats.mjs'
 
@@ -19,6 +20,9 @@ let profiler = null
 const stamps = []
 /** Whether each user driven by this worker holds plan=pro now. */
 const planState = new Map()
+/** broadcast mode: sockets and message version per user index. */
+const byUser = new Map()
+const rawVersions = new Map()
 
 function rssBytes() {
   const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))
@@ -41,7 +45,7 @@ async function settle() {
 serveRequests({
   clock: () => now(),
 
-  async start({ mode, sqlitePath, channel, redisChannel, live }) {
+  async start({ mode, sqlitePath, channel, redisChannel, live, helmet }) {
     if (mode === 'wire') {
       let chan
       if (channel === 'redis') {
@@ -50,7 +54,7 @@ serveRequests({
         chan = new RedisAuthChannel({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', channel: redisChannel ?? `wire-auth:bench:${process.ppid}`, logger: quiet })
         await chan.ready()
       }
-      app = await buildBenchApp({ sqlitePath, channel: chan, live })
+      app = await buildBenchApp({ sqlitePath, channel: chan, live, helmet })
       await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 })
       return { port: app.server.address().port, pid: process.pid }
     }
@@ -59,6 +63,22 @@ serveRequests({
       app.get('/', async () => ({ hello: 'world' }))
       await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 })
       return { port: app.server.address().port, pid: process.pid }
+    }
+    if (mode === 'broadcast') {
+      // The floor of live fan-out: a bare ws server that knows each socket's
+      // user (cookie "u=<index>") and pushes a render-shaped message of the
+      // same size to a user's sockets. No auth, no store, no policy.
+      echo = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, backlog: 4096 })
+      await new Promise((resolve) => echo.once('listening', resolve))
+      echo.on('connection', (ws, request) => {
+        const user = Number(/(?:^|;\s*)u=(\d+)/.exec(request.headers.cookie ?? '')?.[1] ?? -1)
+        let list = byUser.get(user)
+        if (list === undefined) byUser.set(user, (list = []))
+        list.push(ws)
+        ws.on('message', () => ws.send('{"t":"render","regions":[]}'))
+        ws.send('{"t":"principal","user":{"authenticated":true,"id":"raw","name":"raw"}}')
+      })
+      return { port: echo.address().port, pid: process.pid }
     }
     if (mode === 'echo') {
       echo = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, backlog: 4096 })
@@ -117,6 +137,34 @@ serveRequests({
     return { fired, backlogMax, ms: performance.now() - startAt }
   },
 
+  /** The raw peer of drive(): same rate, a same-size message per change to each socket of the user. */
+  async driveRaw({ rate, durationMs, users }) {
+    const startAt = performance.now()
+    const total = Math.floor((rate * durationMs) / 1000)
+    let fired = 0
+    const body = JSON.stringify(`Pro plan: <p>${LOREM.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')}</p></section>`)
+    await new Promise((resolve) => {
+      const tick = () => {
+        const t = performance.now()
+        const due = Math.min(total, Math.floor(((t - startAt) * rate) / 1000))
+        while (fired < due) {
+          const index = users[fired % users.length]
+          const version = (rawVersions.get(index) ?? 1) + 1
+          rawVersions.set(index, version)
+          const t0 = now()
+          const text = `{"t":"render","regions":[{"id":"plan","status":"allowed","html":"<section class=\\"plan\\" data-v=\\"${version}\\">${body.slice(1)}}]}`
+          for (const ws of byUser.get(index) ?? []) ws.send(text)
+          stamps.push([index, version, t0, now()])
+          fired++
+        }
+        if (fired >= total || t >= startAt + durationMs + 5000) resolve()
+        else setTimeout(tick, 1)
+      }
+      tick()
+    })
+    return { fired, ms: performance.now() - startAt }
+  },
+
   /** Stamps recorded by drive() since the last call: [userIndex, version, t0, tReturned]. */
   takeStamps() {
     return stamps.splice(0, stamps.length)
@@ -165,6 +213,30 @@ serveRequests({
   },
 
   sockets: () => socketCount(),
+
+  /**
+   * Diagnostics (not used by the scenarios): objects on the heap by
+   * constructor name, { name: [count, selfBytes] }, from a heap snapshot.
+   */
+  async heapByConstructor() {
+    await settle()
+    const file = writeHeapSnapshot()
+    const snap = JSON.parse(readFileSync(file, 'utf8'))
+    const { node_fields: fields, node_types: [types] } = snap.snapshot.meta
+    const width = fields.length
+    const typeAt = fields.indexOf('type')
+    const nameAt = fields.indexOf('name')
+    const sizeAt = fields.indexOf('self_size')
+    const out = {}
+    for (let i = 0; i < snap.nodes.length; i += width) {
+      const type = types[snap.nodes[i + typeAt]]
+      const name = type === 'object' || type === 'closure' ? snap.strings[snap.nodes[i + nameAt]] : `(${type})`
+      const entry = (out[name] ??= [0, 0])
+      entry[0]++
+      entry[1] += snap.nodes[i + sizeAt]
+    }
+    return out
+  },
 
   /** This process's open-files limit (soft, hard) from /proc/self/limits. */
   fdLimit() {

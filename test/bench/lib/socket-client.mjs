@@ -10,13 +10,11 @@ const kEntry = Symbol('bench.entry')
 /** Sockets by group name: 'idle', 'measure', 'fanout'. */
 const groups = new Map()
 let tracking = false
-/** (userIndex, version) -> [sockets reached, last arrival]. */
-const arrivals = new Map()
+/** Sockets that logged versions while tracking. */
+let tracked = []
 let unparsed = 0
-
-function arrivalKey(user, version) {
-  return user * 1_048_576 + version
-}
+/** Messages logged while tracking (to tell when traffic has settled). */
+let received = 0
 
 const V_MARK = Buffer.from('data-v=')
 
@@ -30,6 +28,7 @@ function onMessage(data) {
     return
   }
   if (!tracking || entry.user < 0) return
+  received++
   const at = now()
   const buf = Buffer.isBuffer(data) ? data : Buffer.from(data)
   let i = buf.indexOf(V_MARK)
@@ -50,13 +49,14 @@ function onMessage(data) {
     unparsed++
     return
   }
-  const key = arrivalKey(entry.user, version)
-  const seen = arrivals.get(key)
-  if (seen === undefined) arrivals.set(key, [1, at])
-  else {
-    seen[0]++
-    if (at > seen[1]) seen[1] = at
+  // Per socket: the versions it was shown, in order. A change counts as
+  // delivered once the socket shows that version or a later one (the hub
+  // may coalesce changes of one user that queue up).
+  if (entry.log === null) {
+    entry.log = []
+    tracked.push(entry)
   }
+  entry.log.push(version, at)
 }
 
 function nextMessage(entry, timeoutMs = 10_000) {
@@ -75,7 +75,7 @@ function nextMessage(entry, timeoutMs = 10_000) {
 function connect({ url, origin, cookie, localAddress }) {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { origin, headers: { cookie }, localAddress, perMessageDeflate: false, handshakeTimeout: 15_000 })
-    const entry = { ws, user: -1, waiter: null }
+    const entry = { ws, user: -1, waiter: null, log: null }
     ws[kEntry] = entry
     ws.on('message', onMessage)
     let settled = false
@@ -134,7 +134,7 @@ serveRequests({
         }
         const entry = result.entry
         if (mountText !== null) {
-          const reply = nextMessage(entry)
+          const reply = nextMessage(entry, 60_000)
           entry.ws.send(mountText)
           try {
             const text = await reply
@@ -184,7 +184,7 @@ serveRequests({
     const conns = []
     for (let i = 0; i < sockets; i++) {
       const ws = new WebSocket(url, { perMessageDeflate: false })
-      const entry = { ws, user: -1, waiter: null }
+      const entry = { ws, user: -1, waiter: null, log: null }
       ws[kEntry] = entry
       ws.on('message', onMessage)
       await new Promise((resolve, reject) => {
@@ -213,18 +213,19 @@ serveRequests({
   track(on) {
     tracking = on
     if (on) {
-      arrivals.clear()
+      for (const entry of tracked) entry.log = null
+      tracked = []
       unparsed = 0
     }
     return true
   },
 
-  /** Arrivals recorded while tracking: [userIndex, version, sockets reached, last arrival]. */
+  /** What each socket showed while tracking: [[userIndex, [version, at, version, at, …]], …]. */
   arrivals() {
-    const out = []
-    for (const [key, [count, last]] of arrivals) out.push([Math.floor(key / 1_048_576), key % 1_048_576, count, last])
-    return { arrivals: out, unparsed }
+    return { logs: tracked.map((entry) => [entry.user, Float64Array.from(entry.log)]), unparsed }
   },
+
+  received: () => received,
 
   count() {
     let open = 0

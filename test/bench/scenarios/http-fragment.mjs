@@ -17,13 +17,18 @@ const CONNECTIONS = 16
 const dir = mkdtempSync(join(tmpdir(), 'wire-auth-bench-http-'))
 const hello = startChild(worker, { name: 'hello' })
 const wire = startChild(worker, { name: 'wire-auth' })
+// Diagnostic: the same app with helmet: false (what the security headers cost per request).
+const bare = startChild(worker, { name: 'wire-auth-no-helmet' })
 try {
   const { port: helloPort } = await hello.call('start', { mode: 'hello' })
   const { port: wirePort } = await wire.call('start', { mode: 'wire', sqlitePath: join(dir, 'auth.sqlite') })
+  const { port: barePort } = await bare.call('start', { mode: 'wire', sqlitePath: join(dir, 'bare.sqlite'), helmet: false })
   const [{ cookie }] = await wire.call('seed', { count: 1, prefix: 'http' })
+  const [{ cookie: bareCookie }] = await bare.call('seed', { count: 1, prefix: 'http' })
   const targets = {
     hello: { url: `http://127.0.0.1:${helloPort}/`, headers: {} },
     wire: { url: `http://127.0.0.1:${wirePort}/auth/fragments/card?params=${encodeURIComponent('{"item":7}')}`, headers: { cookie } },
+    bare: { url: `http://127.0.0.1:${barePort}/auth/fragments/card?params=${encodeURIComponent('{"item":7}')}`, headers: { cookie: bareCookie } },
   }
 
   // The endpoint must really answer the fragment before anything is timed.
@@ -32,7 +37,7 @@ try {
   if (check.status !== 200 || !body.includes('data-item="7"')) throw new Error(`fragment endpoint answered ${check.status}: ${body.slice(0, 200)}`)
   const bodyBytes = Buffer.byteLength(body)
 
-  const servers = { hello, wire }
+  const servers = { hello, wire, bare }
   // Also the server's own CPU time per request: robust when the load generator, not the server, is the limit.
   const run = async (name, duration) => {
     const before = await servers[name].call('cpu')
@@ -55,6 +60,8 @@ try {
   const helloRate = mean(results.hello, (r) => r.requests.average)
   const wireRate = mean(results.wire, (r) => r.requests.average)
   const lat = (list, key) => mean(list, (r) => r.latency[key])
+  await run('bare', 1)
+  const bareRun = await run('bare', SECONDS)
 
   report({
     scenario: 'http',
@@ -71,6 +78,14 @@ try {
         note: `latency p50 ${lat(results.wire, 'p50')} ms, p99 ${lat(results.wire, 'p99')} ms`,
       }),
       figure({
+        label: 'diagnostic: the same endpoint with helmet: false, req/s',
+        value: bareRun.requests.average,
+        unit: 'req/s',
+        kind: 'rate',
+        peer: { label: 'Fastify hello world, same run', value: helloRate },
+        note: `server CPU ${bareRun.cpuPerRequest.toFixed(0)} µs per request`,
+      }),
+      figure({
         label: 'server CPU time per request (fragment endpoint)',
         value: mean(results.wire, (r) => r.cpuPerRequest),
         unit: 'µs',
@@ -84,6 +99,6 @@ try {
     ],
   })
 } finally {
-  await Promise.allSettled([hello.stop(), wire.stop()])
+  await Promise.allSettled([hello.stop(), wire.stop(), bare.stop()])
   rmSync(dir, { recursive: true, force: true })
 }

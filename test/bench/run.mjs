@@ -144,7 +144,7 @@ function markdown(results, info) {
   lines.push(`- Open-files limit of the benchmark processes: ${info.fdLimit}`)
   lines.push('')
   lines.push('## Goals', '')
-  lines.push('| # | figure | value | peer (same run) | ratio | goal | met |', '|---|---|---|---|---|---|---|')
+  lines.push('| scenario | figure | value | peer (same run) | ratio | goal | met |', '|---|---|---|---|---|---|---|')
   for (const r of rows(results).filter((x) => x.goal !== '' || x.label.startsWith('FAILED'))) {
     lines.push(`| ${md(r.scenario)} | ${md(r.label)} | ${md(r.value)} | ${md(r.peer)} | ${md(r.ratio)} | ${md(r.goal)} | ${md(r.met === 'MISSED' ? '**missed**' : r.met)} |`)
   }
@@ -197,6 +197,9 @@ for (const scenario of SCENARIOS) {
   console.log(`bench: ${scenario.id} done in ${seconds.toFixed(0)} s${result.error ? ` (${result.error})` : ''}`)
 }
 info.totalSeconds = (Date.now() - started) / 1000
+// Report in the issue's order (titles start with the goal number), whatever the run order was.
+const order = (r) => Number(/^(\d+)\./.exec(r.title ?? '')?.[1] ?? 99)
+results.sort((a, b) => order(a) - order(b))
 info.loadEnd = os.loadavg().map((l) => l.toFixed(2)).join(' / ')
 rmSync(tmp, { recursive: true, force: true })
 

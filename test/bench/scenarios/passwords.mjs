@@ -149,7 +149,7 @@ report({
       peer: { label: 'node:crypto verify of the same token, same moments', value: shipped.raw.p99 },
       note: `p50 ${shipped.token.p50.toFixed(2)} ms over ${shipped.token.n} verifications; node:crypto p99 ${shipped.raw.p99.toFixed(2)} ms`,
     }),
-    figure({ label: `proposed fix, argon2 capped at ${cap} concurrent: event-loop delay p99`, value: capped.delayP99, unit: 'ms', goals: [{ op: '<=', target: 10, text: '≤ 10 ms' }], note: `max ${capped.delayMax.toFixed(1)} ms (simulated in the benchmark, not in the product)` }),
+    figure({ label: `proposed fix, argon2 capped at ${cap} concurrent: event-loop delay p99`, value: capped.delayP99, unit: 'ms', note: `max ${capped.delayMax.toFixed(1)} ms (simulated in the benchmark, not in the product)` }),
     figure({ label: 'proposed fix: all logins done after', value: capped.burstMs, unit: 'ms', note: loginsPerSecond(capped) }),
     figure({ label: 'proposed fix: bearer-token verification p99 meanwhile', value: capped.token.p99, unit: 'ms', peer: { label: 'node:crypto verify, same moments', value: capped.raw.p99 }, note: `p50 ${capped.token.p50.toFixed(2)} ms` }),
   ],

@@ -108,6 +108,13 @@ serveRequests({
    * `revokeFrom` is called; stamps carry the caller's user index.
    */
   async drive({ rate, durationMs, users }) {
+    // Another worker may have toggled a user before: read the current state first,
+    // so that every change really changes the row (a no-op grant bumps no version).
+    for (const [, userId] of users) {
+      if (planState.has(userId)) continue
+      const row = await app.authStore.getUser(userId)
+      planState.set(userId, row?.claims.some((c) => c.type === 'plan' && c.value === 'pro') === true)
+    }
     const pending = []
     const startAt = performance.now()
     const deadline = startAt + durationMs

@@ -194,7 +194,7 @@ describe('fuzzing every HTTP route', () => {
         if (response.statusCode === 503 && response.headers['content-type']?.toString().startsWith('application/json') && response.json().error?.code === 'ERR_BUNDLE_NOT_BUILT') return
         expectCodedAnswer(response, what, String(options.method))
       }),
-      budget(600, 12_000),
+      budget(400, 10_000),
     )
     expect(sent).toBeGreaterThan(50)
     // Still serving, and the admin's session still works (or was ended by a fuzzed logout: then it is anonymous, not an error).
@@ -215,7 +215,7 @@ describe('fuzzing every HTTP route', () => {
         expect(response.statusCode, `${what}: ${response.body.slice(0, 200)}`).toBeGreaterThanOrEqual(400)
         expect(response.headers['set-cookie'], what).toBeUndefined()
       }),
-      budget(400, 10_000),
+      budget(300, 8000),
     )
     expect(sent).toBeGreaterThan(50)
     expect(storeSnapshot(product.sqlitePath)).toEqual(before)

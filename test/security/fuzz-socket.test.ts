@@ -144,7 +144,7 @@ describe('fuzzing the live socket', () => {
           session.ws.terminate()
         }
       }),
-      budget(80, 8000),
+      budget(60, 6000),
     )
     expect(n).toBeGreaterThan(5)
     // Sockets read; they never write.

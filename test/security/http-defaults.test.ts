@@ -4,9 +4,18 @@
 // flags, no credentials in URLs, body size limits. Routes come from the
 // router of the full product, so a new route is covered without editing
 // this file.
+//
+// Also here: the route-table walk (every route says public or guarded) and
+// the regression tests of what the fuzzing found (wrong types, ill-formed
+// Unicode, uncoded answers of Fastify and its plugins).
+import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { routeKey } from './support/route-table.js'
+import WebSocket from 'ws'
+import { connectAuth } from '@wire-auth/server'
+import { PasswordHasher } from '../../packages/server/src/lib/local-idp/passwords.js'
+import { tempDir } from '../../packages/server/test/support/app.js'
 import { expectSecurityHeaders, sampleUrl, validBody } from './support/requests.js'
+import { routeKey, routeTable, unmarkedRoutes, type RouteInfo } from './support/route-table.js'
 import { cookieFrom, securityApp, SITE, type SecurityApp } from './support/security-app.js'
 import { storeSnapshot } from './support/store-snapshot.js'
 
@@ -250,5 +259,217 @@ describe('body size limits (checklist 12, 21)', () => {
       if (route.url === '/auth/fragments') expect(response.statusCode, route.key).toBe(400)
       else expect(response.statusCode, route.key).toBe(413)
     }
+  })
+})
+
+/**
+ * Routes of other plugins that run no wire-auth code and cannot carry a
+ * config: @fastify/cors answers preflights in its own onRequest hook.
+ */
+const THIRD_PARTY = new Set(['OPTIONS *'])
+
+/** Reviewed: what anyone may call. A new public route must be added here on purpose. */
+const REVIEWED_PUBLIC = [
+  'GET /auth/me', // the caller's own summary; anonymous gets ANONYMOUS
+  'POST /auth/logout', // ends the caller's own session (CSRF-checked)
+  'POST /auth/local/register',
+  'POST /auth/local/login',
+  'POST /auth/local/token',
+  'POST /auth/local/verify-token',
+  'POST /auth/local/revoke',
+  'GET /.well-known/jwks.json', // public keys only
+  'GET /auth/providers',
+  'GET /auth/:provider/login',
+  'GET /auth/:provider/callback',
+  'GET /wire-auth.js',
+  'GET /wire-auth.js.map',
+  'GET /*', // the standalone server's static site
+  'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
+]
+const REVIEWED_GUARDED = [
+  'POST /auth/fragments',
+  'GET /auth/fragments/:name',
+  'GET /auth/live',
+  'POST /demo/api/users/:id/claims',
+  'POST /demo/api/users/:id/claims/revoke',
+  'POST /demo/api/users/:id/sessions/revoke',
+  'POST /demo/api/me/sessions/revoke-all',
+  'POST /demo/api/me/sessions/:sessionId/revoke',
+]
+
+/** Fastify adds a HEAD route for each GET; it shares the GET's config. */
+const withHead = (keys: string[]) => keys.flatMap((key) => (key.startsWith('GET ') ? [key, `HEAD ${key.slice(4)}`] : [key]))
+
+describe('the route table (every route is explicitly public or guarded)', () => {
+  let product: SecurityApp
+  beforeAll(async () => {
+    product = await securityApp({ testRoutes: false })
+  })
+  afterAll(async () => {
+    await product?.close()
+  })
+
+  it('no route of the full product lacks config.wireAuth', () => {
+    expect(product.routes.length).toBeGreaterThan(20)
+    expect(unmarkedRoutes(product.routes, THIRD_PARTY)).toEqual([])
+  })
+
+  it('the public routes are exactly the reviewed list, and so are the guarded ones', () => {
+    const by = (mark: string) => product.routes.filter((r) => r.config.wireAuth === mark).map(routeKey).sort()
+    expect(by('public')).toEqual(withHead(REVIEWED_PUBLIC).sort())
+    expect(by('guarded')).toEqual(withHead(REVIEWED_GUARDED).sort())
+  })
+
+  it('the check catches a route that says neither (positive control)', async () => {
+    const dir = tempDir()
+    const table = routeTable()
+    const app = Fastify({ logger: false, routerOptions: table.routerOptions })
+    await connectAuth(app, { sqlitePath: `${dir.dir}/auth.sqlite`, localIdp: true })
+    app.get('/forgotten', async () => 'no marker')
+    app.post('/typo', { config: { wireAuth: 'gaurded' as 'guarded' } }, async () => 'misspelt marker')
+    await app.ready()
+    const routes: RouteInfo[] = table.routes(app)
+    expect(unmarkedRoutes(routes, THIRD_PARTY)).toEqual(['GET /forgotten', 'HEAD /forgotten', 'POST /typo'])
+    await app.close()
+    dir.cleanup()
+  })
+
+  it('each guarded route refuses an anonymous caller', async () => {
+    const { app } = product
+    const probes: Record<string, () => Promise<void>> = {
+      'POST /auth/fragments': async () => {
+        const response = await app.inject({ method: 'POST', url: '/auth/fragments', payload: { regions: [{ id: 'a', fragment: 'hello-card' }, { id: 'b', fragment: 'admin-console' }] } })
+        expect(response.statusCode).toBe(200)
+        for (const region of response.json().regions) expect(region.status).toBe('denied')
+      },
+      'GET /auth/fragments/:name': async () => {
+        const response = await app.inject({ url: '/auth/fragments/admin-console' })
+        expect(response.statusCode).toBe(403)
+        expect(response.headers['x-wire-auth-code']).toBe('ERR_UNAUTHENTICATED')
+      },
+      'GET /auth/live': async () => {
+        // The upgrade itself is refused without an allowed Origin; with one, the socket is anonymous.
+        const plain = await app.inject({ url: '/auth/live' })
+        expect(plain.statusCode).toBeGreaterThanOrEqual(400)
+        expect(plain.statusCode).toBeLessThan(500)
+        await app.listen({ port: 0, host: '127.0.0.1' })
+        const { port } = app.server.address() as { port: number }
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/auth/live`, { headers: { origin: SITE } })
+        const messages: Array<Record<string, unknown>> = []
+        const renders = new Promise<Array<Record<string, unknown>>>((resolve, reject) => {
+          ws.on('message', (data) => {
+            const message = JSON.parse(String(data))
+            messages.push(message)
+            if (message.t === 'render') resolve(message.regions)
+          })
+          ws.on('error', reject)
+        })
+        await new Promise((resolve) => ws.once('open', resolve))
+        ws.send(JSON.stringify({ t: 'mount', regions: [{ id: 'a', fragment: 'hello-card' }, { id: 'b', fragment: 'admin-console' }] }))
+        for (const region of await renders) expect(region.status).toBe('denied')
+        expect(messages[0]).toEqual({ t: 'principal', user: { authenticated: false, id: null, name: null } })
+        ws.terminate()
+      },
+    }
+    for (const key of REVIEWED_GUARDED.filter((k) => k.startsWith('POST /demo/api/'))) {
+      probes[key] = async () => {
+        const url = key.slice(5).replace(':id', 'u1').replace(':sessionId', 'a'.repeat(64))
+        const response = await app.inject({ method: 'POST', url, payload: { type: 'role', value: 'admin' } })
+        expect(response.statusCode, key).toBe(401)
+        expect(response.json().error.code).toBe('ERR_UNAUTHENTICATED')
+      }
+    }
+    const guarded = product.routes.filter((r) => r.config.wireAuth === 'guarded' && r.method !== 'HEAD').map(routeKey)
+    // A guarded route without a probe here fails: say how it refuses strangers.
+    expect(guarded.filter((key) => probes[key] === undefined)).toEqual([])
+    for (const key of guarded) await probes[key]!()
+  })
+})
+
+describe('input hardening: what the fuzzing found (each test named after what broke)', () => {
+  beforeAll(async () => {
+    expect((await product.app.inject({ method: 'POST', url: '/auth/local/register', payload: { email: 'pat@example.com', password: PASSWORD } })).statusCode).toBe(201)
+  })
+
+  const PASSWORD = 'correct horse battery staple'
+
+  describe('wrong types are refused, never coerced into strings (Fastify coerces by default)', () => {
+    const cases: Array<[string, unknown]> = [
+      ['/auth/local/login', { email: null, password: PASSWORD }],
+      ['/auth/local/login', { email: ['pat@example.com'], password: PASSWORD }],
+      ['/auth/local/login', { email: 'pat@example.com', password: 12345678901 }],
+      ['/auth/local/login', { email: 'pat@example.com', password: [PASSWORD] }],
+      ['/auth/local/register', { email: 'new@example.com', password: PASSWORD, name: 42 }],
+      ['/auth/local/register', { email: true, password: PASSWORD }],
+      ['/auth/local/token', { grant_type: ['password'], username: 'pat@example.com', password: PASSWORD }],
+      ['/auth/local/token', { grant_type: 'password', username: 'pat@example.com', password: null }],
+      ['/auth/local/verify-token', { token: 0 }],
+      ['/auth/local/revoke', { token: ['x'] }],
+      ['/auth/fragments', { regions: [{ id: 'a', fragment: 'hello-card', claims: [[1, 2]] }] }],
+      ['/auth/fragments', { regions: [{ id: 7, fragment: 'hello-card' }] }],
+    ]
+    it.each(cases)('POST %s %j → 400 ERR_VALIDATION, and nothing is written (no login failure counted)', async (url, payload) => {
+      const before = storeSnapshot(product.sqlitePath)
+      const response = await product.app.inject({ method: 'POST', url, payload: payload as object })
+      expect(response.statusCode, response.body).toBe(400)
+      expect(response.json().error.code).toBe('ERR_VALIDATION')
+      expect(storeSnapshot(product.sqlitePath)).toEqual(before)
+    })
+
+    it('a repeated query parameter is refused, not collapsed (GET /auth/fragments/:name?kind=…&kind=…)', async () => {
+      const response = await product.app.inject({ url: '/auth/fragments/hello-card?kind=region&kind=guard' })
+      expect(response.statusCode).toBe(400)
+      expect(response.json().error.code).toBe('ERR_VALIDATION')
+    })
+  })
+
+  describe('ill-formed Unicode (lone surrogates) is refused, never stored as U+FFFD', () => {
+    it('a name with a lone surrogate → 400 ERR_VALIDATION', async () => {
+      const response = await product.app.inject({ method: 'POST', url: '/auth/local/register', payload: { email: 'lone@example.com', password: PASSWORD, name: 'Ada \ud800' } })
+      expect(response.statusCode).toBe(400)
+      expect(response.json().error.code).toBe('ERR_VALIDATION')
+      expect(await product.app.authStore.getUserByEmail('lone@example.com')).toBeNull()
+    })
+
+    it('a password with a lone surrogate → 400 ERR_WEAK_PASSWORD; two such passwords can never stand for each other', async () => {
+      const response = await product.app.inject({ method: 'POST', url: '/auth/local/register', payload: { email: 'lone2@example.com', password: `${PASSWORD} \ud800` } })
+      expect(response.statusCode).toBe(400)
+      expect(response.json().error.code).toBe('ERR_WEAK_PASSWORD')
+      // What UTF-8 would have made of it: U+FFFD. A hash of that must not accept the ill-formed original.
+      const hasher = new PasswordHasher({ memoryCost: 19456, timeCost: 2, parallelism: 1 }, { minLength: 8, maxLength: 1024 })
+      const hash = await hasher.hash(`${PASSWORD} \ufffd`)
+      expect(await hasher.verify(hash, `${PASSWORD} \ufffd`)).toBe(true)
+      expect(await hasher.verify(hash, `${PASSWORD} \ud800`)).toBe(false)
+      expect(await hasher.verify(hash, `${PASSWORD} \udfff`)).toBe(false)
+    })
+
+    it('a claim value with a lone surrogate → ERR_INVALID_CLAIM', async () => {
+      const user = await product.app.authStore.createUser({ email: 'claims@example.com', name: 'C', passwordHash: null })
+      await expect(product.app.auth.grantTo(user.id, 'role', 'beta\udc00')).rejects.toMatchObject({ code: 'ERR_INVALID_CLAIM' })
+      expect((await product.app.authStore.getUser(user.id))!.claims).toEqual([])
+    })
+  })
+
+  describe('answers Fastify or its plugins gave without a code', () => {
+    it('GET /auth/live without an upgrade → 426 ERR_VALIDATION (was an empty 404)', async () => {
+      const response = await product.app.inject({ url: '/auth/live', headers: { origin: 'https://www.example.com' } })
+      expect(response.statusCode).toBe(426)
+      expect(response.headers.upgrade).toBe('websocket')
+      expect(response.json().error.code).toBe('ERR_VALIDATION')
+    })
+
+    it('a malformed URL → 400 ERR_VALIDATION without echoing the URL (was FST_ERR_BAD_URL with the path)', async () => {
+      const response = await product.app.inject({ url: '/demo/api/users/%E0%A4%A/sessions/revoke?access_token=secret-token', method: 'POST' })
+      expect(response.statusCode).toBe(400)
+      expect(response.json()).toEqual({ error: { code: 'ERR_VALIDATION', message: 'the request URL is malformed' } })
+      expect(response.body).not.toMatch(/secret-token|%E0/)
+      expect(response.headers['x-content-type-options']).toBe('nosniff')
+    })
+
+    it('an unknown route → 404 ERR_NOT_FOUND (was Fastify\'s uncoded body)', async () => {
+      const response = await product.app.inject({ url: '/no/such/route?token=secret-token' })
+      expect(response.statusCode).toBe(404)
+      expect(response.json()).toEqual({ error: { code: 'ERR_NOT_FOUND', message: 'no such route' } })
+    })
   })
 })

@@ -152,12 +152,18 @@ describe('revocation takes effect on the next request and on open sockets (check
     expect((await late.next('principal')).user).toMatchObject({ authenticated: false })
   })
 
-  it('"sign out everywhere" ends every cookie session and refresh token at once, and their sockets', async () => {
+  it('"sign out everywhere" ends every cookie session, refresh token and issued access token at once, and their sockets', async () => {
     const v = await victim()
     const ended = await product.app.inject({ method: 'POST', url: '/demo/api/me/sessions/revoke-all', headers: { cookie: v.cookieB, origin: SITE } })
     expect(ended.json()).toEqual({ ended: 2 })
     for (const cookie of [v.cookieA, v.cookieB]) expect(await me({ cookie })).toBe(false)
     expect((await product.app.inject({ method: 'POST', url: '/auth/local/token', payload: { grant_type: 'refresh_token', refresh_token: v.refresh } })).statusCode).toBe(400)
-    for (const socket of [v.socketA, v.socketB]) await socket.next('signed-out')
+    // Regression: access tokens issued before it kept working until they expired.
+    expect(await me({ authorization: `Bearer ${v.access}` })).toBe(false)
+    expect((await product.app.inject({ method: 'POST', url: '/auth/local/verify-token', payload: { token: v.access } })).json()).toEqual({ active: false })
+    for (const socket of [v.socketA, v.socketB, v.socketT]) await socket.next('signed-out')
+    // A token issued afterwards works.
+    const fresh = await product.app.inject({ method: 'POST', url: '/auth/local/token', payload: { grant_type: 'password', username: v.email, password: PASSWORD } })
+    expect(await me({ authorization: `Bearer ${fresh.json().access_token}` })).toBe(true)
   })
 })

@@ -88,6 +88,20 @@ export function userSuites(ctx: StoreContext): void {
       expect(await ctx.store.getUser(user.id)).toEqual(disabled)
     })
 
+    it('updateUser({ revokeAccessTokens: true }) bumps the version and raises tokensMinVersion to it, atomically', async () => {
+      const user = await newUser(ctx.store)
+      expect(user.tokensMinVersion).toBe(0)
+      await ctx.store.addClaim(user.id, c('role', 'x'))
+      const revoked = await ctx.store.updateUser(user.id, { revokeAccessTokens: true })
+      expect(revoked).toMatchObject({ version: 3, tokensMinVersion: 3 })
+      expect(await ctx.store.getUser(user.id)).toEqual(revoked)
+      const again = await ctx.store.updateUser(user.id, { revokeAccessTokens: true, name: 'N' })
+      expect(again).toMatchObject({ version: 4, tokensMinVersion: 4, name: 'N' })
+      // Later changes leave it alone.
+      expect((await ctx.store.addClaim(user.id, c('role', 'y'))).user).toMatchObject({ version: 5, tokensMinVersion: 4 })
+      await expectCode(ctx.store.updateUser(user.id, { revokeAccessTokens: false as unknown as true }), 'ERR_VALIDATION', 400)
+    })
+
     it('updateUser without a real change does not bump the version', async () => {
       const user = await newUser(ctx.store)
       expect((await ctx.store.updateUser(user.id, { name: user.name })).version).toBe(1)

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { WireAuthError } from '@wire-auth/core'
 import { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
+import { SQLITE_MIGRATIONS } from '../src/lib/store/sqlite-schema.js'
 
 // SQLite-specific behaviour; everything every store must do is in
 // test/store-conformance (run with the SQLite runner there).
@@ -43,7 +44,7 @@ describe('SqliteAuthStore', () => {
     const raw = new Database(store.path, { readonly: true })
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
-      expect(raw.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 1 })
+      expect(raw.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 2 })
       const tables = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name)
       expect(tables).toEqual(expect.arrayContaining(['users', 'user_claims', 'identities', 'sessions', 'refresh_tokens', 'signing_keys', 'revoked_tokens', 'failures', 'audit', 'secrets']))
     } finally {
@@ -73,6 +74,19 @@ describe('SqliteAuthStore', () => {
     const store = open(':memory:')
     const user = await store.createUser({ email: 'm@example.test', name: null, passwordHash: null })
     expect((await store.addClaim(user.id, { type: 'role', value: 'x' })).user.version).toBe(2)
+  })
+
+  it('migrates a version-1 file forward, keeping its users (tokens_min_version added)', async () => {
+    const file = join(base, 'v1.sqlite')
+    const raw = new Database(file)
+    raw.exec(SQLITE_MIGRATIONS[0]!)
+    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)')
+    raw.prepare("INSERT INTO users (id, email, name, password_hash, disabled, version, created_at, updated_at) VALUES ('u1', 'a@example.com', 'A', NULL, 0, 3, 1, 1)").run()
+    raw.close()
+    const store = new SqliteAuthStore(file)
+    await store.init()
+    expect(await store.getUser('u1')).toMatchObject({ email: 'a@example.com', version: 3, tokensMinVersion: 0 })
+    await store.close()
   })
 
   it('refuses a file written by a newer schema with ERR_STORE_UNAVAILABLE', async () => {

@@ -153,7 +153,9 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
     },
 
     async revokeAllSessions(userId, request) {
-      const ids = await store.deleteUserSessions(userIdOf(userId))
+      // Access tokens issued until now stop working too (checked on every bearer request and socket).
+      await store.updateUser(userIdOf(userId), { revokeAccessTokens: true })
+      const ids = await store.deleteUserSessions(userId)
       await store.revokeUserRefreshTokens(userId, Date.now())
       await revokeSessions(userId, ids, true, request)
       return ids.length

@@ -222,6 +222,8 @@ class LocalIdpImpl implements LocalIdp {
     // The user row is authoritative: a disabled user or a revoked claim takes effect at once.
     const user = await this.#store.getUser(payload.sub)
     if (user === null || user.disabled) return null
+    // "Sign out everywhere" cuts off every access token issued before it.
+    if (payload.version < user.tokensMinVersion) return null
     return { payload, user }
   }
 

@@ -14,9 +14,23 @@ export interface UserRecord {
   passwordHash: string | null
   claims: Claim[]
   disabled: boolean
+  /**
+   * Access tokens issued while the user row had a lower `version` are
+   * refused ("sign out everywhere" raises it). 0 when never set.
+   */
+  tokensMinVersion: number
   version: number
   createdAt: number
   updatedAt: number
+}
+
+/** What {@link AuthStore.updateUser} changes; absent fields stay. */
+export interface UserPatch {
+  name?: string | null
+  passwordHash?: string | null
+  disabled?: boolean
+  /** Refuse every access token issued so far: sets `tokensMinVersion` to the new `version`, atomically. */
+  revokeAccessTokens?: true
 }
 
 /** What {@link AuthStore.createUser} takes. */
@@ -108,8 +122,8 @@ export interface AuthStore {
   /** Looks up by canonical e-mail (the caller canonicalises). */
   getUserByEmail(email: string): Promise<UserRecord | null>
   listUsers(options?: { limit?: number; offset?: number }): Promise<UserRecord[]>
-  /** Changes name / password / disabled, bumps `version`, refreshes session snapshots. */
-  updateUser(id: string, patch: { name?: string | null; passwordHash?: string | null; disabled?: boolean }): Promise<UserRecord>
+  /** Changes name / password / disabled / tokensMinVersion, bumps `version`, refreshes session snapshots. */
+  updateUser(id: string, patch: UserPatch): Promise<UserRecord>
 
   /**
    * Adds a claim (no-op if present) atomically, bumps `version` when it

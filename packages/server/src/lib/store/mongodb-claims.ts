@@ -57,10 +57,16 @@ export function replaceClaimTypesDoc(c: MongoCollections, id: string, types: str
   return changeUser(c, id, { $ne: ['$$next', '$claims'] }, { claims: '$$next' }, next)
 }
 
-/** Sets name / passwordHash / disabled; bumps the version only when one differs. */
-export async function updateUserDoc(c: MongoCollections, id: string, fields: Record<string, unknown>): Promise<ClaimChange> {
-  const changed = { $or: [false, ...Object.entries(fields).map(([k, v]) => ({ $ne: [`$${k}`, { $literal: v }] }))] }
-  const set = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { $literal: v }]))
+/**
+ * Sets name / passwordHash / disabled; bumps the version only when one
+ * differs. With `revokeAccessTokens`, always bumps and sets
+ * `tokensMinVersion` to the new version in the same update.
+ */
+export async function updateUserDoc(c: MongoCollections, id: string, fields: Record<string, unknown>, revokeAccessTokens = false): Promise<ClaimChange> {
+  const changed = { $or: [revokeAccessTokens, ...Object.entries(fields).map(([k, v]) => ({ $ne: [`$${k}`, { $literal: v }] }))] }
+  const set: Document = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { $literal: v }]))
+  // Inside one $set stage `$version` is the value before the update.
+  if (revokeAccessTokens) set.tokensMinVersion = { $add: ['$version', 1] }
   return changeUser(c, id, changed, set)
 }
 

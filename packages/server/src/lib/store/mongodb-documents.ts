@@ -11,6 +11,7 @@ export interface UserDoc {
   passwordHash: string | null
   claims: Claim[]
   disabled: boolean
+  tokensMinVersion?: number
   version: number
   createdAt: number
   updatedAt: number
@@ -141,6 +142,7 @@ export function toUser(doc: UserDoc): UserRecord {
     passwordHash: doc.passwordHash ?? null,
     claims: copyClaims(doc.claims),
     disabled: doc.disabled === true,
+    tokensMinVersion: typeof doc.tokensMinVersion === 'number' ? doc.tokensMinVersion : 0,
     version: doc.version,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,

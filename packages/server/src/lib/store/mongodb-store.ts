@@ -9,6 +9,7 @@ import type {
   RefreshTokenRecord,
   SessionRecord,
   SigningKeyRecord,
+  UserPatch,
   UserRecord,
 } from './auth-store.js'
 import { addClaimDoc, createSessionDoc, deleteUserSessionsDoc, removeClaimDoc, replaceClaimTypesDoc, updateUserDoc } from './mongodb-claims.js'
@@ -201,6 +202,7 @@ export class MongoAuthStore implements AuthStore {
       passwordHash: user.passwordHash ?? null,
       claims: checkClaims(user.claims ?? []),
       disabled: false,
+      tokensMinVersion: 0,
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -238,14 +240,14 @@ export class MongoAuthStore implements AuthStore {
     return this.run('listUsers', async (c) => (await c.users.find({}).sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser))
   }
 
-  async updateUser(id: string, patch: { name?: string | null; passwordHash?: string | null; disabled?: boolean }): Promise<UserRecord> {
+  async updateUser(id: string, patch: UserPatch): Promise<UserRecord> {
     checkUserPatch(patch)
     const fields: Record<string, unknown> = {}
     if (patch.name !== undefined) fields.name = patch.name
     if (patch.passwordHash !== undefined) fields.passwordHash = patch.passwordHash
     if (patch.disabled !== undefined) fields.disabled = patch.disabled
     const uid = str(id, 'id')
-    return (await this.run('updateUser', (c) => updateUserDoc(c, uid, fields))).user
+    return (await this.run('updateUser', (c) => updateUserDoc(c, uid, fields, patch.revokeAccessTokens === true))).user
   }
 
   async addClaim(userId: string, claim: Claim): Promise<ClaimChange> {

@@ -114,6 +114,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 2: "sign out everywhere" also cuts off access tokens issued before it.
+  `
+  ALTER TABLE users ADD COLUMN tokens_min_version INTEGER NOT NULL DEFAULT 0;
+  `,
 ]
 
 /** Thrown (and mapped to ERR_STORE_UNAVAILABLE) when the file was written by a newer wire-auth. */

@@ -9,6 +9,7 @@ export interface UserRow {
   name: string | null
   password_hash: string | null
   disabled: number
+  tokens_min_version: number
   version: number
   created_at: number
   updated_at: number
@@ -80,7 +81,8 @@ export function prepareStatements(db: Database) {
     getUser: p<UserRow>('SELECT * FROM users WHERE id = ?'),
     getUserByEmail: p<UserRow>('SELECT * FROM users WHERE email = ?'),
     listUsers: p<UserRow>('SELECT * FROM users ORDER BY created_at, id LIMIT ? OFFSET ?'),
-    setUserFields: p(`UPDATE users SET name = ?, password_hash = ?, disabled = ?, version = version + 1, updated_at = ?
+    setUserFields: p(`UPDATE users SET name = ?, password_hash = ?, disabled = ?,
+                      tokens_min_version = CASE WHEN ? THEN version + 1 ELSE tokens_min_version END, version = version + 1, updated_at = ?
                       WHERE id = ?`),
     bumpVersion: p<{ version: number }>('UPDATE users SET version = version + 1, updated_at = ? WHERE id = ? RETURNING version'),
 
@@ -160,6 +162,7 @@ export function toUser(row: UserRow, claims: Claim[]): UserRecord {
     passwordHash: row.password_hash,
     claims: claims.map((c) => ({ type: c.type, value: c.value })),
     disabled: row.disabled === 1,
+    tokensMinVersion: row.tokens_min_version ?? 0,
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

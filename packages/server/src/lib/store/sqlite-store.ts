@@ -8,6 +8,7 @@ import type {
   RefreshTokenRecord,
   SessionRecord,
   SigningKeyRecord,
+  UserPatch,
   UserRecord,
 } from './auth-store.js'
 import { SqliteConnection } from './sqlite-connection.js'
@@ -120,7 +121,7 @@ export class SqliteAuthStore implements AuthStore {
     return this.conn.run('listUsers', (s) => s.listUsers.all(limit, offset).map((row) => toUser(row, s.getClaims.all(row.id))))
   }
 
-  async updateUser(id: string, patch: { name?: string | null; passwordHash?: string | null; disabled?: boolean }): Promise<UserRecord> {
+  async updateUser(id: string, patch: UserPatch): Promise<UserRecord> {
     checkUserPatch(patch)
     return this.conn.immediate('updateUser', (s) => {
       const row = s.getUser.get(id)
@@ -128,8 +129,9 @@ export class SqliteAuthStore implements AuthStore {
       const name = patch.name === undefined ? row.name : patch.name
       const hash = patch.passwordHash === undefined ? row.password_hash : patch.passwordHash
       const disabled = patch.disabled === undefined ? row.disabled : patch.disabled ? 1 : 0
-      if (name !== row.name || hash !== row.password_hash || disabled !== row.disabled) {
-        s.setUserFields.run(name, hash, disabled, Date.now(), id)
+      const revoke = patch.revokeAccessTokens === true
+      if (revoke || name !== row.name || hash !== row.password_hash || disabled !== row.disabled) {
+        s.setUserFields.run(name, hash, disabled, revoke ? 1 : 0, Date.now(), id)
       }
       return finishChange(s, id).user
     })

@@ -112,6 +112,7 @@ export function checkUserPatch(patch: unknown): void {
     if (p[field] !== undefined && p[field] !== null && typeof p[field] !== 'string') throw invalid(`patch.${field} must be a string or null`)
   }
   if (p.disabled !== undefined && typeof p.disabled !== 'boolean') throw invalid('patch.disabled must be a boolean')
+  if (p.revokeAccessTokens !== undefined && p.revokeAccessTokens !== true) throw invalid('patch.revokeAccessTokens must be true when given')
 }
 
 function invalid(message: string): WireAuthError {

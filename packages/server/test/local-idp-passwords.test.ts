@@ -126,6 +126,17 @@ describe('argon2id hashing (checklist 1)', () => {
   })
 })
 
+describe('the argon2 slot queue', () => {
+  it('settles a burst larger than its slots, each with the right answer, and throwing work frees its slot', async () => {
+    const hash = await hasher.hash('correct horse battery staple')
+    const attempts = Array.from({ length: 12 }, (_, i) => hasher.verify(i % 3 === 0 ? 'not a hash' : hash, i % 2 === 0 ? 'correct horse battery staple' : 'wrong password here'))
+    const results = await Promise.all(attempts)
+    expect(results).toEqual(Array.from({ length: 12 }, (_, i) => i % 3 !== 0 && i % 2 === 0))
+    // Still usable afterwards (no slot leaked by the failures).
+    expect(await hasher.verify(hash, 'correct horse battery staple')).toBe(true)
+  })
+})
+
 describe('argon2 options below OWASP are refused at registration', () => {
   it.each([
     [{ memoryCost: 1024 }],

@@ -212,6 +212,17 @@ describe('forged and malformed tokens are rejected (checklist 10, 11)', () => {
     expect(await idp.verifyAccessToken(access_token)).toBeNull()
   })
 
+  it('the verified-token cache never outlives a revocation, an expiry or a changed byte', async () => {
+    const { access_token } = await idp.issueTokens(user)
+    expect(await idp.verifyAccessToken(access_token)).not.toBeNull()
+    expect(await idp.verifyAccessToken(access_token)).not.toBeNull() // served from the cache
+    const [head, body, signature] = access_token.split('.')
+    const flipped = `${head}.${body}.${signature!.slice(0, -2)}${signature!.endsWith('AA') ? 'BA' : 'AA'}`
+    expect(await idp.verifyAccessToken(flipped)).toBeNull()
+    await idp.revokeToken(access_token)
+    expect(await idp.verifyAccessToken(access_token)).toBeNull()
+  })
+
   it('missing sub or jti, or malformed private claims', async () => {
     expect(await idp.verifyAccessToken(await forge({ sub: undefined }))).toBeNull()
     expect(await idp.verifyAccessToken(await forge({ jti: undefined }))).toBeNull()

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
+import fastifyHelmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import { ANONYMOUS, createPolicyEngine, parseGuardSpec, resolveSafeRedirect, type ClaimsPrincipal, type PolicyEngine } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
@@ -18,6 +18,7 @@ import { registerLocalIdp } from './local-idp/routes.js'
 import { registerProviders, type ProviderInfo } from './oidc/register-providers.js'
 import { Forbidden, OriginNotAllowed, Unauthenticated } from './errors.js'
 import { resolveOptions, type WireAuthOptions } from './options.js'
+import { applySecurityHeaders, staticSecurityHeaders } from './security-headers.js'
 import { createSessionManager } from './sessions.js'
 import { createCookieSigner } from './signer.js'
 import type { AuthStore } from './store/auth-store.js'
@@ -105,7 +106,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   if (!app.hasReplyDecorator('setCookie')) await app.register(cookie)
   // Before CORS: its preflight answers from its own onRequest hook, and gets the headers too.
   if (options.helmet) {
-    await app.register(helmet, {
+    // Computed once: helmet's output is the same for every request (see security-headers.ts).
+    const headers = staticSecurityHeaders({
       // The bundle and fragments are meant to be embedded by allowed origins.
       crossOriginResourcePolicy: { policy: 'cross-origin' },
       contentSecurityPolicy: {
@@ -120,6 +122,13 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
         },
       },
     })
+    app.addHook('onRequest', (_request, reply, done) => {
+      applySecurityHeaders(reply.raw, headers)
+      done()
+    })
+    // Not global: the hook above covers every response; @fastify/helmet stays for
+    // host routes that want their own per-route policy (`{ helmet: {...} }`, nonces).
+    await app.register(fastifyHelmet, { global: false })
   }
   await app.register(cors, {
     origin: (origin, cb) => cb(null, origin !== undefined && ctx.isAllowedOrigin(origin)),

@@ -132,6 +132,7 @@ export class RedisAuthChannel implements AuthChannel {
       log: this.#log,
       secret: this.#secret,
       counters: this.#stats,
+      commandTimeoutMs: this.#commandTimeoutMs,
     })
     pub.on('ready', () => this.#wakeReadyWaiters())
     pub.on('close', () => this.#onConnectionLost('publisher'))

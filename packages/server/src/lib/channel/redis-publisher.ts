@@ -37,8 +37,10 @@ export class ChannelPublisher {
   #noticeInFlight = false
   #droppedSinceNotice = 0
   #closed = false
+  readonly #commandTimeoutMs: number
 
-  constructor(conn: Redis, options: { channel: string; workerId: string; log: ChannelLogger; secret: string | null; counters: PublisherCounters }) {
+  constructor(conn: Redis, options: { channel: string; workerId: string; log: ChannelLogger; secret: string | null; counters: PublisherCounters; commandTimeoutMs?: number }) {
+    this.#commandTimeoutMs = options.commandTimeoutMs ?? 2000
     this.#conn = conn
     this.#channel = options.channel
     this.#workerId = options.workerId
@@ -67,12 +69,13 @@ export class ChannelPublisher {
       else this.#dropped(new Error('too many events before the first connect'))
       return
     }
+    const sentAt = performance.now()
     this.#conn.publish(this.#channel, payload).then(
       () => {
         this.#counters.published++
         if (this.#peersNeedResync) this.#sendNotice()
       },
-      (err: unknown) => this.#dropped(err),
+      (err: unknown) => this.#dropped(err, performance.now() - sentAt),
     )
   }
 
@@ -106,7 +109,7 @@ export class ChannelPublisher {
     for (let i = 0; i < pending.length; i++) this.#dropped(new Error('Redis was not reachable'))
   }
 
-  #dropped(err: unknown): void {
+  #dropped(err: unknown, elapsedMs = 0): void {
     this.#counters.dropped++
     this.#peersNeedResync = true
     if (this.#closed) return
@@ -117,7 +120,11 @@ export class ChannelPublisher {
     )
     // Connected yet failing (a time-out on a half-dead link): reconnect. A
     // server's refusal (ReplyError, e.g. an ACL) would not heal that way.
-    if (this.#conn.status === 'ready' && !(err instanceof Error && err.name === 'ReplyError')) this.#conn.disconnect(true)
+    // A time-out whose timer itself fired far too late says this worker's event
+    // loop was blocked, not that the link is dead: reconnecting then would only
+    // add load (the subscriber's health check still catches a dead link).
+    const loopWasLate = err instanceof Error && /timed out/i.test(err.message) && elapsedMs > this.#commandTimeoutMs * 1.5
+    if (this.#conn.status === 'ready' && !loopWasLate && !(err instanceof Error && err.name === 'ReplyError')) this.#conn.disconnect(true)
   }
 
   #sendNotice(): void {

@@ -65,6 +65,28 @@ export function loadCommonPasswords(): Promise<ReadonlySet<string>> {
   return commonPasswords
 }
 
+/**
+ * argon2 runs on libuv's thread pool, which jose (token checks), DNS and
+ * file I/O share. Leaving one thread free keeps token checks fast during a
+ * burst of logins (docs/benchmarks.md, scenario 7).
+ */
+const ARGON2_SLOTS = Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1)
+let argon2Busy = 0
+const argon2Queue: Array<() => void> = []
+
+async function withArgon2Slot<T>(work: () => Promise<T>): Promise<T> {
+  if (argon2Busy >= ARGON2_SLOTS) await new Promise<void>((resolve) => argon2Queue.push(resolve))
+  else argon2Busy++
+  try {
+    return await work()
+  } finally {
+    // Hand the slot straight to the next waiter, or free it.
+    const next = argon2Queue.shift()
+    if (next !== undefined) next()
+    else argon2Busy--
+  }
+}
+
 /** NIST SP 800-63B asks for one Unicode normalisation before hashing. */
 function normalise(password: string): string {
   return password.normalize('NFKC')
@@ -145,7 +167,7 @@ export class PasswordHasher {
   }
 
   async #hash(password: string): Promise<string> {
-    return argon2.hash(normalise(password), { type: argon2.argon2id, ...this.params })
+    return withArgon2Slot(() => argon2.hash(normalise(password), { type: argon2.argon2id, ...this.params }))
   }
 
   /**
@@ -160,7 +182,7 @@ export class PasswordHasher {
     const target = hash !== null && hash.startsWith('$argon2') ? hash : await this.dummyHash()
     let ok: boolean
     try {
-      ok = await argon2.verify(target, candidate)
+      ok = await withArgon2Slot(() => argon2.verify(target, candidate))
     } catch {
       ok = false
     }

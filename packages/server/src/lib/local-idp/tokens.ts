@@ -25,6 +25,9 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 // `zip`… mean a token we did not sign, so they are refused outright.
 const ALLOWED_HEADER = new Set(['alg', 'kid', 'typ'])
 
+/** Verified tokens remembered (by their exact text) so a repeat skips the signature check. */
+const VERIFIED_CACHE_SIZE = 5000
+
 /** Lifetimes and identifiers of access tokens. */
 export interface AccessTokenOptions {
   issuer: string
@@ -84,6 +87,8 @@ export class AccessTokens {
   readonly #store: AuthStore
   readonly #options: AccessTokenOptions
   readonly #now: () => number
+  /** Exact token text → its verified payload; insertion order evicts the oldest. */
+  readonly #verified = new Map<string, AccessTokenPayload>()
 
   constructor(keys: SigningKeys, store: AuthStore, options: AccessTokenOptions, now: () => number = () => Date.now()) {
     this.#keys = keys
@@ -138,6 +143,25 @@ export class AccessTokens {
   /** Like {@link verify} without the denylist lookup (used by revocation). */
   async verifySignedOnly(token: unknown): Promise<AccessTokenPayload | null> {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) return null
+    // Only the signature and header work is cached: a byte-identical token was
+    // already proven ours; its time window is checked again on every use, and
+    // revocation and the user row are read by the callers every time.
+    const cached = this.#verified.get(token)
+    if (cached !== undefined) {
+      const now = Math.floor(this.#now() / 1000)
+      if (now < cached.exp + CLOCK_TOLERANCE_SECONDS && now + CLOCK_TOLERANCE_SECONDS >= cached.nbf) return cached
+      this.#verified.delete(token)
+      return null
+    }
+    const payload = await this.#verifySignature(token)
+    if (payload !== null) {
+      if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value as string)
+      this.#verified.set(token, payload)
+    }
+    return payload
+  }
+
+  async #verifySignature(token: string): Promise<AccessTokenPayload | null> {
     let header: Record<string, unknown>
     try {
       header = decodeProtectedHeader(token) as Record<string, unknown>
@@ -176,7 +200,7 @@ export class AccessTokens {
     if (typeof p.iat !== 'number' || typeof p.nbf !== 'number' || typeof p.exp !== 'number') return null
     // jose checks `iat` only with maxTokenAge; a token issued in the future is refused like an early `nbf`.
     if (p.iat > Math.floor(this.#now() / 1000) + CLOCK_TOLERANCE_SECONDS) return null
-    return {
+    return Object.freeze({
       sub: p.sub,
       name,
       jti: p.jti,
@@ -185,8 +209,8 @@ export class AccessTokens {
       iat: p.iat,
       nbf: p.nbf,
       exp: p.exp,
-      claims,
+      claims: Object.freeze(claims) as Claim[],
       version: p.wa_ver,
-    }
+    })
   }
 }

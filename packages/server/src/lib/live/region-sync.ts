@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto'
 import type { WireAuthErrorCode } from '@wire-auth/core'
 import type { RegionRequest, RegionRequestProblem } from '../fragments/region-request.js'
 import type { LiveConnection } from './live-connection.js'
-import { mountRegion, regionJson, type MountedRegion, type RenderBatch, type RenderedRegion } from './render-batch.js'
+import { bodyHash, mountRegion, regionJson, resultBody, type MountedRegion, type RenderBatch, type RenderedRegion } from './render-batch.js'
 
 /**
  * Mounts the regions of one `mount` message on a socket, up to `max` per
@@ -95,8 +94,8 @@ const withdrawnResults = new Map<WireAuthErrorCode, RenderedRegion>()
 function withdrawn(code: WireAuthErrorCode): RenderedRegion {
   let result = withdrawnResults.get(code)
   if (result === undefined) {
-    const body = JSON.stringify({ status: 'denied', html: '', code }).slice(1)
-    result = { body, hash: createHash('sha256').update(body).digest('base64url') }
+    const body = resultBody({ id: '', status: 'denied', html: '', code })
+    result = { body, hash: bodyHash(body) }
     withdrawnResults.set(code, result)
   }
   return result

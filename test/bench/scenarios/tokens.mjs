@@ -54,28 +54,14 @@ function rawVerify(jwt) {
   return payload
 }
 
-// A verified-token cache as the IdP could keep it: token -> verified payload until
-// its exp, bounded. Revocation and the user row are still read on every use.
-const cache = new Map()
-const CACHE_MAX = 10_000
-async function cachedVerify(jwt) {
-  let payload = cache.get(jwt)
-  if (payload === undefined || payload.exp * 1000 <= Date.now()) {
-    payload = await access.verifySignedOnly(jwt)
-    if (payload === null) return null
-    if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value)
-    cache.set(jwt, payload)
-  }
-  if (await store.isAccessTokenRevoked(payload.jti)) return null
-  const row = await store.getUser(payload.sub)
-  return row === null || row.disabled ? null : row
-}
-// The same cache in front of the signature check only (what verifySignedOnly costs on a hit).
-async function cachedSignatureOnly(jwt) {
-  const payload = cache.get(jwt)
-  if (payload !== undefined && payload.exp * 1000 > Date.now()) return payload
-  return access.verifySignedOnly(jwt)
-}
+// The product keeps a verified-token cache (5,000 tokens, oldest out first). To time
+// the first sight of a token, cycle through more distinct tokens than it holds:
+// every lookup then misses. The repeat figures verify one token over and over.
+const DISTINCT = 6000
+const fresh = []
+for (let i = 0; i < DISTINCT; i++) fresh.push((await access.issue(user)).token)
+let next = 0
+const nextFresh = () => fresh[next++ % DISTINCT]
 
 // The same full check with node:crypto for the signature (the fix proposed for tokens.ts).
 async function syncSignatureVerify(jwt) {
@@ -90,17 +76,17 @@ async function syncSignatureVerify(jwt) {
 if (rawVerify(token) === null) throw new Error('raw verification rejected the token')
 if ((await idp.verifyAccessToken(token)) === null) throw new Error('LocalIdp rejected the token')
 if ((await access.verifySignedOnly(token)) === null) throw new Error('AccessTokens rejected the token')
-if ((await cachedVerify(token)) === null) throw new Error('cached verification rejected the token')
+if ((await idp.verifyAccessToken(fresh[0])) === null) throw new Error('LocalIdp rejected a fresh token')
 if ((await syncSignatureVerify(token)) === null) throw new Error('node:crypto full verification rejected the token')
 const joseKey = publicKey
 await jwtVerify(token, joseKey, { issuer: options.issuer, audience: options.audience })
 
 const raw = await opsPerSecond(() => rawVerify(token), { ms: MS })
-const full = await opsPerSecond(() => idp.verifyAccessToken(token), { ms: MS })
-const signed = await opsPerSecond(() => access.verifySignedOnly(token), { ms: MS })
+const full = await opsPerSecond(() => idp.verifyAccessToken(nextFresh()), { ms: MS })
+const signed = await opsPerSecond(() => access.verifySignedOnly(nextFresh()), { ms: MS })
 const jose = await opsPerSecond(() => jwtVerify(token, joseKey, { issuer: options.issuer, audience: options.audience }), { ms: MS })
-const cached = await opsPerSecond(() => cachedVerify(token), { ms: MS })
-const cachedSig = await opsPerSecond(() => cachedSignatureOnly(token), { ms: MS })
+const cached = await opsPerSecond(() => idp.verifyAccessToken(token), { ms: MS })
+const cachedSig = await opsPerSecond(() => access.verifySignedOnly(token), { ms: MS })
 const syncFull = await opsPerSecond(() => syncSignatureVerify(token), { ms: MS })
 const raw2 = await opsPerSecond(() => rawVerify(token), { ms: MS })
 const rawRate = (raw + raw2) / 2
@@ -114,12 +100,12 @@ report({
   title: `6. Access-token verification (${jwk.alg}, one core)`,
   figures: [
     figure({ label: 'node:crypto verify (peer), verifications/s', value: rawRate, unit: 'ops/s', kind: 'rate' }),
-    figure({ label: 'LocalIdp.verifyAccessToken (signature + denylist + user row)', value: perOp(full), unit: 'µs/op', peer, goals: goal, note: `${Math.round(full).toLocaleString('en-US')} ops/s` }),
-    figure({ label: 'AccessTokens.verifySignedOnly (jose, signature + claims)', value: perOp(signed), unit: 'µs/op', peer, goals: goal, note: `${Math.round(signed).toLocaleString('en-US')} ops/s` }),
+    figure({ label: 'LocalIdp.verifyAccessToken, first sight of a token (jose signature + claims, denylist, user row)', value: perOp(full), unit: 'µs/op', peer, goals: goal, note: `${Math.round(full).toLocaleString('en-US')} ops/s` }),
+    figure({ label: 'AccessTokens.verifySignedOnly, first sight (jose: signature + claims)', value: perOp(signed), unit: 'µs/op', peer, goals: goal, note: `${Math.round(signed).toLocaleString('en-US')} ops/s` }),
     figure({ label: 'jose jwtVerify alone (same KeyObject)', value: perOp(jose), unit: 'µs/op', peer, note: `${Math.round(jose).toLocaleString('en-US')} ops/s` }),
     figure({ label: 'proposed: node:crypto signature + denylist + user row', value: perOp(syncFull), unit: 'µs/op', peer, note: `${Math.round(syncFull).toLocaleString('en-US')} ops/s (what LocalIdp.verifyAccessToken would cost with crypto.verify instead of jose)` }),
-    figure({ label: 'proposed: with a verified-token cache (hit) + denylist + user row', value: perOp(cached), unit: 'µs/op', peer, note: `${Math.round(cached).toLocaleString('en-US')} ops/s (cache written for this benchmark, not in the product)` }),
-    figure({ label: 'proposed: verified-token cache hit, signature part only', value: perOp(cachedSig), unit: 'µs/op', peer, note: `${Math.round(cachedSig).toLocaleString('en-US')} ops/s` }),
+    figure({ label: 'LocalIdp.verifyAccessToken, repeat of a verified token (product cache hit + denylist + user row)', value: perOp(cached), unit: 'µs/op', peer, goals: goal, note: `${Math.round(cached).toLocaleString('en-US')} ops/s` }),
+    figure({ label: 'AccessTokens.verifySignedOnly, repeat (cache hit: signature part only)', value: perOp(cachedSig), unit: 'µs/op', peer, note: `${Math.round(cachedSig).toLocaleString('en-US')} ops/s` }),
   ],
   notes: [
     `Token: ${token.length} bytes, header ${JSON.stringify(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()))}; store: SqliteAuthStore on a file.`,

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MongoAuthStore } from '@wire-auth/server/mongodb'
-import { claimSet, expectCode } from './harness.js'
-import { assertBuilt, runClaimWorkers } from './multi-process.js'
+import { expectCode } from './harness.js'
+import { assertBuilt, expectExactAcrossProcesses } from './multi-process.js'
 import { runStoreConformance } from './suite.js'
 
 // The MongoDB conformance runs only against a real server named by
@@ -58,25 +58,7 @@ mongoSuite(title, () => {
       const store = new MongoAuthStore({ url: url!, dbName })
       try {
         await store.init()
-        const workers = 3
-        const count = 20
-        const old = []
-        for (let k = 0; k < workers; k++) for (let i = 0; i < count; i++) old.push({ type: 'old', value: `w${k}-o${i}` })
-        const user = await store.createUser({ email: 'multi@example.test', name: 'Multi', passwordHash: null, claims: [{ type: 'keep', value: 'yes' }, ...old] })
-        const now = Date.now()
-        await store.createSession({ id: 's1', userId: user.id, name: user.name, claims: user.claims, userVersion: user.version, createdAt: now, lastSeenAt: now, idleExpiresAt: now + 600_000, absoluteExpiresAt: now + 600_000, ip: null, userAgent: null })
-
-        const versions = await runClaimWorkers({ store: { kind: 'mongodb', url: url!, dbName }, userId: user.id, workers, count })
-
-        const expected = [{ type: 'keep', value: 'yes' }]
-        for (let k = 0; k < workers; k++) for (let i = 0; i < count; i++) expected.push({ type: 'new', value: `w${k}-n${i}` })
-        const final = (await store.getUser(user.id))!
-        expect(claimSet(final.claims)).toEqual(claimSet(expected))
-        expect(final.version).toBe(user.version + workers * count * 2)
-        expect(new Set(versions.flat()).size).toBe(workers * count * 2)
-        const snapshot = (await store.getSession('s1'))!
-        expect(snapshot.userVersion).toBe(final.version)
-        expect(claimSet(snapshot.claims)).toEqual(claimSet(expected))
+        await expectExactAcrossProcesses(store, { kind: 'mongodb', url: url!, dbName })
       } finally {
         await store.close()
         await dropDatabase(dbName)

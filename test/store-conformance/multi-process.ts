@@ -1,6 +1,10 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { Claim } from '@wire-auth/core'
+import { expect } from 'vitest'
+import type { AuthStore } from '../../packages/server/src/lib/store/auth-store.js'
+import { claimSet } from './harness.js'
 
 const worker = fileURLToPath(new URL('./claim-worker.mjs', import.meta.url))
 const dist = fileURLToPath(new URL('../../packages/server/dist/', import.meta.url))
@@ -56,4 +60,29 @@ export async function runClaimWorkers(options: ClaimWorkersOptions): Promise<num
   } finally {
     for (const c of children) if (c.child.exitCode === null) c.child.kill()
   }
+}
+
+/**
+ * The whole multi-process check on an initialised store: 3 processes add and
+ * remove 20 claims each on one user; the claims, the version (one bump per
+ * change, none lost or merged) and the session snapshot end exactly right.
+ */
+export async function expectExactAcrossProcesses(store: AuthStore, spec: ClaimWorkersOptions['store'], workers = 3, count = 20): Promise<void> {
+  const old: Claim[] = []
+  for (let k = 0; k < workers; k++) for (let i = 0; i < count; i++) old.push({ type: 'old', value: `w${k}-o${i}` })
+  const user = await store.createUser({ email: 'multi@example.test', name: 'Multi', passwordHash: null, claims: [{ type: 'keep', value: 'yes' }, ...old] })
+  const now = Date.now()
+  await store.createSession({ id: 's1', userId: user.id, name: user.name, claims: user.claims, userVersion: user.version, createdAt: now, lastSeenAt: now, idleExpiresAt: now + 600_000, absoluteExpiresAt: now + 600_000, ip: null, userAgent: null })
+
+  const versions = await runClaimWorkers({ store: spec, userId: user.id, workers, count })
+
+  const expected: Claim[] = [{ type: 'keep', value: 'yes' }]
+  for (let k = 0; k < workers; k++) for (let i = 0; i < count; i++) expected.push({ type: 'new', value: `w${k}-n${i}` })
+  const final = (await store.getUser(user.id))!
+  expect(claimSet(final.claims)).toEqual(claimSet(expected))
+  expect(final.version).toBe(user.version + workers * count * 2)
+  expect(new Set(versions.flat()).size).toBe(workers * count * 2)
+  const snapshot = (await store.getSession('s1'))!
+  expect(snapshot.userVersion).toBe(final.version)
+  expect(claimSet(snapshot.claims)).toEqual(claimSet(expected))
 }

@@ -49,6 +49,31 @@ function withTimeout<T>(value: T | PromiseLike<T>, ms: number): Promise<T> {
   return Promise.race([value, timeout]).finally(() => clearTimeout(timer))
 }
 
+interface ElementAdditions {
+  policySpec: GuardSpec | undefined
+  claimsSpec: GuardSpec | undefined
+}
+
+/** Parsed once per region request: a mounted region is re-evaluated on every change. */
+const parsedAdditions = new WeakMap<RegionRequest, ElementAdditions | null>()
+
+/** The element's own policy/claims as guard specs, or null when malformed. */
+function elementAdditions(region: RegionRequest): ElementAdditions | null {
+  let parsed = parsedAdditions.get(region)
+  if (parsed === undefined) {
+    try {
+      parsed = {
+        policySpec: region.policy === undefined ? undefined : parseGuardSpec({ policy: region.policy }),
+        claimsSpec: region.claims === undefined ? undefined : parseGuardSpec({ claims: region.claims }),
+      }
+    } catch {
+      parsed = null
+    }
+    parsedAdditions.set(region, parsed)
+  }
+  return parsed
+}
+
 /**
  * Registered fragments and the evaluation of region requests, shared by
  * `POST /auth/fragments`, `GET /auth/fragments/:name` and the live socket.
@@ -124,14 +149,9 @@ export class FragmentRegistry {
   async #decide(region: RegionRequest, fragment: CompiledFragment | undefined, user: ClaimsPrincipal, ctx: PolicyContext): Promise<PolicyDecision> {
     const { engine } = this.#deps
     // Parse the element's additions first: a malformed one denies without running anything.
-    let policySpec: GuardSpec | undefined
-    let claimsSpec: GuardSpec | undefined
-    try {
-      if (region.policy !== undefined) policySpec = parseGuardSpec({ policy: region.policy })
-      if (region.claims !== undefined) claimsSpec = parseGuardSpec({ claims: region.claims })
-    } catch {
-      return { allowed: false, code: 'ERR_GUARD_SPEC_INVALID' }
-    }
+    const additions = elementAdditions(region)
+    if (additions === null) return { allowed: false, code: 'ERR_GUARD_SPEC_INVALID' }
+    const { policySpec, claimsSpec } = additions
     // A guard without fragment nor requirement is the bare form: must be signed in.
     const own = fragment === undefined ? (policySpec || claimsSpec ? null : AUTHENTICATED) : fragment.spec
     for (const spec of [own, policySpec, claimsSpec]) {

@@ -1,9 +1,13 @@
 import { api, assert, env, loadBundle, mount, openFrame, resetStats, settled, signIn, stats, waitFor } from './helpers.js'
 
-/** The iframe's path, or null while it is cross-origin or navigating. */
+/**
+ * The iframe's path once its document has loaded, or null while it is
+ * cross-origin or still navigating (the location changes before the new
+ * document is parsed: waiting on the path alone raced the login page's DOM).
+ */
 function framePath(frame) {
   try {
-    return frame.contentWindow.location.pathname
+    return frame.contentDocument.readyState === 'complete' ? frame.contentWindow.location.pathname : null
   } catch {
     return null
   }

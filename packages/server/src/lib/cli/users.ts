@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { createAuthActions } from '../auth-actions.js'
 import { UserNotFound } from '../errors.js'
 import { canonicalEmail } from '../local-idp/email.js'
-import { PasswordHasher } from '../local-idp/passwords.js'
+import { createLocalIdp } from '../local-idp/local-idp.js'
 import { resolveOptions } from '../options.js'
 import { createSessionManager } from '../sessions.js'
 import { channelFor, storeFor } from '../standalone.js'
@@ -65,6 +65,8 @@ async function withStore<T>(configFile: string | undefined, run: (deps: Awaited<
 async function open(configFile: string | undefined) {
   const config = await configFrom(configFile)
   const options = resolveOptions(config)
+  // `user add` works even when the served config has no local IdP: default parameters then.
+  const localIdpOptions = options.localIdp ?? resolveOptions({ ...config, localIdp: true }).localIdp!
   const store = await storeFor(config)
   await store.init()
   const channel = await channelFor(config)
@@ -76,7 +78,7 @@ async function open(configFile: string | undefined) {
     log: cliLog,
     audit: async (_request, record) => store.appendAudit({ ...record, at: Date.now(), ip: null, detail: { ...record.detail, via: 'cli' } }),
   })
-  return { config, options, store, channel, actions }
+  return { config, options, localIdpOptions, store, channel, actions }
 }
 
 async function readPassword(flags: UserFlags): Promise<{ password: string; generated: boolean }> {
@@ -88,16 +90,15 @@ async function readPassword(flags: UserFlags): Promise<{ password: string; gener
 /** `wire-auth user <sub-command>`. @internal */
 export async function runUser(args: string[], flags: UserFlags): Promise<number> {
   const [sub, target, claim] = args
-  return withStore(flags.configFile, async ({ store, actions, options }) => {
+  return withStore(flags.configFile, async ({ store, actions, localIdpOptions }) => {
     switch (sub) {
       case 'add': {
-        const email = canonicalEmail(flags.email)
-        const idp = options.localIdp
-        const hasher = new PasswordHasher(idp?.argon2 ?? { memoryCost: 19456, timeCost: 2, parallelism: 1 }, { minLength: idp?.passwordMinLength ?? 8, maxLength: idp?.passwordMaxLength ?? 1024 })
+        // The local IdP's own path: canonical e-mail, name checks, password policy, argon2id.
+        const idp = createLocalIdp({ store, options: localIdpOptions })
         const { password, generated } = await readPassword(flags)
-        const passwordHash = await hasher.hash(password)
         const claims = flags.claims.map((c) => parseClaim(c, true) as { type: string; value: string })
-        const user = await store.createUser({ email, name: flags.name ?? null, passwordHash, claims })
+        const user = await idp.createUser({ email: flags.email, name: flags.name ?? null, password, claims })
+        const email = user.email
         await store.appendAudit({ at: Date.now(), action: 'user.register', actorId: null, targetId: user.id, detail: { via: 'cli' }, ip: null })
         out(`created user ${user.id} <${email}>${claims.length ? ` with ${claims.map((c) => `${c.type}=${c.value}`).join(', ')}` : ''}`)
         if (generated) out(`password: ${password}`)

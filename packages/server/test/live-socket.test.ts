@@ -213,3 +213,19 @@ describe('expiry', () => {
     expect(await client.render()).toEqual([{ id: 'a', status: 'denied', html: '', code: 'ERR_UNAUTHENTICATED' }])
   })
 })
+
+describe('ping sweep', () => {
+  it('pings every socket across several event-loop turns and terminates only those that stopped answering', async () => {
+    // More sockets than one sweep chunk (256), so the sweep must carry on across turns.
+    await live.start({ live: { pingIntervalMs: 150 } })
+    const clients = await Promise.all(Array.from({ length: 600 }, () => live.connect()))
+    const pings = clients.map(() => 0)
+    clients.forEach((client, i) => client.ws.on('ping', () => pings[i]++))
+    // The last socket stops answering pings: it must be the only one terminated.
+    const silent = await live.connect(undefined, { autoPong: false })
+    await new Promise((resolve) => setTimeout(resolve, 700))
+    expect(Math.min(...pings)).toBeGreaterThanOrEqual(2)
+    await silent.closed
+    expect(clients.every((client) => client.ws.readyState === client.ws.OPEN)).toBe(true)
+  })
+})

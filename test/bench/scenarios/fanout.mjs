@@ -97,6 +97,8 @@ async function settle(clients) {
 async function drive(workers, clients, users, rate) {
   for (const c of clients) await c.call('track', true)
   for (const w of workers) await w.call('eldStart')
+  // BENCH_DRIVE_PROF=<dir>: a V8 CPU profile of every worker during each drive only.
+  if (process.env.BENCH_DRIVE_PROF) for (const w of workers) await w.call('profileStart')
   const cpuBefore = await Promise.all(workers.map((w) => w.call('cpu')))
   // Worker k issues the changes of users k, k+n, k+2n… so each user is changed by one worker only.
   await Promise.all(
@@ -106,6 +108,7 @@ async function drive(workers, clients, users, rate) {
   )
   await settle(clients)
   const cpuAfter = await Promise.all(workers.map((w) => w.call('cpu')))
+  if (process.env.BENCH_DRIVE_PROF) for (const w of workers) await w.call('profileStop', { path: join(process.env.BENCH_DRIVE_PROF, `fanout-W${w.index}-${rate}-${Date.now()}.cpuprofile`) })
   const eld = await Promise.all(workers.map((w) => w.call('eldStop')))
   for (const c of clients) await c.call('track', false)
   const cpu = cpuAfter.reduce((sum, a, i) => sum + a.user - cpuBefore[i].user + a.system - cpuBefore[i].system, 0)
@@ -244,12 +247,15 @@ try {
     figures.push(figure({ label: `B′. same sockets at ${LOW_RATE}/s: p50`, value: slow.all.p50, unit: 'ms', note: `p99 ${slow.all.p99.toFixed(2)} ms; ${(slow.cpu / 1000 / Math.max(1, slow.result.changes)).toFixed(2)} ms CPU per change` }))
     figures.push(figure({ label: `B′. ${LOW_RATE}/s, through Redis: p99`, value: slow.cross.p99, unit: 'ms', peer: { label: 'issued on the same worker, p99', value: slow.same.p99 }, note: `p50 ${slow.cross.p50.toFixed(2)} ms vs ${slow.same.p50.toFixed(2)} ms; added at p99 ${(slow.cross.p99 - slow.same.p99).toFixed(2)} ms` }))
 
+    // BENCH_FANOUT_PARTS=B: stop after B and B′ (for profiling runs).
+    if (process.env.BENCH_FANOUT_PARTS !== 'B') {
     await addWorker(2)
     const openC = await grow(USERS_C_PER_WORKER)
     progress('C: sockets open and mounted')
     const c = await measure(RATE)
     addLatency(`C. 3 workers + Redis, ${c.total.toLocaleString('en-US')} sockets, ${RATE}/s: change → last of 10 sockets`, c.all)
     notes.push(`C: ${c.counts.map((n) => n.toLocaleString('en-US')).join(' + ')} sockets on 3 workers (the new ones opened and mounted in ${openC.toFixed(0)} s), ${RATE}/s in total; same-worker p99 ${c.same.p99.toFixed(1)} ms, other-worker p99 ${c.cross.p99.toFixed(1)} ms; ${c.result.incomplete} of ${c.result.changes} changes never reached all 10 sockets; ${c.result.socketsAfter.toLocaleString('en-US')} sockets still open after. Event-loop delay p99 per worker: ${c.eld.map((e) => e.p99.toFixed(1)).join(', ')} ms.`)
+    }
   }
 
   notes.push('Every socket mounts two regions: "plan" (changes with every claim change: it shows the user row version) and "profile" (unchanged, so not re-sent). Render once per (principal, region) per event is the hub\'s RenderBatch; the 10 sockets of a user share one session.')

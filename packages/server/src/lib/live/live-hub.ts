@@ -36,6 +36,8 @@ type TaggedSocket = WebSocket & { [kConnection]?: LiveConnection }
 const SIGNED_OUT = '{"t":"signed-out"}'
 /** Sockets re-validated per event-loop turn in a resync or sweep (each may read the store synchronously). */
 const CHUNK = 100
+/** Sockets pinged per event-loop turn in a sweep. */
+const SWEEP_CHUNK = 256
 
 function principalMessage(user: ClaimsPrincipal): string {
   return JSON.stringify({ t: 'principal', user: user.toSummary() })
@@ -162,23 +164,36 @@ export class LiveHub {
     this.#scheduleAll([...this.#all].filter((conn) => conn.sessionHash !== null || conn.token !== null))
   }
 
-  /** Pings every socket, terminates those that missed the last pong, re-checks expired principals. */
+  /**
+   * Pings every socket, terminates those that missed the last pong, re-checks
+   * expired principals. A ping is a socket write: the sweep goes through
+   * {@link SWEEP_CHUNK} sockets per event-loop turn, so 10,000 sockets never
+   * hold the loop for the ~100 ms their pings take together.
+   */
   sweep(): void {
     const now = this.#now()
+    const sockets = [...this.#all]
     const due: LiveConnection[] = []
-    for (const conn of this.#all) {
-      if (!conn.alive) {
-        conn.ws.terminate()
-        continue
+    const step = (from: number): void => {
+      const end = Math.min(from + SWEEP_CHUNK, sockets.length)
+      for (let i = from; i < end; i++) {
+        const conn = sockets[i]
+        if (conn.closed) continue
+        if (!conn.alive) {
+          conn.ws.terminate()
+          continue
+        }
+        conn.alive = false
+        conn.ws.ping()
+        if (conn.checkAt <= now) {
+          conn.checkAt = Number.POSITIVE_INFINITY
+          due.push(conn)
+        }
       }
-      conn.alive = false
-      conn.ws.ping()
-      if (conn.checkAt <= now) {
-        conn.checkAt = Number.POSITIVE_INFINITY
-        due.push(conn)
-      }
+      if (end < sockets.length) setImmediate(step, end)
+      else if (due.length > 0) this.#scheduleAll(due)
     }
-    if (due.length > 0) this.#scheduleAll(due)
+    step(0)
   }
 
   /** Schedules re-validations in chunks, one event-loop turn each, sharing one batch. */

@@ -258,7 +258,7 @@ describe('fails closed', () => {
     expect(decision).toEqual({ allowed: false, code: 'ERR_POLICY_TIMEOUT' })
   })
 
-  it('allows a slow policy that settles before the time-out and clears its timer', async () => {
+  it('allows a slow policy that settles before the time-out and leaves no timer once its deadline has passed', async () => {
     vi.useFakeTimers()
     const engine = createPolicyEngine({ timeoutMs: 100 }).addPolicy(
       'Slow',
@@ -267,7 +267,180 @@ describe('fails closed', () => {
     const pending = engine.evaluate('Slow', admin)
     await vi.advanceTimersByTimeAsync(60)
     expect(await pending).toEqual({ allowed: true })
+    // The engine's one deadline timer may still fire once (unreferenced, finding nothing); it is not re-armed.
+    await vi.advanceTimersByTimeAsync(100)
     expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('arms no timer for policies that answer synchronously', async () => {
+    vi.useFakeTimers()
+    const engine = createPolicyEngine({ timeoutMs: 100 })
+      .addPolicy('Sync', () => true)
+      .addPolicy('Claim', { requiresClaim: ['role', 'admin'] })
+    expect(await engine.evaluate('Sync', admin)).toEqual({ allowed: true })
+    expect(await engine.evaluate('Claim', plain)).toEqual({ allowed: false, code: 'ERR_DENIED' })
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  describe('time-outs at the edge', () => {
+    /** Evaluates `name` and records the decision and the (fake) time it arrived. */
+    function watch(engine: PolicyEngine, name: string): { decision?: unknown; at?: number } {
+      const seen: { decision?: unknown; at?: number } = {}
+      void engine.evaluate(name, admin).then((decision) => {
+        seen.decision = decision
+        seen.at = Date.now()
+      })
+      return seen
+    }
+
+    it('allows a policy that settles 1 ms before its deadline', async () => {
+      vi.useFakeTimers({ now: 0 })
+      const logger = recordingLogger()
+      const engine = createPolicyEngine({ timeoutMs: 50, logger }).addPolicy('Edge', () => new Promise<boolean>((resolve) => setTimeout(resolve, 49, true)))
+      const seen = watch(engine, 'Edge')
+      await vi.advanceTimersByTimeAsync(49)
+      expect(seen).toEqual({ decision: { allowed: true }, at: 49 })
+      await vi.advanceTimersByTimeAsync(100)
+      expect(seen.decision).toEqual({ allowed: true })
+      expect(logger.entries).toEqual([])
+    })
+
+    it('denies at exactly timeoutMs and ignores a settle 1 ms later (no second decision, no second log)', async () => {
+      vi.useFakeTimers({ now: 0 })
+      const logger = recordingLogger()
+      let settled = false
+      const engine = createPolicyEngine({ timeoutMs: 50, logger })
+        .addPolicy('LateTrue', () => new Promise<boolean>((resolve) => setTimeout(() => ((settled = true), resolve(true)), 51)))
+        .addPolicy('LateReject', () => new Promise<boolean>((_resolve, reject) => setTimeout(reject, 51, new Error('late'))))
+      const lateTrue = watch(engine, 'LateTrue')
+      const lateReject = watch(engine, 'LateReject')
+      await vi.advanceTimersByTimeAsync(49)
+      expect(lateTrue.decision).toBeUndefined()
+      await vi.advanceTimersByTimeAsync(1)
+      expect(lateTrue).toEqual({ decision: { allowed: false, code: 'ERR_POLICY_TIMEOUT' }, at: 50 })
+      expect(lateReject).toEqual({ decision: { allowed: false, code: 'ERR_POLICY_TIMEOUT' }, at: 50 })
+      await vi.advanceTimersByTimeAsync(10)
+      expect(settled).toBe(true)
+      expect(lateTrue.decision).toEqual({ allowed: false, code: 'ERR_POLICY_TIMEOUT' })
+      expect(logger.entries.map((e) => [e.code, e.policy])).toEqual([
+        ['ERR_POLICY_TIMEOUT', 'LateTrue'],
+        ['ERR_POLICY_TIMEOUT', 'LateReject'],
+      ])
+    })
+
+    it('decides many concurrent evaluations of different timing each against its own deadline', async () => {
+      vi.useFakeTimers({ now: 0 })
+      const timeoutMs = 40
+      const logger = recordingLogger()
+      const engine = createPolicyEngine({ timeoutMs, logger })
+      // Settle delays around the edge, plus never; starts spread over several deadlines.
+      const delays = [0, 1, 10, timeoutMs - 1, timeoutMs + 1, 2 * timeoutMs, Number.POSITIVE_INFINITY]
+      const cases: Array<{ start: number; delay: number; result: boolean | 'reject'; seen?: { decision?: unknown; at?: number } }> = []
+      for (let i = 0; i < 140; i++) {
+        cases.push({ start: (i * 7) % 97, delay: delays[i % delays.length]!, result: i % 3 === 0 ? false : i % 5 === 0 ? 'reject' : true })
+      }
+      cases.forEach((c, i) => {
+        engine.addPolicy(`P${i}`, () =>
+          new Promise<boolean>((resolve, reject) => {
+            if (c.delay === Number.POSITIVE_INFINITY) return
+            setTimeout(() => (c.result === 'reject' ? reject(new Error('no')) : resolve(c.result as boolean)), c.delay)
+          }),
+        )
+      })
+      for (let t = 0; t <= 97 + 3 * timeoutMs; t++) {
+        cases.forEach((c, i) => {
+          if (c.start === t) c.seen = watch(engine, `P${i}`)
+        })
+        await vi.advanceTimersByTimeAsync(1)
+      }
+      for (const c of cases) {
+        if (c.delay < timeoutMs) {
+          const expected = c.result === true ? { allowed: true } : c.result === false ? { allowed: false, code: 'ERR_DENIED' } : { allowed: false, code: 'ERR_POLICY_THREW' }
+          expect(c.seen, `start ${c.start}, delay ${c.delay}`).toEqual({ decision: expected, at: c.start + c.delay })
+        } else {
+          expect(c.seen, `start ${c.start}, delay ${c.delay}`).toEqual({ decision: { allowed: false, code: 'ERR_POLICY_TIMEOUT' }, at: c.start + timeoutMs })
+        }
+      }
+      const timeouts = cases.filter((c) => c.delay >= timeoutMs).length
+      const rejects = cases.filter((c) => c.delay < timeoutMs && c.result === 'reject').length
+      expect(logger.entries.filter((e) => e.code === 'ERR_POLICY_TIMEOUT')).toHaveLength(timeouts)
+      expect(logger.entries.filter((e) => e.code === 'ERR_POLICY_THREW')).toHaveLength(rejects)
+      expect(logger.entries).toHaveLength(timeouts + rejects)
+      expect(vi.getTimerCount()).toBe(0)
+    })
+
+    it('ignores a thenable that calls back twice or both ways: the first call decides', async () => {
+      const twice = { then: (ok: (v: unknown) => void, fail: (e: unknown) => void) => (ok(true), ok(false), fail(new Error('x'))) }
+      const failFirst = { then: (ok: (v: unknown) => void, fail: (e: unknown) => void) => (fail(new Error('x')), ok(true)) }
+      const logger = recordingLogger()
+      const engine = createPolicyEngine({ logger })
+        .addPolicy('Twice', (() => twice) as unknown as PolicyFunction)
+        .addPolicy('FailFirst', (() => failFirst) as unknown as PolicyFunction)
+      expect(await engine.evaluate('Twice', admin)).toEqual({ allowed: true })
+      expect(await engine.evaluate('FailFirst', admin)).toEqual({ allowed: false, code: 'ERR_POLICY_THREW' })
+      expect(logger.entries.map((e) => e.code)).toEqual(['ERR_POLICY_THREW'])
+    })
+
+    it('adopts a thenable that fulfils with another promise, as await does', async () => {
+      const nested = { then: (ok: (v: unknown) => void) => ok(Promise.resolve(true)) }
+      const nestedTrap = {
+        then: (ok: (v: unknown) => void) =>
+          ok({
+            get then(): never {
+              throw new Error('getter')
+            },
+          }),
+      }
+      const throwsInThen = {
+        then: () => {
+          throw new Error('then threw')
+        },
+      }
+      const engine = createPolicyEngine()
+        .addPolicy('Nested', (() => nested) as unknown as PolicyFunction)
+        .addPolicy('NestedTrap', (() => nestedTrap) as unknown as PolicyFunction)
+        .addPolicy('ThrowsInThen', (() => throwsInThen) as unknown as PolicyFunction)
+      expect(await engine.evaluate('Nested', admin)).toEqual({ allowed: true })
+      expect(await engine.evaluate('NestedTrap', admin)).toEqual({ allowed: false, code: 'ERR_POLICY_THREW' })
+      expect(await engine.evaluate('ThrowsInThen', admin)).toEqual({ allowed: false, code: 'ERR_POLICY_THREW' })
+    })
+  })
+
+  describe('the deadline timer and the process (real timers)', () => {
+    const referencedTimers = (): number => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length
+
+    it('keeps the process alive while an async policy is pending, and not after it settled', async () => {
+      const engine = createPolicyEngine({ timeoutMs: 60_000 })
+      let release: (value: boolean) => void = () => {}
+      engine.addPolicy('Waits', () => new Promise<boolean>((resolve) => (release = resolve)))
+      const before = referencedTimers()
+      const pending = engine.evaluate('Waits', admin)
+      expect(referencedTimers()).toBe(before + 1)
+      release(true)
+      expect(await pending).toEqual({ allowed: true })
+      expect(referencedTimers()).toBe(before)
+      // A second evaluation reuses the same (re-referenced) timer.
+      const again = engine.evaluate('Waits', admin)
+      expect(referencedTimers()).toBe(before + 1)
+      release(false)
+      expect(await again).toEqual({ allowed: false, code: 'ERR_DENIED' })
+      expect(referencedTimers()).toBe(before)
+    })
+
+    it('times out on the real clock and keeps no timer referenced afterwards', async () => {
+      const logger = recordingLogger()
+      const engine = createPolicyEngine({ timeoutMs: 30, logger }).addPolicy('Hangs', () => new Promise<boolean>(() => {}))
+      const before = referencedTimers()
+      const started = performance.now()
+      const decisions = await Promise.all([engine.evaluate('Hangs', admin), engine.evaluate('Hangs', admin)])
+      expect(performance.now() - started).toBeGreaterThanOrEqual(29)
+      expect(decisions).toEqual([
+        { allowed: false, code: 'ERR_POLICY_TIMEOUT' },
+        { allowed: false, code: 'ERR_POLICY_TIMEOUT' },
+      ])
+      expect(logger.entries.map((e) => e.code)).toEqual(['ERR_POLICY_TIMEOUT', 'ERR_POLICY_TIMEOUT'])
+      expect(referencedTimers()).toBe(before)
+    })
   })
 
   it('never logs for plain allows and denials', async () => {

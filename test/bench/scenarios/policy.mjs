@@ -66,6 +66,6 @@ report({
   figures,
   notes: [
     'Each evaluation is awaited one after the other on one thread, so the rate is per core. The principal holds 8 claims.',
-    'An async policy pays for its time-out (a setTimeout armed and cleared per evaluation, see PolicyEngine#run) on top of the promise.',
+    'An async policy pays for its time-out on top of the promise: one entry in the engine\'s deadline list, settled through the policy\'s own then; one shared timer per engine covers every pending evaluation (PolicyEngine#run).',
   ],
 })

@@ -46,6 +46,34 @@ export interface PolicyEngineOptions {
 }
 
 type CompiledPolicy = (user: ClaimsPrincipal, ctx: PolicyContext) => boolean | Promise<boolean>
+type Then = (this: unknown, onFulfilled: (value: unknown) => void, onRejected: (reason: unknown) => void) => unknown
+type Timer = ReturnType<typeof setTimeout>
+
+/** An async evaluation waiting for its policy or its deadline, in the engine's deadline list. */
+interface PendingEvaluation {
+  readonly name: string
+  /** `now()` at the start plus the time-out. */
+  readonly deadline: number
+  readonly resolve: (decision: PolicyDecision) => void
+  prev: PendingEvaluation | null
+  next: PendingEvaluation | null
+  done: boolean
+}
+
+/**
+ * A monotonic clock in ms. Read through the global at each call, so fake
+ * timers in tests (which replace `performance`) apply.
+ */
+function now(): number {
+  return performance.now()
+}
+
+/** Lets a Node timer keep the process alive or not (browsers' numeric ids have no such notion). */
+function ref(timer: Timer, keepAlive: boolean): void {
+  const handle = timer as { ref?: () => unknown; unref?: () => unknown }
+  if (keepAlive) handle.ref?.()
+  else handle.unref?.()
+}
 
 const ALLOW: PolicyDecision = Object.freeze({ allowed: true })
 const DENY: PolicyDecision = Object.freeze({ allowed: false, code: 'ERR_DENIED' as const })
@@ -114,6 +142,17 @@ export class PolicyEngine {
   readonly #policies = new Map<string, CompiledPolicy>()
   readonly #timeoutMs: number
   readonly #logger: PolicyLogger | undefined
+  /** Pending async evaluations in deadline order (a doubly linked list: settling one is O(1)). */
+  #head: PendingEvaluation | null = null
+  #tail: PendingEvaluation | null = null
+  /**
+   * One timer per engine, armed for the earliest deadline, instead of one per
+   * evaluation: arming and clearing a timer plus a Promise.race per async
+   * policy were most of an async evaluation's cost.
+   */
+  #timer: Timer | null = null
+  /** The deadline `#timer` was armed for. */
+  #timerAt = 0
 
   constructor(options: PolicyEngineOptions = {}) {
     const timeoutMs = options.timeoutMs ?? 2000
@@ -190,38 +229,118 @@ export class PolicyEngine {
     }
   }
 
-  async #run(name: string, policy: CompiledPolicy, user: ClaimsPrincipal, ctx: PolicyContext): Promise<PolicyDecision> {
+  #run(name: string, policy: CompiledPolicy, user: ClaimsPrincipal, ctx: PolicyContext): Promise<PolicyDecision> {
     let result: unknown
     try {
       result = policy(user, ctx)
     } catch (err) {
-      return this.#fault('ERR_POLICY_THREW', name, err)
+      return Promise.resolve(this.#fault('ERR_POLICY_THREW', name, err))
     }
-    if (result === true) return ALLOW
-    if (result === false) return DENY
+    if (result === true) return Promise.resolve(ALLOW)
+    if (result === false) return Promise.resolve(DENY)
     let then: unknown
     try {
       // Reading `then` runs a getter of the policy's result, which may throw.
       then = result !== null && typeof result === 'object' ? (result as { then?: unknown }).then : undefined
     } catch (err) {
-      return this.#fault('ERR_POLICY_THREW', name, err)
+      return Promise.resolve(this.#fault('ERR_POLICY_THREW', name, err))
     }
-    if (typeof then !== 'function') return this.#fault('ERR_POLICY_RESULT', name)
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(resolve, this.#timeoutMs, 'timeout')
+    if (typeof then !== 'function') return Promise.resolve(this.#fault('ERR_POLICY_RESULT', name))
+    return new Promise<PolicyDecision>((resolve) => {
+      const pending: PendingEvaluation = { name, deadline: now() + this.#timeoutMs, resolve, prev: null, next: null, done: false }
+      this.#enqueue(pending)
+      this.#follow(pending, result, then as Then)
     })
+  }
+
+  /** Subscribes to a thenable once; a synchronous throw of its `then` is a rejection. */
+  #follow(pending: PendingEvaluation, thenable: unknown, then: Then): void {
     try {
-      const settled = await Promise.race([result as Promise<unknown>, timeout])
-      if (settled === 'timeout') return this.#fault('ERR_POLICY_TIMEOUT', name)
-      if (settled === true) return ALLOW
-      if (settled === false) return DENY
-      return this.#fault('ERR_POLICY_RESULT', name)
+      then.call(
+        thenable,
+        (value) => this.#fulfilled(pending, value),
+        (err) => this.#finish(pending, 'ERR_POLICY_THREW', err),
+      )
     } catch (err) {
-      return this.#fault('ERR_POLICY_THREW', name, err)
-    } finally {
-      clearTimeout(timer)
+      this.#finish(pending, 'ERR_POLICY_THREW', err)
     }
+  }
+
+  /** A boolean decides; a thenable is adopted as `await` would; anything else is a bad result. */
+  #fulfilled(pending: PendingEvaluation, value: unknown): void {
+    if (pending.done) return
+    if (value === true || value === false) {
+      this.#finish(pending, value ? null : 'ERR_DENIED')
+      return
+    }
+    let then: unknown
+    try {
+      then = value !== null && (typeof value === 'object' || typeof value === 'function') ? (value as { then?: unknown }).then : undefined
+    } catch (err) {
+      this.#finish(pending, 'ERR_POLICY_THREW', err)
+      return
+    }
+    if (typeof then === 'function') this.#follow(pending, value, then as Then)
+    else this.#finish(pending, 'ERR_POLICY_RESULT')
+  }
+
+  /**
+   * Settles a pending evaluation once: `null` allows, `ERR_DENIED` denies,
+   * any other code is a logged fault. Later settles (a policy that answers
+   * after its time-out, or calls back twice) are ignored.
+   */
+  #finish(pending: PendingEvaluation, code: WireAuthErrorCode | null, err?: unknown): void {
+    if (pending.done) return
+    pending.done = true
+    this.#unlink(pending)
+    pending.resolve(code === null ? ALLOW : code === 'ERR_DENIED' ? DENY : this.#fault(code, pending.name, err))
+  }
+
+  /**
+   * Adds an evaluation to the deadline list (kept in deadline order; with a
+   * constant time-out and a monotonic clock that is always the tail) and
+   * makes sure the one deadline timer will fire by its deadline.
+   */
+  #enqueue(pending: PendingEvaluation): void {
+    let after = this.#tail
+    while (after !== null && after.deadline > pending.deadline) after = after.prev
+    pending.prev = after
+    pending.next = after === null ? this.#head : after.next
+    if (pending.next === null) this.#tail = pending
+    else pending.next.prev = pending
+    if (after === null) this.#head = pending
+    else after.next = pending
+    const timer = this.#timer
+    if (timer === null || this.#timerAt > pending.deadline) this.#arm(pending.deadline)
+    else if (this.#head === pending && this.#tail === pending) ref(timer, true)
+  }
+
+  #unlink(pending: PendingEvaluation): void {
+    const { prev, next } = pending
+    if (prev === null) this.#head = next
+    else prev.next = next
+    if (next === null) this.#tail = prev
+    else next.prev = prev
+    pending.prev = pending.next = null
+    // Nothing pending: the timer may fire (and find nothing) but must not keep the process alive.
+    if (this.#head === null && this.#timer !== null) ref(this.#timer, false)
+  }
+
+  /** Arms the deadline timer for `deadline` (an earlier armed timer is superseded and does nothing). */
+  #arm(deadline: number): void {
+    if (this.#timer !== null) ref(this.#timer, false)
+    const timer: Timer = setTimeout(() => this.#expire(timer), Math.max(1, Math.ceil(deadline - now())))
+    this.#timer = timer
+    this.#timerAt = deadline
+  }
+
+  /** The deadline timer fired: every evaluation whose deadline has passed is denied with ERR_POLICY_TIMEOUT. */
+  #expire(timer: Timer): void {
+    if (timer !== this.#timer) return
+    this.#timer = null
+    const at = now()
+    while (this.#head !== null && this.#head.deadline <= at) this.#finish(this.#head, 'ERR_POLICY_TIMEOUT')
+    if (this.#head !== null) this.#arm(this.#head.deadline)
   }
 
   #fault(code: WireAuthErrorCode, policy: string, err?: unknown): PolicyDecision {

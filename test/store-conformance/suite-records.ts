@@ -235,6 +235,25 @@ export function recordSuites(ctx: StoreContext): void {
       expect((await ctx.store.listAudit({ action: 'claim.grant', userId: 'u2' })).map((r) => r.at)).toEqual([t0 + 2])
       expect((await ctx.store.listAudit({ limit: 2 })).map((r) => r.at)).toEqual([t0 + 3, t0 + 2])
     })
+
+    it('records the audit given to addClaim / removeClaim with the change, and none for a missing user', async () => {
+      const user = await ctx.store.createUser({ email: 'audited@example.com', name: 'A' })
+      const at = Date.now()
+      const grant = { at, action: 'claim.grant', actorId: 'admin', targetId: user.id, detail: { type: 'plan', value: 'pro' }, ip: '203.0.113.9' }
+      const added = await ctx.store.addClaim(user.id, { type: 'plan', value: 'pro' }, grant)
+      expect(added.auditError).toBeUndefined()
+      expect(added.user.claims).toEqual([{ type: 'plan', value: 'pro' }])
+      const revoke = { at: at + 1, action: 'claim.revoke', actorId: null, targetId: user.id, detail: { type: 'plan' }, ip: null }
+      const removed = await ctx.store.removeClaim(user.id, 'plan', undefined, revoke)
+      expect(removed.user.claims).toEqual([])
+      expect(await ctx.store.listAudit({ userId: user.id })).toEqual([
+        expect.objectContaining(revoke),
+        expect.objectContaining(grant),
+      ])
+      await expect(ctx.store.addClaim('no-such-user', { type: 'plan', value: 'pro' }, { ...grant, targetId: 'no-such-user' })).rejects.toMatchObject({ code: 'ERR_USER_NOT_FOUND' })
+      await expect(ctx.store.removeClaim('no-such-user', 'plan', undefined, { ...revoke, targetId: 'no-such-user' })).rejects.toMatchObject({ code: 'ERR_USER_NOT_FOUND' })
+      expect(await ctx.store.listAudit({ userId: 'no-such-user' })).toEqual([])
+    })
   })
 
   describe('secrets', () => {

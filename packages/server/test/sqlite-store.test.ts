@@ -52,6 +52,20 @@ describe('SqliteAuthStore', () => {
     }
   })
 
+  it('writes a claim change and its audit record in one transaction: a failed record undoes the change', async () => {
+    const store = open()
+    await store.init()
+    const user = await store.createUser({ email: 'a@example.com', name: 'A' })
+    const record = { id: 'audit-1', at: Date.now(), action: 'claim.grant', actorId: null, targetId: user.id, detail: {}, ip: null }
+    await store.addClaim(user.id, { type: 'plan', value: 'pro' }, record)
+    // The same audit id again violates its UNIQUE constraint: the second claim must not stay.
+    await expect(store.addClaim(user.id, { type: 'plan', value: 'max' }, record)).rejects.toBeInstanceOf(WireAuthError)
+    const after = await store.getUser(user.id)
+    expect(after?.claims).toEqual([{ type: 'plan', value: 'pro' }])
+    expect(after?.version).toBe(user.version + 1)
+    expect(await store.listAudit({ userId: user.id })).toHaveLength(1)
+  })
+
   it('creates the directory of a new database file', async () => {
     const store = open(join(base, 'a', 'b', 'auth.sqlite'))
     await store.init()
@@ -116,6 +130,30 @@ describe('SqliteAuthStore', () => {
       other.close()
     }
     expect((await store.addClaim(user.id, { type: 'role', value: 'x' })).user.version).toBe(2)
+  })
+
+  it('a write waits for another process\'s lock without blocking the event loop, then commits', async () => {
+    const store = open(join(base, 'auth.sqlite'), 5000)
+    const user = await store.createUser({ email: 'w@example.test', name: 'W', passwordHash: null })
+    const other = new Database(store.path)
+    other.prepare('BEGIN IMMEDIATE').run()
+    let settled = false
+    const change = store.addClaim(user.id, { type: 'role', value: 'x' }).finally(() => {
+      settled = true
+    })
+    // While the lock is held, timers keep firing (SQLite's busy handler would sleep on this thread) and reads answer.
+    const started = Date.now()
+    let ticks = 0
+    while (Date.now() - started < 150) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      ticks++
+    }
+    expect(ticks).toBeGreaterThan(10)
+    expect(settled).toBe(false)
+    expect(await store.getUser(user.id)).toEqual(user)
+    other.prepare('COMMIT').run()
+    other.close()
+    expect((await change).user.claims).toEqual([{ type: 'role', value: 'x' }])
   })
 
   it('error messages carry no values: no e-mail in ERR_ACCOUNT_EXISTS', async () => {

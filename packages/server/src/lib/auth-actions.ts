@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthChannel, AuthEvent } from './channel/auth-channel.js'
 import type { AuthContext } from './context.js'
 import { InvalidClaim, Unauthenticated, UserNotFound } from './errors.js'
-import type { ClaimChange, SessionRecord, UserRecord } from './store/auth-store.js'
+import type { AuditRecord, ClaimChange, SessionRecord, UserRecord } from './store/auth-store.js'
 import { isWellFormed } from './well-formed.js'
 
 const CLAIM_TYPE = /^[A-Za-z0-9_.:/-]{1,128}$/
@@ -85,9 +85,14 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
     }
   }
 
-  async function claimChanged(change: ClaimChange, request: FastifyRequest | null | undefined, action: string, detail: Record<string, unknown>): Promise<UserRecord> {
+  /** The audit record of a claim change, written by the store with the change itself. */
+  function claimAudit(userId: string, request: FastifyRequest | null | undefined, action: string, detail: Record<string, unknown>): AuditRecord {
+    return { at: Date.now(), action, actorId: request?.user?.userId ?? null, targetId: userId, detail, ip: request?.ip ?? null }
+  }
+
+  async function claimChanged(change: ClaimChange, action: string): Promise<UserRecord> {
+    if (change.auditError !== undefined) ctx.log.warn({ code: 'ERR_STORE_UNAVAILABLE', action, err: change.auditError }, 'audit record not written')
     await publish({ type: 'claims-changed', userId: change.user.id, version: change.user.version })
-    await ctx.audit(request ?? null, { action, actorId: request?.user?.userId ?? null, targetId: change.user.id, detail })
     return change.user
   }
 
@@ -142,14 +147,16 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
 
     async grantTo(userId, type, value, request) {
       checkClaim(type, value, true)
-      const change = await store.addClaim(userIdOf(userId), { type, value })
-      return claimChanged(change, request, 'claim.grant', { type, value })
+      const id = userIdOf(userId)
+      const change = await store.addClaim(id, { type, value }, claimAudit(id, request, 'claim.grant', { type, value }))
+      return claimChanged(change, 'claim.grant')
     },
 
     async revokeFrom(userId, type, value, request) {
       checkClaim(type, value, false)
-      const change = await store.removeClaim(userIdOf(userId), type, value)
-      return claimChanged(change, request, 'claim.revoke', value === undefined ? { type } : { type, value })
+      const id = userIdOf(userId)
+      const change = await store.removeClaim(id, type, value, claimAudit(id, request, 'claim.revoke', value === undefined ? { type } : { type, value }))
+      return claimChanged(change, 'claim.revoke')
     },
 
     async revokeAllSessions(userId, request) {

@@ -101,6 +101,11 @@ export interface ClaimChange {
   user: UserRecord
   /** Ids (hashes) of the sessions whose snapshot now matches `user`. */
   sessionIds: string[]
+  /**
+   * Set when an audit record was asked for, the change is committed, but the
+   * record could not be written (a store that cannot write both atomically).
+   */
+  auditError?: unknown
 }
 
 /**
@@ -130,9 +135,17 @@ export interface AuthStore {
    * changed, and rewrites the snapshot of every session of the user (only
    * where the session's `userVersion` is older). Throws `ERR_USER_NOT_FOUND`.
    */
-  addClaim(userId: string, claim: Claim): Promise<ClaimChange>
-  /** Removes the claims of `type` (only `value` when given); same atomicity as addClaim. */
-  removeClaim(userId: string, type: string, value?: string): Promise<ClaimChange>
+  addClaim(userId: string, claim: Claim, audit?: AuditRecord): Promise<ClaimChange>
+  /**
+   * Removes the claims of `type` (only `value` when given); same atomicity as addClaim.
+   *
+   * `audit` (here and in addClaim), when given, is recorded with the change:
+   * `SqliteAuthStore` writes it in the same transaction (one commit; the
+   * change is never without its record); `MongoAuthStore` writes it right
+   * after the update and reports a failure of that write as `auditError`.
+   * Nothing is recorded when the user does not exist.
+   */
+  removeClaim(userId: string, type: string, value?: string, audit?: AuditRecord): Promise<ClaimChange>
   /**
    * Replaces every claim whose type is in `types` by `claims` (the provider
    * mapping at an OIDC login) and leaves the other claims alone.

@@ -250,16 +250,31 @@ export class MongoAuthStore implements AuthStore {
     return (await this.run('updateUser', (c) => updateUserDoc(c, uid, fields, patch.revokeAccessTokens === true))).user
   }
 
-  async addClaim(userId: string, claim: Claim): Promise<ClaimChange> {
+  async addClaim(userId: string, claim: Claim, audit?: AuditRecord): Promise<ClaimChange> {
     const checked = checkClaim(claim)
     const id = str(userId, 'userId')
-    return this.run('addClaim', (c) => addClaimDoc(c, id, checked))
+    return this.withAudit(await this.run('addClaim', (c) => addClaimDoc(c, id, checked)), audit)
   }
 
-  async removeClaim(userId: string, type: string, value?: string): Promise<ClaimChange> {
+  async removeClaim(userId: string, type: string, value?: string, audit?: AuditRecord): Promise<ClaimChange> {
     const match = value === undefined ? { type: checkClaimType(type) } : { type: checkClaimType(type), value: checkClaimValue(value) }
     const id = str(userId, 'userId')
-    return this.run('removeClaim', (c) => removeClaimDoc(c, id, match))
+    return this.withAudit(await this.run('removeClaim', (c) => removeClaimDoc(c, id, match)), audit)
+  }
+
+  /**
+   * The audit record of a committed change, written right after it (the
+   * update and the insert are two documents; MongoDB transactions would need
+   * a replica set). A failed insert does not undo the change: it is reported.
+   */
+  private async withAudit(change: ClaimChange, audit: AuditRecord | undefined): Promise<ClaimChange> {
+    if (audit === undefined) return change
+    try {
+      await this.appendAudit(audit)
+      return change
+    } catch (err) {
+      return { ...change, auditError: err }
+    }
   }
 
   async replaceClaimTypes(userId: string, types: string[], claims: Claim[]): Promise<ClaimChange> {

@@ -8,6 +8,11 @@ import { driverCode, storeConflict, storeUnavailable, userNotFound } from './sto
 
 const STORE = 'SqliteAuthStore'
 
+/** Longest pause between two attempts to get the write lock. */
+const BUSY_MAX_WAIT_MS = 16
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
 /** Error codes after which the handle is closed and lazily reopened on the next call. */
 const HANDLE_FAULT = /^SQLITE_(IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|PROTOCOL)/
 
@@ -54,26 +59,47 @@ export class SqliteConnection {
 
   /**
    * Runs `fn` with the open handle and maps every failure to a coded error.
-   * `fn` runs synchronously (better-sqlite3 is synchronous).
+   * `fn` runs synchronously (better-sqlite3 is synchronous) and must touch
+   * nothing but the database: when another process holds the write lock,
+   * `fn` is run again once the lock is free.
+   *
+   * Waiting for the lock does not block the event loop: the handle's own
+   * busy timeout is 0, and a call that meets `SQLITE_BUSY` is retried after
+   * `setImmediate`, then after 1, 2, 4 … 16 ms, until `busyTimeoutMs` has
+   * passed (then `ERR_STORE_UNAVAILABLE`). SQLite's busy handler would sleep
+   * on the event loop instead — every socket of the worker would wait too.
    */
-  run<T>(operation: string, fn: (s: SqliteStatements, db: Database.Database) => T): T {
+  run<T>(operation: string, fn: (s: SqliteStatements, db: Database.Database) => T): Promise<T> {
     try {
       const { s, db } = this.ready(operation)
-      return fn(s, db)
+      return Promise.resolve(fn(s, db))
     } catch (err) {
-      throw this.translate(operation, err)
+      if (driverCode(err) === 'SQLITE_BUSY' && this.busyTimeoutMs > 0) return this.retryBusy(operation, fn, Date.now() + this.busyTimeoutMs)
+      return Promise.reject(this.translate(operation, err))
     }
   }
 
-  /** Runs `fn` inside `BEGIN IMMEDIATE … COMMIT` (rolled back if it throws). */
-  immediate<T>(operation: string, fn: (s: SqliteStatements, db: Database.Database) => T): T {
+  /** Runs `fn` inside `BEGIN IMMEDIATE … COMMIT` (rolled back if it throws; run again after `SQLITE_BUSY`). */
+  immediate<T>(operation: string, fn: (s: SqliteStatements, db: Database.Database) => T): Promise<T> {
     return this.run(operation, (s, db) => db.transaction(() => fn(s, db)).immediate())
   }
 
+  private async retryBusy<T>(operation: string, fn: (s: SqliteStatements, db: Database.Database) => T, deadline: number): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      await (attempt === 0 ? new Promise((resolve) => setImmediate(resolve)) : sleep(Math.min(BUSY_MAX_WAIT_MS, 2 ** (attempt - 1))))
+      try {
+        const { s, db } = this.ready(operation)
+        return fn(s, db)
+      } catch (err) {
+        if (driverCode(err) !== 'SQLITE_BUSY' || Date.now() >= deadline) throw this.translate(operation, err)
+      }
+    }
+  }
+
   /** Opens (or reopens) now. Used by `init()`; `close()` is undone by it. */
-  open(): void {
+  open(): Promise<void> {
     this.closed = false
-    this.run('init', () => undefined)
+    return this.run('init', () => undefined)
   }
 
   close(): void {
@@ -121,6 +147,9 @@ export class SqliteConnection {
       // power cut may lose the last commits. It takes an fsync off every write on the event loop.
       if (!this.inMemory) db.pragma('synchronous = NORMAL')
       migrateSqlite(db)
+      // The migration above may wait for another process (SQLite's handler, at open only);
+      // every later call waits for the lock in run() without blocking the event loop.
+      db.pragma('busy_timeout = 0')
       const statements = prepareStatements(db)
       const fileId = this.currentFileId(operation)
       this.db = db

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { WireAuthError } from '@wire-auth/core'
 import { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
 import { SQLITE_MIGRATIONS } from '../src/lib/store/sqlite-schema.js'
+import { SAFETY_NET_PAGES } from '../src/lib/store/sqlite-checkpointer.js'
 
 // SQLite-specific behaviour; everything every store must do is in
 // test/store-conformance (run with the SQLite runner there).
@@ -154,6 +155,30 @@ describe('SqliteAuthStore', () => {
     other.prepare('COMMIT').run()
     other.close()
     expect((await change).user.claims).toEqual([{ type: 'role', value: 'x' }])
+  })
+
+  it('checkpoints the WAL on the checkpoint thread, off the committing connection, and leaves a complete file at close', async () => {
+    const store = open()
+    await store.init()
+    const dbBytes = () => statSync(store.path).size
+    const before = dbBytes()
+    const user = await store.createUser({ email: 'c@example.test', name: 'C', passwordHash: null })
+    // ~2 MB of commits: far below the connection's own auto-checkpoint (SAFETY_NET_PAGES), so only the thread moves them.
+    const detail = { note: 'x'.repeat(2000) }
+    for (let i = 0; i < 1000; i++) await store.appendAudit({ at: i, action: 'note', actorId: null, targetId: user.id, detail, ip: null })
+    expect(SAFETY_NET_PAGES * 4096).toBeGreaterThan(20 * 2_000_000)
+    const deadline = Date.now() + 5000
+    while (dbBytes() < before + 1_500_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(dbBytes()).toBeGreaterThan(before + 1_500_000)
+    await store.close()
+    const wal = `${store.path}-wal`
+    expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0)
+    const raw = new Database(store.path, { readonly: true })
+    try {
+      expect(raw.prepare('SELECT count(*) AS n FROM audit').get()).toEqual({ n: 1000 })
+    } finally {
+      raw.close()
+    }
   })
 
   it('error messages carry no values: no e-mail in ERR_ACCOUNT_EXISTS', async () => {

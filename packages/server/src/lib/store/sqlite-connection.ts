@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { WireAuthError } from '@wire-auth/core'
+import { SAFETY_NET_PAGES, watchWal } from './sqlite-checkpointer.js'
 import { SchemaTooNew, migrateSqlite } from './sqlite-schema.js'
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js'
 import { driverCode, storeConflict, storeUnavailable, userNotFound } from './store-errors.js'
@@ -12,6 +13,11 @@ const STORE = 'SqliteAuthStore'
 const BUSY_MAX_WAIT_MS = 16
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Blocks the thread for `ms` (only at close, waiting for the checkpoint thread). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
 
 /** Error codes after which the handle is closed and lazily reopened on the next call. */
 const HANDLE_FAULT = /^SQLITE_(IOERR|CANTOPEN|READONLY|CORRUPT|NOTADB|PROTOCOL)/
@@ -50,6 +56,8 @@ export class SqliteConnection {
   /** A database was opened at `path` once: never create it again. */
   private established = false
   private closed = false
+  /** Takes the file off the checkpoint thread. */
+  private unwatch: (() => void) | null = null
 
   constructor(path: string, busyTimeoutMs: number) {
     this.inMemory = path === ':memory:' || path === '' || path.startsWith('file:')
@@ -104,6 +112,17 @@ export class SqliteConnection {
 
   close(): void {
     this.closed = true
+    // Leave a complete database file behind (the checkpoint thread may still hold the -wal open).
+    try {
+      if (this.db !== null && !this.inMemory) {
+        this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`)
+        // While the thread is checkpointing, SQLite answers busy at once rather than waiting.
+        const deadline = Date.now() + this.busyTimeoutMs
+        while ((this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[])[0]?.busy === 1 && Date.now() < deadline) pause(1)
+      }
+    } catch {
+      // busy or faulted: the -wal file keeps the commits; SQLite replays it at the next open
+    }
     this.drop()
   }
 
@@ -156,6 +175,11 @@ export class SqliteConnection {
       this.statements = statements
       this.fileId = fileId
       this.established = true
+      if (!this.inMemory) {
+        // Checkpoints run on this process's checkpoint thread; SQLite's own only past the safety net.
+        db.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`)
+        this.unwatch = watchWal(this.path)
+      }
       return { s: statements, db }
     } catch (err) {
       try {
@@ -168,6 +192,8 @@ export class SqliteConnection {
   }
 
   private drop(): void {
+    this.unwatch?.()
+    this.unwatch = null
     const db = this.db
     this.db = null
     this.statements = null

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url'
 export function startChild(script, { args = [], env = {}, execArgv = [], name = 'child' } = {}) {
   const path = script instanceof URL ? fileURLToPath(script) : script
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every child (see profile-summary.mjs).
+  // BENCH_NODE_FLAGS="--trace-gc …": extra V8/Node flags for every child (diagnostics).
+  if (process.env.BENCH_NODE_FLAGS) execArgv = [...execArgv, ...process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean)]
   if (process.env.BENCH_CPU_PROF) execArgv = [...execArgv, '--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
   const child = fork(path, args, {
     env: { ...process.env, ...env },

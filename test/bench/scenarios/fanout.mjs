@@ -12,7 +12,7 @@
 //   C. a third worker joins: 50,000 sockets, 1,000 changes/s
 // Servers and clients are separate processes; clocks are aligned by IPC
 // ping (offset of the fastest round trip).
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SITE_ORIGIN } from '../lib/bench-app.mjs'
@@ -68,17 +68,19 @@ async function collect(workers, clients, userWorker) {
   for (const change of changes) {
     const logs = socketsOf.get(change.user) ?? []
     let last = -Infinity
+    let first = Infinity
     let reached = 0
     for (const log of logs) {
       for (let i = 0; i < log.length; i += 2) {
         if (log[i] >= change.version) {
           reached++
           last = Math.max(last, log[i + 1])
+          first = Math.min(first, log[i + 1])
           break
         }
       }
     }
-    if (reached >= PER_USER) complete.push({ ...change, last })
+    if (reached >= PER_USER) complete.push({ ...change, first, last })
   }
   return { changes: changes.length, complete, incomplete: changes.length - complete.length, unparsed }
 }
@@ -212,6 +214,8 @@ try {
       const total = counts.reduce((a, b) => a + b, 0)
       const { eld, cpu } = await drive(workers, clientProcs, users, rate)
       const result = await collect(workers, clientProcs, (user) => userWorker[user])
+      // BENCH_FANOUT_DUMP=<file>: every timed change of this measurement, for a closer look at the tail.
+      if (process.env.BENCH_FANOUT_DUMP) writeFileSync(`${process.env.BENCH_FANOUT_DUMP}-${rate}.json`, JSON.stringify(result.complete))
       result.socketsAfter = (await Promise.all(workers.map((w) => w.call('sockets')))).reduce((a, b) => a + b, 0)
       const same = result.complete.filter((c) => c.issuer === c.holder)
       const cross = result.complete.filter((c) => c.issuer !== c.holder)

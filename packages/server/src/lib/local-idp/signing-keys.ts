@@ -1,4 +1,5 @@
-import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose'
+import { createPublicKey, type JsonWebKeyInput } from 'node:crypto'
+import { exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose'
 import { httpError } from '../errors.js'
 import type { AuthStore, SigningKeyRecord } from '../store/auth-store.js'
 
@@ -24,6 +25,15 @@ function publicOnly(jwk: Record<string, unknown>, kid: string, alg: string): JWK
   return { ...out, kid, alg, use: 'sig' } as JWK
 }
 
+/** SPKI PEM of a stored public JWK, the form fast-jwt verifies with. */
+function publicPem(record: SigningKeyRecord): string {
+  try {
+    return createPublicKey({ key: record.publicJwk, format: 'jwk' } as JsonWebKeyInput).export({ type: 'spki', format: 'pem' }) as string
+  } catch (err) {
+    throw httpError('ERR_INTERNAL', 500, `the stored public key ${record.kid} cannot be imported`, err)
+  }
+}
+
 /**
  * The local IdP's signing keys, generated once and kept in the store so that
  * tokens survive restarts and every worker signs and verifies with the same
@@ -38,8 +48,8 @@ export class SigningKeys {
   readonly #now: () => number
   #active: ActiveSigningKey | null = null
   #jwks: JSONWebKeySet = { keys: [] }
-  #keySet: ReturnType<typeof createLocalJWKSet> | null = null
-  #kids = new Set<string>()
+  /** kid → SPKI PEM of that public key, for every key of {@link alg}. */
+  #publicPems = new Map<string, string>()
   #loading: Promise<void> | null = null
   #lastReload = Number.NEGATIVE_INFINITY
 
@@ -88,9 +98,12 @@ export class SigningKeys {
     } catch (err) {
       throw httpError('ERR_INTERNAL', 500, `the stored signing key ${signer.kid} cannot be imported`, err)
     }
+    // A kid names one key for good (keys are inserted once, never replaced), so a
+    // reload converts only the kids it has not seen.
+    const pems = new Map<string, string>()
+    for (const r of mine) pems.set(r.kid, this.#publicPems.get(r.kid) ?? publicPem(r))
     this.#jwks = { keys: mine.map((r) => publicOnly(r.publicJwk, r.kid, r.alg)) }
-    this.#keySet = createLocalJWKSet(this.#jwks)
-    this.#kids = new Set(mine.map((r) => r.kid))
+    this.#publicPems = pems
     this.#active = { kid: signer.kid, alg: this.alg, privateKey }
     this.#lastReload = this.#now()
   }
@@ -108,17 +121,18 @@ export class SigningKeys {
   }
 
   /**
-   * The verification key set, after making sure `kid` is known: an unknown
-   * kid re-reads the store (at most once per 5 s, so garbage kids cannot
-   * hammer it) to pick up a key another worker created. Null when the kid
-   * is still unknown.
+   * The public key `kid` as SPKI PEM, after making sure `kid` is known: an
+   * unknown kid re-reads the store (at most once per 5 s, so garbage kids
+   * cannot hammer it) to pick up a key another worker created. The PEM of a
+   * kid is made once and the same string returned on every call. Null when
+   * the kid is still unknown.
    */
-  async keySetFor(kid: string): Promise<ReturnType<typeof createLocalJWKSet> | null> {
+  async publicKeyPem(kid: string): Promise<string | null> {
     await this.init()
-    if (!this.#kids.has(kid) && this.#now() - this.#lastReload >= RELOAD_INTERVAL_MS) {
+    if (!this.#publicPems.has(kid) && this.#now() - this.#lastReload >= RELOAD_INTERVAL_MS) {
       this.#lastReload = this.#now()
       await this.#adopt(await this.#store.listSigningKeys())
     }
-    return this.#kids.has(kid) ? this.#keySet : null
+    return this.#publicPems.get(kid) ?? null
   }
 }

@@ -1,5 +1,7 @@
+import { isUtf8 } from 'node:buffer'
 import { randomUUID } from 'node:crypto'
-import { decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose'
+import { createVerifier } from 'fast-jwt'
+import { SignJWT } from 'jose'
 import type { Claim } from '@wire-auth/core'
 import { httpError } from '../errors.js'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
@@ -24,6 +26,12 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 // Only what we put there ourselves. `jwk`, `jku`, `x5u`, `x5c`, `crit`, `b64`,
 // `zip`… mean a token we did not sign, so they are refused outright.
 const ALLOWED_HEADER = new Set(['alg', 'kid', 'typ'])
+
+/** Claims every access token carries; a token without one of them is refused. */
+const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'jti', 'iat', 'nbf', 'exp']
+
+/** Strict UTF-8 that keeps a byte-order mark, so JSON.parse refuses it (RFC 8259 §8.1). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** Verified tokens remembered (by their exact text) so a repeat skips the signature check. */
 const VERIFIED_CACHE_SIZE = 5000
@@ -65,6 +73,33 @@ function isNonEmptyString(value: unknown, max = 1024): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= max
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Length of a base64url segment that no byte string encodes (jose refuses it; Buffer would drop the odd character). */
+function isImpossibleBase64Length(length: number): boolean {
+  return length % 4 === 1
+}
+
+/** The decoded JSON object of a base64url segment, or null: strict UTF-8, no byte-order mark. */
+function readJsonSegment(segment: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(STRICT_UTF8.decode(Buffer.from(segment, 'base64url')))
+    return isPlainObject(value) ? value : null
+  } catch {
+    return null
+  }
+}
+
+/** `aud` as jose accepts it (our audience, or an array holding it), with every array member a string. */
+function audienceMatches(aud: unknown, audience: string): boolean {
+  if (typeof aud === 'string') return aud === audience
+  return Array.isArray(aud) && aud.includes(audience) && aud.every((member) => typeof member === 'string')
+}
+
+type VerifySync = (token: string) => Record<string, unknown>
+
 function readClaims(value: unknown): Claim[] | null {
   if (!Array.isArray(value) || value.length > MAX_CLAIMS) return null
   const claims: Claim[] = []
@@ -78,8 +113,13 @@ function readClaims(value: unknown): Claim[] | null {
 /**
  * Signs and verifies the local IdP's access tokens: JWTs with header
  * `{ alg, kid, typ: "at+jwt" }` and claims `iss aud sub name jti iat nbf exp
- * wa_claims wa_ver`. Verification accepts only our own keys and our one
- * algorithm, and requires every time and identity claim.
+ * wa_claims wa_ver`. Signing uses jose; verification uses fast-jwt
+ * (synchronous node:crypto, no thread-pool hop) behind our own strict checks:
+ * only our own keys and our one algorithm, every time and identity claim
+ * required, times read from the injected clock. It accepts what jose's
+ * `jwtVerify` with the same options accepts (a differential test holds it
+ * to that), less two oddities only our private key could sign: a byte-order
+ * mark before the JSON, and non-string members in an `aud` array.
  * @internal
  */
 export class AccessTokens {
@@ -89,6 +129,8 @@ export class AccessTokens {
   readonly #now: () => number
   /** Exact token text → its verified payload; insertion order evicts the oldest. */
   readonly #verified = new Map<string, AccessTokenPayload>()
+  /** kid → fast-jwt verifier of that key, made at the kid's first token (making one parses the PEM, ≈ 0.1 ms). */
+  readonly #verifiers = new Map<string, VerifySync>()
 
   constructor(keys: SigningKeys, store: AuthStore, options: AccessTokenOptions, now: () => number = () => Date.now()) {
     this.#keys = keys
@@ -149,7 +191,8 @@ export class AccessTokens {
     const cached = this.#verified.get(token)
     if (cached !== undefined) {
       const now = Math.floor(this.#now() / 1000)
-      if (now < cached.exp + CLOCK_TOLERANCE_SECONDS && now + CLOCK_TOLERANCE_SECONDS >= cached.nbf) return cached
+      // The time rules of a first sight, iat included, so that a clock set back answers alike.
+      if (now < cached.exp + CLOCK_TOLERANCE_SECONDS && now + CLOCK_TOLERANCE_SECONDS >= cached.nbf && now + CLOCK_TOLERANCE_SECONDS >= cached.iat) return cached
       this.#verified.delete(token)
       return null
     }
@@ -162,44 +205,78 @@ export class AccessTokens {
   }
 
   async #verifySignature(token: string): Promise<AccessTokenPayload | null> {
-    let header: Record<string, unknown>
-    try {
-      header = decodeProtectedHeader(token) as Record<string, unknown>
-    } catch {
-      return null
-    }
+    // Strict compact JWS on top of JWT_SHAPE: no segment of an impossible
+    // base64 length, and the header is strict UTF-8 JSON holding only what we
+    // put there. All of this runs before any key lookup or crypto.
+    const first = token.indexOf('.')
+    const second = token.indexOf('.', first + 1)
+    if (isImpossibleBase64Length(first) || isImpossibleBase64Length(second - first - 1) || isImpossibleBase64Length(token.length - second - 1)) return null
+    const header = readJsonSegment(token.slice(0, first))
+    if (header === null) return null
     for (const name of Object.keys(header)) if (!ALLOWED_HEADER.has(name)) return null
     if (header.alg !== this.#keys.alg || header.typ !== ACCESS_TOKEN_TYP || !isNonEmptyString(header.kid, 128)) return null
+    // fast-jwt reads the payload with Buffer's lenient UTF-8; jose (and we) refuse invalid bytes.
+    if (!isUtf8(Buffer.from(token.slice(first + 1, second), 'base64url'))) return null
 
-    const keySet = await this.#keys.keySetFor(header.kid)
-    if (keySet === null) return null
-    let claims: JWTPayload
+    const verify = await this.#verifierFor(header.kid)
+    if (verify === null) return null
+    let claims: Record<string, unknown>
     try {
-      const result = await jwtVerify(token, keySet, {
-        algorithms: [this.#keys.alg],
-        issuer: this.#options.issuer,
-        audience: this.#options.audience,
-        typ: ACCESS_TOKEN_TYP,
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        currentDate: new Date(this.#now()),
-        requiredClaims: ['iss', 'aud', 'sub', 'jti', 'iat', 'nbf', 'exp'],
-      })
-      claims = result.payload
+      claims = verify(token)
     } catch {
       return null
     }
     return this.#readPayload(claims)
   }
 
-  #readPayload(p: JWTPayload): AccessTokenPayload | null {
+  /** The fast-jwt verifier of our key `kid`, or null for a kid that is not ours. */
+  async #verifierFor(kid: string): Promise<VerifySync | null> {
+    const pem = await this.#keys.publicKeyPem(kid)
+    if (pem === null) return null
+    // A kid names one key for good (see SigningKeys), so its verifier never goes stale.
+    const cached = this.#verifiers.get(kid)
+    if (cached !== undefined) return cached
+    let verify: VerifySync
+    try {
+      verify = this.#createVerifier(pem)
+    } catch (err) {
+      throw httpError('ERR_INTERNAL', 500, `no verifier can be made for the signing key ${kid}`, err)
+    }
+    this.#verifiers.set(kid, verify)
+    return verify
+  }
+
+  #createVerifier(pem: string): VerifySync {
+    return createVerifier({
+      key: pem,
+      algorithms: [this.#keys.alg],
+      allowedIss: this.#options.issuer,
+      allowedAud: this.#options.audience,
+      checkTyp: ACCESS_TOKEN_TYP,
+      requiredClaims: REQUIRED_CLAIMS,
+      // fast-jwt fixes its clock when the verifier is made (`clockTimestamp`);
+      // #readPayload checks exp / nbf / iat against the injected clock instead.
+      ignoreExpiration: true,
+      ignoreNotBefore: true,
+      // Our own cache (#verified) stays the only one.
+      cache: false,
+    }) as VerifySync
+  }
+
+  #readPayload(p: Record<string, unknown>): AccessTokenPayload | null {
+    // fast-jwt compares iss and aud too, but skips an empty allowed value; compare here so no option can switch it off.
+    if (p.iss !== this.#options.issuer || !audienceMatches(p.aud, this.#options.audience)) return null
+    if (typeof p.iat !== 'number' || typeof p.nbf !== 'number' || typeof p.exp !== 'number') return null
+    // The same instants as jose's jwtVerify: whole seconds of the injected clock, exp exclusive, nbf inclusive.
+    const now = Math.floor(this.#now() / 1000)
+    if (p.exp <= now - CLOCK_TOLERANCE_SECONDS || p.nbf > now + CLOCK_TOLERANCE_SECONDS) return null
+    // A token issued in the future is refused like an early `nbf`.
+    if (p.iat > now + CLOCK_TOLERANCE_SECONDS) return null
     const claims = readClaims(p.wa_claims)
     const name = p.name === null || p.name === undefined ? null : p.name
     if (claims === null || !isNonEmptyString(p.sub) || !isNonEmptyString(p.jti, 128)) return null
     if (name !== null && typeof name !== 'string') return null
     if (typeof p.wa_ver !== 'number' || !Number.isInteger(p.wa_ver)) return null
-    if (typeof p.iat !== 'number' || typeof p.nbf !== 'number' || typeof p.exp !== 'number') return null
-    // jose checks `iat` only with maxTokenAge; a token issued in the future is refused like an early `nbf`.
-    if (p.iat > Math.floor(this.#now() / 1000) + CLOCK_TOLERANCE_SECONDS) return null
     return Object.freeze({
       sub: p.sub,
       name,

@@ -45,7 +45,7 @@ async function settle() {
 serveRequests({
   clock: () => now(),
 
-  async start({ mode, sqlitePath, channel, redisChannel, live, helmet }) {
+  async start({ mode, sqlitePath, channel, redisChannel, live, helmet, staticReply }) {
     if (mode === 'wire') {
       let chan
       if (channel === 'redis') {
@@ -61,6 +61,13 @@ serveRequests({
     if (mode === 'hello') {
       app = Fastify({ logger: false })
       app.get('/', async () => ({ hello: 'world' }))
+      await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 })
+      return { port: app.server.address().port, pid: process.pid }
+    }
+    if (mode === 'static') {
+      // Diagnostic peer: Fastify answering a fixed body with fixed headers (what the fragment endpoint sends), no work.
+      app = Fastify({ logger: false })
+      app.get('/', (_request, reply) => reply.headers(staticReply.headers).send(staticReply.body))
       await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 })
       return { port: app.server.address().port, pid: process.pid }
     }

@@ -19,6 +19,8 @@ const hello = startChild(worker, { name: 'hello' })
 const wire = startChild(worker, { name: 'wire-auth' })
 // Diagnostic: the same app with helmet: false (what the security headers cost per request).
 const bare = startChild(worker, { name: 'wire-auth-no-helmet' })
+// Diagnostic: Fastify sending the fragment endpoint's exact body and headers, without any work.
+const same = startChild(worker, { name: 'same-bytes' })
 try {
   const { port: helloPort } = await hello.call('start', { mode: 'hello' })
   const { port: wirePort } = await wire.call('start', { mode: 'wire', sqlitePath: join(dir, 'auth.sqlite') })
@@ -36,8 +38,12 @@ try {
   const body = await check.text()
   if (check.status !== 200 || !body.includes('data-item="7"')) throw new Error(`fragment endpoint answered ${check.status}: ${body.slice(0, 200)}`)
   const bodyBytes = Buffer.byteLength(body)
+  // Diagnostic peer: the same body and headers from a route that does nothing else.
+  const sent = Object.fromEntries([...check.headers].filter(([name]) => !['date', 'content-length', 'connection', 'keep-alive', 'transfer-encoding'].includes(name)))
+  const { port: staticPort } = await same.call('start', { mode: 'static', staticReply: { body, headers: sent } })
+  targets.same = { url: `http://127.0.0.1:${staticPort}/`, headers: {} }
 
-  const servers = { hello, wire, bare }
+  const servers = { hello, wire, bare, same }
   // Also the server's own CPU time per request: robust when the load generator, not the server, is the limit.
   const run = async (name, duration) => {
     const before = await servers[name].call('cpu')
@@ -62,6 +68,8 @@ try {
   const lat = (list, key) => mean(list, (r) => r.latency[key])
   await run('bare', 1)
   const bareRun = await run('bare', SECONDS)
+  await run('same', 1)
+  const sameRun = await run('same', SECONDS)
 
   report({
     scenario: 'http',
@@ -86,6 +94,14 @@ try {
         note: `server CPU ${bareRun.cpuPerRequest.toFixed(0)} µs per request`,
       }),
       figure({
+        label: `diagnostic: Fastify sending the same ${bodyBytes} B body and ${Object.keys(sent).length} headers, no work, req/s`,
+        value: sameRun.requests.average,
+        unit: 'req/s',
+        kind: 'rate',
+        peer: { label: 'Fastify hello world, same run', value: helloRate },
+        note: `server CPU ${sameRun.cpuPerRequest.toFixed(0)} µs per request: the response alone`,
+      }),
+      figure({
         label: 'server CPU time per request (fragment endpoint)',
         value: mean(results.wire, (r) => r.cpuPerRequest),
         unit: 'µs',
@@ -99,6 +115,6 @@ try {
     ],
   })
 } finally {
-  await Promise.allSettled([hello.stop(), wire.stop(), bare.stop()])
+  await Promise.allSettled([hello.stop(), wire.stop(), bare.stop(), same.stop()])
   rmSync(dir, { recursive: true, force: true })
 }

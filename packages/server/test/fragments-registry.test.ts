@@ -230,6 +230,21 @@ describe('element policy and claims only add requirements', () => {
     expect(await registry.evaluateRegion(region('r', { fragment: 'admin-only', claims: [['role', 'beta']] }), admin, null)).toMatchObject({ status: 'allowed' })
   })
 
+  it('an element policy decides per evaluation: unknown denies, registered later allows, on re-mounted and mounted regions alike', async () => {
+    const mounted = region('r', { fragment: 'news', policy: 'LateBeta' })
+    expect(await registry.evaluateRegion(mounted, ada, null)).toMatchObject({ status: 'denied', code: 'ERR_POLICY_NOT_FOUND' })
+    engine.addPolicy('LateBeta', { requiresClaim: ['role', 'beta'] })
+    expect(await registry.evaluateRegion(mounted, ada, null)).toMatchObject({ status: 'allowed' })
+    // Fresh requests naming it (each mount parses anew) and other users.
+    for (let i = 0; i < 3; i++) {
+      expect(await registry.evaluateRegion(region(`r${i}`, { fragment: 'news', policy: 'LateBeta' }), ada, null)).toMatchObject({ status: 'allowed' })
+      expect(await registry.evaluateRegion(region(`r${i}`, { fragment: 'news', policy: 'LateBeta' }), createPrincipal({ userId: 'u9' }), null)).toMatchObject({ status: 'denied', code: 'ERR_DENIED' })
+    }
+    // With element claims too: both add.
+    expect(await registry.evaluateRegion(region('c', { fragment: 'news', policy: 'LateBeta', claims: [['role', 'admin']] }), ada, null)).toMatchObject({ status: 'denied', code: 'ERR_DENIED' })
+    expect(await registry.evaluateRegion(region('c', { fragment: 'news', policy: 'LateBeta', claims: [['role', 'admin']] }), admin, null)).toMatchObject({ status: 'allowed' })
+  })
+
   it('a malformed element policy or claim denies with ERR_GUARD_SPEC_INVALID', async () => {
     expect(await registry.evaluateRegion(region('r', { fragment: 'news', policy: 'not a name' }), admin, null)).toMatchObject({ status: 'denied', code: 'ERR_GUARD_SPEC_INVALID' })
     expect(await registry.evaluateRegion(region('r', { fragment: 'news', claims: [['role', '']] }), admin, null)).toMatchObject({ status: 'denied', code: 'ERR_GUARD_SPEC_INVALID' })
@@ -352,6 +367,20 @@ describe('region requests are validated strictly', () => {
   it('refuses duplicate ids and too many regions in one list', () => {
     expect(isRegionProblem(parseRegionRequests([{ id: 'a', fragment: 'f' }, { id: 'a', fragment: 'g' }], 10))).toBe(true)
     expect(isRegionProblem(parseRegionRequests([{ id: 'a', fragment: 'f' }, { id: 'b', fragment: 'g' }], 1))).toBe(true)
+  })
+
+  it('reads own fields only: a key added to Object.prototype is neither refused nor read', () => {
+    ;(Object.prototype as Record<string, unknown>).polluted = 'x'
+    ;(Object.prototype as Record<string, unknown>).policy = 'Injected'
+    try {
+      const parsed = parseRegionRequest(JSON.parse('{"id":"r","fragment":"f"}'))
+      expect(parsed).toEqual({ id: 'r', kind: 'region', fragment: 'f' })
+      expect(Object.hasOwn(parsed, 'policy')).toBe(false)
+      expect(parseRegionRequest(JSON.parse('{"id":"r","fragment":"f","html":"x"}'))).toMatchObject({ id: 'r', message: 'unknown field "html"' })
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted
+      delete (Object.prototype as Record<string, unknown>).policy
+    }
   })
 
   it('returns deep-frozen params, detached from the input', () => {

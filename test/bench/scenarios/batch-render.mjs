@@ -3,6 +3,10 @@
 // other authenticated sockets are open and idle; against a raw ws echo of
 // the same byte counts in the same run. Server, echo server and clients
 // are three processes.
+//
+// BENCH_PHASE_PROF=<file.cpuprofile> profiles the server during the measured
+// round trips only (not the seeding and socket opening that dominate a
+// whole-process BENCH_CPU_PROF profile); read it with profile-summary.mjs.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -43,11 +47,15 @@ try {
   const wireSamples = []
   const echoSamples = []
   let cpu = 0
+  const phaseProfile = process.env.BENCH_PHASE_PROF
   for (let b = 0; b < BLOCKS; b++) {
+    // The profiler costs CPU too: with it on, the CPU figure is not comparable.
+    if (phaseProfile && b === 0) await server.call('profileStart')
     const before = await server.call('cpu')
     const w = await client.call('mountRoundTrips', { group: 'measure', n: ROUND_TRIPS / BLOCKS, regions })
     const after = await server.call('cpu')
     cpu += after.user - before.user + after.system - before.system
+    if (phaseProfile && b === BLOCKS - 1) await server.call('profileStop', { path: phaseProfile })
     wireSamples.push(...w.samples)
     const e = await client.call('echoRoundTrips', { url: `ws://127.0.0.1:${echoPort}`, n: ROUND_TRIPS / BLOCKS, requestBytes: warm.requestBytes })
     echoSamples.push(...e.samples)

@@ -54,17 +54,44 @@ interface ElementAdditions {
   claimsSpec: GuardSpec | undefined
 }
 
+const NO_ADDITIONS: ElementAdditions = Object.freeze({ policySpec: undefined, claimsSpec: undefined })
+
+/**
+ * Guard specs of element `policy` attributes naming a registered policy (so
+ * bounded by the registrations, never by what clients send): a page mounts
+ * the same few names over and over, each mount a fresh region request.
+ */
+const policySpecs = new Map<string, GuardSpec>()
+
+function policyAddition(name: string, engine: PolicyEngine): GuardSpec {
+  let spec = policySpecs.get(name)
+  if (spec === undefined) {
+    spec = parseGuardSpec({ policy: name })
+    if (engine.hasPolicy(name)) policySpecs.set(name, spec)
+  }
+  return spec
+}
+
 /** Parsed once per region request: a mounted region is re-evaluated on every change. */
 const parsedAdditions = new WeakMap<RegionRequest, ElementAdditions | null>()
 
 /** The element's own policy/claims as guard specs, or null when malformed. */
-function elementAdditions(region: RegionRequest): ElementAdditions | null {
+function elementAdditions(region: RegionRequest, engine: PolicyEngine): ElementAdditions | null {
+  if (region.claims === undefined) {
+    if (region.policy === undefined) return NO_ADDITIONS
+    try {
+      // A spec object per call: cheaper than a WeakMap entry per mounted region.
+      return { policySpec: policyAddition(region.policy, engine), claimsSpec: undefined }
+    } catch {
+      return null
+    }
+  }
   let parsed = parsedAdditions.get(region)
   if (parsed === undefined) {
     try {
       parsed = {
-        policySpec: region.policy === undefined ? undefined : parseGuardSpec({ policy: region.policy }),
-        claimsSpec: region.claims === undefined ? undefined : parseGuardSpec({ claims: region.claims }),
+        policySpec: region.policy === undefined ? undefined : policyAddition(region.policy, engine),
+        claimsSpec: parseGuardSpec({ claims: region.claims }),
       }
     } catch {
       parsed = null
@@ -149,14 +176,22 @@ export class FragmentRegistry {
   async #decide(region: RegionRequest, fragment: CompiledFragment | undefined, user: ClaimsPrincipal, ctx: PolicyContext): Promise<PolicyDecision> {
     const { engine } = this.#deps
     // Parse the element's additions first: a malformed one denies without running anything.
-    const additions = elementAdditions(region)
+    const additions = elementAdditions(region, engine)
     if (additions === null) return { allowed: false, code: 'ERR_GUARD_SPEC_INVALID' }
     const { policySpec, claimsSpec } = additions
     // A guard without fragment nor requirement is the bare form: must be signed in.
     const own = fragment === undefined ? (policySpec || claimsSpec ? null : AUTHENTICATED) : fragment.spec
-    for (const spec of [own, policySpec, claimsSpec]) {
-      if (spec === null || spec === undefined) continue
-      const decision = await engine.evaluateGuard(spec, user, ctx)
+    // All must allow, in this order; the first denial decides.
+    if (own !== null) {
+      const decision = await engine.evaluateGuard(own, user, ctx)
+      if (!decision.allowed) return decision
+    }
+    if (policySpec !== undefined) {
+      const decision = await engine.evaluateGuard(policySpec, user, ctx)
+      if (!decision.allowed) return decision
+    }
+    if (claimsSpec !== undefined) {
+      const decision = await engine.evaluateGuard(claimsSpec, user, ctx)
       if (!decision.allowed) return decision
     }
     return ALLOW
@@ -198,7 +233,9 @@ export class FragmentRegistry {
   async #call(name: string, hook: 'render' | 'else', run: () => unknown): Promise<string | null> {
     let result: unknown
     try {
-      result = await withTimeout(run(), this.#deps.timeoutMs)
+      result = run()
+      // Most renders are synchronous: only a thenable needs the time-out.
+      if (isThenable(result)) result = await withTimeout(result, this.#deps.timeoutMs)
     } catch (err) {
       this.#fault(name, hook, err)
       return null

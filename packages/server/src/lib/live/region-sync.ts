@@ -1,7 +1,7 @@
 import type { WireAuthErrorCode } from '@wire-auth/core'
 import type { RegionRequest, RegionRequestProblem } from '../fragments/region-request.js'
 import type { LiveConnection } from './live-connection.js'
-import { bodyHash, mountRegion, regionJson, resultBody, type MountedRegion, type RenderBatch, type RenderedRegion } from './render-batch.js'
+import { encodeBody, mountRegion, renderMessage, resultBody, type MountedRegion, type RenderBatch, type RenderedRegion } from './render-batch.js'
 
 /**
  * Mounts the regions of one `mount` message on a socket, up to `max` per
@@ -65,7 +65,9 @@ export async function sendRegions(conn: LiveConnection, batch: RenderBatch, list
   const rendered = await Promise.all(list.map((region) => batch.render(conn.user, conn.request, region)))
   const regions = conn.regions
   if (conn.closed || regions === null) return
-  const included: number[] = []
+  const ids: string[] = []
+  const included: RenderedRegion[] = []
+  // The message's cache key: ids and each result's number within the batch (equal numbers, equal bytes).
   let signature = ''
   for (let i = 0; i < list.length; i++) {
     const region = list[i]
@@ -74,15 +76,14 @@ export async function sendRegions(conn: LiveConnection, batch: RenderBatch, list
     if (regions.get(region.request.id) !== region) continue
     if (onlyChanged && region.hash === result.hash) continue
     region.hash = result.hash
-    included.push(i)
-    signature += `${region.request.id} ${result.hash},`
+    ids.push(region.request.id)
+    included.push(result)
+    signature += `${region.request.id} ${result.seq},`
   }
   if (included.length === 0) return
   let message = batch.messages.get(signature)
   if (message === undefined) {
-    let out = ''
-    for (const i of included) out += (out === '' ? '' : ',') + regionJson(list[i].request.id, rendered[i])
-    message = Buffer.from(`{"t":"render","regions":[${out}]}`)
+    message = renderMessage(ids, included)
     batch.messages.set(signature, message)
   }
   conn.send(message)
@@ -94,8 +95,7 @@ const withdrawnResults = new Map<WireAuthErrorCode, RenderedRegion>()
 function withdrawn(code: WireAuthErrorCode): RenderedRegion {
   let result = withdrawnResults.get(code)
   if (result === undefined) {
-    const body = resultBody({ id: '', status: 'denied', html: '', code })
-    result = { body, hash: bodyHash(body) }
+    result = encodeBody(resultBody({ id: '', status: 'denied', html: '', code }), 0)
     withdrawnResults.set(code, result)
   }
   return result
@@ -113,11 +113,11 @@ export function withdrawRegions(conn: LiveConnection, list: readonly MountedRegi
   const regions = conn.regions
   if (conn.closed || regions === null || list.length === 0) return
   const result = withdrawn(code)
-  let out = ''
+  const ids: string[] = []
   for (const region of list) {
     if (regions.get(region.request.id) !== region || region.hash === result.hash) continue
     region.hash = result.hash
-    out += (out === '' ? '' : ',') + regionJson(region.request.id, result)
+    ids.push(region.request.id)
   }
-  if (out !== '') conn.send(`{"t":"render","regions":[${out}]}`)
+  if (ids.length > 0) conn.send(renderMessage(ids, ids.map(() => result)))
 }

@@ -12,10 +12,17 @@ export interface MountedRegion {
   hash: string | null
 }
 
-/** A region result serialised once: `body` is the JSON object without its leading `{` and the id. */
+/**
+ * A region result serialised once: `body` is the UTF-8 of the JSON object
+ * without its leading `{` and the id, `hash` its SHA-256. Encoded once here
+ * and copied into every message that carries it (hashing a string and
+ * encoding the whole message again cost two UTF-8 passes over the HTML).
+ */
 export interface RenderedRegion {
-  readonly body: string
+  readonly body: Buffer
   readonly hash: string
+  /** Unique within its batch: two sends of the same (id, seq) list carry the same bytes. */
+  readonly seq: number
 }
 
 const principalKeys = new WeakMap<ClaimsPrincipal, string>()
@@ -63,14 +70,35 @@ export function resultBody(result: RegionResult): string {
   }
 }
 
-/** Hash of a serialised result (one-shot, no Hash object). @internal */
-export function bodyHash(body: string): string {
-  return digest('sha256', body, 'base64url')
+/** The body bytes and their hash (one-shot, no Hash object). @internal */
+export function encodeBody(body: string, seq: number): RenderedRegion {
+  const bytes = Buffer.from(body)
+  return { body: bytes, hash: digest('sha256', bytes, 'base64url'), seq }
 }
 
-/** `{"id":"r1",` + body: ids match `[A-Za-z0-9_:.-]`, so they need no escaping. @internal */
-export function regionJson(id: string, rendered: RenderedRegion): string {
-  return `{"id":"${id}",${rendered.body}`
+const RENDER_OPEN = Buffer.from('{"t":"render","regions":[')
+const RENDER_CLOSE = Buffer.from(']}')
+
+/**
+ * `{"t":"render","regions":[{"id":…,<body>},…]}` as one Buffer, copying each
+ * region's encoded body. Ids match `[A-Za-z0-9_:.-]` (checked when the region
+ * was parsed), so they need no escaping and are one byte per character.
+ * @internal
+ */
+export function renderMessage(ids: readonly string[], rendered: readonly RenderedRegion[]): Buffer {
+  let size = RENDER_OPEN.length + RENDER_CLOSE.length + Math.max(0, ids.length - 1)
+  for (let i = 0; i < ids.length; i++) size += 9 + ids[i].length + rendered[i].body.length
+  // Zero-filled, and every byte is written below: nothing from other memory can reach a client.
+  const out = Buffer.alloc(size)
+  let at = RENDER_OPEN.copy(out, 0)
+  for (let i = 0; i < ids.length; i++) {
+    if (i > 0) out[at++] = 0x2c // ,
+    at += out.write(`{"id":"${ids[i]}",`, at, 'latin1')
+    at += rendered[i].body.copy(out, at)
+  }
+  at += RENDER_CLOSE.copy(out, at)
+  if (at !== size) throw new Error(`render message: wrote ${at} of ${size} bytes`)
+  return out
 }
 
 /**
@@ -88,6 +116,7 @@ export class RenderBatch {
   readonly messages = new Map<string, Buffer>()
   readonly #renders = new Map<string, Promise<RenderedRegion>>()
   readonly #registry: FragmentRegistry
+  #seq = 0
 
   constructor(registry: FragmentRegistry) {
     this.#registry = registry
@@ -112,10 +141,8 @@ export class RenderBatch {
     const key = `${principalKey(user)}\n${region.key}`
     let pending = this.#renders.get(key)
     if (pending === undefined) {
-      pending = this.#registry.evaluateRegion(region.request, user, request).then((result) => {
-        const body = resultBody(result)
-        return { body, hash: bodyHash(body) }
-      })
+      const seq = ++this.#seq
+      pending = this.#registry.evaluateRegion(region.request, user, request).then((result) => encodeBody(resultBody(result), seq))
       this.#renders.set(key, pending)
     }
     return pending

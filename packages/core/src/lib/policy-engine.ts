@@ -4,7 +4,7 @@ import type { ClaimsPrincipal } from './principal.js'
 
 /** What a policy function receives besides the user. */
 export interface PolicyContext {
-  /** The framework request (a FastifyRequest on the server), if any. */
+  /** The framework request (a FastifyRequest on the server; on the live socket, its upgrade request), if any. */
   request?: unknown
   /** The region's `params` (resource-based authorization). Never trusted blindly. */
   params: Readonly<Record<string, unknown>>

@@ -13,7 +13,10 @@ import {
 export interface FragmentLoadContext<Request = unknown> {
   /** The signed-in principal (or ANONYMOUS for a public fragment). */
   user: ClaimsPrincipal
-  /** The HTTP request, or the socket's upgrade request for live renders. */
+  /**
+   * The HTTP request, or the socket's upgrade request for live renders (kept
+   * as it was at the upgrade: read the principal from `user`, not `request.user`).
+   */
   request: Request
   /** The region's `params`: client-supplied, deep-frozen; validate before use. */
   params: Readonly<Record<string, unknown>>

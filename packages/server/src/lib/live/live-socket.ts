@@ -1,6 +1,8 @@
 import websocket from '@fastify/websocket'
 import { ANONYMOUS } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { WebSocket } from 'ws'
 import type { AuthContext } from '../context.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
 import { LiveHub } from './live-hub.js'
@@ -28,16 +30,55 @@ function bearerToken(request: FastifyRequest): string | null {
  */
 export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext, registry: FragmentRegistry): Promise<LiveHub> {
   const { live } = ctx.options
-  if (!app.hasDecorator('websocketServer')) {
+
+  function socketError(error: Error, socket: WebSocket): void {
+    // ws has already started the closing handshake for protocol errors (oversized frame, bad opcode).
+    const code = (error as { code?: unknown }).code
+    ctx.log.debug({ code: typeof code === 'string' ? code : undefined, errorMessage: error.message }, 'live socket error')
+    if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) socket.terminate()
+  }
+  /** One listener for every socket (see releaseUpgrade). */
+  function onSocketError(this: WebSocket, error: Error): void {
+    socketError(error, this)
+  }
+
+  // Only with our own registration is the plugin's errorHandler known to need nothing but the error and the socket.
+  const ownPlugin = !app.hasDecorator('websocketServer')
+  if (ownPlugin) {
     await app.register(websocket, {
       options: { maxPayload: hardPayloadCap(live.maxMessageBytes), perMessageDeflate: false },
-      errorHandler(error, socket) {
-        // ws has already started the closing handshake for protocol errors (oversized frame, bad opcode).
-        const code = (error as { code?: unknown }).code
-        ctx.log.debug({ code: typeof code === 'string' ? code : undefined, errorMessage: error.message }, 'live socket error')
-        if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) socket.terminate()
-      },
+      errorHandler: socketError,
     })
+  }
+
+  /** The upgrade's ServerResponse, from the route's onRequest hook to its wsHandler. */
+  const upgradeResponses = new WeakMap<IncomingMessage, ServerResponse>()
+
+  /**
+   * @fastify/websocket keeps two things per open socket that nothing uses
+   * once it is open: the upgrade's ServerResponse (never sent; it assigns it
+   * to the TCP socket), and an `error` listener closing over the Fastify
+   * request and reply. Together with the reply they were ~3 KiB of heap per
+   * idle socket. Detach the response, and let one shared listener do what
+   * the errorHandler above does. The Fastify request itself stays: it is the
+   * `request` policies, `load` and `render` receive (docs/protocol.md).
+   */
+  function releaseUpgrade(socket: WebSocket, request: FastifyRequest): void {
+    const response = upgradeResponses.get(request.raw)
+    upgradeResponses.delete(request.raw)
+    if (response?.socket) {
+      try {
+        response.detachSocket(response.socket)
+      } catch {
+        // Already detached or re-assigned elsewhere: leave it.
+      }
+    }
+    // Exactly the plugin's listener (added just before wsHandler); with any other listener present, leave them all.
+    const listeners = socket.listeners('error')
+    if (ownPlugin && listeners.length === 1 && listeners[0] !== onSocketError) {
+      socket.removeListener('error', listeners[0] as (...args: unknown[]) => void)
+      socket.on('error', onSocketError)
+    }
   }
 
   const hub = new LiveHub({
@@ -63,6 +104,7 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
   function checkOrigin(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     // Cross-site WebSocket hijacking: browsers send cookies on any upgrade, so the Origin decides.
     if (ctx.isAllowedOrigin(request.headers.origin)) {
+      if (request.ws) upgradeResponses.set(request.raw, reply.raw)
       done()
       return
     }
@@ -79,6 +121,7 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
       reply.code(426).header('upgrade', 'websocket').header('cache-control', 'no-store').send({ error: { code: 'ERR_VALIDATION', message: '/auth/live is a WebSocket endpoint: open it with an upgrade request' } })
     },
     wsHandler(socket, request) {
+      releaseUpgrade(socket, request)
       const user = request.user ?? ANONYMOUS
       const sessionHash = request.sessionId ?? null
       hub.open(socket, request, user, sessionHash, user.isAuthenticated && sessionHash === null ? bearerToken(request) : null)

@@ -67,6 +67,7 @@ export async function sendRegions(conn: LiveConnection, batch: RenderBatch, list
   if (conn.closed || regions === null) return
   const ids: string[] = []
   const included: RenderedRegion[] = []
+  const sent: MountedRegion[] = []
   // The message's cache key: ids and each result's number within the batch (equal numbers, equal bytes).
   let signature = ''
   for (let i = 0; i < list.length; i++) {
@@ -74,10 +75,13 @@ export async function sendRegions(conn: LiveConnection, batch: RenderBatch, list
     const result = rendered[i]
     // Unmounted or re-mounted meanwhile: that state is no longer the client's.
     if (regions.get(region.request.id) !== region) continue
-    if (onlyChanged && region.hash === result.hash) continue
-    region.hash = result.hash
+    if (onlyChanged) {
+      if (region.hash === result.hash) continue
+      region.hash = result.hash
+    }
     ids.push(region.request.id)
     included.push(result)
+    sent.push(region)
     signature += `${region.request.id} ${result.seq},`
   }
   if (included.length === 0) return
@@ -87,6 +91,9 @@ export async function sendRegions(conn: LiveConnection, batch: RenderBatch, list
     batch.messages.set(signature, message)
   }
   conn.send(message)
+  // A mount sends every region whatever it was: remember what the client got
+  // (for later changes) once the bytes are on their way, still in this task.
+  if (!onlyChanged) for (let i = 0; i < sent.length; i++) sent[i].hash = included[i].hash
 }
 
 const withdrawnResults = new Map<WireAuthErrorCode, RenderedRegion>()

@@ -14,15 +14,28 @@ export interface MountedRegion {
 
 /**
  * A region result serialised once: `body` is the UTF-8 of the JSON object
- * without its leading `{` and the id, `hash` its SHA-256. Encoded once here
- * and copied into every message that carries it (hashing a string and
- * encoding the whole message again cost two UTF-8 passes over the HTML).
+ * without its leading `{` and the id. Encoded once here and copied into every
+ * message that carries it (hashing a string and encoding the whole message
+ * again cost two UTF-8 passes over the HTML).
  */
-export interface RenderedRegion {
+export class RenderedRegion {
   readonly body: Buffer
-  readonly hash: string
   /** Unique within its batch: two sends of the same (id, seq) list carry the same bytes. */
   readonly seq: number
+  #hash: string | null = null
+
+  constructor(body: Buffer, seq: number) {
+    this.body = body
+    this.seq = seq
+  }
+
+  /**
+   * SHA-256 of `body` (one-shot, no Hash object), computed on first use: a
+   * mount sends first and hashes after, a change compares before sending.
+   */
+  get hash(): string {
+    return (this.#hash ??= digest('sha256', this.body, 'base64url'))
+  }
 }
 
 const principalKeys = new WeakMap<ClaimsPrincipal, string>()
@@ -70,10 +83,9 @@ export function resultBody(result: RegionResult): string {
   }
 }
 
-/** The body bytes and their hash (one-shot, no Hash object). @internal */
+/** The body's bytes. @internal */
 export function encodeBody(body: string, seq: number): RenderedRegion {
-  const bytes = Buffer.from(body)
-  return { body: bytes, hash: digest('sha256', bytes, 'base64url'), seq }
+  return new RenderedRegion(Buffer.from(body), seq)
 }
 
 const RENDER_OPEN = Buffer.from('{"t":"render","regions":[')

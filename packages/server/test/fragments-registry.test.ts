@@ -2,6 +2,7 @@ import { ANONYMOUS, createPolicyEngine, createPrincipal, html, resolveSafeRedire
 import { beforeEach, describe, expect, it } from 'vitest'
 import { FragmentRegistry } from '../src/lib/fragments/fragment-registry.js'
 import { isRegionProblem, parseRegionRequest, parseRegionRequests, type RegionRequest } from '../src/lib/fragments/region-request.js'
+import { isMessageProblem, parseClientMessage } from '../src/lib/live/client-message.js'
 
 const ORIGIN = 'https://auth.example.com'
 
@@ -381,6 +382,19 @@ describe('region requests are validated strictly', () => {
       delete (Object.prototype as Record<string, unknown>).polluted
       delete (Object.prototype as Record<string, unknown>).policy
     }
+  })
+
+  it('socket messages: params are deep-frozen in place (the parsed message is not kept) and bounded alike', () => {
+    const message = parseClientMessage(JSON.stringify({ t: 'mount', regions: [
+      { id: 'a', fragment: 'f', params: { nested: { list: [1, { x: 2 }] } } },
+      { id: 'b', fragment: 'f', params: { x: 'y'.repeat(4100) } },
+    ] }), 10)
+    if (isMessageProblem(message) || message.t !== 'mount') throw new Error('not a mount')
+    expect(message.regions.map((r) => r.id)).toEqual(['a'])
+    expect(message.invalid).toEqual([{ id: 'b', message: '"params" must be at most 4096 bytes serialised' }])
+    const params = message.regions[0]!.params as { nested: { list: [number, { x: number }] } }
+    expect(params).toEqual({ nested: { list: [1, { x: 2 }] } })
+    for (const part of [params, params.nested, params.nested.list, params.nested.list[1]]) expect(Object.isFrozen(part)).toBe(true)
   })
 
   it('returns deep-frozen params, detached from the input', () => {

@@ -84,8 +84,11 @@ export function isRegionProblem(value: unknown): value is RegionRequestProblem {
  * Checks one untrusted region request: plain object, known keys only, each
  * field read once and bounded. Returns a fresh, frozen {@link RegionRequest}
  * or a problem. Never throws.
+ * @param owned The caller parsed `raw` from JSON itself and hands it over:
+ *   its `params` are frozen in place rather than copied (the socket path,
+ *   where nothing else holds the parsed message).
  */
-export function parseRegionRequest(raw: unknown): RegionRequest | RegionRequestProblem {
+export function parseRegionRequest(raw: unknown, owned = false): RegionRequest | RegionRequestProblem {
   if (!isPlainObject(raw)) return { message: 'a region must be a JSON object' }
   const id = own(raw, 'id')
   if (typeof id !== 'string' || !REGION_LIMITS.idPattern.test(id)) {
@@ -141,8 +144,8 @@ export function parseRegionRequest(raw: unknown): RegionRequest | RegionRequestP
       return { id, message: '"params" must be JSON' }
     }
     if (Buffer.byteLength(json) > REGION_LIMITS.maxParamsBytes) return { id, message: `"params" must be at most ${REGION_LIMITS.maxParamsBytes} bytes serialised` }
-    // A fresh copy of exactly what was measured (JSON data only), a third of structuredClone's cost.
-    region.params = deepFreeze(JSON.parse(json) as Record<string, unknown>)
+    // Otherwise a fresh copy of exactly what was measured (JSON data only), a third of structuredClone's cost.
+    region.params = deepFreeze(owned ? params : (JSON.parse(json) as Record<string, unknown>))
   }
   return Object.freeze(region)
 }

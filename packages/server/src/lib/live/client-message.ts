@@ -58,7 +58,8 @@ export function parseClientMessage(text: string, maxItems: number): ClientMessag
         overflow.push(typeof id === 'string' && REGION_LIMITS.idPattern.test(id) ? id : '')
         continue
       }
-      const region = parseRegionRequest(list[i])
+      // `raw` came from JSON.parse just above and is not kept: its params need no copy.
+      const region = parseRegionRequest(list[i], true)
       if (isRegionProblem(region)) invalid.push(region)
       else regions.push(region)
     }

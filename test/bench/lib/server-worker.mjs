@@ -207,12 +207,18 @@ serveRequests({
     await post('Profiler.enable')
     await post('Profiler.setSamplingInterval', { interval: 200 })
     await post('Profiler.start')
+    // BENCH_HEAP_SAMPLING=1: also sample allocations (collected ones included), written beside the CPU profile.
+    if (process.env.BENCH_HEAP_SAMPLING) await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
     return true
   },
 
   /** Stops the profiler and writes the profile to `path` (read it with test/bench/profile-summary.mjs). */
   async profileStop({ path }) {
     const { profile } = await new Promise((resolve, reject) => profiler.post('Profiler.stop', (err, result) => (err ? reject(err) : resolve(result))))
+    if (process.env.BENCH_HEAP_SAMPLING) {
+      const heap = await new Promise((resolve, reject) => profiler.post('HeapProfiler.stopSampling', (err, result) => (err ? reject(err) : resolve(result))))
+      writeFileSync(path.replace(/\.cpuprofile$/, '') + '.heapprofile', JSON.stringify(heap.profile))
+    }
     profiler.disconnect()
     profiler = null
     writeFileSync(path, JSON.stringify(profile))

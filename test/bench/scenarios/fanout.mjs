@@ -242,7 +242,7 @@ try {
       }),
     )
     figures.push(figure({ label: `B. through Redis (issued on the other worker), ${RATE}/s: p99`, value: b.cross.p99, unit: 'ms', peer: { label: 'issued on the same worker, p99', value: b.same.p99 }, note: `p50 ${b.cross.p50.toFixed(2)} ms vs ${b.same.p50.toFixed(2)} ms` }))
-    figures.push(figure({ label: `B. added by Redis at p99, ${RATE}/s (other-worker p99 − same-worker p99)`, value: b.cross.p99 - b.same.p99, unit: 'ms', goals: [{ op: '<=', target: 2, text: '≤ 2 ms' }] }))
+    figures.push(figure({ label: `B. added by Redis at p99, ${RATE}/s (other-worker p99 − same-worker p99)`, value: b.cross.p99 - b.same.p99, unit: 'ms', goals: [{ op: '<=', target: 2, text: '≤ 2 ms' }], note: b.cross.p99 < b.same.p99 ? 'below zero: in this run the changes crossing Redis had the lower p99 (the difference is within run-to-run noise)' : '' }))
     notes.push(`B: ${b.counts.map((n) => n.toLocaleString('en-US')).join(' + ')} sockets on 2 workers (opened and mounted in ${openB.toFixed(0)} s) sharing one SQLite file and Redis; each worker issued ${RATE / 2}/s, half of them to users whose sockets are on the other worker. ${b.result.incomplete} of ${b.result.changes} changes never reached all 10 sockets; ${b.result.socketsAfter.toLocaleString('en-US')} sockets still open after. Event-loop delay p99 per worker: ${b.eld.map((e) => e.p99.toFixed(1)).join(', ')} ms.`)
 
     // The same sockets at a rate the two workers sustain: the latency of the mechanism, and of the Redis hop, without queueing.

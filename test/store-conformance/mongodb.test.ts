@@ -5,24 +5,25 @@ import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MongoAuthStore } from '@wire-auth/server/mongodb'
+import { describeMongo, MONGODB_URL } from '../support/mongodb.js'
 import { expectCode } from './harness.js'
 import { assertBuilt, expectExactAcrossProcesses } from './multi-process.js'
 import { runStoreConformance } from './suite.js'
 
-// The MongoDB conformance runs only against a real server named by
-// MONGODB_URL (e.g. MONGODB_URL=mongodb://127.0.0.1:27017 npm test). This
-// machine has no MongoDB, none may be installed, and in-memory servers
-// download binaries; the store is never mocked or imitated. Without the
-// variable the suite is registered as skipped, so the report names the skip.
+// The MongoDB conformance runs against the server named by MONGODB_URL:
+// FerretDB (SQLite backend) under `npm test` / `.ci/run`, which start it, or
+// a real mongod (MONGODB_URL=mongodb://127.0.0.1:27017 npm test). The store
+// is never mocked or imitated. Under CI a missing URL fails the suite; a
+// plain `npx vitest run` without it skips the suite by name.
 // Each test gets its own database (wire_auth_conformance_<run>_<n>), dropped
 // afterwards.
-const url = process.env.MONGODB_URL
+const url = MONGODB_URL
 const run = `${process.pid}_${randomUUID().slice(0, 8)}`
 let databases = 0
 let admin: MongoClient | null = null
 
 async function dropDatabase(dbName: string): Promise<void> {
-  admin ??= new MongoClient(url!, { serverSelectionTimeoutMS: 5000 })
+  admin ??= new MongoClient(url, { serverSelectionTimeoutMS: 5000 })
   await admin.db(dbName).dropDatabase()
 }
 
@@ -30,17 +31,14 @@ afterAll(async () => {
   await admin?.close()
 })
 
-const mongoSuite = url === undefined || url === '' ? describe.skip : describe
-const title = url === undefined || url === '' ? 'MongoAuthStore conformance — skipped: MONGODB_URL is not set' : 'MongoAuthStore against MONGODB_URL'
-
-mongoSuite(title, () => {
+describeMongo('MongoAuthStore against MONGODB_URL', () => {
   runStoreConformance('MongoAuthStore', async () => {
     const dbName = `wire_auth_conformance_${run}_${++databases}`
-    const opened = [new MongoAuthStore({ url: url!, dbName })]
+    const opened = [new MongoAuthStore({ url: url, dbName })]
     return {
       store: opened[0]!,
       reopen: async () => {
-        const store = new MongoAuthStore({ url: url!, dbName })
+        const store = new MongoAuthStore({ url: url, dbName })
         opened.push(store)
         return store
       },
@@ -55,10 +53,10 @@ mongoSuite(title, () => {
     it('3 processes hammering addClaim / removeClaim on one user end exactly right', async () => {
       assertBuilt('mongodb.js')
       const dbName = `wire_auth_conformance_${run}_mp`
-      const store = new MongoAuthStore({ url: url!, dbName })
+      const store = new MongoAuthStore({ url: url, dbName })
       try {
         await store.init()
-        await expectExactAcrossProcesses(store, { kind: 'mongodb', url: url!, dbName })
+        await expectExactAcrossProcesses(store, { kind: 'mongodb', url: url, dbName })
       } finally {
         await store.close()
         await dropDatabase(dbName)

@@ -1,4 +1,7 @@
 import type { Claim } from '@wire-auth/core'
+import type { LoosePermission } from './sqlite-files.js'
+
+export type { LoosePermission }
 
 /**
  * A user row. `version` increases by one on every change of claims, name,
@@ -205,4 +208,11 @@ export interface AuthStore {
 
   /** Cheap reachability check (`SELECT 1` / `ping`). Throws ERR_STORE_UNAVAILABLE. */
   ping(): Promise<void>
+
+  /**
+   * Optional, for stores kept in local files: the files and directories
+   * holding secrets that group or others may reach. The plugin logs each one
+   * at start-up as `ERR_STORE_PERMISSIONS` (it never changes modes itself).
+   */
+  loosePermissions?(): LoosePermission[]
 }

@@ -61,6 +61,8 @@ export type WireAuthErrorCode =
   | 'ERR_PROVIDER_UNAVAILABLE'
   | 'ERR_OIDC_STATE_MISMATCH'
   | 'ERR_OIDC_CALLBACK_FAILED'
+  // secrets at rest and output hygiene (issue 13, identity side)
+  | 'ERR_STORE_PERMISSIONS'
 
 /** Options accepted by every wire-auth error. */
 export interface WireAuthErrorOptions {

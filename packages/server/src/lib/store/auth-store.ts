@@ -195,6 +195,13 @@ export interface AuthStore {
   /** Failures for `key` since `since`. */
   countFailures(key: string, since: number): Promise<number>
   clearFailures(key: string): Promise<void>
+  /**
+   * Takes back one failure of `key` recorded at `at` (no-op when there is
+   * none). With `recordFailure` this makes an atomic reservation: count
+   * first, then hand the unit back when the attempt turned out not to be a
+   * failure (a success, or an attempt refused by another limit).
+   */
+  releaseFailure(key: string, at: number): Promise<void>
 
   appendAudit(record: AuditRecord): Promise<void>
   listAudit(options?: { userId?: string; action?: string; limit?: number }): Promise<AuditRecord[]>

@@ -312,6 +312,10 @@ export class SqliteAuthStore implements AuthStore {
     await this.conn.run('clearFailures', (s) => s.clearFailures.run(key))
   }
 
+  async releaseFailure(key: string, at: number): Promise<void> {
+    await this.conn.run('releaseFailure', (s) => s.releaseFailure.run(key, at))
+  }
+
   async appendAudit(record: AuditRecord): Promise<void> {
     await this.conn.run('appendAudit', (s) => insertAudit(s, record))
   }

@@ -53,6 +53,9 @@ export type WireAuthErrorCode =
   | 'ERR_SOCKET_MESSAGE_TOO_LARGE'
   | 'ERR_SOCKET_TOO_MANY_REGIONS'
   | 'ERR_SOCKET_RATE_LIMITED'
+  | 'ERR_SOCKET_TOO_MANY_PER_ADDRESS'
+  | 'ERR_SOCKET_TOO_MANY_PER_USER'
+  | 'ERR_SOCKET_PARAMS_TOO_LARGE'
   | 'ERR_BUNDLE_NOT_BUILT'
   // browser SDK (raised in the browser, never by the server)
   | 'ERR_BACKEND_UNREACHABLE'

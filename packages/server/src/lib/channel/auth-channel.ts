@@ -1,5 +1,7 @@
 /**
  * One change that every worker must apply to the open sockets of a user.
+ * An event is a hint, never an authority: it says whose sockets to re-check,
+ * and every listener re-reads the store for what those sockets may see.
  *
  * - `claims-changed`: the user's claims / name / disabled flag changed;
  *   sockets re-read their session snapshot and re-render.
@@ -12,7 +14,11 @@
 export interface AuthEvent {
   type: 'claims-changed' | 'sessions-revoked'
   userId: string
-  /** The user row version after the change (orders events per user). */
+  /**
+   * The user row version after the change, for diagnostics only: channel
+   * messages are not authenticated, so no listener orders, skips or trusts
+   * anything by it — listeners re-read the store (checklist 29).
+   */
   version: number
   sessionIds?: string[]
   all?: boolean

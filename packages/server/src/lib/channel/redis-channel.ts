@@ -6,7 +6,6 @@ import { checkOptions, isObject, type RedisAuthChannelOptions } from './redis-op
 import { ChannelPublisher } from './redis-publisher.js'
 import { ResyncScheduler } from './redis-resync.js'
 import { closeConnection, describeError, type ChannelLogger } from './redis-support.js'
-import { VersionWatermark } from './version-watermark.js'
 
 /** Counters of one {@link RedisAuthChannel} since it was created. */
 export interface RedisAuthChannelStats {
@@ -16,8 +15,6 @@ export interface RedisAuthChannelStats {
   dropped: number
   /** Events from other workers delivered to the listeners. */
   received: number
-  /** Stale or duplicate `claims-changed` events dropped. */
-  stale: number
   /** Malformed messages dropped. */
   malformed: number
   /** Times the `onResync` listeners were called. */
@@ -33,8 +30,13 @@ export interface RedisAuthChannelStats {
  *   queues while Redis is down (the event is counted as dropped instead).
  *   Only before the very first connect a bounded batch waits, and `close()`
  *   lets it out, so a short-lived process (the CLI) can publish and exit.
- * - Workers ignore their own messages (already delivered) and drop stale
- *   `claims-changed` events by version; `sessions-revoked` is never dropped.
+ * - Workers ignore their own messages (already delivered) and deliver every
+ *   other well-formed event. The channel is not an authority (checklist 29):
+ *   an event only tells a worker *whose* sockets to re-check, and the
+ *   listeners re-read the store for everything they show. Nothing on the
+ *   channel is trusted to order or suppress anything — in particular its
+ *   `version` is never used to drop a later event (a forged huge version
+ *   would otherwise hide every real change of that user).
  * - Pub/sub loses what is sent during an outage, so when the subscriber is
  *   subscribed again after any connection loss every `onResync` listener is
  *   called, and a worker that dropped publishes asks the others to resync.
@@ -59,10 +61,9 @@ export class RedisAuthChannel implements AuthChannel {
   readonly #listeners = new Set<AuthEventListener>()
   readonly #resync: ResyncScheduler
   readonly #readyWaiters: Array<{ resolve(): void; reject(err: Error): void }> = []
-  readonly #watermark: VersionWatermark
   readonly #retry: { initialMs: number; maxMs: number }
   readonly #commandTimeoutMs: number
-  readonly #stats: RedisAuthChannelStats = { published: 0, dropped: 0, received: 0, stale: 0, malformed: 0, resyncs: 0 }
+  readonly #stats: RedisAuthChannelStats = { published: 0, dropped: 0, received: 0, malformed: 0, resyncs: 0 }
   #closed = false
   #closing: Promise<void> | null = null
   /** The subscription is confirmed on the current subscriber connection. */
@@ -83,7 +84,6 @@ export class RedisAuthChannel implements AuthChannel {
     this.#log = o.logger
     this.#retry = o.retry
     this.#commandTimeoutMs = o.commandTimeoutMs
-    this.#watermark = new VersionWatermark(o.maxTrackedUsers)
 
     const common: RedisOptions = {
       lazyConnect: false,
@@ -209,12 +209,14 @@ export class RedisAuthChannel implements AuthChannel {
     this.#log.debug?.({ channel: this.channelName, workerId: this.workerId }, 'wire-auth: Redis channel closed')
   }
 
-  /** Delivers unless stale; false when dropped as stale. */
-  #deliver(event: AuthEvent): boolean {
-    if (!this.#watermark.accept(event)) {
-      this.#stats.stale++
-      return false
-    }
+  /**
+   * Delivers to every listener. Unauthenticated pub/sub cannot vouch for an
+   * event's `version`, so events are not de-duplicated by it: a duplicate or
+   * late event costs one store re-read (the hub coalesces re-checks queued for
+   * a socket), while trusting the number let one forged message suppress
+   * every later real change of that user.
+   */
+  #deliver(event: AuthEvent): void {
     for (const listener of [...this.#listeners]) {
       try {
         listener(event)
@@ -222,7 +224,6 @@ export class RedisAuthChannel implements AuthChannel {
         this.#log.error({ code: 'ERR_INTERNAL', err: describeError(err, this.#secret) }, 'wire-auth: auth event listener threw')
       }
     }
-    return true
   }
 
   #onMessage(raw: string): void {
@@ -238,7 +239,8 @@ export class RedisAuthChannel implements AuthChannel {
       this.#resync.request('peer-request')
       return
     }
-    if (this.#deliver(message.event)) this.#stats.received++
+    this.#stats.received++
+    this.#deliver(message.event)
   }
 
   async #onSubscriberReady(): Promise<void> {

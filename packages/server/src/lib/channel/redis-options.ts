@@ -27,8 +27,6 @@ export interface RedisAuthChannelOptions {
   healthCheckMs?: number
   /** Resyncs closer together than this are merged into one. Default 1000. */
   resyncMinIntervalMs?: number
-  /** Users whose last `claims-changed` version is remembered. Default 10000. */
-  maxTrackedUsers?: number
 }
 
 /** Options after defaults were applied and checked. @internal */
@@ -43,7 +41,6 @@ export interface CheckedOptions {
   commandTimeoutMs: number
   healthCheckMs: number
   resyncMinIntervalMs: number
-  maxTrackedUsers: number
 }
 
 /**
@@ -86,7 +83,6 @@ export function checkOptions(options: RedisAuthChannelOptions): CheckedOptions {
     commandTimeoutMs: int(options.commandTimeoutMs, 'commandTimeoutMs', 2000, 1),
     healthCheckMs: int(options.healthCheckMs, 'healthCheckMs', 10_000, 0),
     resyncMinIntervalMs: int(options.resyncMinIntervalMs, 'resyncMinIntervalMs', 1000, 0),
-    maxTrackedUsers: int(options.maxTrackedUsers, 'maxTrackedUsers', 10_000, 1),
   }
 }
 

@@ -20,6 +20,7 @@ export type WireAuthErrorCode =
   | 'ERR_POLICY_TIMEOUT'
   | 'ERR_POLICY_RESULT'
   | 'ERR_GUARD_SPEC_INVALID'
+  | 'ERR_HTML_TEMPLATE_INVALID'
   | 'ERR_DENIED'
   // HTTP / request
   | 'ERR_UNAUTHENTICATED'
@@ -56,6 +57,9 @@ export type WireAuthErrorCode =
   | 'ERR_SOCKET_MESSAGE_TOO_LARGE'
   | 'ERR_SOCKET_TOO_MANY_REGIONS'
   | 'ERR_SOCKET_RATE_LIMITED'
+  | 'ERR_SOCKET_TOO_MANY_PER_ADDRESS'
+  | 'ERR_SOCKET_TOO_MANY_PER_USER'
+  | 'ERR_SOCKET_PARAMS_TOO_LARGE'
   | 'ERR_BUNDLE_NOT_BUILT'
   // browser SDK (raised in the browser, never by the server)
   | 'ERR_BACKEND_UNREACHABLE'
@@ -139,6 +143,18 @@ export class PolicyNotFound extends WireAuthError {
 export class GuardSpecInvalid extends WireAuthError {
   constructor(message: string, options?: WireAuthErrorOptions) {
     super('ERR_GUARD_SPEC_INVALID', message, { statusCode: 400, ...options })
+  }
+}
+
+/**
+ * An `html` template puts an interpolation where no escaping can make it safe:
+ * in a tag name (`<${tag}>`, `</${tag}>`) or in the end tag of a raw-text
+ * element. Thrown the first time the template renders. Code
+ * `ERR_HTML_TEMPLATE_INVALID`.
+ */
+export class HtmlTemplateInvalid extends WireAuthError {
+  constructor(message: string, options?: WireAuthErrorOptions) {
+    super('ERR_HTML_TEMPLATE_INVALID', message, { statusCode: 500, ...options })
   }
 }
 

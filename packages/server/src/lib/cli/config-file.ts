@@ -7,7 +7,7 @@ import { loadConfig, type ServerConfig } from '../standalone.js'
 
 // Every key a config file may use. `satisfies Record<keyof …, true>` makes the
 // build fail when an option is added to the types but not here, so the list
-// cannot drift from the options it checks.
+// cannot drift from the options it checks. Adding an option? Add its key below.
 const SERVER_CONFIG_KEYS = {
   port: true,
   host: true,
@@ -48,6 +48,10 @@ const LIVE_KEYS = {
   maxRegionsPerSocket: true,
   messagesPerSecond: true,
   pingIntervalMs: true,
+  maxSocketsPerAddress: true,
+  maxSocketsPerUser: true,
+  maxParamsBytesPerSocket: true,
+  rendersPerSecond: true,
 } as const satisfies Record<keyof LiveOptions, true>
 
 const LOCAL_IDP_KEYS = {

@@ -54,6 +54,9 @@ export type WireAuthErrorCode =
   | 'ERR_SOCKET_TOO_MANY_REGIONS'
   | 'ERR_SOCKET_RATE_LIMITED'
   | 'ERR_BUNDLE_NOT_BUILT'
+  // served pages (issue 15)
+  | 'ERR_PAGE_INVALID'
+  | 'ERR_PROTECTED_MARKUP_UNPROCESSED'
   // browser SDK (raised in the browser, never by the server)
   | 'ERR_BACKEND_UNREACHABLE'
   // OpenID Connect

@@ -1,8 +1,9 @@
 export { connectAuth, wireAuth } from './lib/plugin.js'
 export { createServer, loadConfig } from './lib/standalone.js'
 export type { ServerConfig, ServerConfigExport } from './lib/standalone.js'
-export type { WireAuthOptions, LocalIdpOptions, SessionOptions, LiveOptions } from './lib/options.js'
-export type { AuthActions } from './lib/auth-actions.js'
+export type { WireAuthOptions, LocalIdpOptions, SessionOptions, LiveOptions, PagesOptions } from './lib/options.js'
+export type { PageOptions } from './lib/pages/page-routes.js'
+export type { AuthActions, RefreshFilter } from './lib/auth-actions.js'
 export { SqliteAuthStore } from './lib/store/sqlite-store.js'
 export type { SqliteAuthStoreOptions } from './lib/store/sqlite-store.js'
 export type {

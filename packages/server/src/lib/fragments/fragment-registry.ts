@@ -159,6 +159,11 @@ export class FragmentRegistry {
     return spec?.kind === 'policy' ? spec.policy : undefined
   }
 
+  /** The pinned params of an in-place page fragment, if it is one (live refresh filters). @internal */
+  pinnedParamsOf(name: string | undefined): Readonly<Record<string, unknown>> | undefined {
+    return name === undefined ? undefined : this.#fragments.get(name)?.pinnedParams
+  }
+
   /** True when a fragment of that name is registered. */
   has(name: string): boolean {
     return this.#fragments.has(name)

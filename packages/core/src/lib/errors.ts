@@ -17,6 +17,7 @@ export type WireAuthErrorCode =
   | 'ERR_POLICY_TIMEOUT'
   | 'ERR_POLICY_RESULT'
   | 'ERR_GUARD_SPEC_INVALID'
+  | 'ERR_HTML_TEMPLATE_INVALID'
   | 'ERR_DENIED'
   // HTTP / request
   | 'ERR_UNAUTHENTICATED'
@@ -53,6 +54,9 @@ export type WireAuthErrorCode =
   | 'ERR_SOCKET_MESSAGE_TOO_LARGE'
   | 'ERR_SOCKET_TOO_MANY_REGIONS'
   | 'ERR_SOCKET_RATE_LIMITED'
+  | 'ERR_SOCKET_TOO_MANY_PER_ADDRESS'
+  | 'ERR_SOCKET_TOO_MANY_PER_USER'
+  | 'ERR_SOCKET_PARAMS_TOO_LARGE'
   | 'ERR_BUNDLE_NOT_BUILT'
   // served pages (issue 15)
   | 'ERR_PAGE_INVALID'
@@ -139,5 +143,17 @@ export class PolicyNotFound extends WireAuthError {
 export class GuardSpecInvalid extends WireAuthError {
   constructor(message: string, options?: WireAuthErrorOptions) {
     super('ERR_GUARD_SPEC_INVALID', message, { statusCode: 400, ...options })
+  }
+}
+
+/**
+ * An `html` template puts an interpolation where no escaping can make it safe:
+ * in a tag name (`<${tag}>`, `</${tag}>`) or in the end tag of a raw-text
+ * element. Thrown the first time the template renders. Code
+ * `ERR_HTML_TEMPLATE_INVALID`.
+ */
+export class HtmlTemplateInvalid extends WireAuthError {
+  constructor(message: string, options?: WireAuthErrorOptions) {
+    super('ERR_HTML_TEMPLATE_INVALID', message, { statusCode: 500, ...options })
   }
 }

@@ -6,6 +6,9 @@
 export type WireAuthErrorCode =
   // configuration (boot time)
   | 'ERR_INVALID_OPTION'
+  // packaging and config files (boot time)
+  | 'ERR_OPTIONAL_DEPENDENCY_MISSING'
+  | 'ERR_CONFIG_SYNTAX'
   | 'ERR_POLICY_DUPLICATE'
   | 'ERR_POLICY_INVALID'
   | 'ERR_FRAGMENT_UNGUARDED'
@@ -68,6 +71,8 @@ export type WireAuthErrorCode =
   | 'ERR_PROVIDER_UNAVAILABLE'
   | 'ERR_OIDC_STATE_MISMATCH'
   | 'ERR_OIDC_CALLBACK_FAILED'
+  // secrets at rest and output hygiene (issue 13, identity side)
+  | 'ERR_STORE_PERMISSIONS'
 
 /** Options accepted by every wire-auth error. */
 export interface WireAuthErrorOptions {
@@ -155,5 +160,26 @@ export class GuardSpecInvalid extends WireAuthError {
 export class HtmlTemplateInvalid extends WireAuthError {
   constructor(message: string, options?: WireAuthErrorOptions) {
     super('ERR_HTML_TEMPLATE_INVALID', message, { statusCode: 500, ...options })
+  }
+}
+
+/**
+ * An optional peer dependency (`mongodb`, `ioredis`) is used but not
+ * installed; the message names the package to install.
+ * Code `ERR_OPTIONAL_DEPENDENCY_MISSING`.
+ */
+export class OptionalDependencyMissing extends WireAuthError {
+  /** The npm package to install, e.g. `mongodb`. */
+  readonly packageName: string
+  constructor(packageName: string, message: string, options?: WireAuthErrorOptions) {
+    super('ERR_OPTIONAL_DEPENDENCY_MISSING', message, { statusCode: 500, ...options })
+    this.packageName = packageName
+  }
+}
+
+/** A config file could not be parsed; the message names the file and line. Code `ERR_CONFIG_SYNTAX`. */
+export class ConfigSyntaxError extends WireAuthError {
+  constructor(message: string, options?: WireAuthErrorOptions) {
+    super('ERR_CONFIG_SYNTAX', message, { statusCode: 500, ...options })
   }
 }

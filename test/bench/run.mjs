@@ -26,6 +26,7 @@ const SCENARIOS = [
   { id: 'fanout', file: 'fanout.mjs', limitS: 360 },
   { id: 'peers-http', file: 'peers-http.mjs', limitS: 180 },
   { id: 'peers-live', file: 'peers-live.mjs', limitS: 240 },
+  { id: 'channel', file: 'channel-scale.mjs', limitS: 300 },
 ]
 const SCENARIO_IDS = SCENARIOS.map((s) => s.id).join(', ')
 const USAGE = `Usage: npm run bench [-- --help]

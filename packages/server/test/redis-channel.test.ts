@@ -24,7 +24,7 @@ afterEach(async () => {
 })
 
 function worker(channel: string, extra: Partial<ConstructorParameters<typeof RedisAuthChannel>[0]> = {}): RedisAuthChannel {
-  return track(new RedisAuthChannel({ url: REDIS_URL, channel, logger: memoryLogger().logger, ...extra }))
+  return track(new RedisAuthChannel({ routing: 'broadcast', url: REDIS_URL, channel, logger: memoryLogger().logger, ...extra }))
 }
 
 const claims = (userId: string, version: number): AuthEvent => ({ type: 'claims-changed', userId, version })
@@ -166,7 +166,7 @@ describe('RedisAuthChannel between two workers', () => {
     const seenB = recorder()
     b.subscribe(seenB.listener)
 
-    const cli = new RedisAuthChannel({ url: REDIS_URL, channel, workerId: 'cli', logger: memoryLogger().logger })
+    const cli = new RedisAuthChannel({ routing: 'broadcast', url: REDIS_URL, channel, workerId: 'cli', logger: memoryLogger().logger })
     await cli.publish(claims('u1', 1))
     await cli.publish({ type: 'sessions-revoked', userId: 'u1', version: 1, all: true })
     await cli.close()
@@ -276,7 +276,7 @@ describe('RedisAuthChannel options and lifecycle', () => {
     const client = trackRedis(rawClient())
     const channel = uniqueChannel('client-option')
     const [idA, idB] = [uniqueChannel('a').slice(-12), uniqueChannel('b').slice(-12)]
-    const a = track(new RedisAuthChannel({ client, channel, workerId: idA, logger: memoryLogger().logger }))
+    const a = track(new RedisAuthChannel({ routing: 'broadcast', client, channel, workerId: idA, logger: memoryLogger().logger }))
     const b = worker(channel, { workerId: idB })
     await Promise.all([a.ready(), b.ready()])
     const seen = recorder()

@@ -44,5 +44,24 @@ export interface AuthChannel {
    * every worker must re-validate all its sockets. Returns an unsubscribe.
    */
   onResync(listener: () => void): () => void
+  /**
+   * Optional interest routing. The live hub calls `watchUser` when the first
+   * socket of a user opens on this worker and `unwatchUser` when the last one
+   * closes; a channel that routes per user (`RedisAuthChannel`, the default
+   * `routing: 'user'`) then receives only the events of users this worker
+   * holds sockets of, so its cost does not grow with the number of workers.
+   * A channel without these methods delivers every event to every worker.
+   */
+  watchUser?(userId: string): void
+  unwatchUser?(userId: string): void
   close(): Promise<void>
+}
+
+/**
+ * Whether an event concerns the sockets of one user only (and may be routed
+ * to the workers that hold that user's sockets). Event types added later
+ * that are not tied to one user go to every worker.
+ */
+export function isUserScoped(event: AuthEvent): boolean {
+  return event.type === 'claims-changed' || event.type === 'sessions-revoked'
 }

@@ -1,6 +1,6 @@
 import { ANONYMOUS, type ClaimsPrincipal } from '@wire-auth/core'
 import type { RawData, WebSocket } from 'ws'
-import type { AuthEvent } from '../channel/auth-channel.js'
+import type { AuthChannel, AuthEvent } from '../channel/auth-channel.js'
 import type { SessionManager, TokenVerifier } from '../context.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
 import type { RegionRequest, RegionRequestProblem } from '../fragments/region-request.js'
@@ -28,6 +28,8 @@ export interface LiveHubDeps {
   limits: Required<LiveOptions>
   /** Clock, for expiry tests. Default `Date.now`. */
   now?: () => number
+  /** Told when the first socket of a user opens here and when the last one closes (the channel's interest routing). */
+  interest?: Pick<AuthChannel, 'watchUser' | 'unwatchUser'>
 }
 
 const kConnection = Symbol('wire-auth.live-connection')
@@ -174,6 +176,7 @@ export class LiveHub {
     this.#timer = null
     for (const conn of this.#all) conn.closed = true
     this.#all.clear()
+    for (const id of this.#byUser.keys()) this.#deps.interest?.unwatchUser?.(id)
     this.#byUser.clear()
     this.#byAddress.clear()
   }
@@ -260,7 +263,10 @@ export class LiveHub {
     const set = this.#byUser.get(id)
     if (set === undefined) return
     set.delete(conn)
-    if (set.size === 0) this.#byUser.delete(id)
+    if (set.size === 0) {
+      this.#byUser.delete(id)
+      this.#deps.interest?.unwatchUser?.(id)
+    }
   }
 
   #setUser(conn: LiveConnection, next: ClaimsPrincipal): void {
@@ -268,7 +274,10 @@ export class LiveHub {
       this.#unindex(conn)
       if (next.userId !== null && !conn.closed) {
         let set = this.#byUser.get(next.userId)
-        if (set === undefined) this.#byUser.set(next.userId, (set = new Set()))
+        if (set === undefined) {
+          this.#byUser.set(next.userId, (set = new Set()))
+          this.#deps.interest?.watchUser?.(next.userId)
+        }
         set.add(conn)
       }
     }

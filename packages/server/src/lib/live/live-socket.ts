@@ -92,6 +92,7 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     },
     log: ctx.log,
     limits: live,
+    interest: ctx.channel,
   })
   const unsubscribe = ctx.channel.subscribe((event) => hub.onEvent(event))
   const unsubscribeResync = ctx.channel.onResync(() => hub.resync())

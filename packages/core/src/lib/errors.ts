@@ -62,6 +62,9 @@ export type WireAuthErrorCode =
   | 'ERR_PARAMS_INVALID'
   | 'ERR_PARAMS_TOO_LARGE'
   | 'ERR_BUNDLE_NOT_BUILT'
+  // served pages (issue 15)
+  | 'ERR_PAGE_INVALID'
+  | 'ERR_PROTECTED_MARKUP_UNPROCESSED'
   // browser SDK (raised in the browser, never by the server)
   | 'ERR_BACKEND_UNREACHABLE'
   // OpenID Connect

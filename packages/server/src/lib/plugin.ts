@@ -13,6 +13,7 @@ import { LocalAuthChannel } from './channel/local-channel.js'
 import type { AuthContext } from './context.js'
 import { installErrorHandler } from './error-handler.js'
 import { registerFragments } from './fragments/fragment-routes.js'
+import { registerPages } from './pages/page-routes.js'
 import { registerLiveSocket } from './live/live-socket.js'
 import { registerLocalIdp } from './local-idp/routes.js'
 import { registerProviders, type ProviderInfo } from './oidc/register-providers.js'
@@ -215,6 +216,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   // `/auth/providers`, `/auth/{provider}/login` and `/callback` (an empty list without providers).
   app.decorate('authProviders', await registerProviders(app, ctx, rawOptions.providers))
   const fragments = registerFragments(app, ctx)
+  // Served pages and `config.authGuard` routes; its guard hook follows the principal hook.
+  registerPages(app, ctx, fragments)
   await registerLiveSocket(app, ctx, fragments)
   registerBundleRoute(app, ctx)
 }

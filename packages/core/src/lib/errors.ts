@@ -61,6 +61,9 @@ export type WireAuthErrorCode =
   | 'ERR_SOCKET_TOO_MANY_PER_USER'
   | 'ERR_SOCKET_PARAMS_TOO_LARGE'
   | 'ERR_BUNDLE_NOT_BUILT'
+  // served pages (issue 15)
+  | 'ERR_PAGE_INVALID'
+  | 'ERR_PROTECTED_MARKUP_UNPROCESSED'
   // browser SDK (raised in the browser, never by the server)
   | 'ERR_BACKEND_UNREACHABLE'
   // OpenID Connect
@@ -68,6 +71,8 @@ export type WireAuthErrorCode =
   | 'ERR_PROVIDER_UNAVAILABLE'
   | 'ERR_OIDC_STATE_MISMATCH'
   | 'ERR_OIDC_CALLBACK_FAILED'
+  // secrets at rest and output hygiene (issue 13, identity side)
+  | 'ERR_STORE_PERMISSIONS'
 
 /** Options accepted by every wire-auth error. */
 export interface WireAuthErrorOptions {

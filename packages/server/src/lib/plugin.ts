@@ -13,6 +13,7 @@ import { LocalAuthChannel } from './channel/local-channel.js'
 import type { AuthContext } from './context.js'
 import { installErrorHandler } from './error-handler.js'
 import { registerFragments } from './fragments/fragment-routes.js'
+import { registerPages } from './pages/page-routes.js'
 import { registerLiveSocket } from './live/live-socket.js'
 import { registerLocalIdp } from './local-idp/routes.js'
 import { registerProviders, type ProviderInfo } from './oidc/register-providers.js'
@@ -22,6 +23,7 @@ import { applySecurityHeaders, staticSecurityHeaders } from './security-headers.
 import { createSessionManager } from './sessions.js'
 import { createCookieSigner } from './signer.js'
 import type { AuthStore } from './store/auth-store.js'
+import { formatMode } from './store/sqlite-files.js'
 import { SqliteAuthStore } from './store/sqlite-store.js'
 
 declare module 'fastify' {
@@ -69,6 +71,12 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   const options = resolveOptions(rawOptions)
   const store: AuthStore = rawOptions.store ?? new SqliteAuthStore(rawOptions.sqlitePath ?? 'wire-auth.sqlite')
   await store.init()
+  for (const loose of store.loosePermissions?.() ?? []) {
+    app.log.warn(
+      { code: 'ERR_STORE_PERMISSIONS', path: loose.path, mode: formatMode(loose.mode), expected: formatMode(loose.expected) },
+      'wire-auth: the store holds the signing keys and the cookie secret but group or others may reach this path; restrict it (chmod)',
+    )
+  }
   const channel: AuthChannel = rawOptions.channel ?? new LocalAuthChannel()
   app.addHook('onClose', async () => {
     await channel.close()
@@ -208,6 +216,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   // `/auth/providers`, `/auth/{provider}/login` and `/callback` (an empty list without providers).
   app.decorate('authProviders', await registerProviders(app, ctx, rawOptions.providers))
   const fragments = registerFragments(app, ctx)
+  // Served pages and `config.authGuard` routes; its guard hook follows the principal hook.
+  registerPages(app, ctx, fragments)
   await registerLiveSocket(app, ctx, fragments)
   registerBundleRoute(app, ctx)
 }

@@ -434,3 +434,95 @@ describe('rendering values', () => {
     expect(out.value).toBe('<p>1</p>')
   })
 })
+
+describe('the scanner agrees with the browser on edge shapes', () => {
+  it('a `>` inside a comment does not end it', () => {
+    const out = html`<!-- a > <a href="${JS}"> -->`.value
+    expect(out).toBe(`<!-- a > <a href="${JS}"> -->`)
+    expect(elements(parseFragment(out) as unknown as Node)).toEqual([])
+  })
+
+  it('an empty interpolation still counts as comment text (`<!--${""}>` is no `<!-->`)', () => {
+    const out = html`<!--${''}><a href="${JS}">-->`.value
+    expect(out).toBe(`<!-- ><a href="${JS}">-->`)
+    expect(elements(parseFragment(out) as unknown as Node)).toEqual([])
+  })
+
+  it('a `>` inside an end tag attribute does not end the tag', () => {
+    // The value is `><a href=`; the interpolation is an attribute name of the end tag.
+    const out = html`</p title="><a href="${JS}">`.value
+    expect(out).toBe(`</p title="><a href="data-wire-auth-invalid">`)
+    expect(elements(parseFragment(out) as unknown as Node)).toEqual([])
+  })
+
+  it('<script/> is a script start tag', () => {
+    expect(attributeOf(html`<script/>var s = "<b title='"</script><a href="${JS}">`.value, 'a', 'href')).toBe(INVALID)
+  })
+
+  it('a `=` before an attribute name is part of the name', () => {
+    const out = html`<p =href="${JS}">x</p>`.value
+    expect(out).toBe(`<p =href="${JS}">x</p>`)
+    expect(attributeNames(out)).toEqual(['=href'])
+  })
+
+  it('several spaces or a lone `/` between attributes', () => {
+    expect(attributeOf(html`<a  href="${JS}">x</a>`.value, 'a', 'href')).toBe(INVALID)
+    expect(attributeOf(html`<a / href="${JS}">x</a>`.value, 'a', 'href')).toBe(INVALID)
+    expect(attributeOf(html`<a title=x/ href="${JS}">x</a>`.value, 'a', 'href')).toBe(INVALID)
+  })
+
+  it('text after an unquoted value that ended the tag is text', () => {
+    expect(html`<p title=x>${'a b'}</p>`.value).toBe('<p title=x>a b</p>')
+    expect(html`<p title="x">${'a b'}</p>`.value).toBe('<p title="x">a b</p>')
+  })
+
+  it('a developer-written scheme in the static prefix is kept; a decided prefix takes any number of slots', () => {
+    expect(html`<a href="javascript:${'void(0)'}">x</a>`.value).toBe('<a href="javascript:void(0)">x</a>')
+    expect(html`<a href="/a/${'b'}/${'c'}:${'d'}">x</a>`.value).toBe('<a href="/a/b/c:d">x</a>')
+  })
+
+  it('a `</` inside an attribute value or a comment is no end tag', () => {
+    expect(html`<p title="</${'x'}">t</p>`.value).toBe('<p title="</x">t</p>')
+    expect(html`<!-- </${'x'} -->`.value).toBe('<!-- </x -->')
+  })
+
+  it('the static start of an unquoted value is kept when it is quoted', () => {
+    expect(html`<p title=ab${'c'}>t</p>`.value).toBe('<p title="abc">t</p>')
+    expect(html`<p title=a"b${'c'}>t</p>`.value).toBe('<p title="a&quot;bc">t</p>')
+  })
+})
+
+describe('more boundaries', () => {
+  it.each([...WHITESPACE, ['slash', '/'], ['equals', '='], ['quote', '"']])(
+    'a %s from a string next to a raw() value in a name is escaped, so it cannot start another attribute',
+    (_label, ch) => {
+      const out = html`<a ${raw('')}${`${ch}onclick`}="${'alert(1)'}">x</a>`.value
+      expect(attributeNames(out).filter((name) => name.startsWith('on'))).toEqual([])
+    },
+  )
+
+  it('static text between two slots of a name is part of the name', () => {
+    expect(attributeNames(html`<a ${'o'}n${'click'}="${'x'}">x</a>`.value)).toEqual(['data-wire-auth-invalidn'])
+    expect(attributeNames(html`<a ${'da'}ta-${'x'}="${'x'}">x</a>`.value)).toEqual(['data-x'])
+  })
+
+  it('uppercase X in hexadecimal references, and a decoded slash making a path', () => {
+    expect(attributeOf(html`<a href="${'&#X2F;javascript:x'}">x</a>`.value, 'a', 'href')).toBe('&#X2F;javascript:x')
+    expect(attributeOf(html`<a href="${'&#x2f;javascript:x'}">x</a>`.value, 'a', 'href')).toBe('&#x2f;javascript:x')
+  })
+
+  it('whitespace around a safe URL is dropped before the scheme is read', () => {
+    expect(attributeOf(html`<a href="${' https://x.example/'}">x</a>`.value, 'a', 'href')).toBe(' https://x.example/')
+    expect(attributeOf(html`<a href="${'\u00a0mailto:a@example.com'}">x</a>`.value, 'a', 'href')).toBe('\u00a0mailto:a@example.com')
+  })
+
+  it('raw(undefined) is empty, and null, undefined and false render nothing in a style or a comment', () => {
+    expect(raw(undefined as unknown as string).value).toBe('')
+    for (const nothing of [null, undefined, false]) {
+      expect(html`<p style="${nothing}">x</p>`.value).toBe('<p style="">x</p>')
+      expect(html`<!--${nothing}-->`.value).toBe('<!-- -->')
+    }
+    expect(html`<p style="margin: ${0}">x</p>`.value).toBe('<p style="margin: 0">x</p>')
+    expect(html`<p style="${html`red`}">x</p>`.value).toBe('<p style="red">x</p>')
+  })
+})

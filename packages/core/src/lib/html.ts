@@ -89,7 +89,7 @@ const make = (value: string): HtmlString => new (HtmlString as unknown as new (v
  * @example escapeHtml('<b title="x">') // '&lt;b title&#61;&quot;x&quot;&gt;'
  */
 export function escapeHtml(value: string): string {
-  const text = typeof value === 'string' ? value : String(value)
+  const text = String(value)
   return HAS_SPECIAL.test(text) ? text.replace(SPECIAL, replaceChar) : text
 }
 
@@ -218,7 +218,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
             // else opens a bogus comment up to the next `>`. (`</` right
             // before an interpolation is refused below.)
             const next = text[p + 1]
-            if (next === undefined || next === '>') state = S_TEXT
+            if (next === undefined) state = S_TEXT
             else if (isAlpha(next)) {
               state = S_TAG_NAME
               tagName = ''
@@ -257,7 +257,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
           else if (isSpace(ch)) state = S_AFTER_ATTR_NAME
           else {
             attrName += ch.toLowerCase()
-            if (nameRun !== null) namePending += ch.toLowerCase()
+            namePending += ch.toLowerCase()
             break
           }
           endName()
@@ -289,8 +289,9 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
             state = ch === '>' ? S_TEXT : S_BEFORE_ATTR
             break
           }
-          if (!valueHasSlot) valueStatic += ch
-          if (run !== null) pending += ch
+          // Both are read only while they matter (before the first slot; while `run` is set).
+          valueStatic += ch
+          pending += ch
           if (quotedByUs && ch === '"') {
             out += '&quot;'
             continue
@@ -298,7 +299,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
           break
         case S_COMMENT:
           // `-->`, `--!>`, and the abrupt `<!-->` and `<!--->` all end a comment.
-          if (ch === '>' && (commentTail === '' || commentTail === '-' || commentTail.endsWith('--') || commentTail.endsWith('--!'))) state = S_TEXT
+          if (ch === '>' && (commentTail === '' || commentTail === '-' || commentTail.endsWith('--') || commentTail === '--!')) state = S_TEXT
           else commentTail = (commentTail + ch).slice(-3)
           break
         case S_BOGUS:
@@ -514,7 +515,6 @@ function render(value: unknown, mode: number): string {
   }
   if (value instanceof HtmlString) return mode === MODE_SRCDOC ? escapeHtml(value.value) : value.value
   if (value === null || value === undefined || value === false) return ''
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value)
   if (Array.isArray(value)) {
     let out = ''
     for (const item of value) out += render(item, mode)
@@ -525,11 +525,9 @@ function render(value: unknown, mode: number): string {
 
 /** The text of a value as {@link render} would print it unescaped (HtmlString values as their text). */
 function plainText(value: unknown): string {
-  if (typeof value === 'string') return value
-  if (value instanceof HtmlString) return value.value
   if (value === null || value === undefined || value === false) return ''
-  if (Array.isArray(value)) return value.map(plainText).join('')
-  return String(value)
+  // String() of an HtmlString is its text.
+  return Array.isArray(value) ? value.map(plainText).join('') : String(value)
 }
 
 /**

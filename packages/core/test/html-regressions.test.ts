@@ -526,3 +526,74 @@ describe('more boundaries', () => {
     expect(html`<p style="${html`red`}">x</p>`.value).toBe('<p style="red">x</p>')
   })
 })
+
+describe('scanner and URL-check details found by mutation testing', () => {
+  it.each(['lt', 'gt', 'quot', 'apos', 'bsol', 'period', 'lpar', 'rpar', 'amp'])('&%s; decodes to a character that breaks a scheme', (name) => {
+    expect(attributeOf(html`<a href="${raw(`http&${name};s://x.example/`)}">x</a>`.value, 'a', 'href')).toBe(INVALID)
+  })
+
+  it.each(['sol', 'quest', 'num'])('&%s; decodes to a character that makes the URL relative', (name) => {
+    expect(html`<a href="${raw(`&${name};javascript:x`)}">x</a>`.value).toBe(`<a href="&${name};javascript:x">x</a>`)
+  })
+
+  it('&amp; is decoded before the next round: &amp;sol; is a slash two layers down', () => {
+    expect(attributeOf(html`<a href="${'&amp;sol;javascript:x'}">x</a>`.value, 'a', 'href')).toBe('&amp;sol;javascript:x')
+  })
+
+  it.each(['?q=a:b', '#a:b', '/a:b', '?', '#'])('%j is relative: the colon after ?, # or / is no scheme', (url) => {
+    expect(attributeOf(html`<a href="${url}">x</a>`.value, 'a', 'href')).toBe(url)
+  })
+
+  it('a safe URL built from two slots is kept whole', () => {
+    expect(attributeOf(html`<a href="${'https'}${'://x.example/'}">x</a>`.value, 'a', 'href')).toBe('https://x.example/')
+    expect(attributeOf(html`<a href="${'https:'}//${'x.example'}/">x</a>`.value, 'a', 'href')).toBe('https://x.example/')
+  })
+
+  it('a template that ends inside a quoted URL value is checked with its tail', () => {
+    expect(html`<a href="${'javascript'}:alert(1)`.value).toBe(`<a href="${INVALID}:alert(1)`)
+  })
+
+  it('a name interpolation after another attribute does not inherit its name', () => {
+    expect(html`<a href="/x" ${'title'}="${JS}">x</a>`.value).toBe(`<a href="/x" title="${JS}">x</a>`)
+  })
+
+  it('a bogus comment ends at its first `>`, even inside what looks like a quote', () => {
+    for (const start of ['<!x', '<?x', '<!']) {
+      const out = tpl([`${start} <a title="><a href="`, '">x</a>'], JS)
+      expect(attributeOf(out, 'a', 'href')).toBe(INVALID)
+    }
+  })
+
+  it('a script tag becomes raw text only at its `>`', () => {
+    expect(attributeOf(html`<script src="${JS}"></script>`.value, 'script', 'src')).toBe(INVALID)
+    expect(attributeOf(html`<script data-x=">" src="${JS}"></script>`.value, 'script', 'src')).toBe(INVALID)
+  })
+
+  it('the end of a raw-text element split over two static parts is refused', () => {
+    expect(codeOf(() => html`<script>${'x'}</scr${'ipt'}>`)).toBe('ERR_HTML_TEMPLATE_INVALID')
+    expect(codeOf(() => html`<textarea>${'x'}</${'textarea'}>`)).toBe('ERR_HTML_TEMPLATE_INVALID')
+  })
+
+  it('animation values are checked in end tags too, and <animateColor> is an animation element', () => {
+    expect(html`</animate values="${JS}">`.value).toBe(`</animate values="${INVALID}">`)
+    expect(html`<svg><animateColor attributeName="href" values="${JS}"/></svg>`.value).toBe(`<svg><animateColor attributeName="href" values="${INVALID}"/></svg>`)
+  })
+
+  it.each(['expression', '-expression', '--expression(1)', 'binding', 'moz-binding', '-moz-binding', '--moz-binding'])('%j is no CSS value', (value) => {
+    expect(html`<p style="x: ${value}">t</p>`.value).toBe('<p style="x: zWireAuthz">t</p>')
+  })
+
+  it.each(['1.5px', '-.5em', '10%', '1.', '#ABCDEF', 'rgba(0,0,0,.5)', 'hsl(1, 2%, 3%)', 'a , b', 'a\t,\tb', 'a  b', '-x', '.x', '#x-y', 'x-', 'a_b', 'important', 'x !important', 'a,', '1px5', '--'])('%j is a CSS value', (value) => {
+    expect(html`<p style="x: ${value}">t</p>`.value).toBe(`<p style="x: ${value}">t</p>`)
+  })
+
+  it.each(['a ,,b', 'rgb(1;2)', 'rgb(a)', 'x()', 'a\nb', '!x', '1.5.5px', '(1)'])('%j is no CSS value', (value) => {
+    expect(html`<p style="x: ${value}">t</p>`.value).toBe('<p style="x: zWireAuthz">t</p>')
+  })
+})
+
+describe('escape sequences in templates', () => {
+  it('use the cooked text of a part when it has one', () => {
+    expect(html`<p>\u0041\x42${'c'}\n</p>`.value).toBe('<p>AB' + 'c\n</p>')
+  })
+})

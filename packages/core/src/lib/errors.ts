@@ -11,6 +11,7 @@ export type WireAuthErrorCode =
   | 'ERR_FRAGMENT_UNGUARDED'
   | 'ERR_FRAGMENT_DUPLICATE'
   | 'ERR_FRAGMENT_INVALID'
+  | 'ERR_DECORATOR_COLLISION'
   // policy evaluation (always a denial, never a throw to the caller)
   | 'ERR_POLICY_NOT_FOUND'
   | 'ERR_POLICY_THREW'

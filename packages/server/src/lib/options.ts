@@ -1,5 +1,6 @@
 import { InvalidOption, type PolicyRequirement } from '@wire-auth/core'
 import type { AuthChannel } from './channel/auth-channel.js'
+import type { DecoratorNames } from './decorators.js'
 import type { AuthProvider } from './oidc/oidc-provider.js'
 import type { AuthStore } from './store/auth-store.js'
 
@@ -87,8 +88,20 @@ export interface WireAuthOptions {
   live?: LiveOptions
   /** Serve the elements bundle at `/wire-auth.js`. Default true. */
   serveBundle?: boolean
-  /** Security headers via @fastify/helmet. Default true. */
+  /**
+   * Security headers (helmet's, with a strict CSP: {@link wireAuthHelmetOptions})
+   * on wire-auth's own routes. Default true. The host's routes are never
+   * touched; opt one in with `securityHeaders()`.
+   */
   helmet?: boolean
+  /**
+   * Other names for wire-auth's decorators, for a host whose plugins already
+   * use one (`request.user`: @fastify/jwt, @fastify/passport; `app.auth`:
+   * @fastify/auth). `wireAuthOf(app)` and `principalOf(request)` reach them
+   * whatever their names.
+   * @example { decorators: { user: 'principal', auth: 'wireAuth' } }
+   */
+  decorators?: DecoratorNames
   /**
    * Secret (≥ 32 chars) for signing short-lived cookies (OIDC state). Default:
    * a random key generated once and kept in the store, shared by every worker.

@@ -8,7 +8,7 @@ import type { ChannelLogger } from './channel/redis-support.js'
 import { LocalAuthChannel } from './channel/local-channel.js'
 import { SqliteAuthStore } from './store/sqlite-store.js'
 import type { WireAuthOptions } from './options.js'
-import { connectAuth } from './plugin.js'
+import { connectAuth, kWholeApp } from './plugin.js'
 import type { AuthStore } from './store/auth-store.js'
 
 /**
@@ -84,7 +84,8 @@ export async function createServer(config: ServerConfig): Promise<FastifyInstanc
   let channel: AuthChannel | undefined
   try {
     channel = await channelFor(config, app.log)
-    const engine = await connectAuth(app, { ...options, store, channel })
+    // The standalone server is wire-auth's own app: its defaults cover the site's routes too.
+    const engine = await connectAuth(app, { ...options, store, channel, [kWholeApp]: true } as WireAuthOptions)
     await channelReady(channel, app.log)
     if (staticRoot !== undefined) {
       await app.register(async function staticSite(site) {

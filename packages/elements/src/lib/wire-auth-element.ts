@@ -25,6 +25,18 @@ const paramsConverter = {
   },
 }
 
+/** `slot` values of the in-place protected-markup marker (`<template slot="allowed|denied">`). */
+const PROTECTED_SLOTS = new Set(['allowed', 'denied'])
+/** Codes already reported in this document's console (each is said once). */
+const reported = new Set<WireAuthErrorCode>()
+
+const UNPROCESSED_MESSAGE =
+  'holds <template slot="allowed"> (or slot="denied"): protected markup written in place, which only a page ' +
+  'served by the wire-auth backend may hold (its staticRoot or app.page()), where the server cuts it out and sends ' +
+  'it only after the guard allows. This page did not come through the backend, so that markup reached every ' +
+  'visitor: it is not shown and the element is denied. Fix: serve this page with app.page() / staticRoot, or move ' +
+  'the content into a server fragment (app.fragment(name, guard, render)) and name it with fragment="name".'
+
 /** A request the element refuses to send; it fails closed with `code`. @internal */
 export class SpecError extends Error {
   constructor(readonly code: WireAuthErrorCode, message: string) {
@@ -83,6 +95,8 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
   #specKey = ''
   #shown = ''
   #unsubscribe: (() => void) | undefined
+  /** The page was not processed by the backend: an in-place marker reached the browser. */
+  #unprocessed = false
   #principal = new ContextProvider(this, { context: principalContext, initialValue: undefined })
 
   /** What the element shows now. */
@@ -98,8 +112,18 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
     super.connectedCallback()
     if (this.#pending === undefined) {
       this.#pending = []
-      for (const node of this.childNodes) {
+      for (const node of [...this.childNodes]) {
+        if (node instanceof HTMLTemplateElement && PROTECTED_SLOTS.has(node.getAttribute('slot') ?? '')) {
+          // Never shown, not even by a later re-render: it fails closed (see buildSpec).
+          node.remove()
+          this.#unprocessed = true
+          continue
+        }
         ;(node instanceof Element && node.getAttribute('slot') === 'else' ? this.#else : this.#pending).push(node)
+      }
+      if (this.#unprocessed && !reported.has('ERR_PROTECTED_MARKUP_UNPROCESSED')) {
+        reported.add('ERR_PROTECTED_MARKUP_UNPROCESSED')
+        console.error(`wire-auth ERR_PROTECTED_MARKUP_UNPROCESSED: <${this.localName}> ${UNPROCESSED_MESSAGE}`, this)
       }
       this.#setStatus('pending', this.#pending)
     }
@@ -124,6 +148,7 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
 
   /** The region request of the current attributes. @throws SpecError */
   protected buildSpec(): RegionSpec {
+    if (this.#unprocessed) throw new SpecError('ERR_PROTECTED_MARKUP_UNPROCESSED', `<${this.localName}> ${UNPROCESSED_MESSAGE}`)
     let claims
     try {
       parseGuardAttributes({ policy: this.policy, claims: this.claims })

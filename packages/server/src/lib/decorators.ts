@@ -29,6 +29,8 @@ export interface DecoratorNames {
   localIdp?: string
   /** `app.authProviders`. */
   authProviders?: string
+  /** `app.page(url, file, options)`: a served page. */
+  page?: string
 }
 
 /** Decorator names after defaults. @internal */
@@ -45,6 +47,7 @@ const DEFAULTS: ResolvedDecoratorNames = {
   fragment: 'fragment',
   localIdp: 'localIdp',
   authProviders: 'authProviders',
+  page: 'page',
 }
 
 const REQUEST_KEYS = new Set<keyof DecoratorNames>(['user', 'sessionId'])

@@ -60,6 +60,24 @@ export interface LiveOptions {
   messagesPerSecond?: number
   /** Ping interval, ms; a socket missing one pong is dropped. Default 30 s. */
   pingIntervalMs?: number
+  /** Open sockets per client address (IPv4, or IPv6 /64) per worker. Default 128. */
+  maxSocketsPerAddress?: number
+  /** Open sockets per signed-in user per worker. Default 32. */
+  maxSocketsPerUser?: number
+  /** Total bytes of `params` (serialised) mounted on one socket; also per `POST /auth/fragments`. Default 64 KiB. */
+  maxParamsBytesPerSocket?: number
+  /** Region evaluations a client address may ask for per second (socket mounts and HTTP together, per worker). Default 1000. */
+  rendersPerSecond?: number
+}
+
+/** Served HTML pages (`app.page`, `staticRoot`). */
+export interface PagesOptions {
+  /**
+   * Re-process a page when its file changed (mtime or size, checked per
+   * request). Default: true unless `NODE_ENV` is `production`, where each
+   * page is read once at boot.
+   */
+  watch?: boolean
 }
 
 /** Options of {@link connectAuth}. Checked at registration. */
@@ -94,6 +112,8 @@ export interface WireAuthOptions {
    * touched; opt one in with `securityHeaders()`.
    */
   helmet?: boolean
+  /** Served HTML pages (`app.page`, `staticRoot`). */
+  pages?: PagesOptions
   /**
    * Other names for wire-auth's decorators, for a host whose plugins already
    * use one (`request.user`: @fastify/jwt, @fastify/passport; `app.auth`:
@@ -121,6 +141,7 @@ export interface ResolvedOptions {
   live: Required<LiveOptions>
   serveBundle: boolean
   helmet: boolean
+  pages: Required<PagesOptions>
 }
 
 const MINUTE = 60_000
@@ -245,13 +266,22 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
     maxRegionsPerSocket: positiveInt(lv.maxRegionsPerSocket, 'options.live.maxRegionsPerSocket', 500),
     messagesPerSecond: positiveInt(lv.messagesPerSecond, 'options.live.messagesPerSecond', 50),
     pingIntervalMs: positiveInt(lv.pingIntervalMs, 'options.live.pingIntervalMs', 30_000),
+    maxSocketsPerAddress: positiveInt(lv.maxSocketsPerAddress, 'options.live.maxSocketsPerAddress', 128),
+    maxSocketsPerUser: positiveInt(lv.maxSocketsPerUser, 'options.live.maxSocketsPerUser', 32),
+    maxParamsBytesPerSocket: positiveInt(lv.maxParamsBytesPerSocket, 'options.live.maxParamsBytesPerSocket', 64 * 1024),
+    rendersPerSecond: positiveInt(lv.rendersPerSecond, 'options.live.rendersPerSecond', 1000),
   }
 
   if (options.providers !== undefined && !Array.isArray(options.providers)) fail('"options.providers" must be an array')
   if (options.policies !== undefined && (options.policies === null || typeof options.policies !== 'object')) fail('"options.policies" must be an object of name → requirement')
   if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length < 32)) fail('"options.secret" must be a string of at least 32 characters')
 
+  const pg = options.pages ?? {}
+  if (pg === null || typeof pg !== 'object') fail('"options.pages" must be an object')
+  const pages: Required<PagesOptions> = { watch: bool(pg.watch, 'options.pages.watch', process.env.NODE_ENV !== 'production') }
+
   return {
+    pages,
     allowedOrigins,
     publicUrl,
     publicOrigin,

@@ -20,6 +20,7 @@ import { registerLiveSocket, registerWebsocketPlugin } from './live/live-socket.
 import { isLocalIdp } from './local-idp/local-idp.js'
 import { registerLocalIdp } from './local-idp/routes.js'
 import { registerProviders } from './oidc/register-providers.js'
+import { registerPages } from './pages/page-routes.js'
 import { resolveOptions, type WireAuthOptions } from './options.js'
 import { foreignUnsafeRequest } from './origin-check.js'
 import { kPrincipal, kSessionId, principalOf, sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
@@ -27,6 +28,7 @@ import { securityHeaders, wireAuthHelmetOptions } from './security-headers.js'
 import { createSessionManager } from './sessions.js'
 import { createCookieSigner } from './signer.js'
 import type { AuthStore } from './store/auth-store.js'
+import { formatMode } from './store/sqlite-files.js'
 import { SqliteAuthStore } from './store/sqlite-store.js'
 
 /**
@@ -58,6 +60,12 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
 
   const store: AuthStore = rawOptions.store ?? new SqliteAuthStore(rawOptions.sqlitePath ?? 'wire-auth.sqlite')
   await store.init()
+  for (const loose of store.loosePermissions?.() ?? []) {
+    app.log.warn(
+      { code: 'ERR_STORE_PERMISSIONS', path: loose.path, mode: formatMode(loose.mode), expected: formatMode(loose.expected) },
+      'wire-auth: the store holds the signing keys and the cookie secret but group or others may reach this path; restrict it (chmod)',
+    )
+  }
   const channel: AuthChannel = rawOptions.channel ?? new LocalAuthChannel()
   app.addHook('onClose', async () => {
     await channel.close()
@@ -168,6 +176,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
 
   const actions = createAuthActions(ctx)
   const registry = createFragmentRegistry(ctx)
+  // Served pages and `config.authGuard` host routes: their guard hook follows the principal hook (both on the root).
+  registerPages(app, ctx, registry, names.page)
   const requirePolicy: RequirePolicy = function requirePolicy(spec) {
     const guard = parseGuardSpec(spec)
     return async function requirePolicyHandler(request: FastifyRequest, _reply: FastifyReply) {

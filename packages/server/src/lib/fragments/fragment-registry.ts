@@ -10,7 +10,9 @@ import {
   type WireAuthErrorCode,
 } from '@wire-auth/core'
 import { compileFragment, type CompiledFragment, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
+import { guardLocation } from './guard-location.js'
 import type { RegionRequest, RegionResult } from './region-request.js'
+import { RenderBudget } from './render-budget.js'
 
 /** pino-compatible logger subset. */
 export interface FragmentLogger {
@@ -28,6 +30,8 @@ export interface FragmentRegistryDeps {
   loginUrl: string
   /** Time-out of each `load` / `render` / `else` call, ms. */
   timeoutMs: number
+  /** Region evaluations per client address per second (`live.rendersPerSecond`). Default 1000. */
+  rendersPerSecond?: number
 }
 
 const EMPTY_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({})
@@ -112,9 +116,12 @@ function elementAdditions(region: RegionRequest, engine: PolicyEngine): ElementA
 export class FragmentRegistry {
   readonly #fragments = new Map<string, CompiledFragment>()
   readonly #deps: FragmentRegistryDeps
+  /** What each client may ask to evaluate per second, whichever transport it uses (checklist 28). */
+  readonly renders: RenderBudget
 
   constructor(deps: FragmentRegistryDeps) {
     this.#deps = deps
+    this.renders = new RenderBudget(deps.rendersPerSecond ?? 1000)
   }
 
   /**
@@ -127,6 +134,40 @@ export class FragmentRegistry {
       throw new WireAuthError('ERR_FRAGMENT_DUPLICATE', `fragment "${fragment.name}" is already registered`, { statusCode: 500 })
     }
     this.#fragments.set(fragment.name, fragment)
+  }
+
+  /**
+   * Defines (or replaces) the fragment of an in-place region of a served
+   * page: its guard and static content come from the page, its params are
+   * pinned (see {@link CompiledFragment.pinnedParams}).
+   * @throws WireAuthError `ERR_FRAGMENT_INVALID` for a malformed guard.
+   * @internal
+   */
+  definePageFragment(
+    name: string,
+    options: FragmentOptions,
+    render: FragmentRender,
+    pinnedParams: Readonly<Record<string, unknown>>,
+    requires: readonly GuardSpec[] = [],
+  ): void {
+    const fragment = compileFragment(name, options, render)
+    this.#fragments.set(name, Object.freeze({ ...fragment, pinnedParams, requires: Object.freeze([...requires]) }))
+  }
+
+  /** Forgets a fragment (an in-place region of a page that changed). @internal */
+  remove(name: string): void {
+    this.#fragments.delete(name)
+  }
+
+  /** The policy named by a fragment's own guard, if any (live refresh filters). @internal */
+  policyOf(name: string | undefined): string | undefined {
+    const spec = name === undefined ? undefined : this.#fragments.get(name)?.spec
+    return spec?.kind === 'policy' ? spec.policy : undefined
+  }
+
+  /** The pinned params of an in-place page fragment, if it is one (live refresh filters). @internal */
+  pinnedParamsOf(name: string | undefined): Readonly<Record<string, unknown>> | undefined {
+    return name === undefined ? undefined : this.#fragments.get(name)?.pinnedParams
   }
 
   /** True when a fragment of that name is registered. */
@@ -145,6 +186,23 @@ export class FragmentRegistry {
   }
 
   /**
+   * Only the decision of a region or guard (the fragment's guard AND the
+   * element's policy AND claims), without running `load` or `render`: what a
+   * served page's `<wire-auth-guard>` needs before any byte is sent. Never
+   * throws; every fault is a denial.
+   */
+  async authorize(region: RegionRequest, user: ClaimsPrincipal, request: unknown): Promise<PolicyDecision> {
+    try {
+      const fragment = region.fragment === undefined ? undefined : this.#fragments.get(region.fragment)
+      if (region.fragment !== undefined && fragment === undefined) return { allowed: false, code: 'ERR_FRAGMENT_NOT_FOUND' }
+      return await this.#decide(region, fragment, user, { request, params: fragment?.pinnedParams ?? region.params ?? EMPTY_PARAMS })
+    } catch (err) {
+      this.#deps.log.error({ code: 'ERR_INTERNAL', fragment: region.fragment, err }, 'guard evaluation failed')
+      return { allowed: false, code: 'ERR_INTERNAL' }
+    }
+  }
+
+  /**
    * Evaluates one region: the fragment's guard AND the element's policy AND
    * its claims; `load` and `render` run only once all held (with
    * `bindVerdict`, render also runs on denial, without `load`).
@@ -153,7 +211,7 @@ export class FragmentRegistry {
     try {
       const fragment = region.fragment === undefined ? undefined : this.#fragments.get(region.fragment)
       if (region.fragment !== undefined && fragment === undefined) return this.#denied(region, undefined, 'ERR_FRAGMENT_NOT_FOUND', user)
-      const params = region.params ?? EMPTY_PARAMS
+      const params = fragment?.pinnedParams ?? region.params ?? EMPTY_PARAMS
       const decision = await this.#decide(region, fragment, user, { request, params })
       if (!decision.allowed) return await this.#denied(region, fragment, decision.code ?? 'ERR_DENIED', user, request)
       if (fragment === undefined) return { id: region.id, status: 'allowed', html: '' }
@@ -186,6 +244,12 @@ export class FragmentRegistry {
       const decision = await engine.evaluateGuard(own, user, ctx)
       if (!decision.allowed) return decision
     }
+    if (fragment?.requires !== undefined) {
+      for (const spec of fragment.requires) {
+        const decision = await engine.evaluateGuard(spec, user, ctx)
+        if (!decision.allowed) return decision
+      }
+    }
     if (policySpec !== undefined) {
       const decision = await engine.evaluateGuard(policySpec, user, ctx)
       if (!decision.allowed) return decision
@@ -207,10 +271,10 @@ export class FragmentRegistry {
     if (region.kind === 'guard') return { id: region.id, status: 'redirect', location: this.#location(region, fragment), code }
     let html = ''
     if (fragment?.bindVerdict) {
-      html = (await this.#render(fragment, user, request, region.params ?? EMPTY_PARAMS, false)) ?? ''
+      html = (await this.#render(fragment, user, request, fragment.pinnedParams ?? region.params ?? EMPTY_PARAMS, false)) ?? ''
     } else if (fragment?.elseRender !== undefined) {
       const elseRender = fragment.elseRender
-      html = (await this.#call(fragment.name, 'else', () => elseRender({ principal: user.toSummary(), params: region.params ?? EMPTY_PARAMS, code }))) ?? ''
+      html = (await this.#call(fragment.name, 'else', () => elseRender({ principal: user.toSummary(), params: fragment.pinnedParams ?? region.params ?? EMPTY_PARAMS, code }))) ?? ''
     }
     return { id: region.id, status: 'denied', html, code }
   }
@@ -253,11 +317,6 @@ export class FragmentRegistry {
   }
 
   #location(region: Pick<RegionRequest, 'redirect' | 'returnTo'>, fragment: CompiledFragment | undefined): string {
-    const { safeRedirect, loginUrl } = this.#deps
-    const chosen = (region.redirect !== undefined ? safeRedirect(region.redirect) : null) ?? (fragment?.spec?.redirect !== undefined ? safeRedirect(fragment.spec.redirect) : null)
-    if (chosen !== null) return chosen
-    const returnTo = region.returnTo === undefined ? null : safeRedirect(region.returnTo)
-    if (returnTo === null) return loginUrl
-    return `${loginUrl}${loginUrl.includes('?') ? '&' : '?'}returnTo=${encodeURIComponent(returnTo)}`
+    return guardLocation(this.#deps, [region.redirect, fragment?.spec?.redirect], region.returnTo)
   }
 }

@@ -28,6 +28,7 @@ export function createFragmentRegistry(ctx: AuthContext): FragmentRegistry {
     safeRedirect: ctx.safeRedirect,
     loginUrl: ctx.options.loginUrl,
     timeoutMs: ctx.options.policyTimeoutMs,
+    rendersPerSecond: ctx.options.live.rendersPerSecond,
   })
 }
 

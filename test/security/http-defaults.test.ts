@@ -275,6 +275,7 @@ const ELEMENTS_VERSION = (JSON.parse(readFileSync(new URL('../../packages/elemen
 const REVIEWED_PUBLIC = [
   'GET /auth/me', // the caller's own summary; anonymous gets ANONYMOUS
   'POST /auth/logout', // ends the caller's own session (CSRF-checked)
+  'GET /auth/health', // store and channel reachable: 200 or 503, a fixed message (no internals)
   'POST /auth/local/register',
   'POST /auth/local/login',
   'POST /auth/local/token',

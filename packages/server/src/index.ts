@@ -2,6 +2,8 @@ export { connectAuth, wireAuth, wireAuthOf } from './lib/plugin.js'
 export { principalOf, sessionIdOf } from './lib/request-state.js'
 export { securityHeaders, wireAuthHelmetOptions } from './lib/security-headers.js'
 export { wireAuthErrorHandler } from './lib/error-handler.js'
+export { startupGate } from './lib/startup-gate.js'
+export type { StartupGate } from './lib/startup-gate.js'
 export type {
   WireAuthPolicies,
   PolicyName,

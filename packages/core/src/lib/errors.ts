@@ -34,6 +34,7 @@ export type WireAuthErrorCode =
   | 'ERR_REDIRECT_NOT_ALLOWED'
   | 'ERR_RATE_LIMITED'
   | 'ERR_INTERNAL'
+  | 'ERR_NOT_READY'
   // identity
   | 'ERR_INVALID_CREDENTIALS'
   | 'ERR_ACCOUNT_EXISTS'

@@ -21,6 +21,8 @@ import { isLocalIdp } from './local-idp/local-idp.js'
 import { registerLocalIdp } from './local-idp/routes.js'
 import { registerProviders } from './oidc/register-providers.js'
 import { registerPages } from './pages/page-routes.js'
+import { registerHealthRoute } from './health.js'
+import { createMetrics, registerMetricsRoute, type MetricsRecorder } from './metrics.js'
 import { resolveOptions, type WireAuthOptions } from './options.js'
 import { foreignUnsafeRequest } from './origin-check.js'
 import { kPrincipal, kSessionId, principalOf, sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
@@ -58,6 +60,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   const names: ResolvedDecoratorNames = resolveDecoratorNames(app, rawOptions.decorators)
   const wholeApp = (rawOptions as { [kWholeApp]?: boolean })[kWholeApp] === true
 
+  // Before the store opens: a missing prom-client is a coded error with nothing to close.
+  const metrics: MetricsRecorder | null = options.metrics === null ? null : await createMetrics(options.metrics)
   const store: AuthStore = rawOptions.store ?? new SqliteAuthStore(rawOptions.sqlitePath ?? 'wire-auth.sqlite')
   await store.init()
   for (const loose of store.loosePermissions?.() ?? []) {
@@ -89,9 +93,11 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     tokens: null,
     log: app.log,
     signer,
+    metrics,
     isAllowedOrigin: (origin) => typeof origin === 'string' && allowed.has(origin),
     safeRedirect: (value) => resolveSafeRedirect(value, { allowedOrigins: options.allowedOrigins, baseOrigin: options.publicOrigin }),
     async audit(request, record) {
+      if (metrics !== null) countAudit(metrics, record)
       try {
         await store.appendAudit({ ...record, at: record.at ?? Date.now(), ip: request?.ip ?? null })
       } catch (err) {
@@ -238,6 +244,11 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
         error: { code: 'ERR_RATE_LIMITED', message: `too many requests, retry in ${Math.ceil(context.ttl / 1000)} s` },
       }),
     })
+    if (metrics !== null) {
+      scope.addHook('onResponse', async (_request, reply) => {
+        if (reply.statusCode === 429) metrics.throttle('http')
+      })
+    }
     // @fastify/websocket destroys the socket of a refused upgrade only when its
     // own onRequest hook ran; the hooks above run first and throw when the
     // store is down, which left the socket half-open for good (a leak per
@@ -258,8 +269,13 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     // `/auth/providers`, `/auth/{provider}/login` and `/callback` (an empty list without providers).
     decorators.authProviders = await registerProviders(scope, ctx, rawOptions.providers)
     registerFragments(scope, ctx, registry)
-    await registerLiveSocket(scope, ctx, registry, ownWebsocket)
+    const hub = await registerLiveSocket(scope, ctx, registry, ownWebsocket)
     registerBundleRoute(scope, ctx)
+    registerHealthRoute(scope, ctx)
+    if (metrics !== null) {
+      metrics.gauges({ sockets: () => hub.size, regions: () => hub.regionCount() })
+      registerMetricsRoute(scope, metrics)
+    }
 
     // Preflights of wire-auth's URLs (answered by the CORS hook for allowed origins).
     for (const url of urls) {
@@ -275,6 +291,15 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   decorators.localIdp = isLocalIdp(ctx.tokens) ? ctx.tokens : null
   app.decorate(names.localIdp, decorators.localIdp)
   app.decorate(names.authProviders, decorators.authProviders)
+}
+
+/** Sign-ins and throttled sign-ins, from the audit records every identity provider writes. */
+function countAudit(metrics: MetricsRecorder, record: { action: string; detail?: Record<string, unknown> | null }): void {
+  if (record.action !== 'login.success' && record.action !== 'login.failure') return
+  const detail = record.detail ?? {}
+  const via = typeof detail.via === 'string' ? detail.via.slice(0, 32) : 'unknown'
+  metrics.login(record.action === 'login.success' ? 'success' : 'failure', via)
+  if (detail.reason === 'throttled') metrics.throttle(`login:${typeof detail.scope === 'string' ? detail.scope.slice(0, 32) : 'unknown'}`)
 }
 
 /**

@@ -33,6 +33,7 @@ const SERVER_CONFIG_KEYS = {
   helmet: true,
   pages: true,
   decorators: true,
+  metrics: true,
   secret: true,
 } as const satisfies Record<keyof ServerConfig, true>
 

@@ -29,6 +29,7 @@ export function createFragmentRegistry(ctx: AuthContext): FragmentRegistry {
     loginUrl: ctx.options.loginUrl,
     timeoutMs: ctx.options.policyTimeoutMs,
     rendersPerSecond: ctx.options.live.rendersPerSecond,
+    onRender: ctx.metrics === null ? undefined : ctx.metrics.render,
   })
 }
 

@@ -103,6 +103,7 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     },
     log: ctx.log,
     limits: live,
+    onFanout: ctx.metrics === null ? undefined : ctx.metrics.fanout,
     interest: ctx.channel,
   })
   const unsubscribe = ctx.channel.subscribe((event) => hub.onEvent(event))

@@ -1,6 +1,6 @@
 import { BSON, MongoServerError, type Db, type Collection, type IndexDescription } from 'mongodb'
 import { WireAuthError, type Claim } from '@wire-auth/core'
-import type { AuditRecord, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
+import type { AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 import { storeConflict, storeUnavailable } from './store-errors.js'
 
 /** @internal */
@@ -32,6 +32,11 @@ export interface SessionDoc extends Omit<SessionRecord, 'id'> {
 
 /** @internal */
 export interface RefreshDoc extends Omit<RefreshTokenRecord, 'id'> {
+  _id: string
+}
+
+/** @internal */
+export interface CodeDoc extends Omit<AuthorizationCodeRecord, 'id'> {
   _id: string
 }
 
@@ -73,6 +78,7 @@ export interface MongoCollections {
   identities: Collection<IdentityDoc>
   sessions: Collection<SessionDoc>
   refreshTokens: Collection<RefreshDoc>
+  authorizationCodes: Collection<CodeDoc>
   signingKeys: Collection<KeyDoc>
   revokedTokens: Collection<RevokedDoc>
   failures: Collection<FailureDoc>
@@ -88,6 +94,7 @@ export function collections(db: Db): MongoCollections {
     identities: db.collection<IdentityDoc>('identities'),
     sessions: db.collection<SessionDoc>('sessions'),
     refreshTokens: db.collection<RefreshDoc>('refresh_tokens'),
+    authorizationCodes: db.collection<CodeDoc>('authorization_codes'),
     signingKeys: db.collection<KeyDoc>('signing_keys'),
     revokedTokens: db.collection<RevokedDoc>('revoked_tokens'),
     failures: db.collection<FailureDoc>('failures'),
@@ -117,6 +124,7 @@ export const MONGO_INDEXES: Record<Exclude<keyof MongoCollections, 'db'>, IndexD
     { key: { userId: 1 }, name: 'user' },
     { key: { expiresAt: 1 }, name: 'expires' },
   ],
+  authorizationCodes: [{ key: { expiresAt: 1 }, name: 'expires' }],
   signingKeys: [{ key: { createdAt: 1 }, name: 'created' }],
   revokedTokens: [{ key: { expiresAt: 1 }, name: 'expires_ttl', expireAfterSeconds: 0 }],
   failures: [
@@ -176,6 +184,23 @@ export function toRefresh(doc: RefreshDoc): RefreshTokenRecord {
     expiresAt: doc.expiresAt,
     usedAt: doc.usedAt ?? null,
     revokedAt: doc.revokedAt ?? null,
+    familyExpiresAt: doc.familyExpiresAt ?? null,
+  }
+}
+
+/** @internal */
+export function toCode(doc: CodeDoc): AuthorizationCodeRecord {
+  return {
+    id: doc._id,
+    clientId: doc.clientId,
+    redirectUri: doc.redirectUri,
+    codeChallenge: doc.codeChallenge,
+    userId: doc.userId,
+    scope: doc.scope,
+    nonce: doc.nonce ?? null,
+    createdAt: doc.createdAt,
+    expiresAt: doc.expiresAt,
+    usedAt: doc.usedAt ?? null,
   }
 }
 

@@ -6,6 +6,7 @@ import type {
   AuthStore,
   ClaimChange,
   NewUser,
+  AuthorizationCodeRecord,
   RefreshTokenRecord,
   SessionRecord,
   SigningKeyRecord,
@@ -21,6 +22,7 @@ import {
   plainJson,
   toAudit,
   toKey,
+  toCode,
   toRefresh,
   toSession,
   toUser,
@@ -337,6 +339,7 @@ export class MongoAuthStore implements AuthStore {
   async deleteExpiredSessions(now: number): Promise<number> {
     return this.run('deleteExpiredSessions', async (c) => {
       await c.refreshTokens.deleteMany({ expiresAt: { $lt: now } })
+      await c.authorizationCodes.deleteMany({ expiresAt: { $lt: now } })
       await c.revokedTokens.deleteMany({ expiresAt: { $lt: new Date(now) } })
       const result = await c.sessions.deleteMany({ $or: [{ idleExpiresAt: { $lt: now } }, { absoluteExpiresAt: { $lt: now } }] })
       return result.deletedCount
@@ -372,7 +375,38 @@ export class MongoAuthStore implements AuthStore {
         expiresAt: token.expiresAt,
         usedAt: token.usedAt ?? null,
         revokedAt: token.revokedAt ?? null,
+        familyExpiresAt: token.familyExpiresAt ?? null,
       })
+    })
+  }
+
+  async createAuthorizationCode(code: AuthorizationCodeRecord): Promise<void> {
+    const userId = str(code.userId, 'code.userId')
+    await this.run('createAuthorizationCode', async (c) => {
+      if ((await c.users.findOne({ _id: userId }, { projection: { _id: 1 } })) === null) throw userNotFound()
+      await c.authorizationCodes.insertOne({
+        _id: str(code.id, 'code.id'),
+        clientId: str(code.clientId, 'code.clientId'),
+        redirectUri: str(code.redirectUri, 'code.redirectUri'),
+        codeChallenge: str(code.codeChallenge, 'code.codeChallenge'),
+        userId,
+        scope: str(code.scope, 'code.scope'),
+        nonce: code.nonce === null ? null : str(code.nonce, 'code.nonce'),
+        createdAt: code.createdAt,
+        expiresAt: code.expiresAt,
+        usedAt: code.usedAt ?? null,
+      })
+    })
+  }
+
+  async consumeAuthorizationCode(id: string, at: number): Promise<{ record: AuthorizationCodeRecord; firstUse: boolean } | null> {
+    const key = str(id, 'id')
+    return this.run('consumeAuthorizationCode', async (c) => {
+      // findOneAndUpdate returns the document before the update: the one caller that matched usedAt: null wins.
+      const won = await c.authorizationCodes.findOneAndUpdate({ _id: key, usedAt: null }, { $set: { usedAt: at } })
+      if (won !== null) return { record: toCode(won), firstUse: true }
+      const seen = await c.authorizationCodes.findOne({ _id: key })
+      return seen === null ? null : { record: toCode(seen), firstUse: false }
     })
   }
 

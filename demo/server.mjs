@@ -45,7 +45,8 @@ const here = fileURLToPath(new URL('.', import.meta.url))
 const host = process.env.HOST ?? '127.0.0.1'
 const port = portFrom('PORT', 3000)
 const dataDir = resolve(process.env.DEMO_DATA_DIR ?? join(here, 'data'))
-mkdirSync(dataDir, { recursive: true })
+// 0700: the store and admin-credentials.txt hold secrets (checklist 26).
+mkdirSync(dataDir, { recursive: true, mode: 0o700 })
 
 // Listen first, so that the public URL (and the OpenID redirect URI) carries
 // the real port even with PORT=0; Fastify is handed this server below.
@@ -125,7 +126,7 @@ const lines = [
 ]
 if (hostSite !== null) lines.push(`  Partner site (other origin): ${hostSite.url}`)
 if (admin.created) {
-  lines.push('', 'Created the admin account (the password is shown once):', `  e-mail:   ${admin.email}`, `  password: ${admin.password}`, `  (also saved in ${shown(admin.file)})`)
+  lines.push('', 'Created the admin account:', `  e-mail:   ${admin.email}`, `  password: in ${shown(admin.file)} (mode 0600; not printed)`)
 } else {
   lines.push(`  Admin account: ${admin.email}${admin.file ? ` (password in ${shown(admin.file)})` : ` (add one with: WIRE_AUTH_SQLITE=${shown(join(dataDir, 'wire-auth.sqlite'))} npx wire-auth user add --email you@example.com --claim role=admin)`}`)
 }

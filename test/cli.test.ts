@@ -33,7 +33,7 @@ describe('wire-auth CLI', () => {
   it('prints help and fails on an unknown command with a clear message', async () => {
     expect((await wireAuth(['--help'])).stdout).toMatch(/wire-auth serve/)
     const unknown = await wireAuth(['frobnicate'])
-    expect(unknown.code).toBe(1)
+    expect(unknown.code).toBe(2)
     expect(unknown.stderr).toMatch(/unknown command/)
   })
 

@@ -1,9 +1,10 @@
-// First start: creates admin@example.com with a random password, prints it
-// once and keeps it in <data dir>/admin-credentials.txt (mode 0600) so a
-// newcomer can find it again. `wire-auth user add --claim role=admin` does
-// the same for any other account.
+// First start: creates admin@example.com with a random password and keeps
+// it in <data dir>/admin-credentials.txt (mode 0600, in the 0700 data
+// directory); the start-up banner prints the file's path, never the password
+// (terminal scroll-back and CI logs outlive it). `wire-auth user add --claim
+// role=admin --password-file FILE` does the same for any other account.
 import { randomBytes } from 'node:crypto'
-import { existsSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, existsSync, fchmodSync, ftruncateSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 
 export const ADMIN_EMAIL = 'admin@example.com'
@@ -20,6 +21,24 @@ export async function ensureAdminAccount(app, dataDir) {
   if (app.localIdp === null || app.localIdp === undefined) throw new Error('the demo needs the local IdP (options.localIdp)')
   const password = randomBytes(12).toString('base64url')
   await app.localIdp.createUser({ email: ADMIN_EMAIL, password, name: 'Ada Admin', claims: [{ type: 'role', value: 'admin' }] })
-  writeFileSync(file, `e-mail:   ${ADMIN_EMAIL}\npassword: ${password}\n`, { mode: 0o600 })
+  writeCredentialFile(file, `e-mail:   ${ADMIN_EMAIL}\npassword: ${password}\n`)
   return { email: ADMIN_EMAIL, password, file, created: true }
+}
+
+/**
+ * Writes a credential file that only its owner can read: created 0600, and
+ * an existing file (left by an earlier run, or made by hand) is set to 0600
+ * before the secret is written into it. Symbolic links are not followed.
+ * @param {string} file
+ * @param {string} content
+ */
+export function writeCredentialFile(file, content) {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
+  try {
+    fchmodSync(fd, 0o600)
+    ftruncateSync(fd, 0)
+    writeSync(fd, content)
+  } finally {
+    closeSync(fd)
+  }
 }

@@ -1,13 +1,9 @@
 #!/usr/bin/env node
 // Runs every benchmark scenario in sequence, each in its own process (the
 // socket scenarios start further processes for servers and clients),
-// prints one table and writes docs/benchmarks.md.
-//
-//   npm run bench                  full run (under 10 minutes on 2 cores), writes docs/benchmarks.md
-//   BENCH_QUICK=1 npm run bench    smoke run with small counts (writes to the temp dir)
-//   BENCH_ONLY=tokens,http npm run bench   a subset (writes to the temp dir)
-//   BENCH_CPU_PROF=/tmp/prof       V8 CPU profiles of the server processes (profile-summary.mjs reads them)
-import { spawn } from 'node:child_process'
+// prints one table and writes docs/benchmarks.md. `npm run bench -- --help`
+// prints the usage below and runs nothing.
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -28,7 +24,44 @@ const SCENARIOS = [
   { id: 'batch', file: 'batch-render.mjs', limitS: 150 },
   { id: 'held', file: 'sockets-held.mjs', limitS: 150 },
   { id: 'fanout', file: 'fanout.mjs', limitS: 360 },
+  { id: 'peers-http', file: 'peers-http.mjs', limitS: 180 },
+  { id: 'peers-live', file: 'peers-live.mjs', limitS: 240 },
+  { id: 'channel', file: 'channel-scale.mjs', limitS: 300 },
 ]
+const SCENARIO_IDS = SCENARIOS.map((s) => s.id).join(', ')
+const USAGE = `Usage: npm run bench [-- --help]
+
+Runs every scenario in test/bench/scenarios, each in its own process, prints one
+table and writes docs/benchmarks.md (a subset or a quick run writes to the temp
+dir instead).
+
+Environment:
+  BENCH_QUICK=1                 smoke run with small counts
+  BENCH_ONLY=id,id              a subset: ${SCENARIO_IDS}
+  BENCH_CPU_PROF=DIR            V8 CPU profiles of every server process, one file per
+                                thread (read them with test/bench/profile-summary.mjs)
+  BENCH_DRIVE_PROF=DIR          fan-out: CPU profiles of each drive phase only
+  BENCH_HEAP_SAMPLING=1         with a drive profile: allocation samples beside it
+  BENCH_NODE_FLAGS="..."        extra Node/V8 flags for every server process
+  BENCH_FANOUT_PARTS=B          fan-out: stop after parts B and B'
+  BENCH_FANOUT_DUMP=FILE        fan-out: every timed change as JSON
+  BENCH_SQLITE_DIR=DIR          where the fan-out's SQLite file lives
+  BENCH_NO_BUILD=1              skip the build that runs first`
+
+const args = process.argv.slice(2)
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE)
+  process.exit(0)
+}
+if (args.length > 0) {
+  console.error(`bench: unknown argument ${args[0]}\n\n${USAGE}`)
+  process.exit(2)
+}
+const unknown = ONLY ? [...ONLY].filter((id) => !SCENARIOS.some((s) => s.id === id)) : []
+if (unknown.length > 0) {
+  console.error(`bench: BENCH_ONLY names no scenario ${unknown.join(', ')} (scenarios: ${SCENARIO_IDS})`)
+  process.exit(2)
+}
 
 // Raise the soft open-files limit to the hard one (capped at 200,000) for the
 // scenario and every process it starts; more needs CAP_SYS_RESOURCE.
@@ -178,6 +211,12 @@ const fdLimit = await new Promise((resolve) => {
 })
 const info = { machine: machine(), date: new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'), fdLimit, command: `${QUICK ? 'BENCH_QUICK=1 ' : ''}${ONLY ? `BENCH_ONLY=${[...ONLY].join(',')} ` : ''}npm run bench` }
 console.log(`bench: ${info.machine.cpus}; ${info.machine.memory}; Node ${info.machine.node}; load ${info.machine.load}; open files ${fdLimit}${QUICK ? ' (quick run)' : ''}`)
+
+// Build first (after the arguments were checked, so that --help runs nothing).
+if (process.env.BENCH_NO_BUILD !== '1') {
+  const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' })
+  if (build.status !== 0) process.exit(build.status ?? 1)
+}
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'wire-auth-bench-run-'))
 const results = []

@@ -71,6 +71,7 @@ describe('the audit trail', () => {
     expect((await post('/auth/local/login', { email: 'pat@example.com', password: PASSWORD })).statusCode).toBe(429)
     // Tokens.
     await app.authStore.clearFailures(app.localIdp!.throttle.accountKey('pat@example.com'))
+    await app.authStore.clearFailures(app.localIdp!.throttle.pairKey('pat@example.com', { ip: '127.0.0.1' }))
     const tokens = (await post('/auth/local/token', { grant_type: 'password', username: 'pat@example.com', password: PASSWORD })).json()
     secrets.push(tokens.access_token, tokens.refresh_token)
     expect((await post('/auth/local/token', { grant_type: 'password', username: 'pat@example.com', password: WRONG })).statusCode).toBe(400)

@@ -8,6 +8,7 @@
 // Also here: the route-table walk (every route says public or guarded) and
 // the regression tests of what the fuzzing found (wrong types, ill-formed
 // Unicode, uncoded answers of Fastify and its plugins).
+import { readFileSync } from 'node:fs'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -269,6 +270,8 @@ describe('body size limits (checklist 12, 21)', () => {
  */
 const THIRD_PARTY = new Set(['OPTIONS *'])
 
+const ELEMENTS_VERSION = (JSON.parse(readFileSync(new URL('../../packages/elements/package.json', import.meta.url), 'utf8')) as { version: string }).version
+
 /** Reviewed: what anyone may call. A new public route must be added here on purpose. */
 const REVIEWED_PUBLIC = [
   'GET /auth/me', // the caller's own summary; anonymous gets ANONYMOUS
@@ -288,6 +291,7 @@ const REVIEWED_PUBLIC = [
   'GET /auth/:provider/callback',
   'GET /wire-auth.js',
   'GET /wire-auth.js.map',
+  `GET /wire-auth@${ELEMENTS_VERSION}.js`, // the same bundle under its immutable, SRI-pinnable URL
   'GET /*', // the standalone server's static site
   'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
 ]

@@ -126,6 +126,6 @@ describe('MongoAuthStore without a server', () => {
     expect(offenders).toEqual([])
 
     const entry = readFileSync(`${root}mongodb.ts`, 'utf8').trim().split('\n')
-    expect(entry.every((line) => /^export (type )?\{[^}]+\} from '\.\/lib\/store\/mongodb-store\.js'$/.test(line))).toBe(true)
+    expect(entry.every((line) => /^export (type )?\{[^}]+\} from '\.\/lib\/store\/mongodb-(store|entry)\.js'$/.test(line))).toBe(true)
   })
 })

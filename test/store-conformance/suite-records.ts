@@ -262,6 +262,22 @@ export function recordSuites(ctx: StoreContext): void {
       expect(await ctx.store.recordFailure('acct:a', t0 + window + 1500, window)).toBe(2)
     })
 
+    it('releaseFailure takes back exactly one failure of that key and time (login throttle reservations)', async () => {
+      const t0 = Date.now()
+      await ctx.store.recordFailure('acct:r', t0, 60_000)
+      await ctx.store.recordFailure('acct:r', t0, 60_000)
+      await ctx.store.recordFailure('acct:r', t0 + 1, 60_000)
+      await ctx.store.recordFailure('acct:s', t0, 60_000)
+      await ctx.store.releaseFailure('acct:r', t0)
+      expect(await ctx.store.countFailures('acct:r', t0 - 1)).toBe(2)
+      await ctx.store.releaseFailure('acct:r', t0 + 5)
+      expect(await ctx.store.countFailures('acct:r', t0 - 1)).toBe(2)
+      await ctx.store.releaseFailure('acct:r', t0)
+      await ctx.store.releaseFailure('acct:r', t0)
+      expect(await ctx.store.countFailures('acct:r', t0 - 1)).toBe(1)
+      expect(await ctx.store.countFailures('acct:s', t0 - 1)).toBe(1)
+    })
+
     it('clearFailures resets one key', async () => {
       const t0 = Date.now()
       await ctx.store.recordFailure('acct:a', t0, 60_000)

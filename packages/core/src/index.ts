@@ -1,6 +1,6 @@
 export { ANONYMOUS, ClaimsPrincipal, createPrincipal } from './lib/principal.js'
 export type { Claim, PrincipalInit, PrincipalSummary } from './lib/principal.js'
-export { WireAuthError, isWireAuthError, InvalidOption, PolicyDuplicate, PolicyInvalid, PolicyNotFound, GuardSpecInvalid } from './lib/errors.js'
+export { WireAuthError, isWireAuthError, InvalidOption, PolicyDuplicate, PolicyInvalid, PolicyNotFound, GuardSpecInvalid, HtmlTemplateInvalid, OptionalDependencyMissing, ConfigSyntaxError } from './lib/errors.js'
 export type { WireAuthErrorCode, WireAuthErrorOptions } from './lib/errors.js'
 export { PolicyEngine, createPolicyEngine } from './lib/policy-engine.js'
 export type { PolicyRequirement, PolicyFunction, PolicyContext, PolicyDecision, PolicyEngineOptions, PolicyLogger } from './lib/policy-engine.js'

@@ -3,11 +3,19 @@
 // which emits the declarations into dist/types):
 //   dist/wire-auth.js  the served bundle: ESM, Lit inside, minified, with a source map;
 //                      fails the build over the size budget (min+gz);
-//   dist/index.js      the npm entry: same sources, dependencies left external;
+//                      Lit's licence comments are kept at the end of the file;
+//   dist/bundle-info.json  the bundle's version, versioned URL path and SRI hash
+//                      (`sha384-…`), so a site can pin the exact script it trusts;
+//   dist/index.js, dist/lib/*.js  the npm entry: one module per source file,
+//                      dependencies left to the consumer's bundler;
 //   custom-elements.json  regenerated with `cem analyze --litelement` (committed too,
-//                      so editors and catalogues read it without a build).
+//                      so editors and catalogues read it without a build); its paths
+//                      point at the shipped dist/*.js modules.
+// Source maps embed their sources (sourcesContent), and src/ ships as well, so a
+// consumer's debugger and "go to definition" resolve inside the package.
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
@@ -25,7 +33,9 @@ const common = {
   platform: 'browser',
   target: 'es2022',
   sourcemap: true,
-  legalComments: 'none',
+  sourcesContent: true,
+  // Lit is BSD-3-Clause: its licence comments must travel with the minified copy.
+  legalComments: 'eof',
   tsconfig: 'tsconfig.json',
   // The sources of @wire-auth/core, so the bundle never depends on build order.
   alias: { '@wire-auth/core': coreSource },
@@ -39,11 +49,15 @@ await build({
   minify: true,
 })
 
+const sources = readdirSync(`${pkg}src`, { recursive: true, encoding: 'utf8' })
+  .filter((file) => file.endsWith('.ts') && file !== 'wire-auth.ts')
+  .map((file) => `src/${file}`)
 await build({
   ...common,
-  entryPoints: ['src/index.ts'],
-  outfile: 'dist/index.js',
-  external: ['lit', '@lit/*', '@wire-auth/core'],
+  entryPoints: sources,
+  outdir: 'dist',
+  outbase: 'src',
+  bundle: false,
   alias: {},
 })
 
@@ -56,6 +70,16 @@ if (gzip > BUDGET_GZIP_BYTES) {
   console.error(`elements: the bundle is over budget by ${gzip - BUDGET_GZIP_BYTES} bytes (min+gz)`)
   process.exit(1)
 }
+
+const version = JSON.parse(readFileSync(`${pkg}package.json`, 'utf8')).version
+const info = {
+  version,
+  path: `/wire-auth@${version}.js`,
+  integrity: `sha384-${createHash('sha384').update(bundle).digest('base64')}`,
+  bytes: bundle.length,
+}
+writeFileSync(`${pkg}dist/bundle-info.json`, `${JSON.stringify(info, null, 2)}\n`)
+console.log(`elements: dist/bundle-info.json ${info.path} ${info.integrity}`)
 
 const cem = require.resolve('@custom-elements-manifest/analyzer/cem.js')
 const manifest = spawnSync(process.execPath, [cem, 'analyze', '--quiet', '--config', 'custom-elements-manifest.config.mjs'], {

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { isWireAuthError } from '@wire-auth/core'
+import { bundleInfo } from './lib/bundle-info.js'
 import { runServe } from './lib/cli/serve.js'
 import { runAudit, runUser } from './lib/cli/users.js'
 
@@ -19,6 +20,8 @@ Usage:
   wire-auth user sessions <id|email>
   wire-auth user signout <id|email>          end every session of the user
   wire-auth audit [--user id|email] [--action name] [--limit n]
+  wire-auth bundle-info [--json]            versioned URL and SRI hash of /wire-auth.js
+  wire-auth --version
 
 Options:
   --config file   config module (default ./wire-auth.config.mjs if present,
@@ -29,8 +32,60 @@ Options:
 $WIRE_AUTH_PASSWORD, else generates one and prints it once.
 `
 
+/** Exit code of a usage error (unknown command or option), as the shells' builtins use. */
+const USAGE = 2
+const USER_COMMANDS = new Set(['add', 'list', 'grant', 'revoke', 'disable', 'enable', 'sessions', 'signout'])
+
+function usageError(message: string): number {
+  process.stderr.write(`wire-auth: ${message}\n\n${HELP}`)
+  return USAGE
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  let parsed
+  try {
+    parsed = parse(argv)
+  } catch (err) {
+    // node:util's ERR_PARSE_ARGS_UNKNOWN_OPTION and friends: a usage error, before any store is opened.
+    return usageError(err instanceof Error ? err.message : String(err))
+  }
+  const { values, positionals } = parsed
+  const [command, ...rest] = positionals
+  if (values.version) {
+    process.stdout.write(`${version()}\n`)
+    return 0
+  }
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(HELP)
+    return command === undefined && !values.help ? USAGE : 0
+  }
+  const configFile = values.config ?? (existsSync('wire-auth.config.mjs') ? 'wire-auth.config.mjs' : undefined)
+  switch (command) {
+    case 'serve':
+      return runServe({ configFile, port: values.port, host: values.host, workers: values.workers })
+    case 'user':
+      // Checked before the store is opened: a typo never creates a store file.
+      if (!USER_COMMANDS.has(rest[0] ?? '')) return usageError(`unknown user command ${JSON.stringify(rest[0] ?? '')}`)
+      return runUser(rest, { configFile, email: values.email, name: values.name, claims: values.claim ?? [], passwordStdin: values['password-stdin'] ?? false, limit: values.limit, json: values.json ?? false, generatePassword: () => randomBytes(18).toString('base64url') })
+    case 'audit':
+      return runAudit({ configFile, user: values.user, action: values.action, limit: values.limit, json: values.json ?? false })
+    case 'bundle-info': {
+      const info = bundleInfo()
+      if (values.json) process.stdout.write(`${JSON.stringify(info)}\n`)
+      else process.stdout.write(`version:   ${info.version}\npath:      ${info.path}\nintegrity: ${info.integrity}\n\n<script type="module" src="https://YOUR-BACKEND${info.path}" integrity="${info.integrity}" crossorigin="anonymous"></script>\n`)
+      return 0
+    }
+    default:
+      return usageError(`unknown command ${JSON.stringify(command)}`)
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -47,25 +102,9 @@ async function main(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
     },
   })
-  const [command, ...rest] = positionals
-  if (values.help || command === undefined || command === 'help') {
-    process.stdout.write(HELP)
-    return command === undefined && !values.help ? 1 : 0
-  }
-  const configFile = values.config ?? (existsSync('wire-auth.config.mjs') ? 'wire-auth.config.mjs' : undefined)
-  switch (command) {
-    case 'serve':
-      return runServe({ configFile, port: values.port, host: values.host, workers: values.workers })
-    case 'user':
-      return runUser(rest, { configFile, email: values.email, name: values.name, claims: values.claim ?? [], passwordStdin: values['password-stdin'] ?? false, limit: values.limit, json: values.json ?? false, generatePassword: () => randomBytes(18).toString('base64url') })
-    case 'audit':
-      return runAudit({ configFile, user: values.user, action: values.action, limit: values.limit, json: values.json ?? false })
-    default:
-      process.stderr.write(`wire-auth: unknown command ${JSON.stringify(command)}\n\n${HELP}`)
-      return 1
-  }
 }
 
 main(process.argv.slice(2)).then(

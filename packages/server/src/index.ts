@@ -1,5 +1,7 @@
 export { connectAuth, wireAuth } from './lib/plugin.js'
 export { createServer, loadConfig } from './lib/standalone.js'
+export { bundleInfo } from './lib/bundle-info.js'
+export type { BundleInfo } from './lib/bundle-info.js'
 export type { ServerConfig, ServerConfigExport } from './lib/standalone.js'
 export type { WireAuthOptions, LocalIdpOptions, SessionOptions, LiveOptions } from './lib/options.js'
 export type { AuthActions } from './lib/auth-actions.js'

@@ -1,8 +1,10 @@
-import { existsSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { bundleInfo } from '../src/lib/bundle-info.js'
 import { bundleDirectory, registerBundleRoute } from '../src/lib/bundle-route.js'
 import type { AuthContext } from '../src/lib/context.js'
 import { buildApp, tempDir } from './support/app.js'
@@ -18,9 +20,9 @@ afterEach(async () => {
   dir.cleanup()
 })
 
-function bareApp(serveBundle = true): FastifyInstance {
+function bareApp(serveBundle = true, version?: string): FastifyInstance {
   const instance = Fastify({ logger: false })
-  registerBundleRoute(instance, { options: { serveBundle }, log: instance.log } as unknown as AuthContext, { directory: dir.dir })
+  registerBundleRoute(instance, { options: { serveBundle }, log: instance.log } as unknown as AuthContext, { directory: dir.dir, version })
   return instance
 }
 
@@ -91,5 +93,44 @@ describe('GET /wire-auth.js', () => {
       expect(response.statusCode).toBe(503)
       expect(response.json().error.code).toBe('ERR_BUNDLE_NOT_BUILT')
     }
+  })
+})
+
+// Skipped only without a build of the elements bundle: `npm test` always builds first.
+const built = existsSync(join(bundleDirectory(), 'wire-auth.js'))
+
+describe('GET /wire-auth@<version>.js (the versioned, pinnable URL)', () => {
+  it('serves the same bytes as /wire-auth.js with immutable caching; another version is 404', async () => {
+    writeFileSync(join(dir.dir, 'wire-auth.js'), 'console.log("v1")\n')
+    app = bareApp(true, '1.2.3')
+    const plain = await app.inject({ url: '/wire-auth.js' })
+    const pinned = await app.inject({ url: '/wire-auth@1.2.3.js' })
+    expect(pinned.statusCode).toBe(200)
+    expect(pinned.headers['content-type']).toBe('text/javascript; charset=utf-8')
+    expect(pinned.body).toBe(plain.body)
+    expect(pinned.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    expect(plain.headers['cache-control']).toMatch(/must-revalidate/)
+    expect((await app.inject({ url: '/wire-auth@1.2.4.js' })).statusCode).toBe(404)
+  })
+
+  it.skipIf(!built)('takes the version from @wire-auth/elements, and bundleInfo().integrity is the SRI hash of the served bytes', async () => {
+    const elements = JSON.parse(readFileSync(new URL('../../elements/package.json', import.meta.url), 'utf8')) as { version: string }
+    app = await buildApp({ sqlitePath: join(dir.dir, 'auth.sqlite') })
+    const info = bundleInfo()
+    expect(info.version).toBe(elements.version)
+    expect(info.path).toBe(`/wire-auth@${elements.version}.js`)
+    const served = await app.inject({ url: info.path })
+    expect(served.statusCode).toBe(200)
+    expect(info.integrity).toBe(`sha384-${createHash('sha384').update(served.rawPayload).digest('base64')}`)
+    expect(info.bytes).toBe(served.rawPayload.length)
+    // The build's own record agrees with the bytes served.
+    const recorded = JSON.parse(readFileSync(join(bundleDirectory(), 'bundle-info.json'), 'utf8')) as { integrity: string; path: string }
+    expect(recorded).toMatchObject({ integrity: info.integrity, path: info.path })
+  })
+
+  it.skipIf(!built)('keeps the licence comments of Lit in the minified bundle', () => {
+    const text = readFileSync(join(bundleDirectory(), 'wire-auth.js'), 'utf8')
+    expect(text).toMatch(/@license/)
+    expect(text).toMatch(/SPDX-License-Identifier: BSD-3-Clause/)
   })
 })

@@ -217,7 +217,8 @@ describe('expiry', () => {
 describe('ping sweep', () => {
   it('pings every socket across several event-loop turns and terminates only those that stopped answering', async () => {
     // More sockets than one sweep chunk (256), so the sweep must carry on across turns.
-    await live.start({ live: { pingIntervalMs: 150 } })
+    // All from one address: raise its socket cap above the default 128.
+    await live.start({ live: { pingIntervalMs: 150, maxSocketsPerAddress: 1000 } })
     const clients = await Promise.all(Array.from({ length: 600 }, () => live.connect()))
     const pings = clients.map(() => 0)
     clients.forEach((client, i) => client.ws.on('ping', () => pings[i]++))

@@ -146,8 +146,8 @@ describe('POST /auth/local/login', () => {
     app = await buildIdpApp(env.path, { maxFailuresPerAccount: 3 })
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     const variants = ['ada@example.com', 'ADA@example.com', ' Ada@Example.com ']
-    for (const [i, email] of variants.entries()) expect((await login(app, email, 'wrong passphrase', `198.51.100.${i + 1}`)).statusCode).toBe(401)
-    const blocked = await login(app, 'ada@example.com', PASSWORD, '198.51.100.9')
+    for (const email of variants) expect((await login(app, email, 'wrong passphrase', '198.51.100.1')).statusCode).toBe(401)
+    const blocked = await login(app, 'ada@example.com', PASSWORD, '198.51.100.1')
     expect(blocked.statusCode).toBe(429)
     expect(blocked.json().error.code).toBe('ERR_RATE_LIMITED')
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0)
@@ -167,10 +167,54 @@ describe('POST /auth/local/login', () => {
     app = await buildIdpApp(env.path, { maxFailuresPerAccount: 2, lockoutWindowMs: 10 * 60_000 })
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     await login(app, 'ada@example.com', 'wrong passphrase', '198.51.100.1')
-    await login(app, 'ada@example.com', 'wrong passphrase', '198.51.100.2')
-    expect((await login(app, 'ada@example.com', PASSWORD, '198.51.100.3')).statusCode).toBe(429)
+    await login(app, 'ada@example.com', 'wrong passphrase', '198.51.100.1')
+    expect((await login(app, 'ada@example.com', PASSWORD, '198.51.100.1')).statusCode).toBe(429)
     vi.setSystemTime(Date.UTC(2030, 0, 1) + 10 * 60_000 + 1_000)
-    expect((await login(app, 'ada@example.com', PASSWORD, '198.51.100.4')).statusCode).toBe(200)
+    expect((await login(app, 'ada@example.com', PASSWORD, '198.51.100.1')).statusCode).toBe(200)
+  })
+
+  it('15 concurrent wrong passwords for one account: only 5 answer 401, the rest 429 ERR_RATE_LIMITED (F2, check-then-act race)', async () => {
+    app = await buildIdpApp(env.path, { maxFailuresPerAccount: 5 })
+    await register(app, { email: 'ada@example.com', password: PASSWORD })
+    const responses = await Promise.all(Array.from({ length: 15 }, (_, i) => login(app!, 'ada@example.com', `wrong passphrase ${i}`, '198.51.100.40')))
+    const statuses = responses.map((r) => r.statusCode).sort()
+    expect(statuses).toEqual([...new Array(5).fill(401), ...new Array(10).fill(429)])
+    for (const r of responses.filter((x) => x.statusCode === 429)) expect(r.json().error.code).toBe('ERR_RATE_LIMITED')
+  })
+
+  it('other clients failures never lock the owner out, and the device cookie exempts a browser that signed in before (F3)', async () => {
+    app = await buildIdpApp(env.path, { maxFailuresPerAccount: 3, maxFailuresPerClient: 10 })
+    await register(app, { email: 'ada@example.com', password: PASSWORD })
+    const first = await login(app, 'ada@example.com', PASSWORD, '198.51.100.50')
+    expect(first.statusCode).toBe(200)
+    const device = setCookie(first, 'wa_dev')
+    expect(device).not.toBeNull()
+    const line = ([first.headers['set-cookie']].flat() as string[]).find((l) => l.startsWith('wa_dev='))!
+    expect(line).toMatch(/HttpOnly/i)
+    expect(line).toMatch(/Path=\//)
+    expect(line).toMatch(/SameSite=Lax/i)
+    // An attacker behind the owner's address (NAT) exhausts that address on the account and across accounts.
+    for (let i = 0; i < 12; i++) await login(app, i % 2 ? 'ada@example.com' : `u${i}@example.com`, 'wrong passphrase', '198.51.100.50')
+    expect((await login(app, 'ada@example.com', PASSWORD, '198.51.100.50')).statusCode).toBe(429)
+    // The owner's browser, with its device cookie: signed in.
+    expect((await login(app, 'ada@example.com', PASSWORD, '198.51.100.50', device!)).statusCode).toBe(200)
+    // A forged or edited device cookie exempts nobody.
+    const [version, tag, id, mac] = decodeURIComponent(device!.slice('wa_dev='.length)).split('.')
+    const forged = `wa_dev=${encodeURIComponent([version, tag, `${id![0] === 'A' ? 'B' : 'A'}${id!.slice(1)}`, mac].join('.'))}`
+    expect((await login(app, 'ada@example.com', PASSWORD, '198.51.100.50', forged)).statusCode).toBe(429)
+    // The owner on a new device elsewhere is spaced out at most, never locked for the window.
+    const elsewhere = await login(app, 'ada@example.com', PASSWORD, '192.0.2.60')
+    expect(elsewhere.statusCode).toBe(200)
+  })
+
+  it('the device cookie is __Host- prefixed and Secure when the session cookie is secure', async () => {
+    app = await buildIdpApp(env.path, {}, { publicUrl: 'https://auth.example.com' })
+    await register(app, { email: 'ada@example.com', password: PASSWORD })
+    const response = await app.inject({ method: 'POST', url: '/auth/local/login', headers: { 'content-type': 'application/json', origin: 'https://auth.example.com' }, payload: JSON.stringify({ email: 'ada@example.com', password: PASSWORD }) })
+    expect(response.statusCode).toBe(200)
+    const line = ([response.headers['set-cookie']].flat() as string[]).find((l) => l.startsWith('__Host-wa_dev='))
+    expect(line).toMatch(/; Secure/i)
+    expect(line).not.toMatch(/Domain=/i)
   })
 
   it('a success resets the account counter', async () => {

@@ -23,14 +23,19 @@ const logger = { info() {}, warn() {}, error(obj: object, msg?: string) { consol
 const { REDIS_URL: url, DEAD_URL: deadUrl, CHANNEL: channel } = process.env
 
 async function main(): Promise<void> {
-  const early = new RedisAuthChannel({ url, channel, logger })
+  const early = new RedisAuthChannel({ routing: 'broadcast', url, channel, logger })
   await early.close() // closed while still connecting
 
   const a = new RedisAuthChannel({ url, channel, workerId: 'a', logger })
   const b = new RedisAuthChannel({ url, channel, workerId: 'b', logger, healthCheckMs: 20 })
-  const dead = new RedisAuthChannel({ url: deadUrl, channel, logger, retry: { initialMs: 10, maxMs: 40 } })
+  const dead = new RedisAuthChannel({ routing: 'broadcast', url: deadUrl, channel, logger, retry: { initialMs: 10, maxMs: 40 } })
   await Promise.all([a.ready(), b.ready()])
-  const received = new Promise((resolve) => b.subscribe(resolve))
+  // Per-user routing: B holds sockets of u1 (its subscription hint comes first).
+  const received = new Promise((resolve) => b.subscribe((event) => event.origin === 'a' && resolve(event)))
+  b.watchUser('u1')
+  b.watchUser('u2')
+  b.unwatchUser('u2')
+  await new Promise((resolve) => b.subscribe((event) => event.userId === 'u1' && resolve(event)))
   await a.publish({ type: 'claims-changed', userId: 'u1', version: 1 })
   await received
   await dead.publish({ type: 'claims-changed', userId: 'u1', version: 1 })

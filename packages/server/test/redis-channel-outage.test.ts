@@ -26,7 +26,7 @@ afterEach(async () => {
 
 // Short backoff so a restart is noticed quickly.
 function worker(workerId: string, channel: string, log = memoryLogger()): RedisAuthChannel {
-  const channelInstance = new RedisAuthChannel({ url: server.url, channel, workerId, logger: log.logger, retry: { initialMs: 20, maxMs: 200 } })
+  const channelInstance = new RedisAuthChannel({ routing: 'broadcast', url: server.url, channel, workerId, logger: log.logger, retry: { initialMs: 20, maxMs: 200 } })
   open.push(channelInstance)
   return channelInstance
 }
@@ -120,7 +120,7 @@ describe('RedisAuthChannel through a Redis outage', () => {
     const channel = uniqueChannel('partition')
     // A long first backoff keeps A's publisher down long enough to publish into the gap.
     const logA = memoryLogger()
-    const a = new RedisAuthChannel({ url: server.url, channel, workerId: 'worker-a', logger: logA.logger, retry: { initialMs: 600, maxMs: 600 } })
+    const a = new RedisAuthChannel({ routing: 'broadcast', url: server.url, channel, workerId: 'worker-a', logger: logA.logger, retry: { initialMs: 600, maxMs: 600 } })
     open.push(a)
     const b = worker('worker-b', channel)
     await Promise.all([a.ready(), b.ready()])
@@ -163,6 +163,7 @@ describe('RedisAuthChannel secrets', () => {
 
     // A wrong password: the server refuses, the channel logs without it.
     const wrong = new RedisAuthChannel({
+      routing: 'broadcast',
       url: server.url.replace(encodeURIComponent(PASSWORD), 'Wr0ng-pass'),
       channel,
       logger: log.logger,
@@ -188,20 +189,27 @@ describe('RedisAuthChannel with a least-privilege ACL user', () => {
     // Keep in step with the ACL in docs/deployment.md.
     await admin.acl(
       'SETUSER', user, 'on', '>acl-pw-1', 'resetkeys', 'resetchannels', '&wire-auth:*', '-@all',
-      '+hello', '+auth', '+client|setname', '+info', '+ping', '+publish', '+subscribe', '+quit',
+      '+hello', '+auth', '+client|setname', '+info', '+ping', '+publish', '+subscribe', '+unsubscribe', '+quit',
     )
     const url = `redis://${user}:acl-pw-1@127.0.0.1:${server.port}`
     const channel = uniqueChannel('acl')
     const log = memoryLogger()
     const options = { url, channel, logger: log.logger, healthCheckMs: 20 }
+    // The default per-user routing: B subscribes to u1's channel (SUBSCRIBE), and lets go of u2's (UNSUBSCRIBE).
     const a = new RedisAuthChannel({ ...options, workerId: 'worker-a' })
     const b = new RedisAuthChannel({ ...options, workerId: 'worker-b' })
     open.push(a, b)
     await Promise.all([a.ready(), b.ready()])
     const seenB = recorder()
     b.subscribe(seenB.listener)
+    b.watchUser('u2')
+    b.watchUser('u1')
+    await vi.waitFor(() => expect(seenB.events.map((e) => e.userId)).toEqual(['u2', 'u1'])) // the subscription hints
+    b.unwatchUser('u2')
+    await a.publish(claims('u2', 1))
     await a.publish(claims('u1', 1))
-    await vi.waitFor(() => expect(seenB.events).toHaveLength(1))
+    await vi.waitFor(() => expect(seenB.events).toHaveLength(3))
+    expect(seenB.events[2]).toMatchObject({ userId: 'u1', origin: 'worker-a' })
     await new Promise((resolve) => setTimeout(resolve, 100)) // a few health-check PINGs
     expect(log.lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([])
   })

@@ -43,7 +43,8 @@ export function registerBenchContent(app) {
 
 /**
  * Builds the app (not listening). `options` go to connectAuth on top of
- * the benchmark defaults (a SQLite file, allowed site origin, default limits).
+ * the benchmark defaults (a SQLite file, allowed site origin, default limits
+ * except the per-client caps, lifted: all load comes from one address).
  */
 export async function buildBenchApp({ sqlitePath, channel, live, helmet } = {}) {
   const app = Fastify({ logger: false })
@@ -52,7 +53,10 @@ export async function buildBenchApp({ sqlitePath, channel, live, helmet } = {}) 
     channel,
     allowedOrigins: [SITE_ORIGIN],
     publicUrl: 'http://127.0.0.1:3000',
-    ...(live ? { live } : {}),
+    // Every bench client connects from 127.0.0.1: lift the per-address and
+    // per-user socket caps and the per-address render budget (checklist 28),
+    // which would otherwise refuse the load itself.
+    live: { maxSocketsPerAddress: 10_000_000, maxSocketsPerUser: 10_000_000, rendersPerSecond: 1_000_000_000, ...(live ?? {}) },
     ...(helmet === undefined ? {} : { helmet }),
   })
   registerBenchContent(app)

@@ -1,6 +1,7 @@
 // Parent/child plumbing: children are long-lived Node processes driven by
 // request/response messages over the IPC channel.
 import { fork } from 'node:child_process'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /**
@@ -13,7 +14,9 @@ export function startChild(script, { args = [], env = {}, execArgv = [], name = 
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every child (see profile-summary.mjs).
   // BENCH_NODE_FLAGS="--trace-gc …": extra V8/Node flags for every child (diagnostics).
   if (process.env.BENCH_NODE_FLAGS) execArgv = [...execArgv, ...process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean)]
-  if (process.env.BENCH_CPU_PROF) execArgv = [...execArgv, '--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+  // One directory per child and Node's default file names (…pid.tid.seq…): a worker thread (the SQLite
+  // checkpointer) writes its own profile instead of overwriting the main thread's under a shared --cpu-prof-name.
+  if (process.env.BENCH_CPU_PROF) execArgv = [...execArgv, '--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_CPU_PROF, `${name.replace(/[^\w.-]+/g, '_')}-${Date.now()}`)}`]
   const child = fork(path, args, {
     env: { ...process.env, ...env },
     execArgv,

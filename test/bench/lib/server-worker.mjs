@@ -14,6 +14,8 @@ import { now, summarize } from './stats.mjs'
 
 let app = null
 let echo = null
+/** The RedisAuthChannel of a 'wire' server started with channel: 'redis'. */
+let redisAuthChannel = null
 let reply = ''
 let eld = null
 let profiler = null
@@ -45,13 +47,14 @@ async function settle() {
 serveRequests({
   clock: () => now(),
 
-  async start({ mode, sqlitePath, channel, redisChannel, live, helmet, staticReply }) {
+  async start({ mode, sqlitePath, channel, redisChannel, routing, live, helmet, staticReply }) {
     if (mode === 'wire') {
       let chan
       if (channel === 'redis') {
         const { RedisAuthChannel } = await import('@wire-auth/server/redis')
         const quiet = { debug() {}, info() {}, warn() {}, error: (obj, msg) => console.error('redis channel:', msg, obj?.code ?? '') }
-        chan = new RedisAuthChannel({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', channel: redisChannel ?? `wire-auth:bench:${process.ppid}`, logger: quiet })
+        chan = new RedisAuthChannel({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', channel: redisChannel ?? `wire-auth:bench:${process.ppid}`, logger: quiet, routing })
+        redisAuthChannel = chan
         await chan.ready()
       }
       app = await buildBenchApp({ sqlitePath, channel: chan, live, helmet })
@@ -198,6 +201,9 @@ serveRequests({
   },
 
   cpu: () => process.cpuUsage(),
+
+  /** Counters of the Redis channel (published, received, watchedUsers, …), or null. */
+  channelStats: () => redisAuthChannel?.stats() ?? null,
 
   /** Starts the V8 CPU profiler (to profile one phase, e.g. a drive). */
   async profileStart() {

@@ -17,8 +17,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SITE_ORIGIN } from '../lib/bench-app.mjs'
 import { figure, report, sized } from '../lib/result.mjs'
-import { clockOffset, startChild } from '../lib/rpc.mjs'
-import { now, summarize } from '../lib/stats.mjs'
+import { align, collect, settle } from '../lib/live-measure.mjs'
+import { startChild } from '../lib/rpc.mjs'
+import { summarize } from '../lib/stats.mjs'
 
 const lib = new URL('../lib/', import.meta.url)
 const PER_USER = 10
@@ -41,61 +42,6 @@ function child(script, name, execArgv = []) {
   return c
 }
 
-/**
- * Times every change: from its stamp (orchestrator clock) until the last of
- * the user's sockets showed that version or a later one.
- */
-async function collect(workers, clients, userWorker) {
-  const changes = []
-  for (const w of workers) {
-    for (const [user, version, t0] of await w.call('takeStamps')) {
-      if (version >= 0) changes.push({ user, version, t0: t0 - w.offset, issuer: w.index, holder: userWorker(user) })
-    }
-  }
-  const socketsOf = new Map()
-  let unparsed = 0
-  for (const c of clients) {
-    const { logs, unparsed: u } = await c.call('arrivals', null, 120_000)
-    unparsed += u
-    for (const [user, log] of logs) {
-      for (let i = 1; i < log.length; i += 2) log[i] -= c.offset
-      let list = socketsOf.get(user)
-      if (list === undefined) socketsOf.set(user, (list = []))
-      list.push(log)
-    }
-  }
-  const complete = []
-  for (const change of changes) {
-    const logs = socketsOf.get(change.user) ?? []
-    let last = -Infinity
-    let first = Infinity
-    let reached = 0
-    for (const log of logs) {
-      for (let i = 0; i < log.length; i += 2) {
-        if (log[i] >= change.version) {
-          reached++
-          last = Math.max(last, log[i + 1])
-          first = Math.min(first, log[i + 1])
-          break
-        }
-      }
-    }
-    if (reached >= PER_USER) complete.push({ ...change, first, last })
-  }
-  return { changes: changes.length, complete, incomplete: changes.length - complete.length, unparsed }
-}
-
-/** Waits until the clients stopped receiving for 500 ms (at most 30 s): queued renders drain. */
-async function settle(clients) {
-  let last = -1
-  for (let i = 0; i < 60; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    const total = (await Promise.all(clients.map((c) => c.call('received')))).reduce((a, b) => a + b, 0)
-    if (total === last) return
-    last = total
-  }
-}
-
 async function drive(workers, clients, users, rate) {
   for (const c of clients) await c.call('track', true)
   for (const w of workers) await w.call('eldStart')
@@ -115,10 +61,6 @@ async function drive(workers, clients, users, rate) {
   for (const c of clients) await c.call('track', false)
   const cpu = cpuAfter.reduce((sum, a, i) => sum + a.user - cpuBefore[i].user + a.system - cpuBefore[i].system, 0)
   return { eld, cpu }
-}
-
-async function align(list) {
-  for (const c of list) c.offset = (await clockOffset(c, now)).offset
 }
 
 /** Seeds users through `worker`, opens PER_USER sockets each from `client` to `port`. */
@@ -161,7 +103,7 @@ try {
     await worker.call('driveRaw', { rate: RATE, durationMs: DRIVE_MS, users: cookies.map((_, i) => i) }, DRIVE_MS + 60_000)
     await settle([client])
     const after = await worker.call('cpu')
-    const result = await collect([worker], [client], () => 0)
+    const result = await collect([worker], [client], () => 0, PER_USER)
     raw = { stats: latencies(result.complete), sockets, cpu: (after.user - before.user + after.system - before.system) / 1000 / Math.max(1, result.changes), incomplete: result.incomplete }
     figures.push(figure({ label: `peer: bare ws server, ${sockets.toLocaleString('en-US')} sockets, ${RATE}/s: change → last of 10 sockets p50`, value: raw.stats.p50, unit: 'ms', note: `p99 ${raw.stats.p99.toFixed(2)} ms; ${raw.cpu.toFixed(3)} ms CPU per change (10 sends)` }))
     await client.stop()
@@ -213,7 +155,7 @@ try {
       const counts = await Promise.all(workers.map((w) => w.call('sockets')))
       const total = counts.reduce((a, b) => a + b, 0)
       const { eld, cpu } = await drive(workers, clientProcs, users, rate)
-      const result = await collect(workers, clientProcs, (user) => userWorker[user])
+      const result = await collect(workers, clientProcs, (user) => userWorker[user], PER_USER)
       // BENCH_FANOUT_DUMP=<file>: every timed change of this measurement, for a closer look at the tail.
       if (process.env.BENCH_FANOUT_DUMP) writeFileSync(`${process.env.BENCH_FANOUT_DUMP}-${rate}.json`, JSON.stringify(result.complete))
       result.socketsAfter = (await Promise.all(workers.map((w) => w.call('sockets')))).reduce((a, b) => a + b, 0)

@@ -6,6 +6,9 @@
 export type WireAuthErrorCode =
   // configuration (boot time)
   | 'ERR_INVALID_OPTION'
+  // packaging and config files (boot time)
+  | 'ERR_OPTIONAL_DEPENDENCY_MISSING'
+  | 'ERR_CONFIG_SYNTAX'
   | 'ERR_POLICY_DUPLICATE'
   | 'ERR_POLICY_INVALID'
   | 'ERR_FRAGMENT_UNGUARDED'
@@ -17,6 +20,7 @@ export type WireAuthErrorCode =
   | 'ERR_POLICY_TIMEOUT'
   | 'ERR_POLICY_RESULT'
   | 'ERR_GUARD_SPEC_INVALID'
+  | 'ERR_HTML_TEMPLATE_INVALID'
   | 'ERR_DENIED'
   // HTTP / request
   | 'ERR_UNAUTHENTICATED'
@@ -55,6 +59,9 @@ export type WireAuthErrorCode =
   | 'ERR_SOCKET_MESSAGE_TOO_LARGE'
   | 'ERR_SOCKET_TOO_MANY_REGIONS'
   | 'ERR_SOCKET_RATE_LIMITED'
+  | 'ERR_SOCKET_TOO_MANY_PER_ADDRESS'
+  | 'ERR_SOCKET_TOO_MANY_PER_USER'
+  | 'ERR_SOCKET_PARAMS_TOO_LARGE'
   | 'ERR_BUNDLE_NOT_BUILT'
   // browser SDK (raised in the browser, never by the server)
   | 'ERR_BACKEND_UNREACHABLE'
@@ -63,6 +70,8 @@ export type WireAuthErrorCode =
   | 'ERR_PROVIDER_UNAVAILABLE'
   | 'ERR_OIDC_STATE_MISMATCH'
   | 'ERR_OIDC_CALLBACK_FAILED'
+  // secrets at rest and output hygiene (issue 13, identity side)
+  | 'ERR_STORE_PERMISSIONS'
 
 /** Options accepted by every wire-auth error. */
 export interface WireAuthErrorOptions {
@@ -138,5 +147,38 @@ export class PolicyNotFound extends WireAuthError {
 export class GuardSpecInvalid extends WireAuthError {
   constructor(message: string, options?: WireAuthErrorOptions) {
     super('ERR_GUARD_SPEC_INVALID', message, { statusCode: 400, ...options })
+  }
+}
+
+/**
+ * An `html` template puts an interpolation where no escaping can make it safe:
+ * in a tag name (`<${tag}>`, `</${tag}>`) or in the end tag of a raw-text
+ * element. Thrown the first time the template renders. Code
+ * `ERR_HTML_TEMPLATE_INVALID`.
+ */
+export class HtmlTemplateInvalid extends WireAuthError {
+  constructor(message: string, options?: WireAuthErrorOptions) {
+    super('ERR_HTML_TEMPLATE_INVALID', message, { statusCode: 500, ...options })
+  }
+}
+
+/**
+ * An optional peer dependency (`mongodb`, `ioredis`) is used but not
+ * installed; the message names the package to install.
+ * Code `ERR_OPTIONAL_DEPENDENCY_MISSING`.
+ */
+export class OptionalDependencyMissing extends WireAuthError {
+  /** The npm package to install, e.g. `mongodb`. */
+  readonly packageName: string
+  constructor(packageName: string, message: string, options?: WireAuthErrorOptions) {
+    super('ERR_OPTIONAL_DEPENDENCY_MISSING', message, { statusCode: 500, ...options })
+    this.packageName = packageName
+  }
+}
+
+/** A config file could not be parsed; the message names the file and line. Code `ERR_CONFIG_SYNTAX`. */
+export class ConfigSyntaxError extends WireAuthError {
+  constructor(message: string, options?: WireAuthErrorOptions) {
+    super('ERR_CONFIG_SYNTAX', message, { statusCode: 500, ...options })
   }
 }

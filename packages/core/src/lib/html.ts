@@ -6,6 +6,8 @@
  * lands: text, a quoted attribute value, a tag, a URL attribute or `srcdoc`.
  */
 
+import { HtmlTemplateInvalid } from './errors.js'
+
 const ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -35,6 +37,23 @@ const URL_ATTRIBUTES = new Set([
   'href', 'src', 'action', 'formaction', 'xlink:href', 'poster', 'cite', 'background',
   'data', 'codebase', 'longdesc', 'lowsrc', 'dynsrc', 'manifest', 'icon',
 ])
+/** SVG animation elements: their `values`, `from`, `to` and `by` can set a URL attribute (`attributeName="href"`). */
+const ANIMATION_ELEMENTS = new Set(['animate', 'set', 'animatemotion', 'animatetransform', 'animatecolor'])
+const ANIMATION_VALUE_ATTRIBUTES = new Set(['values', 'from', 'to', 'by'])
+/**
+ * What an interpolated style value may be: keywords, numbers with units,
+ * colours, `rgb()`/`hsl()`, comma or space separated (after Closure
+ * Templates' `filterCssValue`). No `:`, `;`, quotes, `\`, `/` or `url(`, so a
+ * value cannot start a declaration, leave a CSS string or load anything.
+ */
+const SAFE_CSS_VALUE =
+  /^(?!-*(?:expression|(?:moz-)?binding))(?:(?:[.#]?-?[_a-z0-9-]+|(?:rgb|hsl)a?\([0-9.%, ]+\)|-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[a-z]{1,4}|%)?|!important)(?:[ \t\n\r\f]*[, ][ \t\n\r\f]*|$))*$/i
+/** What an interpolated style value becomes when it is not a plain CSS value. */
+const INVALID_CSS = 'zWireAuthz'
+/** An attribute name an interpolation may produce (alone or with static text around it). */
+const SAFE_ATTRIBUTE_NAME = /^(?:[a-z_][a-z0-9_.:-]*)?$/i
+/** What an interpolated attribute name becomes when it is refused. */
+const INVALID_NAME = 'data-wire-auth-invalid'
 /** Elements whose content is not markup: a `<` inside does not open a tag. */
 const RAW_TEXT = new Set(['script', 'style', 'textarea', 'title', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript', 'plaintext'])
 
@@ -93,6 +112,8 @@ export function raw(value: string): HtmlString {
 const MODE_TEXT = 0 // text or quoted attribute value: escape
 const MODE_TAG = 1 // inside a tag, outside a value: escape whitespace and '/' too
 const MODE_SRCDOC = 2 // srcdoc="…": the value is itself HTML, escape twice
+const MODE_COMMENT = 3 // inside <!-- … -->: escape, never empty, no `-` or `!`
+const MODE_CSS = 4 // style="…": a plain CSS value or INVALID_CSS
 
 /** A URL attribute value holding interpolations, checked as a whole. */
 interface UrlRun {
@@ -103,12 +124,25 @@ interface UrlRun {
   between: string[]
   /** Static text after the last slot, up to the end of the value. */
   tail: string
+  /** A `;`-separated list (SVG animation `values`): every item is checked. */
+  list: boolean
+}
+
+/** An attribute name holding interpolations, checked as a whole at render. */
+interface NameRun {
+  /** Static name text before the first slot. */
+  prefix: string
+  slots: number[]
+  between: string[]
+  /** Static name text after the last slot. */
+  suffix: string
 }
 
 interface CompiledTemplate {
   statics: string[]
   modes: number[]
   runs: UrlRun[]
+  names: NameRun[]
 }
 
 const cache = new WeakMap<TemplateStringsArray, CompiledTemplate>()
@@ -137,6 +171,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
   const statics: string[] = []
   const modes: number[] = []
   const runs: UrlRun[] = []
+  const names: NameRun[] = []
   let state = S_TEXT
   let tagName = ''
   let isEndTag = false
@@ -149,11 +184,19 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
   let valueHasSlot = false
   let run: UrlRun | null = null
   let pending = '' // static value text since the last slot of `run`
+  let nameRun: NameRun | null = null
+  let namePending = '' // static name text since the last slot of `nameRun`
+  let commentTail = '' // the last three characters of the current comment (an interpolation counts as one)
 
   const endValue = (): void => {
     if (run !== null) run.tail = pending
     run = null
     pending = ''
+  }
+  const endName = (): void => {
+    if (nameRun !== null) nameRun.suffix = namePending
+    nameRun = null
+    namePending = ''
   }
 
   for (let i = 0; i < strings.length; i++) {
@@ -170,12 +213,20 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
             state = S_TAG_NAME
             tagName = ch.toLowerCase()
             isEndTag = false
-          } else if (ch === '/' && isAlpha(text[p + 1] ?? '')) {
-            state = S_TAG_NAME
-            tagName = ''
-            isEndTag = true
+          } else if (ch === '/') {
+            // `</x` opens an end tag; `</>` is dropped; `</` before anything
+            // else opens a bogus comment up to the next `>`. (`</` right
+            // before an interpolation is refused below.)
+            const next = text[p + 1]
+            if (next === undefined || next === '>') state = S_TEXT
+            else if (isAlpha(next)) {
+              state = S_TAG_NAME
+              tagName = ''
+              isEndTag = true
+            } else state = S_BOGUS
           } else if (ch === '!' && text.startsWith('--', p + 1)) {
             state = S_COMMENT
+            commentTail = ''
             p += 2
             out += '!--'
             continue
@@ -204,7 +255,12 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
           else if (ch === '>') state = S_TEXT
           else if (ch === '/') state = S_BEFORE_ATTR
           else if (isSpace(ch)) state = S_AFTER_ATTR_NAME
-          else attrName += ch.toLowerCase()
+          else {
+            attrName += ch.toLowerCase()
+            if (nameRun !== null) namePending += ch.toLowerCase()
+            break
+          }
+          endName()
           break
         case S_BEFORE_VALUE:
           if (isSpace(ch)) break
@@ -241,7 +297,9 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
           }
           break
         case S_COMMENT:
-          if (ch === '>' && out.endsWith('--')) state = S_TEXT
+          // `-->`, `--!>`, and the abrupt `<!-->` and `<!--->` all end a comment.
+          if (ch === '>' && (commentTail === '' || commentTail === '-' || commentTail.endsWith('--') || commentTail.endsWith('--!'))) state = S_TEXT
+          else commentTail = (commentTail + ch).slice(-3)
           break
         case S_BOGUS:
           if (ch === '>') state = S_TEXT
@@ -271,11 +329,15 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
     if (i === strings.length - 1) {
       if (state === S_VALUE && quotedByUs) out += '"'
       if (state === S_VALUE) endValue()
+      endName()
       statics.push(out)
       break
     }
 
     // An interpolation follows `out`.
+    if (state === S_TAG_OPEN || state === S_TAG_NAME || ((state === S_TEXT || state === S_RAW) && endsInEndTag(out, state === S_RAW ? rawEnd : ''))) {
+      throw new HtmlTemplateInvalid('html`…`: an interpolation cannot be (part of) a tag name; choose the element in code')
+    }
     let mode = MODE_TEXT
     if (state === S_BEFORE_VALUE) {
       state = S_VALUE
@@ -294,10 +356,13 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
         quotedByUs = true
       }
       if (attrName === 'srcdoc') mode = MODE_SRCDOC
-      if (URL_ATTRIBUTES.has(attrName)) {
+      else if (attrName === 'style') mode = MODE_CSS
+      const list = ANIMATION_ELEMENTS.has(tagName) && ANIMATION_VALUE_ATTRIBUTES.has(attrName)
+      if (list || URL_ATTRIBUTES.has(attrName)) {
         if (!valueHasSlot) {
-          if (schemeOf(valueStatic) === undefined) {
-            run = { prefix: valueStatic, slots: [i], between: [], tail: '' }
+          // A list is checked item by item, whatever its static prefix says.
+          if (list || schemeOf(valueStatic) === undefined) {
+            run = { prefix: valueStatic, slots: [i], between: [], tail: '', list }
             runs.push(run)
           }
         } else if (run !== null) {
@@ -307,13 +372,36 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
         pending = ''
       }
       valueHasSlot = true
-    } else if (state === S_TAG_NAME || state === S_BEFORE_ATTR || state === S_ATTR_NAME || state === S_AFTER_ATTR_NAME) {
+    } else if (state === S_BEFORE_ATTR || state === S_ATTR_NAME || state === S_AFTER_ATTR_NAME) {
+      // An attribute name: the whole name (static text around it included)
+      // is checked when the template renders.
       mode = MODE_TAG
+      if (state === S_ATTR_NAME && nameRun !== null) {
+        nameRun.between.push(namePending)
+        nameRun.slots.push(i)
+      } else {
+        nameRun = { prefix: state === S_ATTR_NAME ? attrName : '', slots: [i], between: [], suffix: '' }
+        names.push(nameRun)
+        if (state !== S_ATTR_NAME) attrName = ''
+        state = S_ATTR_NAME
+      }
+      namePending = ''
+    } else if (state === S_COMMENT) {
+      mode = MODE_COMMENT
+      commentTail = (commentTail + 'x').slice(-3)
     }
     statics.push(out)
     modes.push(mode)
   }
-  return { statics, modes, runs }
+  return { statics, modes, runs, names }
+}
+
+/** True when `out` ends inside an end tag's name: `</`, or the start of `rawEnd` (`</scr`). */
+function endsInEndTag(out: string, rawEnd: string): boolean {
+  if (rawEnd === '') return out.endsWith('</')
+  const tail = out.slice(-rawEnd.length).toLowerCase()
+  for (let k = 2; k <= rawEnd.length; k++) if (tail.endsWith(rawEnd.slice(0, k))) return true
+  return false
 }
 
 // ---------------------------------------------------------------- URLs
@@ -343,15 +431,7 @@ function decodeEntities(text: string): string {
  * newlines inside a scheme), and any `:` before `/`, `?` or `#` counts.
  */
 function schemeOf(text: string): string | null | undefined {
-  // Entities are decoded repeatedly: a value may carry `&amp;#106;` that
-  // another layer decodes again; blocking it is the safe side.
-  let decoded = text
-  for (let round = 0; round < 3; round++) {
-    const next = decodeEntities(decoded)
-    if (next === decoded) break
-    decoded = next
-  }
-  const clean = decoded.replace(/[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]/g, '')
+  const clean = stripInvisible(decodeRepeatedly(text))
   for (let i = 0; i < clean.length; i++) {
     const ch = clean[i]
     if (ch === ':') return clean.slice(0, i).toLowerCase()
@@ -360,19 +440,74 @@ function schemeOf(text: string): string | null | undefined {
   return undefined
 }
 
+/**
+ * Entities are decoded repeatedly: a value may carry `&amp;#106;` that
+ * another layer decodes again; blocking it is the safe side.
+ */
+function decodeRepeatedly(text: string): string {
+  let decoded = text
+  for (let round = 0; round < 3; round++) {
+    const next = decodeEntities(decoded)
+    if (next === decoded) break
+    decoded = next
+  }
+  return decoded
+}
+
+/** Control characters and whitespace are dropped anywhere (browsers drop tabs and newlines inside a scheme). */
+function stripInvisible(decoded: string): string {
+  return decoded.replace(/[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]/g, '')
+}
+
+const isSafeScheme = (scheme: string | null | undefined): boolean => scheme === null || scheme === undefined || SAFE_SCHEMES.has(scheme)
+
 function isSafeRun(run: UrlRun, parts: string[]): boolean {
   let text = run.prefix
   for (let k = 0; k < run.slots.length; k++) {
     text += parts[run.slots[k] as number]
     text += k < run.between.length ? run.between[k] : run.tail
   }
-  const scheme = schemeOf(text)
-  return scheme === null || scheme === undefined || SAFE_SCHEMES.has(scheme)
+  if (!run.list) return isSafeScheme(schemeOf(text))
+  // `values="#a;javascript:…"`: the browser decodes entities, then splits.
+  return decodeRepeatedly(text).split(';').every((item) => isSafeScheme(schemeOf(item)))
+}
+
+/** Attribute names an interpolation may not produce: they run script or carry a URL or markup. */
+function isRefusedName(name: string): boolean {
+  return (
+    !SAFE_ATTRIBUTE_NAME.test(name) ||
+    name.startsWith('on') ||
+    URL_ATTRIBUTES.has(name) ||
+    ANIMATION_VALUE_ATTRIBUTES.has(name) ||
+    name === 'srcdoc' ||
+    name === 'style'
+  )
+}
+
+function isSafeName(run: NameRun, values: unknown[], parts: string[]): boolean {
+  let name = run.prefix
+  for (let k = 0; k < run.slots.length; k++) {
+    const slot = run.slots[k] as number
+    // A nested html`…` or raw() value is the developer's own markup.
+    if (values[slot] instanceof HtmlString) return true
+    name += (parts[slot] as string).toLowerCase()
+    name += k < run.between.length ? run.between[k] : run.suffix
+  }
+  return !isRefusedName(name)
 }
 
 // ---------------------------------------------------------------- render
 
 function render(value: unknown, mode: number): string {
+  if (mode === MODE_COMMENT) {
+    // Never empty (`<!--${''}>` would be `<!-->`), no `-` or `!` (`--!>`).
+    const text = escapeHtml(plainText(value)).replace(/[-!]/g, (ch) => (ch === '-' ? '&#45;' : '&#33;'))
+    return text === '' ? ' ' : text
+  }
+  if (mode === MODE_CSS) {
+    const text = plainText(value)
+    return SAFE_CSS_VALUE.test(text) ? escapeHtml(text) : INVALID_CSS
+  }
   if (typeof value === 'string') {
     if (mode === MODE_TEXT) return escapeHtml(value)
     return mode === MODE_TAG ? escapeInTag(value) : escapeHtml(escapeHtml(value))
@@ -388,6 +523,15 @@ function render(value: unknown, mode: number): string {
   return render(String(value), mode)
 }
 
+/** The text of a value as {@link render} would print it unescaped (HtmlString values as their text). */
+function plainText(value: unknown): string {
+  if (typeof value === 'string') return value
+  if (value instanceof HtmlString) return value.value
+  if (value === null || value === undefined || value === false) return ''
+  if (Array.isArray(value)) return value.map(plainText).join('')
+  return String(value)
+}
+
 /**
  * Builds HTML, escaping every interpolation for where it lands.
  *
@@ -401,12 +545,31 @@ function render(value: unknown, mode: number): string {
  *   http, https, mailto or tel becomes `about:invalid#wire-auth` (relative
  *   URLs pass). The whole attribute value is checked, entities decoded, with
  *   control characters and whitespace removed;
+ * - the `values`, `from`, `to` and `by` of SVG animation elements (`<animate>`,
+ *   `<set>`, …) are checked the same way, item by item (`;`-separated): they
+ *   can set a URL attribute (`attributeName="href"`);
+ * - in a `style` attribute an interpolation must be a plain CSS value
+ *   (keywords, numbers with units, colours, `rgb()`/`hsl()`, separated by
+ *   spaces or commas); anything else (`:`, `;`, quotes, `url(`, `\`…) becomes
+ *   `zWireAuthz`, an invalid value;
+ * - inside a comment an interpolation is escaped with `-` and `!` too, and is
+ *   never empty, so it cannot end the comment (`-->`, `--!>`, `<!-->`);
+ * - in attribute-name position (`<input ${name}>`, `<p data-${key}="…">`) the
+ *   whole name, static text around the interpolation included, must be a
+ *   plain name (`[A-Za-z_][A-Za-z0-9_.:-]*`) that is not an event handler
+ *   (`on*`), a URL attribute, `srcdoc`, `style` or an animation value;
+ *   otherwise it becomes `data-wire-auth-invalid`. A nested `html`/`raw()`
+ *   value there is the developer's markup and is kept;
+ * - an interpolation in a tag name (`<${tag}>`, `<h${level}>`, `</${tag}>`)
+ *   is refused: the first render throws `ERR_HTML_TEMPLATE_INVALID`;
  * - an unquoted attribute value holding an interpolation is emitted quoted.
  *
  * Never interpolate into `<script>`, `<style>` or `on*` handler attributes:
  * escaping cannot make text safe there (the elements also strip `on*`
  * attributes and scripts from fragment HTML).
  *
+ * @throws {@link HtmlTemplateInvalid} `ERR_HTML_TEMPLATE_INVALID` when the
+ *   template puts an interpolation in a tag name.
  * @example
  * ```ts
  * html`<a href="${user.website}">${user.name}</a>`
@@ -419,8 +582,8 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): HtmlS
     template = compile(strings)
     cache.set(strings, template)
   }
-  const { statics, modes, runs } = template
-  if (runs.length === 0) {
+  const { statics, modes, runs, names } = template
+  if (runs.length === 0 && names.length === 0) {
     let out = statics[0] as string
     for (let i = 0; i < values.length; i++) out += render(values[i], modes[i] as number) + (statics[i + 1] ?? '')
     return make(out)
@@ -431,6 +594,11 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): HtmlS
     // After a static prefix (`href="java${x}"`) the replacement must not
     // complete a scheme, so it starts a fragment instead.
     parts[run.slots[0] as number] = run.prefix === '' ? INVALID_URL : `#${INVALID_URL}`
+    for (let k = 1; k < run.slots.length; k++) parts[run.slots[k] as number] = ''
+  }
+  for (const run of names) {
+    if (isSafeName(run, values, parts)) continue
+    parts[run.slots[0] as number] = INVALID_NAME
     for (let k = 1; k < run.slots.length; k++) parts[run.slots[k] as number] = ''
   }
   let out = statics[0] as string

@@ -3,6 +3,9 @@ import { emit } from './events.js'
 import { BACKEND_UNREACHABLE, fetchRegions } from './http-fallback.js'
 import { readServerMessage, type RegionRequest, type RegionResult } from './protocol.js'
 
+/** Refusals after which the server holds nothing for the region (docs/protocol.md "Limits and errors"). */
+const NOT_MOUNTED: ReadonlySet<string> = new Set(['ERR_SOCKET_TOO_MANY_REGIONS', 'ERR_SOCKET_PARAMS_TOO_LARGE', 'ERR_RATE_LIMITED', 'ERR_SOCKET_MESSAGE_INVALID'])
+
 /** What a mounted element hears back from its connection. */
 export interface RegionClient {
   /** A verdict for this region (first answer or a live re-render). */
@@ -265,7 +268,7 @@ export class WireAuthConnection {
         if (entry === undefined) {
           emit(this.#events, 'wire-auth-error', { code: message.code, message: message.message })
         } else {
-          if (message.code === 'ERR_SOCKET_TOO_MANY_REGIONS') this.#sent.delete(message.id as string)
+          if (NOT_MOUNTED.has(message.code)) this.#sent.delete(message.id as string)
           this.#awaiting.delete(message.id as string)
           entry.client.fail(message.code, message.message)
         }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { bundleDirectory, bundleVersion, versionedBundlePath } from './bundle-info.js'
 import type { AuthContext } from './context.js'
 
 /** One served file, read once. */
@@ -10,19 +10,7 @@ interface BundleFile {
   etag: string
 }
 
-/**
- * Where the elements bundle lives: `@wire-auth/elements/wire-auth.js` when
- * the package resolves (installed or workspace), else the sibling
- * `packages/elements/dist/` relative to this file (src/lib or dist/lib).
- * @internal
- */
-export function bundleDirectory(): string {
-  try {
-    return fileURLToPath(new URL('./', import.meta.resolve('@wire-auth/elements/wire-auth.js')))
-  } catch {
-    return fileURLToPath(new URL('../../../elements/dist/', import.meta.url))
-  }
-}
+export { bundleDirectory } from './bundle-info.js'
 
 function etagOf(body: Buffer): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`
@@ -39,12 +27,17 @@ function matches(header: string | undefined, etag: string): boolean {
 export interface BundleRouteOptions {
   /** Directory holding `wire-auth.js` and `wire-auth.js.map`. Default {@link bundleDirectory}. */
   directory?: string
+  /** Version in the versioned URL. Default: `@wire-auth/elements`'s, read beside {@link BundleRouteOptions.directory}. */
+  version?: string
 }
 
 /**
  * Serves the elements bundle at `GET /wire-auth.js` and its source map at
  * `GET /wire-auth.js.map`: read once and cached in memory, strong ETag with
- * 304 on `If-None-Match`, `SourceMap` header, revalidated caching. When the
+ * 304 on `If-None-Match`, `SourceMap` header, revalidated caching. The same
+ * bytes are served at the versioned URL `GET /wire-auth@<version>.js` (the
+ * elements package's version) with immutable caching, for pages that pin the
+ * script with Subresource Integrity (`wire-auth bundle-info`). When the
  * bundle was not built, 503 `ERR_BUNDLE_NOT_BUILT` says to run `npm run build`
  * (checked again on the next request, so building later needs no restart).
  * @internal
@@ -52,6 +45,7 @@ export interface BundleRouteOptions {
 export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, options: BundleRouteOptions = {}): void {
   if (!ctx.options.serveBundle) return
   const directory = options.directory ?? bundleDirectory()
+  const version = options.version ?? bundleVersion(directory)
   const cache = new Map<string, Promise<BundleFile | null>>()
 
   function load(file: string): Promise<BundleFile | null> {
@@ -71,7 +65,7 @@ export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, opti
     return pending
   }
 
-  function route(file: string, contentType: string) {
+  function route(file: string, contentType: string, immutable = false) {
     return async function serveBundle(request: FastifyRequest, reply: FastifyReply) {
       const served = await load(file)
       if (served === null) {
@@ -82,8 +76,9 @@ export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, opti
       }
       reply
         .header('etag', served.etag)
-        // Same URL for every version: let caches keep it but revalidate cheaply (304).
-        .header('cache-control', 'public, max-age=300, must-revalidate')
+        // The plain URL serves every version: let caches keep it but revalidate cheaply (304).
+        // The versioned URL never changes bytes within a published version.
+        .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300, must-revalidate')
         .header('x-content-type-options', 'nosniff')
       if (file === 'wire-auth.js') reply.header('sourcemap', 'wire-auth.js.map')
       if (matches(request.headers['if-none-match'], served.etag)) return reply.code(304).send()
@@ -92,5 +87,6 @@ export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, opti
   }
 
   app.get('/wire-auth.js', { config: { wireAuth: 'public' } }, route('wire-auth.js', 'text/javascript; charset=utf-8'))
+  if (version !== undefined) app.get(versionedBundlePath(version), { config: { wireAuth: 'public' } }, route('wire-auth.js', 'text/javascript; charset=utf-8', true))
   app.get('/wire-auth.js.map', { config: { wireAuth: 'public' } }, route('wire-auth.js.map', 'application/json; charset=utf-8'))
 }

@@ -60,6 +60,14 @@ export interface LiveOptions {
   messagesPerSecond?: number
   /** Ping interval, ms; a socket missing one pong is dropped. Default 30 s. */
   pingIntervalMs?: number
+  /** Open sockets per client address (IPv4, or IPv6 /64) per worker. Default 128. */
+  maxSocketsPerAddress?: number
+  /** Open sockets per signed-in user per worker. Default 32. */
+  maxSocketsPerUser?: number
+  /** Total bytes of `params` (serialised) mounted on one socket; also per `POST /auth/fragments`. Default 64 KiB. */
+  maxParamsBytesPerSocket?: number
+  /** Region evaluations a client address may ask for per second (socket mounts and HTTP together, per worker). Default 1000. */
+  rendersPerSecond?: number
 }
 
 /** Options of {@link connectAuth}. Checked at registration. */
@@ -235,6 +243,10 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
     maxRegionsPerSocket: positiveInt(lv.maxRegionsPerSocket, 'options.live.maxRegionsPerSocket', 500),
     messagesPerSecond: positiveInt(lv.messagesPerSecond, 'options.live.messagesPerSecond', 50),
     pingIntervalMs: positiveInt(lv.pingIntervalMs, 'options.live.pingIntervalMs', 30_000),
+    maxSocketsPerAddress: positiveInt(lv.maxSocketsPerAddress, 'options.live.maxSocketsPerAddress', 128),
+    maxSocketsPerUser: positiveInt(lv.maxSocketsPerUser, 'options.live.maxSocketsPerUser', 32),
+    maxParamsBytesPerSocket: positiveInt(lv.maxParamsBytesPerSocket, 'options.live.maxParamsBytesPerSocket', 64 * 1024),
+    rendersPerSecond: positiveInt(lv.rendersPerSecond, 'options.live.rendersPerSecond', 1000),
   }
 
   if (options.providers !== undefined && !Array.isArray(options.providers)) fail('"options.providers" must be an array')

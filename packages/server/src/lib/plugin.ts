@@ -22,6 +22,7 @@ import { applySecurityHeaders, staticSecurityHeaders } from './security-headers.
 import { createSessionManager } from './sessions.js'
 import { createCookieSigner } from './signer.js'
 import type { AuthStore } from './store/auth-store.js'
+import { formatMode } from './store/sqlite-files.js'
 import { SqliteAuthStore } from './store/sqlite-store.js'
 
 declare module 'fastify' {
@@ -69,6 +70,12 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   const options = resolveOptions(rawOptions)
   const store: AuthStore = rawOptions.store ?? new SqliteAuthStore(rawOptions.sqlitePath ?? 'wire-auth.sqlite')
   await store.init()
+  for (const loose of store.loosePermissions?.() ?? []) {
+    app.log.warn(
+      { code: 'ERR_STORE_PERMISSIONS', path: loose.path, mode: formatMode(loose.mode), expected: formatMode(loose.expected) },
+      'wire-auth: the store holds the signing keys and the cookie secret but group or others may reach this path; restrict it (chmod)',
+    )
+  }
   const channel: AuthChannel = rawOptions.channel ?? new LocalAuthChannel()
   app.addHook('onClose', async () => {
     await channel.close()

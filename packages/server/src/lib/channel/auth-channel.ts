@@ -1,5 +1,7 @@
 /**
  * One change that every worker must apply to the open sockets of a user.
+ * An event is a hint, never an authority: it says whose sockets to re-check,
+ * and every listener re-reads the store for what those sockets may see.
  *
  * - `claims-changed`: the user's claims / name / disabled flag changed;
  *   sockets re-read their session snapshot and re-render.
@@ -12,7 +14,11 @@
 export interface AuthEvent {
   type: 'claims-changed' | 'sessions-revoked'
   userId: string
-  /** The user row version after the change (orders events per user). */
+  /**
+   * The user row version after the change, for diagnostics only: channel
+   * messages are not authenticated, so no listener orders, skips or trusts
+   * anything by it — listeners re-read the store (checklist 29).
+   */
   version: number
   sessionIds?: string[]
   all?: boolean
@@ -38,5 +44,24 @@ export interface AuthChannel {
    * every worker must re-validate all its sockets. Returns an unsubscribe.
    */
   onResync(listener: () => void): () => void
+  /**
+   * Optional interest routing. The live hub calls `watchUser` when the first
+   * socket of a user opens on this worker and `unwatchUser` when the last one
+   * closes; a channel that routes per user (`RedisAuthChannel`, the default
+   * `routing: 'user'`) then receives only the events of users this worker
+   * holds sockets of, so its cost does not grow with the number of workers.
+   * A channel without these methods delivers every event to every worker.
+   */
+  watchUser?(userId: string): void
+  unwatchUser?(userId: string): void
   close(): Promise<void>
+}
+
+/**
+ * Whether an event concerns the sockets of one user only (and may be routed
+ * to the workers that hold that user's sockets). Event types added later
+ * that are not tied to one user go to every worker.
+ */
+export function isUserScoped(event: AuthEvent): boolean {
+  return event.type === 'claims-changed' || event.type === 'sessions-revoked'
 }

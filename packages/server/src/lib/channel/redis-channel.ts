@@ -1,12 +1,11 @@
 import { WireAuthError } from '@wire-auth/core'
 import { Redis, type RedisOptions } from 'ioredis'
-import type { AuthChannel, AuthEvent, AuthEventListener } from './auth-channel.js'
+import { isUserScoped, type AuthChannel, type AuthEvent, type AuthEventListener } from './auth-channel.js'
 import { checkEvent, decodeMessage, encodeEvent } from './redis-message.js'
 import { checkOptions, isObject, type RedisAuthChannelOptions } from './redis-options.js'
 import { ChannelPublisher } from './redis-publisher.js'
 import { ResyncScheduler } from './redis-resync.js'
 import { closeConnection, describeError, type ChannelLogger } from './redis-support.js'
-import { VersionWatermark } from './version-watermark.js'
 
 /** Counters of one {@link RedisAuthChannel} since it was created. */
 export interface RedisAuthChannelStats {
@@ -16,13 +15,18 @@ export interface RedisAuthChannelStats {
   dropped: number
   /** Events from other workers delivered to the listeners. */
   received: number
-  /** Stale or duplicate `claims-changed` events dropped. */
-  stale: number
   /** Malformed messages dropped. */
   malformed: number
   /** Times the `onResync` listeners were called. */
   resyncs: number
+  /** Users whose channel this worker subscribes to now (routing `'user'`). */
+  watchedUsers: number
 }
+
+/** User channels per SUBSCRIBE command when (re)subscribing many at once. */
+const SUBSCRIBE_CHUNK = 1000
+/** `origin` of the local hint delivered once a user's channel is subscribed. */
+const SUBSCRIBED_ORIGIN = 'wire-auth:subscribed'
 
 /**
  * An {@link AuthChannel} that fans events out to every worker through Redis
@@ -33,8 +37,21 @@ export interface RedisAuthChannelStats {
  *   queues while Redis is down (the event is counted as dropped instead).
  *   Only before the very first connect a bounded batch waits, and `close()`
  *   lets it out, so a short-lived process (the CLI) can publish and exit.
- * - Workers ignore their own messages (already delivered) and drop stale
- *   `claims-changed` events by version; `sessions-revoked` is never dropped.
+ * - Workers ignore their own messages (already delivered) and deliver every
+ *   other well-formed event. The channel is not an authority (checklist 29):
+ *   an event only tells a worker *whose* sockets to re-check, and the
+ *   listeners re-read the store for everything they show. Nothing on the
+ *   channel is trusted to order or suppress anything — in particular its
+ *   `version` is never used to drop a later event (a forged huge version
+ *   would otherwise hide every real change of that user).
+ * - With `routing: 'user'` (the default) an event of user U travels on
+ *   `<channel>:u:<U>`, to which only the workers holding sockets of U
+ *   subscribe (the live hub declares them through `watchUser`): a change
+ *   costs one delivery per interested worker, not one per worker. Once a
+ *   user's channel is subscribed, the listeners get one local
+ *   `claims-changed` hint for that user, so a change committed between a
+ *   socket's first read of the store and its subscription is not missed.
+ *   Resync notices always use the shared `<channel>`.
  * - Pub/sub loses what is sent during an outage, so when the subscriber is
  *   subscribed again after any connection loss every `onResync` listener is
  *   called, and a worker that dropped publishes asks the others to resync.
@@ -59,10 +76,14 @@ export class RedisAuthChannel implements AuthChannel {
   readonly #listeners = new Set<AuthEventListener>()
   readonly #resync: ResyncScheduler
   readonly #readyWaiters: Array<{ resolve(): void; reject(err: Error): void }> = []
-  readonly #watermark: VersionWatermark
   readonly #retry: { initialMs: number; maxMs: number }
   readonly #commandTimeoutMs: number
-  readonly #stats: RedisAuthChannelStats = { published: 0, dropped: 0, received: 0, stale: 0, malformed: 0, resyncs: 0 }
+  readonly #stats: Omit<RedisAuthChannelStats, 'watchedUsers'> = { published: 0, dropped: 0, received: 0, malformed: 0, resyncs: 0 }
+  readonly #routing: 'user' | 'broadcast'
+  /** `<channel>:u:` — the prefix of per-user channels. */
+  readonly #userPrefix: string
+  /** Users with sockets on this worker (routing `'user'`). */
+  readonly #watched = new Set<string>()
   #closed = false
   #closing: Promise<void> | null = null
   /** The subscription is confirmed on the current subscriber connection. */
@@ -80,10 +101,11 @@ export class RedisAuthChannel implements AuthChannel {
     const o = checkOptions(options)
     this.channelName = o.channel
     this.workerId = o.workerId
+    this.#routing = o.routing
+    this.#userPrefix = `${o.channel}:u:`
     this.#log = o.logger
     this.#retry = o.retry
     this.#commandTimeoutMs = o.commandTimeoutMs
-    this.#watermark = new VersionWatermark(o.maxTrackedUsers)
 
     const common: RedisOptions = {
       lazyConnect: false,
@@ -117,7 +139,8 @@ export class RedisAuthChannel implements AuthChannel {
     this.#sub.on('close', () => this.#onConnectionLost('subscriber'))
     this.#sub.on('error', (err: unknown) => this.#onConnectionError('subscriber', err))
     this.#sub.on('message', (channel: string, message: string) => {
-      if (channel === this.channelName) this.#onMessage(message)
+      if (channel === this.channelName) this.#onMessage(message, null)
+      else if (channel.startsWith(this.#userPrefix)) this.#onMessage(message, channel.slice(this.#userPrefix.length))
     })
     this.#resync = new ResyncScheduler({
       minIntervalMs: o.resyncMinIntervalMs,
@@ -157,8 +180,27 @@ export class RedisAuthChannel implements AuthChannel {
       return Promise.reject(new WireAuthError('ERR_VALIDATION', `invalid auth event: ${checked.reason}`, { statusCode: 500 }))
     }
     this.#deliver(checked.event)
-    this.#publisher.send(encodeEvent(checked.event))
+    const target = this.#routing === 'user' && isUserScoped(checked.event) ? this.#userPrefix + checked.event.userId : this.channelName
+    this.#publisher.send(encodeEvent(checked.event), target)
     return Promise.resolve()
+  }
+
+  /**
+   * Subscribes this worker to the events of `userId` (routing `'user'`;
+   * a no-op with `'broadcast'`). Idempotent; the live hub calls it when the
+   * first socket of the user opens here.
+   */
+  watchUser(userId: string): void {
+    if (this.#routing !== 'user' || this.#closed || this.#watched.has(userId)) return
+    this.#watched.add(userId)
+    if (this.#subscribed) void this.#subscribeUsers([userId], true, this.#readyGeneration)
+  }
+
+  /** Stops receiving the events of `userId` (the last socket of the user closed here). */
+  unwatchUser(userId: string): void {
+    if (!this.#watched.delete(userId) || this.#closed) return
+    // A failed UNSUBSCRIBE only leaves a subscription whose events are extra hints.
+    if (this.#subscribed && this.#sub.status === 'ready') this.#sub.unsubscribe(this.#userPrefix + userId).catch(() => {})
   }
 
   subscribe(listener: AuthEventListener): () => void {
@@ -189,7 +231,7 @@ export class RedisAuthChannel implements AuthChannel {
 
   /** A snapshot of the counters. */
   stats(): RedisAuthChannelStats {
-    return { ...this.#stats }
+    return { ...this.#stats, watchedUsers: this.#watched.size }
   }
 
   /** Quits both connections and stops reconnecting. Idempotent. */
@@ -204,17 +246,20 @@ export class RedisAuthChannel implements AuthChannel {
     if (this.#healthTimer) clearInterval(this.#healthTimer)
     this.#resync.close()
     this.#listeners.clear()
+    this.#watched.clear()
     for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(closedError())
     await Promise.all([this.#publisher.close(this.#commandTimeoutMs), closeConnection(this.#sub, this.#commandTimeoutMs)])
     this.#log.debug?.({ channel: this.channelName, workerId: this.workerId }, 'wire-auth: Redis channel closed')
   }
 
-  /** Delivers unless stale; false when dropped as stale. */
-  #deliver(event: AuthEvent): boolean {
-    if (!this.#watermark.accept(event)) {
-      this.#stats.stale++
-      return false
-    }
+  /**
+   * Delivers to every listener. Unauthenticated pub/sub cannot vouch for an
+   * event's `version`, so events are not de-duplicated by it: a duplicate or
+   * late event costs one store re-read (the hub coalesces re-checks queued for
+   * a socket), while trusting the number let one forged message suppress
+   * every later real change of that user.
+   */
+  #deliver(event: AuthEvent): void {
     for (const listener of [...this.#listeners]) {
       try {
         listener(event)
@@ -222,12 +267,15 @@ export class RedisAuthChannel implements AuthChannel {
         this.#log.error({ code: 'ERR_INTERNAL', err: describeError(err, this.#secret) }, 'wire-auth: auth event listener threw')
       }
     }
-    return true
   }
 
-  #onMessage(raw: string): void {
+  /** `user`: the user of the per-user channel it came on, null for the shared channel. */
+  #onMessage(raw: string, user: string | null): void {
     if (this.#closed) return
-    const message = decodeMessage(raw)
+    let message = decodeMessage(raw)
+    if (user !== null && message.kind !== 'invalid' && (message.kind !== 'event' || message.event.userId !== user)) {
+      message = { kind: 'invalid', reason: 'a per-user channel carried another user or a resync' }
+    }
     if (message.kind === 'invalid') {
       this.#stats.malformed++
       this.#logMalformed(message.reason, typeof raw === 'string' ? raw.length : -1)
@@ -238,7 +286,8 @@ export class RedisAuthChannel implements AuthChannel {
       this.#resync.request('peer-request')
       return
     }
-    if (this.#deliver(message.event)) this.#stats.received++
+    this.#stats.received++
+    this.#deliver(message.event)
   }
 
   async #onSubscriberReady(): Promise<void> {
@@ -257,7 +306,9 @@ export class RedisAuthChannel implements AuthChannel {
       return
     }
     if (this.#closed || generation !== this.#readyGeneration) return
+    // From here on watchUser subscribes by itself; the users watched so far are subscribed below.
     this.#subscribed = true
+    if (this.#watched.size > 0 && !(await this.#subscribeUsers([...this.#watched], !this.#missed, generation))) return
     this.#wakeReadyWaiters()
     if (this.#outage) {
       this.#outage = false
@@ -267,6 +318,34 @@ export class RedisAuthChannel implements AuthChannel {
       this.#missed = false
       this.#resync.request('reconnected')
     }
+  }
+
+  /**
+   * SUBSCRIBEs the channels of `users` in chunks. With `hint`, delivers one
+   * local `claims-changed` per user once its channel is subscribed (after an
+   * outage the resync covers every socket instead). On failure the
+   * subscriber reconnects, which resubscribes everything and resyncs.
+   */
+  async #subscribeUsers(users: string[], hint: boolean, generation: number): Promise<boolean> {
+    for (let i = 0; i < users.length; i += SUBSCRIBE_CHUNK) {
+      const chunk = users.slice(i, i + SUBSCRIBE_CHUNK)
+      try {
+        await this.#sub.subscribe(...chunk.map((user) => this.#userPrefix + user))
+      } catch (err) {
+        if (this.#closed || generation !== this.#readyGeneration) return false
+        this.#missed = true
+        this.#log.error({ code: 'ERR_CHANNEL_UNAVAILABLE', channel: this.channelName, err: describeError(err, this.#secret) }, 'wire-auth: Redis SUBSCRIBE of user channels failed')
+        if (this.#sub.status === 'ready') this.#sub.disconnect(true)
+        return false
+      }
+      if (this.#closed || generation !== this.#readyGeneration) return false
+      if (hint) {
+        for (const user of chunk) {
+          if (this.#watched.has(user)) this.#deliver(Object.freeze({ type: 'claims-changed', userId: user, version: 0, origin: SUBSCRIBED_ORIGIN }))
+        }
+      }
+    }
+    return true
   }
 
   #wakeReadyWaiters(): void {

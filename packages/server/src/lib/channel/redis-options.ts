@@ -27,8 +27,14 @@ export interface RedisAuthChannelOptions {
   healthCheckMs?: number
   /** Resyncs closer together than this are merged into one. Default 1000. */
   resyncMinIntervalMs?: number
-  /** Users whose last `claims-changed` version is remembered. Default 10000. */
-  maxTrackedUsers?: number
+  /**
+   * `'user'` (default): an event of user U is published on `<channel>:u:<U>`
+   * and only workers holding sockets of U subscribe to it, so a change costs
+   * one delivery per interested worker instead of one per worker. `'broadcast'`:
+   * every event goes to every worker on `<channel>` (the behaviour before
+   * 0.2). Every worker of a deployment must use the same routing.
+   */
+  routing?: 'user' | 'broadcast'
 }
 
 /** Options after defaults were applied and checked. @internal */
@@ -43,7 +49,7 @@ export interface CheckedOptions {
   commandTimeoutMs: number
   healthCheckMs: number
   resyncMinIntervalMs: number
-  maxTrackedUsers: number
+  routing: 'user' | 'broadcast'
 }
 
 /**
@@ -86,8 +92,14 @@ export function checkOptions(options: RedisAuthChannelOptions): CheckedOptions {
     commandTimeoutMs: int(options.commandTimeoutMs, 'commandTimeoutMs', 2000, 1),
     healthCheckMs: int(options.healthCheckMs, 'healthCheckMs', 10_000, 0),
     resyncMinIntervalMs: int(options.resyncMinIntervalMs, 'resyncMinIntervalMs', 1000, 0),
-    maxTrackedUsers: int(options.maxTrackedUsers, 'maxTrackedUsers', 10_000, 1),
+    routing: routingOf(options.routing),
   }
+}
+
+function routingOf(value: unknown): 'user' | 'broadcast' {
+  if (value === undefined) return 'user'
+  if (value === 'user' || value === 'broadcast') return value
+  throw new InvalidOption('"options.routing" must be "user" or "broadcast"')
 }
 
 /** True for any non-null object. @internal */

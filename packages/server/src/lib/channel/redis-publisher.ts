@@ -31,8 +31,8 @@ export class ChannelPublisher {
   readonly #log: ChannelLogger
   readonly #secret: string | null
   readonly #counters: PublisherCounters
-  /** Payloads waiting for the first connect; null once connected or failed. */
-  #pending: string[] | null = []
+  /** [payload, channel] pairs waiting for the first connect; null once connected or failed. */
+  #pending: Array<[string, string]> | null = []
   #peersNeedResync = false
   #noticeInFlight = false
   #droppedSinceNotice = 0
@@ -50,7 +50,7 @@ export class ChannelPublisher {
     conn.on('ready', () => {
       const pending = this.#pending ?? []
       this.#pending = null
-      for (const payload of pending) this.send(payload)
+      for (const [payload, channel] of pending) this.send(payload, channel)
       if (this.#peersNeedResync) this.#sendNotice()
     })
     conn.on('error', () => this.#failPending())
@@ -62,15 +62,15 @@ export class ChannelPublisher {
     return this.#conn.status === 'ready'
   }
 
-  /** Sends one payload in the background; never throws, never blocks. */
-  send(payload: string): void {
+  /** Sends one payload (to `channel`, default the shared one) in the background; never throws, never blocks. */
+  send(payload: string, channel: string = this.#channel): void {
     if (this.#pending !== null) {
-      if (this.#pending.length < MAX_PENDING) this.#pending.push(payload)
+      if (this.#pending.length < MAX_PENDING) this.#pending.push([payload, channel])
       else this.#dropped(new Error('too many events before the first connect'))
       return
     }
     const sentAt = performance.now()
-    this.#conn.publish(this.#channel, payload).then(
+    this.#conn.publish(channel, payload).then(
       () => {
         this.#counters.published++
         if (this.#peersNeedResync) this.#sendNotice()

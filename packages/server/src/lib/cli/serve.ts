@@ -1,7 +1,8 @@
 import cluster from 'node:cluster'
 import { InvalidOption } from '@wire-auth/core'
-import { createServer, loadConfig, type ServerConfig } from '../standalone.js'
+import { createServer, type ServerConfig } from '../standalone.js'
 import { ClusterAuthChannel, relayClusterEvent } from './cluster-channel.js'
+import { loadConfigFile } from './config-file.js'
 
 /** Flags of `wire-auth serve`. @internal */
 export interface ServeFlags {
@@ -20,7 +21,7 @@ function intFlag(value: string | undefined, name: string, min: number, max: numb
 
 /** The config for this process: the file's, or the embedded SQLite default. @internal */
 export async function configFrom(configFile: string | undefined): Promise<ServerConfig> {
-  if (configFile !== undefined) return loadConfig(configFile)
+  if (configFile !== undefined) return loadConfigFile(configFile)
   return { sqlitePath: process.env.WIRE_AUTH_SQLITE ?? 'wire-auth.sqlite', localIdp: true }
 }
 

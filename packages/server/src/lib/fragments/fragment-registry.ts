@@ -11,6 +11,7 @@ import {
 } from '@wire-auth/core'
 import { compileFragment, type CompiledFragment, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
 import type { RegionRequest, RegionResult } from './region-request.js'
+import { RenderBudget } from './render-budget.js'
 
 /** pino-compatible logger subset. */
 export interface FragmentLogger {
@@ -28,6 +29,8 @@ export interface FragmentRegistryDeps {
   loginUrl: string
   /** Time-out of each `load` / `render` / `else` call, ms. */
   timeoutMs: number
+  /** Region evaluations per client address per second (`live.rendersPerSecond`). Default 1000. */
+  rendersPerSecond?: number
 }
 
 const EMPTY_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({})
@@ -112,9 +115,12 @@ function elementAdditions(region: RegionRequest, engine: PolicyEngine): ElementA
 export class FragmentRegistry {
   readonly #fragments = new Map<string, CompiledFragment>()
   readonly #deps: FragmentRegistryDeps
+  /** What each client may ask to evaluate per second, whichever transport it uses (checklist 28). */
+  readonly renders: RenderBudget
 
   constructor(deps: FragmentRegistryDeps) {
     this.#deps = deps
+    this.renders = new RenderBudget(deps.rendersPerSecond ?? 1000)
   }
 
   /**

@@ -53,6 +53,7 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext): Fragm
     safeRedirect: ctx.safeRedirect,
     loginUrl: ctx.options.loginUrl,
     timeoutMs: ctx.options.policyTimeoutMs,
+    rendersPerSecond: live.rendersPerSecond,
   })
 
   app.decorate('fragment', function fragment(this: FastifyInstance, name: string, guard: unknown, render: unknown) {

@@ -28,6 +28,8 @@ export class LiveConnection {
   /** When the principal must be re-checked (session or token expiry); 0 = at the next sweep. */
   checkAt = Number.POSITIVE_INFINITY
   regions: Map<string, MountedRegion> | null = null
+  /** Sum of `paramsBytes` of the mounted regions (`live.maxParamsBytesPerSocket`). */
+  paramsBytes = 0
   /** Serialises the socket's work so results are sent in the order they were asked. */
   queue: Promise<void> = IDLE
   /** The batch of a queued re-validation not yet started (later events replace it). */
@@ -45,9 +47,13 @@ export class LiveConnection {
   /** Consecutive one-second windows in which the rate was exceeded. */
   strikes = 0
 
-  constructor(ws: WebSocket, request: unknown) {
+  /** The client's address bucket (IPv4, IPv6 /64): socket caps and the render budget count per bucket. */
+  readonly address: string
+
+  constructor(ws: WebSocket, request: unknown, address = '') {
     this.ws = ws
     this.request = request
+    this.address = address
   }
 
   /**

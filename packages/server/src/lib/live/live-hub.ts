@@ -1,6 +1,6 @@
 import { ANONYMOUS, type ClaimsPrincipal } from '@wire-auth/core'
 import type { RawData, WebSocket } from 'ws'
-import type { AuthEvent } from '../channel/auth-channel.js'
+import type { AuthChannel, AuthEvent } from '../channel/auth-channel.js'
 import type { SessionManager, TokenVerifier } from '../context.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
 import type { RegionRequest, RegionRequestProblem } from '../fragments/region-request.js'
@@ -9,7 +9,7 @@ import type { AuthStore } from '../store/auth-store.js'
 import { frameBytes, frameText, isMessageProblem, parseClientMessage, type ClientMessage } from './client-message.js'
 import { LiveConnection } from './live-connection.js'
 import { expiryOf, reloadPrincipal, tokenPrincipal, type PrincipalSources } from './principal-reload.js'
-import { mountRegions, sendRegions, withdrawRegions } from './region-sync.js'
+import { mountRegions, sendRegions, unmountRegions, withdrawRegions, type MountRules } from './region-sync.js'
 import { RenderBatch } from './render-batch.js'
 
 /** pino-compatible logger subset. */
@@ -28,6 +28,8 @@ export interface LiveHubDeps {
   limits: Required<LiveOptions>
   /** Clock, for expiry tests. Default `Date.now`. */
   now?: () => number
+  /** Told when the first socket of a user opens here and when the last one closes (the channel's interest routing). */
+  interest?: Pick<AuthChannel, 'watchUser' | 'unwatchUser'>
 }
 
 const kConnection = Symbol('wire-auth.live-connection')
@@ -41,6 +43,12 @@ const SWEEP_CHUNK = 256
 
 function principalMessage(user: ClaimsPrincipal): string {
   return JSON.stringify({ t: 'principal', user: user.toSummary() })
+}
+
+function refusalMessage(code: 'ERR_SOCKET_TOO_MANY_PER_ADDRESS' | 'ERR_SOCKET_TOO_MANY_PER_USER', limits: Required<LiveOptions>): string {
+  return code === 'ERR_SOCKET_TOO_MANY_PER_ADDRESS'
+    ? `at most ${limits.maxSocketsPerAddress} sockets per client address`
+    : `at most ${limits.maxSocketsPerUser} sockets per user`
 }
 
 function sameSummary(a: ClaimsPrincipal, b: ClaimsPrincipal): boolean {
@@ -57,6 +65,8 @@ export class LiveHub {
   readonly #deps: LiveHubDeps
   readonly #all = new Set<LiveConnection>()
   readonly #byUser = new Map<string, Set<LiveConnection>>()
+  /** Open sockets per client address bucket (IPv4, IPv6 /64). */
+  readonly #byAddress = new Map<string, number>()
   readonly #now: () => number
   readonly #sources: PrincipalSources
   #timer: ReturnType<typeof setInterval> | null = null
@@ -102,19 +112,46 @@ export class LiveHub {
     return this.#byUser.get(userId)?.size ?? 0
   }
 
+  /** Open sockets of one client address bucket. */
+  socketsFrom(address: string): number {
+    return this.#byAddress.get(address) ?? 0
+  }
+
+  /**
+   * Whether one more socket from `address` for `user` fits the caps
+   * (`live.maxSocketsPerAddress`, `live.maxSocketsPerUser`): null when it
+   * does, else the refusal's code. Checked before the upgrade (to refuse
+   * cheaply with 429) and again when the socket is adopted.
+   */
+  refusal(address: string, user: ClaimsPrincipal): 'ERR_SOCKET_TOO_MANY_PER_ADDRESS' | 'ERR_SOCKET_TOO_MANY_PER_USER' | null {
+    const { maxSocketsPerAddress, maxSocketsPerUser } = this.#deps.limits
+    if (this.socketsFrom(address) >= maxSocketsPerAddress) return 'ERR_SOCKET_TOO_MANY_PER_ADDRESS'
+    if (user.userId !== null && this.socketsOf(user.userId) >= maxSocketsPerUser) return 'ERR_SOCKET_TOO_MANY_PER_USER'
+    return null
+  }
+
   /**
    * Adopts an upgraded socket. `user` is the request's principal; with a
    * `sessionHash` it is re-read from the session, with a `token` from the
-   * token and the user row. Sends the first `principal`.
+   * token and the user row. Sends the first `principal`. `address` is the
+   * client's address bucket (see `clientBucket`): over a socket cap the
+   * socket gets the coded error and is closed (1008) at once.
    */
-  open(ws: WebSocket, request: unknown, user: ClaimsPrincipal, sessionHash: string | null, token: string | null): LiveConnection {
-    const conn = new LiveConnection(ws, request)
+  open(ws: WebSocket, request: unknown, user: ClaimsPrincipal, sessionHash: string | null, token: string | null, address = ''): LiveConnection {
+    const conn = new LiveConnection(ws, request, address)
+    const refused = this.refusal(address, user.isAuthenticated ? user : ANONYMOUS)
+    if (refused !== null) {
+      conn.fail(refused, refusalMessage(refused, this.#deps.limits), 1008)
+      conn.closed = true
+      return conn
+    }
     const tagged = ws as TaggedSocket
     tagged[kConnection] = conn
     ws.on('message', this.#onMessage)
     ws.on('pong', this.#onPong)
     ws.on('close', this.#onClose)
     this.#all.add(conn)
+    this.#byAddress.set(address, this.socketsFrom(address) + 1)
     if (user.isAuthenticated) {
       conn.sessionHash = sessionHash
       conn.token = sessionHash === null ? token : null
@@ -139,7 +176,9 @@ export class LiveHub {
     this.#timer = null
     for (const conn of this.#all) conn.closed = true
     this.#all.clear()
+    for (const id of this.#byUser.keys()) this.#deps.interest?.unwatchUser?.(id)
     this.#byUser.clear()
+    this.#byAddress.clear()
   }
 
   /**
@@ -210,7 +249,11 @@ export class LiveHub {
   #remove(conn: LiveConnection): void {
     conn.closed = true
     conn.regions = null
-    this.#all.delete(conn)
+    conn.paramsBytes = 0
+    if (!this.#all.delete(conn)) return
+    const left = this.socketsFrom(conn.address) - 1
+    if (left > 0) this.#byAddress.set(conn.address, left)
+    else this.#byAddress.delete(conn.address)
     this.#unindex(conn)
   }
 
@@ -220,7 +263,10 @@ export class LiveHub {
     const set = this.#byUser.get(id)
     if (set === undefined) return
     set.delete(conn)
-    if (set.size === 0) this.#byUser.delete(id)
+    if (set.size === 0) {
+      this.#byUser.delete(id)
+      this.#deps.interest?.unwatchUser?.(id)
+    }
   }
 
   #setUser(conn: LiveConnection, next: ClaimsPrincipal): void {
@@ -228,7 +274,10 @@ export class LiveHub {
       this.#unindex(conn)
       if (next.userId !== null && !conn.closed) {
         let set = this.#byUser.get(next.userId)
-        if (set === undefined) this.#byUser.set(next.userId, (set = new Set()))
+        if (set === undefined) {
+          this.#byUser.set(next.userId, (set = new Set()))
+          this.#deps.interest?.watchUser?.(next.userId)
+        }
         set.add(conn)
       }
     }
@@ -292,9 +341,7 @@ export class LiveHub {
         this.#enqueue(conn, () => this.#mount(conn, message.regions, message.invalid, message.overflow))
         return
       case 'unmount':
-        this.#enqueue(conn, () => {
-          for (const id of message.ids) conn.regions?.delete(id)
-        })
+        this.#enqueue(conn, () => unmountRegions(conn, message.ids))
     }
   }
 
@@ -316,6 +363,11 @@ export class LiveHub {
       conn.error('ERR_INVALID_TOKEN', 'the token is invalid, expired or revoked')
       return
     }
+    // The per-user cap holds for sockets that become a user's after opening too.
+    if (user.userId !== conn.user.userId && user.userId !== null && this.socketsOf(user.userId) >= this.#deps.limits.maxSocketsPerUser) {
+      conn.fail('ERR_SOCKET_TOO_MANY_PER_USER', refusalMessage('ERR_SOCKET_TOO_MANY_PER_USER', this.#deps.limits), 1008)
+      return
+    }
     conn.token = token
     conn.sessionHash = null
     conn.checkAt = expiryOf(user)
@@ -325,10 +377,24 @@ export class LiveHub {
 
   async #mount(conn: LiveConnection, regions: readonly RegionRequest[], invalid: readonly RegionRequestProblem[], overflow: readonly string[]): Promise<void> {
     if (conn.closed) return
-    const fresh = mountRegions(conn, regions, invalid, overflow, this.#deps.limits.maxRegionsPerSocket)
+    const { fresh, transient } = mountRegions(conn, regions, invalid, overflow, this.#mountRules(conn))
+    const batch = new RenderBatch(this.#deps.registry)
     // The principal could not be re-checked: nothing is evaluated for it until it is.
-    if (conn.faulted !== null) withdrawRegions(conn, fresh, conn.faulted)
-    else await sendRegions(conn, new RenderBatch(this.#deps.registry), fresh, false)
+    // (Unknown fragments are answered all the same: no principal is needed to refuse them.)
+    if (conn.faulted !== null) {
+      withdrawRegions(conn, fresh, conn.faulted)
+      await sendRegions(conn, batch, [], false, transient)
+    } else await sendRegions(conn, batch, fresh, false, transient)
+  }
+
+  #mountRules(conn: LiveConnection): MountRules {
+    const { registry, limits } = this.#deps
+    return {
+      maxRegions: limits.maxRegionsPerSocket,
+      maxParamsBytes: limits.maxParamsBytesPerSocket,
+      isKnown: (fragment) => registry.has(fragment),
+      charge: () => registry.renders.take(conn.address, 1) === 1,
+    }
   }
 
   async #revalidate(conn: LiveConnection, batch: RenderBatch): Promise<void> {

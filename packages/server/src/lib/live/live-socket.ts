@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { WebSocket } from 'ws'
 import type { AuthContext } from '../context.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
+import { clientBucket } from '../local-idp/throttle.js'
 import { LiveHub } from './live-hub.js'
 
 /**
@@ -91,6 +92,7 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     },
     log: ctx.log,
     limits: live,
+    interest: ctx.channel,
   })
   const unsubscribe = ctx.channel.subscribe((event) => hub.onEvent(event))
   const unsubscribeResync = ctx.channel.onResync(() => hub.resync())
@@ -104,6 +106,12 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
   function checkOrigin(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     // Cross-site WebSocket hijacking: browsers send cookies on any upgrade, so the Origin decides.
     if (ctx.isAllowedOrigin(request.headers.origin)) {
+      // Checklist 28: over a socket cap the upgrade is refused before 101 (hub.open checks again, for races).
+      const refused = request.ws ? hub.refusal(clientBucket(request.ip), request.user ?? ANONYMOUS) : null
+      if (refused !== null) {
+        reply.code(429).header('cache-control', 'no-store').header('retry-after', '5').send({ error: { code: refused, message: 'too many open sockets' } })
+        return
+      }
       if (request.ws) upgradeResponses.set(request.raw, reply.raw)
       done()
       return
@@ -124,7 +132,7 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
       releaseUpgrade(socket, request)
       const user = request.user ?? ANONYMOUS
       const sessionHash = request.sessionId ?? null
-      hub.open(socket, request, user, sessionHash, user.isAuthenticated && sessionHash === null ? bearerToken(request) : null)
+      hub.open(socket, request, user, sessionHash, user.isAuthenticated && sessionHash === null ? bearerToken(request) : null, clientBucket(request.ip))
     },
   })
 

@@ -3,12 +3,36 @@ import type { RegionRequest, RegionRequestProblem } from '../fragments/region-re
 import type { LiveConnection } from './live-connection.js'
 import { encodeBody, mountRegion, renderMessage, resultBody, type MountedRegion, type RenderBatch, type RenderedRegion } from './render-batch.js'
 
+/** What one socket may hold and ask for (checklist 28). @internal */
+export interface MountRules {
+  /** Most regions mounted at once (`live.maxRegionsPerSocket`). */
+  maxRegions: number
+  /** Most params bytes mounted at once (`live.maxParamsBytesPerSocket`). */
+  maxParamsBytes: number
+  /** True when a fragment of that name is registered. */
+  isKnown(fragment: string): boolean
+  /** Charges one evaluation to the client's render budget; false when it is spent. */
+  charge(): boolean
+}
+
+/** The regions of one `mount` to evaluate: `fresh` are mounted, `transient` only answered. @internal */
+export interface MountOutcome {
+  fresh: MountedRegion[]
+  /** Regions naming an unknown fragment: answered once (`ERR_FRAGMENT_NOT_FOUND`), never stored. */
+  transient: MountedRegion[]
+}
+
+type Refusal = 'ERR_SOCKET_TOO_MANY_REGIONS' | 'ERR_SOCKET_PARAMS_TOO_LARGE' | 'ERR_RATE_LIMITED'
+
 /**
- * Mounts the regions of one `mount` message on a socket, up to `max` per
- * socket (a mounted id is replaced, not counted twice), and tells the client
- * about refused ones: `ERR_SOCKET_MESSAGE_INVALID` for malformed regions,
- * `ERR_SOCKET_TOO_MANY_REGIONS` for the ones over the limit.
- * @returns The regions mounted by this message, to be rendered.
+ * Mounts the regions of one `mount` message on a socket (a mounted id is
+ * replaced, not counted twice) within {@link MountRules}, and tells the
+ * client about refused ones, by id: `ERR_SOCKET_MESSAGE_INVALID` for
+ * malformed regions, `ERR_SOCKET_TOO_MANY_REGIONS` over the region cap,
+ * `ERR_SOCKET_PARAMS_TOO_LARGE` over the params cap, `ERR_RATE_LIMITED` once
+ * the client's renders for this second are spent. A refused region is not
+ * stored (a refused re-mount of a mounted id unmounts the old one: the client
+ * no longer shows it).
  * @internal
  */
 export function mountRegions(
@@ -16,8 +40,8 @@ export function mountRegions(
   regions: readonly RegionRequest[],
   invalid: readonly RegionRequestProblem[],
   overflow: readonly string[],
-  max: number,
-): MountedRegion[] {
+  rules: MountRules,
+): MountOutcome {
   // One error per refused id, so the client settles every region it asked for
   // instead of leaving the rest pending; an id-less problem gets one error.
   let idless = false
@@ -27,29 +51,68 @@ export function mountRegions(
   }
   if (idless) conn.error('ERR_SOCKET_MESSAGE_INVALID', `${invalid.length} region(s) refused: ${invalid[0].message}`)
   const mounted = (conn.regions ??= new Map())
-  const fresh: MountedRegion[] = []
-  const refusedIds: string[] = []
-  let refused = 0
+  const outcome: MountOutcome = { fresh: [], transient: [] }
+  const refused = new Map<Refusal, string[]>()
+  const refuse = (code: Refusal, id: string): void => {
+    let ids = refused.get(code)
+    if (ids === undefined) refused.set(code, (ids = []))
+    ids.push(id)
+  }
   for (const region of regions) {
-    if (!mounted.has(region.id) && mounted.size >= max) {
-      refused++
-      refusedIds.push(region.id)
+    const previous = mounted.get(region.id)
+    if (previous === undefined && mounted.size >= rules.maxRegions) {
+      refuse('ERR_SOCKET_TOO_MANY_REGIONS', region.id)
+      continue
+    }
+    if (previous !== undefined) {
+      mounted.delete(region.id)
+      conn.paramsBytes -= previous.paramsBytes
+    }
+    if (!rules.charge()) {
+      refuse('ERR_RATE_LIMITED', region.id)
       continue
     }
     const state = mountRegion(region)
+    if (region.fragment !== undefined && !rules.isKnown(region.fragment)) {
+      outcome.transient.push(state)
+      continue
+    }
+    if (conn.paramsBytes + state.paramsBytes > rules.maxParamsBytes) {
+      refuse('ERR_SOCKET_PARAMS_TOO_LARGE', region.id)
+      continue
+    }
     mounted.set(region.id, state)
-    fresh.push(state)
+    conn.paramsBytes += state.paramsBytes
+    outcome.fresh.push(state)
   }
-  for (const id of overflow) {
-    refused++
-    if (id !== '') refusedIds.push(id)
+  for (const id of overflow) refuse('ERR_SOCKET_TOO_MANY_REGIONS', id)
+  for (const [code, ids] of refused) {
+    const message =
+      code === 'ERR_SOCKET_TOO_MANY_REGIONS'
+        ? `${ids.length} region(s) not mounted: at most ${rules.maxRegions} per socket`
+        : code === 'ERR_SOCKET_PARAMS_TOO_LARGE'
+          ? `${ids.length} region(s) not mounted: at most ${rules.maxParamsBytes} bytes of params per socket`
+          : `${ids.length} region(s) not mounted: too many renders per second from this client`
+    const named = ids.filter((id) => id !== '')
+    if (named.length < ids.length || named.length === 0) conn.error(code, message)
+    for (const id of named) conn.error(code, message, id)
   }
-  if (refused > 0) {
-    const message = `${refused} region(s) not mounted: at most ${max} per socket`
-    if (refusedIds.length === 0) conn.error('ERR_SOCKET_TOO_MANY_REGIONS', message)
-    for (const id of refusedIds) conn.error('ERR_SOCKET_TOO_MANY_REGIONS', message, id)
+  return outcome
+}
+
+/**
+ * Unmounts `ids` (unknown ids are ignored), releasing their params bytes.
+ * @internal
+ */
+export function unmountRegions(conn: LiveConnection, ids: readonly string[]): void {
+  const mounted = conn.regions
+  if (mounted === null) return
+  for (const id of ids) {
+    const region = mounted.get(id)
+    if (region === undefined) continue
+    mounted.delete(id)
+    conn.paramsBytes -= region.paramsBytes
   }
-  return fresh
 }
 
 /**
@@ -60,7 +123,16 @@ export function mountRegions(
  * share one encoded Buffer.
  * @internal
  */
-export async function sendRegions(conn: LiveConnection, batch: RenderBatch, list: readonly MountedRegion[], onlyChanged: boolean): Promise<void> {
+export async function sendRegions(
+  conn: LiveConnection,
+  batch: RenderBatch,
+  list: readonly MountedRegion[],
+  onlyChanged: boolean,
+  transient: readonly MountedRegion[] = [],
+): Promise<void> {
+  // Transient regions go last: index ≥ firstTransient.
+  const firstTransient = list.length
+  if (transient.length > 0) list = [...list, ...transient]
   if (list.length === 0) return
   const rendered = await Promise.all(list.map((region) => batch.render(conn.user, conn.request, region)))
   const regions = conn.regions
@@ -74,7 +146,8 @@ export async function sendRegions(conn: LiveConnection, batch: RenderBatch, list
     const region = list[i]
     const result = rendered[i]
     // Unmounted or re-mounted meanwhile: that state is no longer the client's.
-    if (regions.get(region.request.id) !== region) continue
+    // (Transient regions are never stored: answered once, as asked.)
+    if (i < firstTransient && regions.get(region.request.id) !== region) continue
     if (onlyChanged) {
       if (region.hash === result.hash) continue
       region.hash = result.hash

@@ -6,8 +6,14 @@ import type { RegionRequest, RegionResult } from '../fragments/region-request.js
 /** A region as mounted on one socket: the request, its cache key, and the hash of what the client last got. */
 export interface MountedRegion {
   readonly request: RegionRequest
-  /** Everything but the id, serialised: regions with equal keys render alike for equal principals. */
+  /**
+   * SHA-256 of everything but the id: regions with equal keys render alike
+   * for equal principals. A digest, not the serialised request, so the
+   * region's params are held once (in `request`), not twice.
+   */
   readonly key: string
+  /** UTF-8 bytes of the serialised params (what counts against `live.maxParamsBytesPerSocket`). */
+  readonly paramsBytes: number
   /** Hash of the last result sent, or null before the first. */
   hash: string | null
 }
@@ -56,14 +62,11 @@ export function principalKey(user: ClaimsPrincipal): string {
   return key
 }
 
-/** The cache key of a region request (everything but its id). @internal */
-export function regionKey(region: RegionRequest): string {
-  return JSON.stringify([region.kind, region.fragment, region.policy, region.claims, region.params, region.redirect, region.returnTo])
-}
-
-/** Creates the mounted state of a region. @internal */
+/** Creates the mounted state of a region: its key and params size, from one serialisation of the params. @internal */
 export function mountRegion(request: RegionRequest): MountedRegion {
-  return { request, key: regionKey(request), hash: null }
+  const params = request.params === undefined ? '' : JSON.stringify(request.params)
+  const serialised = JSON.stringify([request.kind, request.fragment, request.policy, request.claims, params, request.redirect, request.returnTo])
+  return { request, key: digest('sha256', serialised, 'base64url'), paramsBytes: Buffer.byteLength(params), hash: null }
 }
 
 /**

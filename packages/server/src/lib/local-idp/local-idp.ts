@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { createPrincipal, type Claim, type ClaimsPrincipal } from '@wire-auth/core'
 import type { JSONWebKeySet } from 'jose'
 import type { TokenVerifier } from '../context.js'
@@ -59,7 +60,7 @@ export type CodeExchangeResult =
 
 /** Outcome of a password sign-in. Failures carry no detail a client may see. */
 export type SignInResult =
-  | { ok: true; user: UserRecord }
+  | { ok: true; user: UserRecord; /** The device cookie's value (unsigned) to give this browser. */ device: string }
   | { ok: false; reason: 'throttled'; verdict: ThrottleVerdict }
   | { ok: false; reason: 'invalid' | 'disabled'; userId: string | null }
 
@@ -95,8 +96,14 @@ export interface LocalIdp extends TokenVerifier {
   verifyPassword(hash: string | null, password: unknown): Promise<boolean>
   /** Creates a password user. Throws `ERR_INVALID_EMAIL`, `ERR_WEAK_PASSWORD`, `ERR_PASSWORD_TOO_LONG`, `ERR_VALIDATION`, `ERR_ACCOUNT_EXISTS`. */
   createUser(input: NewLocalUser): Promise<UserRecord>
-  /** Checks e-mail and password with throttling per account and per client. */
-  signIn(identifier: unknown, password: unknown, ip: string): Promise<SignInResult>
+  /**
+   * Checks e-mail and password with throttling per (account, client), per
+   * client address and, softly, per account (see `LoginThrottle`).
+   * @param device the verified (unsigned) value of the browser's device
+   *   cookie, if any; it exempts the browser from other clients' failures
+   *   when it names this account.
+   */
+  signIn(identifier: unknown, password: unknown, ip: string, device?: string | null): Promise<SignInResult>
   /** Access + refresh token for `user` (a new family, ending `refreshFamilyTtl` from now). Throws `ERR_USER_DISABLED`. */
   issueTokens(user: UserRecord, familyId?: string): Promise<TokenResponse>
   /** An access token alone (no refresh token), for a signed-in session. Throws `ERR_USER_DISABLED`. */
@@ -118,6 +125,9 @@ export interface LocalIdp extends TokenVerifier {
 }
 
 const NAME_MAX_LENGTH = 128
+
+/** Format version of the device cookie's value: `d1.<account tag>.<device id>`. */
+const DEVICE_VERSION = 'd1'
 
 function readName(value: unknown): string | null {
   if (value === undefined || value === null) return null
@@ -179,19 +189,37 @@ class LocalIdpImpl implements LocalIdp {
     return this.#store.createUser({ email, name, passwordHash, claims: input.claims ?? [] })
   }
 
-  async signIn(identifier: unknown, password: unknown, ip: string): Promise<SignInResult> {
+  async signIn(identifier: unknown, password: unknown, ip: string, device: string | null = null): Promise<SignInResult> {
     const email = tryCanonicalEmail(identifier)
-    const verdict = await this.throttle.check(email, ip)
-    if (verdict !== null) return { ok: false, reason: 'throttled', verdict }
-    const user = email === null ? null : await this.#store.getUserByEmail(email)
-    // Always one argon2 verification, against the dummy hash when there is no account.
-    const matches = await this.passwords.verify(user?.passwordHash ?? null, password)
+    const deviceId = email === null ? null : this.#deviceIdFor(email, device)
+    const reserved = await this.throttle.reserve(email, ip, deviceId)
+    if (!reserved.ok) return { ok: false, reason: 'throttled', verdict: reserved.verdict }
+    const { reservation } = reserved
+    let user: UserRecord | null
+    let matches: boolean
+    try {
+      user = email === null ? null : await this.#store.getUserByEmail(email)
+      // Always one argon2 verification, against the dummy hash when there is no account.
+      matches = await this.passwords.verify(user?.passwordHash ?? null, password)
+    } catch (err) {
+      // A store fault is not the client's failure: hand the units back (best effort).
+      await this.throttle.cancel(reservation).catch(() => {})
+      throw err
+    }
     if (!matches || user === null || user.disabled) {
-      await this.throttle.recordFailure(email, ip)
+      await this.throttle.fail(reservation)
       return { ok: false, reason: matches && user?.disabled ? 'disabled' : 'invalid', userId: user?.id ?? null }
     }
-    await this.throttle.recordSuccess(email as string)
-    return { ok: true, user: await this.#rehashIfNeeded(user, password as string) }
+    await this.throttle.succeed(reservation)
+    return { ok: true, user: await this.#rehashIfNeeded(user, password as string), device: `${DEVICE_VERSION}.${this.throttle.deviceTag(email as string)}.${deviceId ?? randomBytes(16).toString('base64url')}` }
+  }
+
+  /** The device id of a device-cookie value issued to `email`'s owner, else null. */
+  #deviceIdFor(email: string, device: string | null): string | null {
+    if (typeof device !== 'string') return null
+    const [version, tag, id, ...rest] = device.split('.')
+    if (version !== DEVICE_VERSION || rest.length > 0 || tag !== this.throttle.deviceTag(email) || id === undefined || !/^[A-Za-z0-9_-]{22}$/.test(id)) return null
+    return id
   }
 
   async #rehashIfNeeded(user: UserRecord, password: string): Promise<UserRecord> {

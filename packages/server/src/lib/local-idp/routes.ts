@@ -23,6 +23,8 @@ declare module 'fastify' {
 const BODY_LIMIT = 64 * 1024
 const ONE_MINUTE = 60_000
 const FORM_TYPE = 'application/x-www-form-urlencoded'
+/** Lifetime of the device cookie: 90 days. */
+const DEVICE_COOKIE_MAX_AGE_S = 90 * 24 * 60 * 60
 
 interface Credentials {
   email: string
@@ -119,6 +121,12 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
   const grants = new Set<string>(options.grants)
   const clients = new Map(options.clients.map((c) => [c.clientId, c]))
   const resourceServers = new Map(options.resourceServers.map((r) => [r.id, r]))
+  // The device cookie (F3): a browser that signed in to an account before is
+  // not throttled by other clients' failures on that account. Signed, HttpOnly,
+  // host-locked when secure; it names the account only as a hash prefix.
+  const { secure, sameSite } = ctx.options.session
+  const deviceCookie = secure ? '__Host-wa_dev' : 'wa_dev'
+  const deviceCookieOptions = { httpOnly: true, secure, sameSite, path: '/', maxAge: DEVICE_COOKIE_MAX_AGE_S } as const
 
   const strict = { config: { wireAuth: 'public' as const, rateLimit: { max: options.rateLimitPerMinute, timeWindow: ONE_MINUTE } } }
   const lenient = { config: { wireAuth: 'public' as const, rateLimit: { max: options.rateLimitPerMinute * 10, timeWindow: ONE_MINUTE } } }
@@ -149,17 +157,19 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
           },
         },
         async (request, reply) => {
-          const verdict = await idp.throttle.check(null, request.ip)
-          if (verdict !== null) throw throttled(reply, verdict)
+          // Reserved before the work (atomic): concurrent probes cannot all pass one check.
+          const reserved = await idp.throttle.reserve(null, request.ip)
+          if (!reserved.ok) throw throttled(reply, reserved.verdict)
           let user: UserRecord
           try {
             user = await idp.createUser({ email: request.body.email, password: request.body.password, name: request.body.name })
           } catch (err) {
             // Telling "taken" apart is the trade-off of a register form; it
             // costs the client one failure so enumeration hits the throttle.
-            if ((err as { code?: unknown }).code === 'ERR_ACCOUNT_EXISTS') await idp.throttle.recordFailure(null, request.ip)
+            if ((err as { code?: unknown }).code !== 'ERR_ACCOUNT_EXISTS') await idp.throttle.cancel(reserved.reservation).catch(() => {})
             throw err
           }
+          await idp.throttle.cancel(reserved.reservation)
           await ctx.sessions.start(request, reply, user)
           await ctx.audit(request, { action: 'user.register', actorId: user.id, targetId: user.id, detail: { via: 'local' } })
           return reply.code(201).send({ user: userView(user) })
@@ -175,7 +185,9 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
         schema: { body: { type: 'object', required: ['email', 'password'], additionalProperties: false, properties: credentialProps } },
       },
       async (request, reply) => {
-        const result = await idp.signIn(request.body.email, request.body.password, request.ip)
+        const presented = request.cookies?.[deviceCookie]
+        const device = typeof presented === 'string' ? ctx.signer.unsign(presented) : null
+        const result = await idp.signIn(request.body.email, request.body.password, request.ip, device)
         if (!result.ok) {
           if (result.reason === 'throttled') {
             await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: null, detail: { via: 'local', reason: 'throttled', scope: result.verdict.scope } })
@@ -185,6 +197,7 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
           throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
         }
         await ctx.sessions.start(request, reply, result.user)
+        reply.setCookie(deviceCookie, ctx.signer.sign(result.device), deviceCookieOptions)
         await ctx.audit(request, { action: 'login.success', actorId: result.user.id, targetId: result.user.id, detail: { via: 'local' } })
         return { user: userView(result.user) }
       },

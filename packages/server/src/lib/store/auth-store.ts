@@ -1,4 +1,7 @@
 import type { Claim } from '@wire-auth/core'
+import type { LoosePermission } from './sqlite-files.js'
+
+export type { LoosePermission }
 
 /**
  * A user row. `version` increases by one on every change of claims, name,
@@ -228,6 +231,13 @@ export interface AuthStore {
   /** Failures for `key` since `since`. */
   countFailures(key: string, since: number): Promise<number>
   clearFailures(key: string): Promise<void>
+  /**
+   * Takes back one failure of `key` recorded at `at` (no-op when there is
+   * none). With `recordFailure` this makes an atomic reservation: count
+   * first, then hand the unit back when the attempt turned out not to be a
+   * failure (a success, or an attempt refused by another limit).
+   */
+  releaseFailure(key: string, at: number): Promise<void>
 
   appendAudit(record: AuditRecord): Promise<void>
   listAudit(options?: { userId?: string; action?: string; limit?: number }): Promise<AuditRecord[]>
@@ -241,4 +251,11 @@ export interface AuthStore {
 
   /** Cheap reachability check (`SELECT 1` / `ping`). Throws ERR_STORE_UNAVAILABLE. */
   ping(): Promise<void>
+
+  /**
+   * Optional, for stores kept in local files: the files and directories
+   * holding secrets that group or others may reach. The plugin logs each one
+   * at start-up as `ERR_STORE_PERMISSIONS` (it never changes modes itself).
+   */
+  loosePermissions?(): LoosePermission[]
 }

@@ -466,6 +466,10 @@ export class MongoAuthStore implements AuthStore {
     await this.run('clearFailures', (c) => c.failures.deleteMany({ key: str(key, 'key') }))
   }
 
+  async releaseFailure(key: string, at: number): Promise<void> {
+    await this.run('releaseFailure', (c) => c.failures.deleteOne({ key: str(key, 'key'), at }))
+  }
+
   async appendAudit(record: AuditRecord): Promise<void> {
     const id = typeof record.id === 'string' && record.id.length > 0 ? record.id : randomUUID()
     await this.run('appendAudit', (c) =>

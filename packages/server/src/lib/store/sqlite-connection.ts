@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { existsSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { WireAuthError } from '@wire-auth/core'
 import { SAFETY_NET_PAGES, watchWal } from './sqlite-checkpointer.js'
+import { createStoreFile, ensureStoreDir, loosePermissions, type LoosePermission } from './sqlite-files.js'
 import { SchemaTooNew, migrateSqlite } from './sqlite-schema.js'
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js'
 import { driverCode, storeConflict, storeUnavailable, userNotFound } from './store-errors.js'
@@ -126,6 +127,11 @@ export class SqliteConnection {
     this.drop()
   }
 
+  /** The directory, database, `-wal` and `-shm` files that group or others may reach (none in memory). */
+  loosePermissions(): LoosePermission[] {
+    return this.inMemory ? [] : loosePermissions(this.path)
+  }
+
   private ready(operation: string): { s: SqliteStatements; db: Database.Database } {
     if (this.closed) throw storeUnavailable(STORE, operation, undefined, 'the store is closed')
     if (this.db !== null && this.statements !== null) {
@@ -151,10 +157,12 @@ export class SqliteConnection {
 
   private openHandle(operation: string): { s: SqliteStatements; db: Database.Database } {
     if (!this.inMemory && !this.established) {
-      mkdirSync(dirname(this.path), { recursive: true })
+      ensureStoreDir(this.path)
       if (!existsSync(this.path) && existsSync(`${this.path}-wal`) && statSync(`${this.path}-wal`).size > 0) {
         throw storeUnavailable(STORE, operation, undefined, 'found a -wal file without its database; restore the database or remove the stale -wal and -shm files')
       }
+      // 0600 before SQLite sees it (SQLite would use 0644 minus the umask, and copies the mode to -wal / -shm).
+      createStoreFile(this.path)
     }
     let db: Database.Database | null = null
     try {

@@ -153,6 +153,7 @@ export function prepareStatements(db: Database) {
     pruneFailures: p('DELETE FROM failures WHERE expires_at < ?'),
     countFailures: p<{ n: number }>('SELECT count(*) AS n FROM failures WHERE key = ? AND at >= ?'),
     clearFailures: p('DELETE FROM failures WHERE key = ?'),
+    releaseFailure: p('DELETE FROM failures WHERE rowid = (SELECT rowid FROM failures WHERE key = ? AND at = ? LIMIT 1)'),
 
     insertAudit: p('INSERT INTO audit (id, at, action, actor_id, target_id, detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     listAudit: p<AuditRow>('SELECT * FROM audit ORDER BY at DESC, seq DESC LIMIT ?'),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { InvalidOption, type Claim } from '@wire-auth/core'
 import type {
   AuditRecord,
+  LoosePermission,
   AuthStore,
   ClaimChange,
   NewUser,
@@ -327,6 +328,10 @@ export class SqliteAuthStore implements AuthStore {
     await this.conn.run('clearFailures', (s) => s.clearFailures.run(key))
   }
 
+  async releaseFailure(key: string, at: number): Promise<void> {
+    await this.conn.run('releaseFailure', (s) => s.releaseFailure.run(key, at))
+  }
+
   async appendAudit(record: AuditRecord): Promise<void> {
     await this.conn.run('appendAudit', (s) => insertAudit(s, record))
   }
@@ -356,6 +361,16 @@ export class SqliteAuthStore implements AuthStore {
 
   async ping(): Promise<void> {
     await this.conn.run('ping', (s) => s.ping.get())
+  }
+
+  /**
+   * The directory (should be 0700), database, `-wal` and `-shm` files
+   * (0600) that group or others may reach. The store creates them that way;
+   * files made by an older version or by hand may be looser — fix them with
+   * `chmod 700 DIR && chmod 600 DIR/*.sqlite*`.
+   */
+  loosePermissions(): LoosePermission[] {
+    return this.conn.loosePermissions()
   }
 }
 

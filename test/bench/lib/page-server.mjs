@@ -5,7 +5,7 @@
 // Prints `{"port":N}` on stdout once listening; exits when stdin closes.
 import { join } from 'node:path'
 import fastifyStatic from '@fastify/static'
-import { connectAuth } from '@wire-auth/server'
+import { connectAuth, html } from '@wire-auth/server'
 import Fastify from 'fastify'
 
 const [mode, dir] = process.argv.slice(2)
@@ -18,6 +18,8 @@ if (mode === 'static') {
     pages: { watch: false },
     policies: { AdminOnly: { requiresClaim: ['role', 'admin'] }, CanReadDocument: () => true },
   })
+  // The fragments admin.html's guard and regions name (a guard naming an unknown fragment denies).
+  for (const name of ['admin-console', 'document-access']) app.fragment(name, { policy: 'AdminOnly' }, () => html`<p>${name}</p>`)
   app.page('/index.html', join(dir, 'index.html'))
   app.page('/admin.html', join(dir, 'admin.html'))
   app.post('/bench/sign-in', { config: { wireAuth: 'public' } }, async (request, reply) => {

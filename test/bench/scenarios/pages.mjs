@@ -38,7 +38,7 @@ try {
     page: { url: `http://127.0.0.1:${await wire.port}/index.html`, headers: {} },
   }
   const signIn = await fetch(`http://127.0.0.1:${await wire.port}/bench/sign-in`, { method: 'POST' })
-  const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]
+  const cookie = signIn.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ')
   targets.guarded = { url: `http://127.0.0.1:${await wire.port}/admin.html`, headers: { cookie } }
 
   // Both must really answer before anything is timed; the processed page holds none of the in-place markup.

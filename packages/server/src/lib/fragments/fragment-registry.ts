@@ -11,7 +11,7 @@ import {
 } from '@wire-auth/core'
 import { compileFragment, type CompiledFragment, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
 import { guardLocation } from './guard-location.js'
-import type { RegionRequest, RegionResult } from './region-request.js'
+import { regionDigest, type RegionRequest, type RegionResult } from './region-request.js'
 import { RenderBudget } from './render-budget.js'
 
 /** pino-compatible logger subset. */
@@ -180,9 +180,26 @@ export class FragmentRegistry {
     return this.#fragments.values()
   }
 
-  /** Evaluates every region independently, in parallel; results keep the order. */
+  /**
+   * Evaluates every region independently, in parallel; results keep the
+   * order. Regions equal but for their id are evaluated once (their policies,
+   * `load` and `render` run once), so a request repeating one region many
+   * times costs one evaluation and its store reads once (issue 13 F6).
+   */
   evaluateRegions(regions: readonly RegionRequest[], user: ClaimsPrincipal, request: unknown): Promise<RegionResult[]> {
-    return Promise.all(regions.map((region) => this.evaluateRegion(region, user, request)))
+    const byKey = new Map<string, Promise<RegionResult>>()
+    return Promise.all(
+      regions.map(async (region) => {
+        const key = regionDigest(region).key
+        let pending = byKey.get(key)
+        if (pending === undefined) {
+          pending = this.evaluateRegion(region, user, request)
+          byKey.set(key, pending)
+        }
+        const result = await pending
+        return result.id === region.id ? result : { ...result, id: region.id }
+      }),
+    )
   }
 
   /**

@@ -67,6 +67,11 @@ const NO_ADDITIONS: ElementAdditions = Object.freeze({ policySpec: undefined, cl
  */
 const policySpecs = new Map<string, GuardSpec>()
 
+/** @internal How many element policy specs are cached (tests check the bound). */
+export function cachedPolicySpecCount(): number {
+  return policySpecs.size
+}
+
 function policyAddition(name: string, engine: PolicyEngine): GuardSpec {
   let spec = policySpecs.get(name)
   if (spec === undefined) {

@@ -1,9 +1,16 @@
 #!/usr/bin/env node
 // Runs every suite — vitest (core, server, stores, multi-process),
-// web-test-runner (elements in Chromium) and the end-to-end tests
-// (playwright-core + Chromium against `npm start`) — and prints one line last:
+// web-test-runner (elements in Chromium), the end-to-end tests
+// (playwright-core + Chromium against `npm start`) and the package test
+// (the packed tarballs installed into a fresh project) — and prints one line last:
 // `tests: N passed, N failed` summed over all of them. Exits non-zero when any
 // suite failed or crashed.
+//
+// MongoDB: when MONGODB_URL is unset, FerretDB (scripts/ferretdb.mjs — built
+// once per machine with Go) is started on loopback for the run and stopped at
+// the end, so the MongoDB store suites always run. When it cannot start, that
+// counts as a failure (and the MongoDB suites fail rather than skip, since
+// CI=true). With MONGODB_URL set (e.g. a real mongod), the suites use it.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -48,11 +55,45 @@ const suites = [
     enabled: existsSync(`${root}test/e2e/vitest.config.ts`),
     counts: () => vitestCounts(`${results}/e2e.json`),
   },
+  {
+    // npm pack → a fresh project → type-check the docs' examples → the README quick start in Chromium.
+    name: 'package',
+    command: bin('vitest'),
+    args: ['run', '--config', 'test/package/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/package-test.json`],
+    enabled: existsSync(`${root}test/package/vitest.config.ts`),
+    counts: () => vitestCounts(`${results}/package-test.json`),
+  },
 ]
 
 const total = { passed: 0, failed: 0, skipped: 0 }
 const lines = []
 let crashed = false
+
+let ferretdb = null
+if (!process.env.MONGODB_URL) {
+  console.log('\n=== FerretDB (MONGODB_URL is unset) ===')
+  try {
+    const { startFerretDB } = await import('./ferretdb.mjs')
+    ferretdb = await startFerretDB({ log: (line) => console.log(line) })
+    process.env.MONGODB_URL = ferretdb.url
+    console.log(`ferretdb: answering at ${ferretdb.url} (pid ${ferretdb.pid}); stopped after the run`)
+  } catch (err) {
+    console.error(err.message)
+    crashed = true
+    total.failed += 1
+    lines.push('ferretdb: could not start — counted as 1 failed (the MongoDB suites fail too)')
+  }
+}
+const stopFerretDB = async () => {
+  const server = ferretdb
+  ferretdb = null
+  await server?.stop()
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    stopFerretDB().finally(() => process.exit(130))
+  })
+}
 for (const suite of suites) {
   if (suite.enabled === false) continue
   console.log(`\n=== ${suite.name} ===`)
@@ -80,6 +121,8 @@ for (const suite of suites) {
   total.skipped += counts.skipped ?? 0
   lines.push(`${suite.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped ?? 0} skipped, ${seconds} s`)
 }
+
+await stopFerretDB()
 
 console.log('\n=== summary ===')
 for (const line of lines) console.log(line)

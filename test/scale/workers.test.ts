@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { MongoClient } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeMongo, MONGODB_URL } from '../support/mongodb.js'
 import { http, mountedTab, signedInUser, startServe, stopAll, tempDir, WAIT_MS, type ServeProcess, type Tab } from '../support/worker-processes.js'
 
 // Three separate `wire-auth serve` processes (the BUILT server; `npm test`
@@ -12,7 +13,6 @@ import { http, mountedTab, signedInUser, startServe, stopAll, tempDir, WAIT_MS, 
 // MongoDB (a database of its own, dropped afterwards).
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-const MONGODB_URL = process.env.MONGODB_URL ?? ''
 
 interface StoreUnderTest {
   /** Environment selecting the store for the fixture config. */
@@ -27,10 +27,12 @@ const sqlite: StoreUnderTest = {
 
 function mongodb(): StoreUnderTest {
   const dbName = `wire_auth_scale_${process.pid}_${randomBytes(4).toString('hex')}`
-  const url = new URL(MONGODB_URL)
-  url.pathname = `/${dbName}`
   return {
-    env: () => ({ WA_TEST_MONGODB_URL: url.href }),
+    env: () => {
+      const url = new URL(MONGODB_URL)
+      url.pathname = `/${dbName}`
+      return { WA_TEST_MONGODB_URL: url.href }
+    },
     async cleanup() {
       const client = new MongoClient(MONGODB_URL, { serverSelectionTimeoutMS: 5000 })
       try {
@@ -42,14 +44,12 @@ function mongodb(): StoreUnderTest {
   }
 }
 
-workersSuite('three serve processes on one SQLite file and Redis', sqlite)
-if (MONGODB_URL !== '') workersSuite('three serve processes on MongoDB and Redis', mongodb())
-// No MongoDB server can run on this machine (none in Debian, memory servers download binaries): the
-// suite runs against MONGODB_URL when it is set and otherwise reports itself skipped by name.
-else describe.skip('three serve processes on MongoDB and Redis — skipped: MONGODB_URL is not set', () => it('runs with MONGODB_URL', () => undefined))
+describe('three serve processes on one SQLite file and Redis', { timeout: 90_000 }, () => workersSuite(sqlite))
+// MONGODB_URL: FerretDB under `npm test` / `.ci/run` (they start it), or any MongoDB server you name.
+describeMongo('three serve processes on MongoDB and Redis', () => workersSuite(mongodb()), { timeout: 90_000 })
 
-function workersSuite(title: string, store: StoreUnderTest): void {
-  describe(title, { timeout: 90_000 }, () => {
+function workersSuite(store: StoreUnderTest): void {
+  {
     let dir: ReturnType<typeof tempDir>
     const workers: ServeProcess[] = []
     const tabs: Tab[] = []
@@ -167,5 +167,5 @@ function workersSuite(title: string, store: StoreUnderTest): void {
       expect(again.regions.beta).toEqual({ id: 'beta', status: 'allowed', html: '<p>beta for Ada</p>' })
       expect((await http(workers[0]!.url, 'GET', '/auth/me', { cookie: ada.cookie })).json.authenticated).toBe(true)
     })
-  })
+  }
 }

@@ -5,24 +5,25 @@ import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MongoAuthStore } from '@wire-auth/server/mongodb'
+import { describeMongo, MONGODB_URL } from '../support/mongodb.js'
 import { expectCode } from './harness.js'
 import { assertBuilt, expectExactAcrossProcesses } from './multi-process.js'
 import { runStoreConformance } from './suite.js'
 
-// The MongoDB conformance runs only against a real server named by
-// MONGODB_URL (e.g. MONGODB_URL=mongodb://127.0.0.1:27017 npm test). This
-// machine has no MongoDB, none may be installed, and in-memory servers
-// download binaries; the store is never mocked or imitated. Without the
-// variable the suite is registered as skipped, so the report names the skip.
+// The MongoDB conformance runs against the server named by MONGODB_URL:
+// FerretDB (SQLite backend) under `npm test` / `.ci/run`, which start it, or
+// a real mongod (MONGODB_URL=mongodb://127.0.0.1:27017 npm test). The store
+// is never mocked or imitated. Under CI a missing URL fails the suite; a
+// plain `npx vitest run` without it skips the suite by name.
 // Each test gets its own database (wire_auth_conformance_<run>_<n>), dropped
 // afterwards.
-const url = process.env.MONGODB_URL
+const url = MONGODB_URL
 const run = `${process.pid}_${randomUUID().slice(0, 8)}`
 let databases = 0
 let admin: MongoClient | null = null
 
 async function dropDatabase(dbName: string): Promise<void> {
-  admin ??= new MongoClient(url!, { serverSelectionTimeoutMS: 5000 })
+  admin ??= new MongoClient(url, { serverSelectionTimeoutMS: 5000 })
   await admin.db(dbName).dropDatabase()
 }
 
@@ -30,17 +31,14 @@ afterAll(async () => {
   await admin?.close()
 })
 
-const mongoSuite = url === undefined || url === '' ? describe.skip : describe
-const title = url === undefined || url === '' ? 'MongoAuthStore conformance — skipped: MONGODB_URL is not set' : 'MongoAuthStore against MONGODB_URL'
-
-mongoSuite(title, () => {
+describeMongo('MongoAuthStore against MONGODB_URL', () => {
   runStoreConformance('MongoAuthStore', async () => {
     const dbName = `wire_auth_conformance_${run}_${++databases}`
-    const opened = [new MongoAuthStore({ url: url!, dbName })]
+    const opened = [new MongoAuthStore({ url: url, dbName })]
     return {
       store: opened[0]!,
       reopen: async () => {
-        const store = new MongoAuthStore({ url: url!, dbName })
+        const store = new MongoAuthStore({ url: url, dbName })
         opened.push(store)
         return store
       },
@@ -51,14 +49,70 @@ mongoSuite(title, () => {
     }
   })
 
+  describe('MongoAuthStore on servers without TTL or partial indexes', () => {
+    it('sweeps expired refresh tokens, revoked access-token ids and login failures by itself (sweepIntervalMs)', async () => {
+      const dbName = `wire_auth_conformance_${run}_sweep`
+      const store = new MongoAuthStore({ url, dbName, sweepIntervalMs: 100 })
+      try {
+        await store.init()
+        const now = Date.now()
+        const user = await store.createUser({ email: null, name: null, passwordHash: null })
+        await store.createRefreshToken({ id: 'expired', familyId: 'f', userId: user.id, createdAt: now - 2000, expiresAt: now - 1000, usedAt: null, revokedAt: null })
+        await store.createRefreshToken({ id: 'live', familyId: 'f', userId: user.id, createdAt: now, expiresAt: now + 600_000, usedAt: null, revokedAt: null })
+        await store.revokeRefreshFamily('f', now)
+        await store.revokeAccessToken('jti-expired', now - 1000)
+        await store.revokeAccessToken('jti-live', now + 600_000)
+        await store.recordFailure('acct:old', now - 10_000, 1000)
+        await store.recordFailure('acct:new', now, 600_000)
+        const db = (admin ??= new MongoClient(url, { serverSelectionTimeoutMS: 5000 })).db(dbName)
+        const left = async () => ({
+          refresh: await db.collection('refresh_tokens').countDocuments(),
+          revocations: await db.collection('refresh_revocations').countDocuments(),
+          jtis: await db.collection('revoked_tokens').countDocuments(),
+          failures: await db.collection('failures').countDocuments(),
+        })
+        const swept = { refresh: 1, revocations: 1, jtis: 1, failures: 1 }
+        const deadline = Date.now() + 10_000
+        while (JSON.stringify(await left()) !== JSON.stringify(swept) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+        expect(await left()).toEqual(swept)
+        expect(await store.isAccessTokenRevoked('jti-live')).toBe(true)
+        expect(await store.isAccessTokenRevoked('jti-expired')).toBe(false)
+        expect((await store.getRefreshToken('live'))!.revokedAt).toBe(now)
+        expect(await store.countFailures('acct:new', now - 1)).toBe(1)
+      } finally {
+        await store.close()
+        await dropDatabase(dbName)
+      }
+    })
+
+    it('init keeps an index an earlier version made under another name, and the e-mail stays unique', async () => {
+      const dbName = `wire_auth_conformance_${run}_upgrade`
+      const db = (admin ??= new MongoClient(url, { serverSelectionTimeoutMS: 5000 })).db(dbName)
+      // Earlier versions named these differently (the TTL index, a partial e-mail index).
+      await db.collection('revoked_tokens').createIndex({ expiresAt: 1 }, { name: 'expires_ttl' })
+      await db.collection('users').createIndex({ email: 1 }, { name: 'email_v0', unique: true })
+      const store = new MongoAuthStore({ url, dbName })
+      try {
+        await store.init()
+        await store.createUser({ email: 'once@example.test', name: null, passwordHash: null })
+        await expectCode(store.createUser({ email: 'once@example.test', name: null, passwordHash: null }), 'ERR_ACCOUNT_EXISTS', 409)
+        await store.createUser({ email: null, name: 'provider-only', passwordHash: null })
+        await store.createUser({ email: null, name: 'provider-only too', passwordHash: null })
+      } finally {
+        await store.close()
+        await dropDatabase(dbName)
+      }
+    })
+  })
+
   describe('MongoAuthStore shared by several processes', () => {
     it('3 processes hammering addClaim / removeClaim on one user end exactly right', async () => {
       assertBuilt('mongodb.js')
       const dbName = `wire_auth_conformance_${run}_mp`
-      const store = new MongoAuthStore({ url: url!, dbName })
+      const store = new MongoAuthStore({ url: url, dbName })
       try {
         await store.init()
-        await expectExactAcrossProcesses(store, { kind: 'mongodb', url: url!, dbName })
+        await expectExactAcrossProcesses(store, { kind: 'mongodb', url: url, dbName })
       } finally {
         await store.close()
         await dropDatabase(dbName)
@@ -77,6 +131,8 @@ describe('MongoAuthStore without a server', () => {
       { url: '' },
       { url: 'mongodb://127.0.0.1', dbName: 'a/b' },
       { url: 'mongodb://127.0.0.1', serverSelectionTimeoutMS: -1 },
+      { url: 'mongodb://127.0.0.1', sweepIntervalMs: -1 },
+      { url: 'mongodb://127.0.0.1', sweepIntervalMs: 1.5 },
       { url: 'mongodb://127.0.0.1', client: {} as MongoClient },
       { url: 'mongodb://127.0.0.1/?noSuchOption=1' },
       { url: 'mongodb+srv://a,b' },

@@ -229,6 +229,27 @@ export function userSuites(ctx: StoreContext): void {
       }
     })
 
+    it('session touches racing claim changes never bring back old claims', async () => {
+      // A store that renews a session by writing the whole row back (a
+      // read-modify-write, as FerretDB applies every update) could restore
+      // the claims it read before a concurrent change.
+      const user = await newUser(ctx.store)
+      const session = sessionFor(user)
+      await ctx.store.createSession(session)
+      const ops: Promise<unknown>[] = []
+      for (let i = 0; i < 20; i++) {
+        ops.push(ctx.store.addClaim(user.id, c('role', `r${i}`)))
+        ops.push(ctx.store.touchSession(session.id, session.lastSeenAt + i + 1, session.idleExpiresAt + i + 1))
+      }
+      await Promise.all(ops)
+      const final = (await ctx.store.getUser(user.id))!
+      expect(final.version).toBe(user.version + 20)
+      const row = (await ctx.store.getSession(session.id))!
+      expect(row.userVersion).toBe(final.version)
+      expect(claimSet(row.claims)).toEqual(claimSet(final.claims))
+      expect(row.claims).toHaveLength(20)
+    })
+
     it('50 concurrent grants of the same claim bump the version exactly once', async () => {
       const user = await newUser(ctx.store)
       const changes = await Promise.all(Array.from({ length: 50 }, () => ctx.store.addClaim(user.id, c('role', 'admin'))))

@@ -9,6 +9,7 @@ import type { ChannelLogger } from './channel/redis-support.js'
 import { LocalAuthChannel } from './channel/local-channel.js'
 import { SqliteAuthStore } from './store/sqlite-store.js'
 import type { WireAuthOptions } from './options.js'
+import { isHtmlPath, registerStaticPages } from './pages/page-routes.js'
 import { connectAuth } from './plugin.js'
 import type { AuthStore } from './store/auth-store.js'
 
@@ -103,12 +104,15 @@ export async function createServer(config: ServerConfig): Promise<FastifyInstanc
     const engine = await connectAuth(app, { ...options, store, channel })
     await channelReady(channel, app.log)
     if (staticRoot !== undefined) {
+      // HTML files are pages: processed by wire-auth (page guards, in-place
+      // regions cut out); the static server never sends one as it is on disk.
+      await registerStaticPages(app, resolve(staticRoot))
       await app.register(async function staticSite(site) {
-        // The site's files are public by definition; every route says so (test/security/route-table).
+        // The site's other files are public by definition; every route says so (test/security/route-table).
         site.addHook('onRoute', (route) => {
           route.config = { ...route.config, wireAuth: 'public' }
         })
-        await site.register(fastifyStatic, { root: resolve(staticRoot), extensions: ['html'], index: ['index.html'] })
+        await site.register(fastifyStatic, { root: resolve(staticRoot), index: false, allowedPath: (path) => !isHtmlPath(path) })
       })
     }
     if (setup !== undefined) await setup(app, engine)

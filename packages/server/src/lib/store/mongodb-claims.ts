@@ -1,120 +1,182 @@
-import type { Document } from 'mongodb'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Claim } from '@wire-auth/core'
-import type { ClaimChange, SessionRecord } from './auth-store.js'
-import { toUser, type MongoCollections, type UserDoc } from './mongodb-documents.js'
-import { checkClaims, userNotFound } from './store-errors.js'
+import type { ClaimChange, SessionRecord, UserRecord } from './auth-store.js'
+import { isDuplicateKey, toUser, versionKey, type MongoCollections, type UserDoc, type UserState } from './mongodb-documents.js'
+import { checkClaims, storeConflict, storeUnavailable, userNotFound } from './store-errors.js'
 
 /**
- * Claim changes, user updates and session snapshots of `MongoAuthStore`.
- * Each change is one atomic single-document update of the user that bumps
- * `version` only when something changed, followed by the snapshot rewrite.
- * Arguments are checked by the caller.
+ * User changes and session reads of `MongoAuthStore`, built only on writes
+ * that are atomic on every MongoDB-protocol server.
+ *
+ * Why not `findOneAndUpdate`: MongoDB applies a conditional update
+ * atomically, but FerretDB 1.x reads the matching document, applies the
+ * operators in its own process and writes the whole document back — two
+ * concurrent `$inc`s lose one, and two `findOneAndUpdate({ usedAt: null })`
+ * both "win" (measured: 50 concurrent `$inc` ended at 6). An insert under a
+ * unique key, however, is atomic everywhere (the backend's own unique index).
+ *
+ * So every change of a user is the insert of the next **version slot**
+ * (`user_versions`, `_id` = `<userId>:<version>`) holding the whole new
+ * state: the writer that inserts `<id>:<v+1>` first owns that transition;
+ * the others get a duplicate key, read on from the slot that won and try
+ * `v+2`. Slots are never deleted (a deleted key could be inserted again by a
+ * writer that read an old version), so the chain of versions has no gaps and
+ * the newest slot is the current state. After the insert the writer copies
+ * the state into the user document (a hint for readers, not the truth) and
+ * strips the payload of the slot before (readers never need it).
+ *
+ * A reader starts from the user document's copy (version h) and probes
+ * `<id>:<h+1>`, `<id>:<h+2>`, … by `_id` until one is missing: usually one
+ * extra point read. Sessions keep no claim snapshot that could go stale:
+ * `getSession` joins the session with the user's current state, so a session
+ * always carries the user's newest name, claims and version.
  * @internal
  */
 
-/** Adds `claim` unless held: the filter only matches while it is absent. */
-export async function addClaimDoc(c: MongoCollections, id: string, claim: Claim): Promise<ClaimChange> {
-  const { type, value } = claim
-  const doc =
-    (await c.users.findOneAndUpdate(
-      { _id: id, claims: { $not: { $elemMatch: { type, value } } } },
-      { $push: { claims: { type, value } }, $inc: { version: 1 }, $set: { updatedAt: Date.now() } },
-      { returnDocument: 'after' },
-    )) ?? (await c.users.findOne({ _id: id }))
-  if (doc === null) throw userNotFound()
-  return finishChange(c, doc)
+/** A change of the user state, or null when there is nothing to change. */
+export type UserChange = (state: UserState) => Partial<UserState> | null
+
+/** Gives up after this many lost races for one change (never seen: a winner is found every round). */
+const MAX_ATTEMPTS = 1000
+
+/** The current state of a user, or null. */
+export async function readUser(c: MongoCollections, id: string): Promise<UserDoc | null> {
+  const doc = await c.users.findOne({ _id: id })
+  if (doc === null) return null
+  return advance(c, doc)
 }
 
-/** Removes the claims matching `{ type }` or `{ type, value }`; the filter only matches while one is held. */
-export async function removeClaimDoc(c: MongoCollections, id: string, match: { type: string; value?: string }): Promise<ClaimChange> {
-  const doc =
-    (await c.users.findOneAndUpdate(
-      { _id: id, claims: { $elemMatch: match } },
-      { $pull: { claims: match }, $inc: { version: 1 }, $set: { updatedAt: Date.now() } },
-      { returnDocument: 'after' },
-    )) ?? (await c.users.findOne({ _id: id }))
+/** `doc` brought forward to the newest version slot. */
+export async function advance(c: MongoCollections, doc: UserDoc): Promise<UserDoc> {
+  let current = doc
+  let version = doc.version
+  for (;;) {
+    const slot = await c.userVersions.findOne({ _id: versionKey(doc._id, version + 1) })
+    if (slot === null) break
+    version = slot.version
+    // A stripped slot has a successor (its writer inserted it first): read on.
+    if (slot.stripped !== true) current = { ...current, ...stateOf(slot) }
+  }
+  // Only a slot's successor strips it, so the newest slot always has its payload.
+  if (current.version !== version) throw storeUnavailable('MongoAuthStore', 'readUser', undefined, `user version ${version} has no state`)
+  return current
+}
+
+function stateOf(slot: UserState): UserState {
+  return {
+    name: slot.name,
+    passwordHash: slot.passwordHash,
+    claims: slot.claims,
+    disabled: slot.disabled,
+    tokensMinVersion: slot.tokensMinVersion,
+    version: slot.version,
+    updatedAt: slot.updatedAt,
+  }
+}
+
+/** Changes of one user queued inside this process (one store, many requests). */
+const queues = new WeakMap<MongoCollections, Map<string, Promise<unknown>>>()
+
+/**
+ * Applies `change` to the current state as the next version; a no-op leaves
+ * the version alone. Throws `ERR_USER_NOT_FOUND`. Inside one process the
+ * changes of a user run one after the other (the losers of a race would only
+ * read again); across processes the version slots decide.
+ */
+export function changeUser(c: MongoCollections, id: string, change: UserChange): Promise<ClaimChange> {
+  let byUser = queues.get(c)
+  if (byUser === undefined) queues.set(c, (byUser = new Map()))
+  const previous = byUser.get(id) ?? Promise.resolve()
+  const run = previous.then(
+    () => applyChange(c, id, change),
+    () => applyChange(c, id, change),
+  )
+  const tail = run.catch(() => undefined)
+  byUser.set(id, tail)
+  void tail.then(() => {
+    if (byUser.get(id) === tail) byUser.delete(id)
+  })
+  return run
+}
+
+async function applyChange(c: MongoCollections, id: string, change: UserChange): Promise<ClaimChange> {
+  let doc = await readUser(c, id)
   if (doc === null) throw userNotFound()
-  return finishChange(c, doc)
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const patch = change(doc)
+    if (patch === null) return finishChange(c, toUser(doc))
+    const state: UserState = { ...stateOf(doc), ...patch, version: doc.version + 1, updatedAt: Date.now() }
+    try {
+      await c.userVersions.insertOne({ _id: versionKey(id, state.version), userId: id, ...state })
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err
+      // Another writer owns this version: read on from its slot. Past a few
+      // lost rounds, a short random pause spreads the contenders.
+      if (attempt >= 3) await sleep(Math.random() * Math.min(25, 2 ** (attempt - 3)))
+      doc = await advance(c, doc)
+      continue
+    }
+    const next: UserDoc = { ...doc, ...state }
+    // Hints for readers; the slot above is the commit. A failure here costs
+    // readers one more probe, so it is not reported.
+    await Promise.all([
+      c.users.updateOne({ _id: id, version: { $lt: state.version } }, { $set: state }).catch(() => undefined),
+      c.userVersions.updateOne({ _id: versionKey(id, doc.version) }, { $set: { stripped: true }, $unset: { name: '', passwordHash: '', claims: '' } }).catch(() => undefined),
+    ])
+    return finishChange(c, toUser(next))
+  }
+  throw storeConflict('the user changed too often to apply this change')
+}
+
+/** The user with every session id of that user (a session always reads the user's current state). */
+async function finishChange(c: MongoCollections, user: UserRecord): Promise<ClaimChange> {
+  const sessions = await c.sessions.find({ userId: user.id }, { projection: { _id: 1 } }).sort({ createdAt: 1, _id: 1 }).toArray()
+  return { user, sessionIds: sessions.map((s) => s._id) }
+}
+
+const sameClaim = (a: Claim, b: Claim): boolean => a.type === b.type && a.value === b.value
+
+/** Adds `claim` unless held. */
+export function addClaimChange(claim: Claim): UserChange {
+  return (state) => (state.claims.some((held) => sameClaim(held, claim)) ? null : { claims: [...state.claims, { type: claim.type, value: claim.value }] })
+}
+
+/** Removes the claims matching `{ type }` or `{ type, value }`. */
+export function removeClaimChange(match: { type: string; value?: string }): UserChange {
+  return (state) => {
+    const next = state.claims.filter((held) => !(held.type === match.type && (match.value === undefined || held.value === match.value)))
+    return next.length === state.claims.length ? null : { claims: next }
+  }
 }
 
 /** Replaces the claims of `types` by `claims`; kept claims keep their place, new ones are appended. */
-export function replaceClaimTypesDoc(c: MongoCollections, id: string, types: string[], claims: Claim[]): Promise<ClaimChange> {
-  // $literal keeps values such as "$claims" from being read as field paths.
-  const T = { $literal: types }
-  const N = { $literal: claims }
-  const next = {
-    $concatArrays: [
-      {
-        $filter: {
-          input: '$claims',
-          as: 'c',
-          cond: { $or: [{ $not: [{ $in: ['$$c.type', T] }] }, { $in: [{ type: '$$c.type', value: '$$c.value' }, N] }] },
-        },
-      },
-      { $filter: { input: N, as: 'n', cond: { $not: [{ $in: ['$$n', '$claims'] }] } } },
-    ],
+export function replaceClaimTypesChange(types: string[], claims: Claim[]): UserChange {
+  const typeSet = new Set(types)
+  return (state) => {
+    const kept = state.claims.filter((held) => !typeSet.has(held.type) || claims.some((n) => sameClaim(n, held)))
+    const added = claims.filter((n) => !state.claims.some((held) => sameClaim(held, n)))
+    const next = [...kept, ...added]
+    const same = next.length === state.claims.length && next.every((claim, i) => sameClaim(claim, state.claims[i]!))
+    return same ? null : { claims: next }
   }
-  return changeUser(c, id, { $ne: ['$$next', '$claims'] }, { claims: '$$next' }, next)
 }
 
 /**
- * Sets name / passwordHash / disabled; bumps the version only when one
- * differs. With `revokeAccessTokens`, always bumps and sets
- * `tokensMinVersion` to the new version in the same update.
+ * Sets name / passwordHash / disabled; a change only when one differs. With
+ * `revokeAccessTokens`, always a change, and `tokensMinVersion` becomes the
+ * new version in the same slot.
  */
-export async function updateUserDoc(c: MongoCollections, id: string, fields: Record<string, unknown>, revokeAccessTokens = false): Promise<ClaimChange> {
-  const changed = { $or: [revokeAccessTokens, ...Object.entries(fields).map(([k, v]) => ({ $ne: [`$${k}`, { $literal: v }] }))] }
-  const set: Document = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { $literal: v }]))
-  // Inside one $set stage `$version` is the value before the update.
-  if (revokeAccessTokens) set.tokensMinVersion = { $add: ['$version', 1] }
-  return changeUser(c, id, changed, set)
+export function updateUserChange(fields: { name?: string | null; passwordHash?: string | null; disabled?: boolean }, revokeAccessTokens: boolean): UserChange {
+  return (state) => {
+    const differs = (Object.keys(fields) as (keyof typeof fields)[]).some((k) => fields[k] !== state[k])
+    if (!differs && !revokeAccessTokens) return null
+    return revokeAccessTokens ? { ...fields, tokensMinVersion: state.version + 1 } : { ...fields }
+  }
 }
 
-/**
- * One pipeline update: sets `set`, and bumps `version` / `updatedAt` only
- * when `changed` (evaluated against the document before the update) holds.
- * With `next`, `$$next` names that expression inside `changed` and `set`.
- */
-async function changeUser(c: MongoCollections, id: string, changed: Document, set: Document, next?: Document): Promise<ClaimChange> {
-  const now = Date.now()
-  const bind = (body: unknown): unknown => (next === undefined ? body : { $let: { vars: { next }, in: body } })
-  const pipeline: Document[] = [
-    { $set: { __changed: bind(changed) } },
-    {
-      $set: {
-        ...Object.fromEntries(Object.entries(set).map(([k, v]) => [k, bind(v)])),
-        version: { $cond: ['$__changed', { $add: ['$version', 1] }, '$version'] },
-        updatedAt: { $cond: ['$__changed', now, '$updatedAt'] },
-      },
-    },
-    { $unset: '__changed' },
-  ]
-  const doc = await c.users.findOneAndUpdate({ _id: id }, pipeline, { returnDocument: 'after' })
-  if (doc === null) throw userNotFound()
-  return finishChange(c, doc)
-}
-
-/**
- * Rewrites every older session snapshot of the user and reports the sessions
- * now at this version or newer. Runs after every change, even a no-op, so a
- * snapshot left behind by a crash between the two writes is repaired by the
- * next change of that user.
- */
-async function finishChange(c: MongoCollections, doc: UserDoc): Promise<ClaimChange> {
-  const user = toUser(doc)
-  await c.sessions.updateMany(
-    { userId: user.id, userVersion: { $lt: user.version } },
-    { $set: { name: user.name, claims: user.claims, userVersion: user.version } },
-  )
-  const current = await c.sessions
-    .find({ userId: user.id, userVersion: { $gte: user.version } }, { projection: { _id: 1 } })
-    .sort({ createdAt: 1, _id: 1 })
-    .toArray()
-  return { user, sessionIds: current.map((s) => s._id) }
-}
-
-/** Inserts a session, then brings its snapshot up to date if the user changed meanwhile. */
+/** Inserts a session of an existing user. Its name / claims / version are read from the user on every read. */
 export async function createSessionDoc(c: MongoCollections, session: SessionRecord): Promise<void> {
+  if ((await c.users.findOne({ _id: session.userId }, { projection: { _id: 1 } })) === null) throw userNotFound()
   await c.sessions.insertOne({
     _id: session.id,
     userId: session.userId,
@@ -128,19 +190,6 @@ export async function createSessionDoc(c: MongoCollections, session: SessionReco
     ip: session.ip ?? null,
     userAgent: session.userAgent ?? null,
   })
-  // Read the user after the insert: a claim change that finished before the
-  // insert is seen here, one that finishes after it rewrites the row itself.
-  const user = await c.users.findOne({ _id: session.userId })
-  if (user === null) {
-    await c.sessions.deleteOne({ _id: session.id })
-    throw userNotFound()
-  }
-  if (user.version > session.userVersion) {
-    await c.sessions.updateOne(
-      { _id: session.id, userVersion: { $lt: user.version } },
-      { $set: { name: user.name, claims: toUser(user).claims, userVersion: user.version } },
-    )
-  }
 }
 
 /** Deletes every session of the user; loops so a session created meanwhile is both deleted and reported. */

@@ -3,18 +3,39 @@ import { WireAuthError, type Claim } from '@wire-auth/core'
 import type { AuditRecord, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 import { storeConflict, storeUnavailable } from './store-errors.js'
 
-/** @internal */
-export interface UserDoc {
-  _id: string
-  email: string | null
+/** What a change of a user writes: everything but the id, e-mail and creation time. @internal */
+export interface UserState {
   name: string | null
   passwordHash: string | null
   claims: Claim[]
   disabled: boolean
   tokensMinVersion?: number
   version: number
-  createdAt: number
   updatedAt: number
+}
+
+/**
+ * A user: the e-mail (absent, not null, for provider-only users, so the
+ * sparse unique index skips them) and a copy of the state at some version
+ * (see `mongodb-claims.ts`: the version slots are the truth). @internal
+ */
+export interface UserDoc extends UserState {
+  _id: string
+  email?: string | null
+  createdAt: number
+}
+
+/** The state of a user at one version; `_id` is `versionKey(userId, version)`. @internal */
+export interface UserVersionDoc extends UserState {
+  _id: string
+  userId: string
+  /** Set by the next version's writer, which removes name, passwordHash and claims. */
+  stripped?: true
+}
+
+/** The `_id` of a user's version slot. @internal */
+export function versionKey(userId: string, version: number): string {
+  return `${userId}:${version}`
 }
 
 /** @internal */
@@ -35,12 +56,23 @@ export interface RefreshDoc extends Omit<RefreshTokenRecord, 'id'> {
   _id: string
 }
 
+/**
+ * The first use (`refresh_uses`) or revocation (`refresh_revocations`) of a
+ * refresh token, keyed by the token id: inserting it is the atomic step. @internal
+ */
+export interface RefreshMarkDoc {
+  _id: string
+  at: number
+  /** The token's expiry, for the sweep. */
+  expiresAt: number
+}
+
 /** @internal */
 export interface KeyDoc extends Omit<SigningKeyRecord, 'kid'> {
   _id: string
 }
 
-/** `expiresAt` is a Date so the TTL index can sweep it. @internal */
+/** `expiresAt` is a Date (a TTL index made by earlier versions may still sweep it). @internal */
 export interface RevokedDoc {
   _id: string
   expiresAt: Date
@@ -50,7 +82,7 @@ export interface RevokedDoc {
 export interface FailureDoc {
   key: string
   at: number
-  /** `at + windowMs`, for the TTL index. */
+  /** `at + windowMs`, for the sweep. */
   expiresAt: Date
 }
 
@@ -70,9 +102,12 @@ export interface SecretDoc {
 export interface MongoCollections {
   db: Db
   users: Collection<UserDoc>
+  userVersions: Collection<UserVersionDoc>
   identities: Collection<IdentityDoc>
   sessions: Collection<SessionDoc>
   refreshTokens: Collection<RefreshDoc>
+  refreshUses: Collection<RefreshMarkDoc>
+  refreshRevocations: Collection<RefreshMarkDoc>
   signingKeys: Collection<KeyDoc>
   revokedTokens: Collection<RevokedDoc>
   failures: Collection<FailureDoc>
@@ -85,9 +120,12 @@ export function collections(db: Db): MongoCollections {
   return {
     db,
     users: db.collection<UserDoc>('users'),
+    userVersions: db.collection<UserVersionDoc>('user_versions'),
     identities: db.collection<IdentityDoc>('identities'),
     sessions: db.collection<SessionDoc>('sessions'),
     refreshTokens: db.collection<RefreshDoc>('refresh_tokens'),
+    refreshUses: db.collection<RefreshMarkDoc>('refresh_uses'),
+    refreshRevocations: db.collection<RefreshMarkDoc>('refresh_revocations'),
     signingKeys: db.collection<KeyDoc>('signing_keys'),
     revokedTokens: db.collection<RevokedDoc>('revoked_tokens'),
     failures: db.collection<FailureDoc>('failures'),
@@ -96,13 +134,20 @@ export function collections(db: Db): MongoCollections {
   }
 }
 
-/** Indexes created by `init()`; `createIndexes` is idempotent, so workers may race. @internal */
+/**
+ * Indexes created by `init()`; `createIndexes` is idempotent, so workers may
+ * race. Only plain, unique and sparse indexes: partial and TTL indexes are
+ * not implemented by FerretDB 1.x (expired rows are swept by the store).
+ * @internal
+ */
 export const MONGO_INDEXES: Record<Exclude<keyof MongoCollections, 'db'>, IndexDescription[]> = {
   users: [
-    // Unique among users that have an e-mail; provider-only users have null.
-    { key: { email: 1 }, name: 'email_unique', unique: true, partialFilterExpression: { email: { $type: 'string' } } },
+    // Unique among users that have an e-mail; provider-only users have no
+    // `email` field, which a sparse index skips.
+    { key: { email: 1 }, name: 'email_unique', unique: true, sparse: true },
     { key: { createdAt: 1, _id: 1 }, name: 'created' },
   ],
+  userVersions: [],
   identities: [
     { key: { issuer: 1, subject: 1 }, name: 'issuer_subject_unique', unique: true },
     { key: { userId: 1 }, name: 'user' },
@@ -117,11 +162,13 @@ export const MONGO_INDEXES: Record<Exclude<keyof MongoCollections, 'db'>, IndexD
     { key: { userId: 1 }, name: 'user' },
     { key: { expiresAt: 1 }, name: 'expires' },
   ],
+  refreshUses: [{ key: { expiresAt: 1 }, name: 'expires' }],
+  refreshRevocations: [{ key: { expiresAt: 1 }, name: 'expires' }],
   signingKeys: [{ key: { createdAt: 1 }, name: 'created' }],
-  revokedTokens: [{ key: { expiresAt: 1 }, name: 'expires_ttl', expireAfterSeconds: 0 }],
+  revokedTokens: [{ key: { expiresAt: 1 }, name: 'expires' }],
   failures: [
     { key: { key: 1, at: 1 }, name: 'key_at' },
-    { key: { expiresAt: 1 }, name: 'expires_ttl', expireAfterSeconds: 0 },
+    { key: { expiresAt: 1 }, name: 'expires' },
   ],
   audit: [
     { key: { at: -1, _id: -1 }, name: 'at' },
@@ -149,14 +196,18 @@ export function toUser(doc: UserDoc): UserRecord {
   }
 }
 
-/** @internal */
-export function toSession(doc: SessionDoc): SessionRecord {
+/**
+ * A session with the name, claims and version of `user` (its current state)
+ * when given, else as stored at creation. @internal
+ */
+export function toSession(doc: SessionDoc, user?: UserState | null): SessionRecord {
+  const from = user ?? { name: doc.name, claims: doc.claims, version: doc.userVersion }
   return {
     id: doc._id,
     userId: doc.userId,
-    name: doc.name ?? null,
-    claims: copyClaims(doc.claims),
-    userVersion: doc.userVersion,
+    name: from.name ?? null,
+    claims: copyClaims(from.claims),
+    userVersion: from.version,
     createdAt: doc.createdAt,
     lastSeenAt: doc.lastSeenAt,
     idleExpiresAt: doc.idleExpiresAt,
@@ -204,6 +255,15 @@ export function plainJson<T>(value: T): T {
 
 function copyClaims(claims: Claim[] | undefined): Claim[] {
   return (claims ?? []).map((c) => ({ type: c.type, value: c.value }))
+}
+
+/**
+ * True for an index that exists with other options or another name: one
+ * made by an earlier version of the store (a partial e-mail index, TTL
+ * indexes). It serves the same lookups, so it is kept. @internal
+ */
+export function isIndexConflict(err: unknown): boolean {
+  return err instanceof MongoServerError && (err.code === 85 || err.code === 86)
 }
 
 /** True for a duplicate-key error (E11000). @internal */

@@ -12,11 +12,23 @@ import type {
   UserPatch,
   UserRecord,
 } from './auth-store.js'
-import { addClaimDoc, createSessionDoc, deleteUserSessionsDoc, removeClaimDoc, replaceClaimTypesDoc, updateUserDoc } from './mongodb-claims.js'
+import {
+  addClaimChange,
+  advance,
+  changeUser,
+  createSessionDoc,
+  deleteUserSessionsDoc,
+  readUser,
+  removeClaimChange,
+  replaceClaimTypesChange,
+  updateUserChange,
+} from './mongodb-claims.js'
 import {
   collections,
   ignoreDuplicate,
   isDuplicateKey,
+  isIndexConflict,
+  versionKey,
   MONGO_INDEXES,
   plainJson,
   toAudit,
@@ -55,6 +67,13 @@ export interface MongoAuthStoreOptions {
   client?: MongoClient
   /** How long an operation waits for a reachable server before `ERR_STORE_UNAVAILABLE`, ms. Default 5000. */
   serverSelectionTimeoutMS?: number
+  /**
+   * How often the store deletes expired sessions, refresh tokens, revoked
+   * access-token ids and login failures, ms (what TTL indexes would do; they
+   * are not available on every MongoDB-protocol server). 0 turns it off (call
+   * `deleteExpiredSessions()` yourself). Default 600000 (10 minutes).
+   */
+  sweepIntervalMs?: number
 }
 
 const STORE = 'MongoAuthStore'
@@ -64,14 +83,17 @@ const STORE = 'MongoAuthStore'
  * machines sharing one database. Import it from `@wire-auth/server/mongodb`
  * so SQLite users never load the driver.
  *
- * Claim changes are single-document atomic updates (`findOneAndUpdate` with
- * `$push` / `$pull` / an aggregation pipeline) that bump `version` only when
- * the claims changed; session snapshots are then rewritten with
- * `updateMany({ userId, userVersion: { $lt: version } })`, so concurrent
- * changes converge on the newest version. Every later change of the user
- * (even a no-op) repairs snapshots left behind by a crash between the two
- * writes. Driver and network failures throw `ERR_STORE_UNAVAILABLE` (503,
- * the driver error as `cause`); the driver reconnects by itself.
+ * Every step that must be atomic is an insert under a unique key — the one
+ * write every MongoDB-protocol server (MongoDB, FerretDB, Amazon DocumentDB,
+ * Azure Cosmos DB for MongoDB) performs atomically: a change of a user is
+ * the insert of its next version slot (concurrent changes are serialised,
+ * none lost), a refresh token's first use and its revocation are inserts
+ * keyed by the token. No transactions, aggregation-pipeline updates, partial
+ * or TTL indexes are used; expired rows are swept by the store
+ * (`sweepIntervalMs`). Sessions read the user's current claims when they are
+ * read, so no snapshot can go stale. Driver and network failures throw
+ * `ERR_STORE_UNAVAILABLE` (503, the driver error as `cause`); the driver
+ * reconnects by itself.
  *
  * @example
  * ```ts
@@ -87,6 +109,8 @@ export class MongoAuthStore implements AuthStore {
   private client: MongoClient | null = null
   private ready: Promise<MongoCollections> | null = null
   private closed = false
+  private readonly sweepIntervalMs: number
+  private sweepTimer: ReturnType<typeof setInterval> | null = null
 
   /**
    * @param options the connection string, or {@link MongoAuthStoreOptions}.
@@ -104,6 +128,9 @@ export class MongoAuthStore implements AuthStore {
     }
     const timeout = opts.serverSelectionTimeoutMS ?? 5000
     if (!Number.isInteger(timeout) || timeout <= 0) throw new InvalidOption('"options.serverSelectionTimeoutMS" must be a positive integer')
+    const sweep = opts.sweepIntervalMs ?? 600_000
+    if (!Number.isInteger(sweep) || sweep < 0 || sweep > 2 ** 31 - 1) throw new InvalidOption('"options.sweepIntervalMs" must be an integer from 0 to 2147483647')
+    this.sweepIntervalMs = sweep
     this.url = opts.url ?? ''
     this.externalClient = opts.client ?? null
     this.serverSelectionTimeoutMS = timeout
@@ -131,6 +158,8 @@ export class MongoAuthStore implements AuthStore {
   /** Closes the client it created (a client passed in `options.client` stays open). */
   async close(): Promise<void> {
     this.closed = true
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer)
+    this.sweepTimer = null
     const pending = this.ready
     this.ready = null
     // Let a connect in flight settle so its client is closed too.
@@ -167,11 +196,18 @@ export class MongoAuthStore implements AuthStore {
     try {
       await client.connect()
       const c = collections(client.db(this.dbName))
+      // One index per call, so an index an earlier version made differently
+      // (isIndexConflict) does not stop the others.
       await Promise.all(
-        (Object.keys(MONGO_INDEXES) as (keyof typeof MONGO_INDEXES)[])
-          .filter((name) => MONGO_INDEXES[name].length > 0)
-          .map((name) => c[name].createIndexes(MONGO_INDEXES[name])),
+        (Object.keys(MONGO_INDEXES) as (keyof typeof MONGO_INDEXES)[]).flatMap((name) =>
+          MONGO_INDEXES[name].map(({ key, ...options }) =>
+            c[name].createIndex(key, options).catch((err: unknown) => {
+              if (!isIndexConflict(err)) throw err
+            }),
+          ),
+        ),
       )
+      this.startSweep()
       return c
     } catch (err) {
       if (client !== this.externalClient) {
@@ -180,6 +216,15 @@ export class MongoAuthStore implements AuthStore {
       }
       throw err
     }
+  }
+
+  private startSweep(): void {
+    if (this.sweepIntervalMs === 0 || this.sweepTimer !== null) return
+    this.sweepTimer = setInterval(() => {
+      // A failed sweep is retried at the next interval; requests report the outage themselves.
+      this.deleteExpiredSessions(Date.now()).catch(() => undefined)
+    }, this.sweepIntervalMs)
+    this.sweepTimer.unref()
   }
 
   /** Runs `fn` with the collections and maps every failure to a coded error. */
@@ -195,23 +240,27 @@ export class MongoAuthStore implements AuthStore {
   async createUser(user: NewUser): Promise<UserRecord> {
     checkNewUser(user)
     const now = Date.now()
-    const doc: UserDoc = {
-      _id: randomUUID(),
-      email: user.email ?? null,
+    const id = randomUUID()
+    const state = {
       name: user.name ?? null,
       passwordHash: user.passwordHash ?? null,
       claims: checkClaims(user.claims ?? []),
       disabled: false,
       tokensMinVersion: 0,
       version: 1,
-      createdAt: now,
       updatedAt: now,
     }
+    // No `email` field at all for provider-only users (the index is sparse).
+    const doc: UserDoc = { _id: id, ...(user.email === null || user.email === undefined ? {} : { email: user.email }), createdAt: now, ...state }
     return this.run('createUser', async (c) => {
+      // Slot 1 first: a user document always has its first version. A slot
+      // left by a crash or a clash below belongs to no user and is never read.
+      await c.userVersions.insertOne({ _id: versionKey(id, 1), userId: id, ...state })
       try {
         await c.users.insertOne(doc)
       } catch (err) {
         // _id is a fresh UUID: the e-mail is the only key that can clash.
+        await c.userVersions.deleteOne({ _id: versionKey(id, 1) }).catch(() => undefined)
         if (isDuplicateKey(err)) throw accountExists(err)
         throw err
       }
@@ -221,7 +270,7 @@ export class MongoAuthStore implements AuthStore {
 
   async getUser(id: string): Promise<UserRecord | null> {
     return this.run('getUser', async (c) => {
-      const doc = await c.users.findOne({ _id: str(id, 'id') })
+      const doc = await readUser(c, str(id, 'id'))
       return doc === null ? null : toUser(doc)
     })
   }
@@ -229,7 +278,7 @@ export class MongoAuthStore implements AuthStore {
   async getUserByEmail(email: string): Promise<UserRecord | null> {
     return this.run('getUserByEmail', async (c) => {
       const doc = await c.users.findOne({ email: str(email, 'email') })
-      return doc === null ? null : toUser(doc)
+      return doc === null ? null : toUser(await advance(c, doc))
     })
   }
 
@@ -237,35 +286,38 @@ export class MongoAuthStore implements AuthStore {
     const limit = clampInt(options.limit, 100, 0, 1000)
     const offset = clampInt(options.offset, 0, 0, Number.MAX_SAFE_INTEGER)
     if (limit === 0) return []
-    return this.run('listUsers', async (c) => (await c.users.find({}).sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()).map(toUser))
+    return this.run('listUsers', async (c) => {
+      const docs = await c.users.find({}).sort({ createdAt: 1, _id: 1 }).skip(offset).limit(limit).toArray()
+      return (await Promise.all(docs.map((doc) => advance(c, doc)))).map(toUser)
+    })
   }
 
   async updateUser(id: string, patch: UserPatch): Promise<UserRecord> {
     checkUserPatch(patch)
-    const fields: Record<string, unknown> = {}
+    const fields: { name?: string | null; passwordHash?: string | null; disabled?: boolean } = {}
     if (patch.name !== undefined) fields.name = patch.name
     if (patch.passwordHash !== undefined) fields.passwordHash = patch.passwordHash
     if (patch.disabled !== undefined) fields.disabled = patch.disabled
     const uid = str(id, 'id')
-    return (await this.run('updateUser', (c) => updateUserDoc(c, uid, fields, patch.revokeAccessTokens === true))).user
+    return (await this.run('updateUser', (c) => changeUser(c, uid, updateUserChange(fields, patch.revokeAccessTokens === true)))).user
   }
 
   async addClaim(userId: string, claim: Claim, audit?: AuditRecord): Promise<ClaimChange> {
     const checked = checkClaim(claim)
     const id = str(userId, 'userId')
-    return this.withAudit(await this.run('addClaim', (c) => addClaimDoc(c, id, checked)), audit)
+    return this.withAudit(await this.run('addClaim', (c) => changeUser(c, id, addClaimChange(checked))), audit)
   }
 
   async removeClaim(userId: string, type: string, value?: string, audit?: AuditRecord): Promise<ClaimChange> {
     const match = value === undefined ? { type: checkClaimType(type) } : { type: checkClaimType(type), value: checkClaimValue(value) }
     const id = str(userId, 'userId')
-    return this.withAudit(await this.run('removeClaim', (c) => removeClaimDoc(c, id, match)), audit)
+    return this.withAudit(await this.run('removeClaim', (c) => changeUser(c, id, removeClaimChange(match))), audit)
   }
 
   /**
    * The audit record of a committed change, written right after it (the
-   * update and the insert are two documents; MongoDB transactions would need
-   * a replica set). A failed insert does not undo the change: it is reported.
+   * change and the record are two documents; transactions are not available
+   * on every server). A failed insert does not undo the change: it is reported.
    */
   private async withAudit(change: ClaimChange, audit: AuditRecord | undefined): Promise<ClaimChange> {
     if (audit === undefined) return change
@@ -281,7 +333,7 @@ export class MongoAuthStore implements AuthStore {
     const checkedTypes = checkClaimTypes(types)
     const checkedClaims = checkClaims(claims)
     const id = str(userId, 'userId')
-    return this.run('replaceClaimTypes', (c) => replaceClaimTypesDoc(c, id, checkedTypes, checkedClaims))
+    return this.run('replaceClaimTypes', (c) => changeUser(c, id, replaceClaimTypesChange(checkedTypes, checkedClaims)))
   }
 
   async findIdentity(issuer: string, subject: string): Promise<string | null> {
@@ -310,7 +362,7 @@ export class MongoAuthStore implements AuthStore {
   async getSession(id: string): Promise<SessionRecord | null> {
     return this.run('getSession', async (c) => {
       const doc = await c.sessions.findOne({ _id: str(id, 'id') })
-      return doc === null ? null : toSession(doc)
+      return doc === null ? null : toSession(doc, await readUser(c, doc.userId))
     })
   }
 
@@ -328,16 +380,25 @@ export class MongoAuthStore implements AuthStore {
   }
 
   async listSessions(userId: string): Promise<SessionRecord[]> {
-    return this.run('listSessions', async (c) =>
-      (await c.sessions.find({ userId: str(userId, 'userId') }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toSession),
-    )
+    const id = str(userId, 'userId')
+    return this.run('listSessions', async (c) => {
+      const [docs, user] = await Promise.all([c.sessions.find({ userId: id }).sort({ createdAt: 1, _id: 1 }).toArray(), readUser(c, id)])
+      return docs.map((doc) => toSession(doc, user))
+    })
   }
 
-  /** Also sweeps refresh tokens that expired before `now` (the denylist has a TTL index). */
+  /**
+   * Also sweeps what expired before `now`: refresh tokens (with their use and
+   * revocation marks), revoked access-token ids and login failures. Runs every
+   * `sweepIntervalMs` by itself.
+   */
   async deleteExpiredSessions(now: number): Promise<number> {
     return this.run('deleteExpiredSessions', async (c) => {
       await c.refreshTokens.deleteMany({ expiresAt: { $lt: now } })
+      await c.refreshUses.deleteMany({ expiresAt: { $lt: now } })
+      await c.refreshRevocations.deleteMany({ expiresAt: { $lt: now } })
       await c.revokedTokens.deleteMany({ expiresAt: { $lt: new Date(now) } })
+      await c.failures.deleteMany({ expiresAt: { $lt: new Date(now) } })
       const result = await c.sessions.deleteMany({ $or: [{ idleExpiresAt: { $lt: now } }, { absoluteExpiresAt: { $lt: now } }] })
       return result.deletedCount
     })
@@ -377,29 +438,64 @@ export class MongoAuthStore implements AuthStore {
   }
 
   async getRefreshToken(id: string): Promise<RefreshTokenRecord | null> {
+    const tokenId = str(id, 'id')
     return this.run('getRefreshToken', async (c) => {
-      const doc = await c.refreshTokens.findOne({ _id: str(id, 'id') })
-      return doc === null ? null : toRefresh(doc)
+      const [doc, used, revoked] = await Promise.all([
+        c.refreshTokens.findOne({ _id: tokenId }),
+        c.refreshUses.findOne({ _id: tokenId }),
+        c.refreshRevocations.findOne({ _id: tokenId }),
+      ])
+      if (doc === null) return null
+      const token = toRefresh(doc)
+      return { ...token, usedAt: token.usedAt ?? used?.at ?? null, revokedAt: token.revokedAt ?? revoked?.at ?? null }
     })
   }
 
+  /**
+   * The first use inserts a mark keyed by the token (atomic on every server:
+   * of 20 concurrent uses exactly one insert succeeds). A token created used
+   * or revoked, or revoked by a mark, is refused.
+   */
   async useRefreshToken(id: string, at: number): Promise<boolean> {
+    const tokenId = str(id, 'id')
     return this.run('useRefreshToken', async (c) => {
-      const doc = await c.refreshTokens.findOneAndUpdate(
-        { _id: str(id, 'id'), usedAt: null, revokedAt: null },
-        { $set: { usedAt: at } },
-        { projection: { _id: 1 } },
-      )
-      return doc !== null
+      const [doc, revoked] = await Promise.all([c.refreshTokens.findOne({ _id: tokenId }), c.refreshRevocations.findOne({ _id: tokenId }, { projection: { _id: 1 } })])
+      if (doc === null || doc.usedAt !== null || doc.revokedAt !== null || revoked !== null) return false
+      try {
+        await c.refreshUses.insertOne({ _id: tokenId, at, expiresAt: doc.expiresAt })
+        return true
+      } catch (err) {
+        if (isDuplicateKey(err)) return false
+        throw err
+      }
     })
   }
 
   async revokeRefreshFamily(familyId: string, at: number): Promise<void> {
-    await this.run('revokeRefreshFamily', (c) => c.refreshTokens.updateMany({ familyId: str(familyId, 'familyId'), revokedAt: null }, { $set: { revokedAt: at } }))
+    const family = str(familyId, 'familyId')
+    await this.run('revokeRefreshFamily', (c) => this.revokeRefresh(c, { familyId: family }, at))
   }
 
   async revokeUserRefreshTokens(userId: string, at: number): Promise<void> {
-    await this.run('revokeUserRefreshTokens', (c) => c.refreshTokens.updateMany({ userId: str(userId, 'userId'), revokedAt: null }, { $set: { revokedAt: at } }))
+    const user = str(userId, 'userId')
+    await this.run('revokeUserRefreshTokens', (c) => this.revokeRefresh(c, { userId: user }, at))
+  }
+
+  /** A revocation mark for every matching token; a token revoked before keeps its first time. */
+  private async revokeRefresh(c: MongoCollections, filter: { familyId: string } | { userId: string }, at: number): Promise<void> {
+    const tokens = await c.refreshTokens.find(filter, { projection: { _id: 1, expiresAt: 1 } }).toArray()
+    if (tokens.length === 0) return
+    try {
+      await c.refreshRevocations.insertMany(
+        tokens.map((t) => ({ _id: t._id, at, expiresAt: t.expiresAt })),
+        { ordered: false },
+      )
+    } catch (err) {
+      // Marks that exist already are the earlier revocations; any other failure is reported.
+      const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors
+      const list = Array.isArray(writeErrors) ? writeErrors : writeErrors === undefined ? [] : [writeErrors]
+      if (!(list.length > 0 ? list.every((e) => e.code === 11000) : isDuplicateKey(err))) throw err
+    }
   }
 
   async revokeAccessToken(jti: string, expiresAt: number): Promise<void> {

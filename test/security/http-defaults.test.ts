@@ -307,6 +307,7 @@ const REVIEWED_GUARDED = [
   'POST /demo/api/users/:id/sessions/revoke',
   'POST /demo/api/me/sessions/revoke-all',
   'POST /demo/api/me/sessions/:sessionId/revoke',
+  'POST /demo/api/documents/:id/audience',
   // The demo's HTML files, served as pages (page guards decided on the server, in-place regions cut out).
   ...DEMO_PAGES.map((url) => `GET ${url}`),
 ]

@@ -268,6 +268,13 @@ describe('processPage (markup that fails closed)', () => {
     expect(page.html).toBe(`<wire-auth-guard policy="A" fragment="${outer.name}"></wire-auth-guard>`)
   })
 
+  it('params written in a page follow the one params rule: __proto__ fails closed (no fragment, a problem)', async () => {
+    const page = await processPage(`<wire-auth-region params='{"__proto__":{"admin":true}}'><template slot="allowed">LEAK-4</template></wire-auth-region>`, 'k')
+    expect(page.fragments).toEqual([])
+    expect(page.html).not.toContain('LEAK-4')
+    expect(page.problems.length).toBe(1)
+  })
+
   it('a guard inside protected content is not a page-level guard', async () => {
     const page = await processPage('<wire-auth-region><template slot="allowed"><wire-auth-guard policy="A"></wire-auth-guard></template></wire-auth-region>', 'k')
     expect(page.guards).toEqual([])

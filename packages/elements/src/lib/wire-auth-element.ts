@@ -8,6 +8,7 @@ import { emit, type RegionStatus } from './events.js'
 import { getHub } from './hub.js'
 import { LIMITS, type RegionResult } from './protocol.js'
 import { sanitizeFragment } from './sanitize.js'
+import { diagnose } from './warnings.js'
 
 /** A `params` attribute refused by the one params rule (core's `parseParams`): the element fails closed with its code. */
 const refusedParams = new WeakMap<object, ParamsProblem>()
@@ -51,7 +52,9 @@ export class SpecError extends Error {
  * while authorizing, those with `slot="else"` on denial. The element renders
  * in light DOM (no shadow root) so the page's CSS styles fragment content;
  * its `status` attribute (`pending`, `allowed`, `denied`, `redirect`)
- * is there for CSS too.
+ * is there for CSS too, and on denial its `code` attribute holds the reason
+ * (`ERR_DENIED`, `ERR_FRAGMENT_NOT_FOUND`…). A code that means the site is
+ * misconfigured is also explained once in the console, with the fix.
  *
  * @internal Base class; use the concrete elements.
  */
@@ -194,10 +197,13 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
     this.#shown = key
     this.#status = status
     this.setAttribute('status', status)
+    if (code !== undefined && status !== 'allowed' && status !== 'pending') this.setAttribute('code', code)
+    else this.removeAttribute('code')
     if (status !== 'redirect') {
       this.replaceChildren(...(typeof content === 'string' ? [sanitizeFragment(content, this.ownerDocument)] : content))
     }
     if (!changed || status === 'pending') return
+    if (code !== undefined && status !== 'allowed') diagnose(code, this, this.#connection?.origin ?? this.#origin())
     emit(this, 'wire-auth-change', { status, code })
     if (code !== undefined && status !== 'allowed') emit(this, 'wire-auth-denied', { code })
   }

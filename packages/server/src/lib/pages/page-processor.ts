@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { finished } from 'node:stream/promises'
-import { parseClaimsAttribute, parseGuardSpec, type ClaimRequirement, type GuardSpec } from '@wire-auth/core'
+import { parseClaimsAttribute, parseGuardSpec, parseParamsText, type ClaimRequirement, type GuardSpec } from '@wire-auth/core'
 import { RewritingStream } from 'parse5-html-rewriting-stream'
 import type { StartTag } from 'parse5-sax-parser'
 
@@ -118,14 +118,6 @@ function startTagWith(token: StartTag, rawTag: string, name: string, value: stri
   return `${rawTag.slice(0, end)} ${name}="${escapeAttribute(value)}"${rawTag.slice(end)}`
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
-    Object.freeze(value)
-  }
-  return value
-}
-
 /**
  * Reads the guard of an element from its attributes, with the same rules as
  * the element itself (core's parsers). @throws GuardSpecInvalid
@@ -139,9 +131,10 @@ function elementGuard(token: StartTag): ElementGuard {
   if (claimsText !== undefined) claims = parseClaimsAttribute(claimsText)
   let params: Readonly<Record<string, unknown>> = EMPTY
   if (paramsText !== undefined) {
-    const parsed: unknown = JSON.parse(paramsText)
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TypeError('"params" must be a JSON object')
-    params = deepFreeze(parsed as Record<string, unknown>)
+    // The one params rule of every transport (core): a page may not pin what a client could not send.
+    const parsed = parseParamsText(paramsText)
+    if (!parsed.ok) throw new TypeError(`"params": ${parsed.message}`)
+    params = parsed.params
   }
   const claimsSpec = claims === undefined ? undefined : parseGuardSpec({ claims })
   if (policy !== undefined) return { spec: parseGuardSpec({ policy: policy.trim() }), claims: claimsSpec, params, redirect }

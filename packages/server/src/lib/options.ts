@@ -196,6 +196,16 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
   if (publicUrl.startsWith('http:') && !plainLocalhost && options.session?.secure !== false) {
     fail('"options.publicUrl" must use https outside localhost (or set "options.session.secure" to false explicitly)')
   }
+  // A plain-http page may call an https backend with credentials, and whoever is
+  // on that page's network can rewrite it (issue 13 C10): only loopback pages
+  // (local development) may be plain http beside an https backend.
+  if (publicUrl.startsWith('https:')) {
+    allowedOrigins.forEach((origin, i) => {
+      if (origin.startsWith('http:') && !isLoopback(new URL(origin).hostname)) {
+        fail(`"options.allowedOrigins[${i}]" must use https while "options.publicUrl" does (plain http is allowed for loopback origins only), got ${JSON.stringify(origin)}`)
+      }
+    })
+  }
 
   const loginUrl = options.loginUrl ?? '/login'
   if (typeof loginUrl !== 'string' || loginUrl.length === 0 || loginUrl.length > 2048) fail('"options.loginUrl" must be a non-empty string')

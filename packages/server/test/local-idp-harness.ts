@@ -64,7 +64,8 @@ export async function buildIdpApp(sqlitePath: string, localIdp: LocalIdpOptions 
   const app = Fastify({ logger: false })
   // The probe route is the host's: it answers coded JSON because the host opts in to wire-auth's error handler.
   app.setErrorHandler(wireAuthErrorHandler)
-  await connectAuth(app, { sqlitePath, localIdp, ...extra })
+  // The password grant is opt-in (RFC 9700); these tests get their tokens with it unless they set .
+  await connectAuth(app, { sqlitePath, localIdp: { grants: ['authorization_code', 'refresh_token', 'password'], ...localIdp }, ...extra })
   if (!app.hasDecorator('localIdp') || app.localIdp === null) throw new Error('connectAuth did not mount the local IdP')
   // A route of the host app that needs a signed-in user (session or bearer token).
   app.get('/test/whoami', { config: { wireAuth: 'guarded' }, preHandler: app.requirePolicy() }, async (request) => ({

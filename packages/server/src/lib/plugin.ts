@@ -81,7 +81,18 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
 
   const secret = rawOptions.secret ?? (await store.getSecret('cookie-signing', () => randomBytes(32).toString('base64url')))
   const signer = createCookieSigner(Buffer.from(secret, 'utf8'))
-  const sessions = createSessionManager({ store, options })
+  const sessions = createSessionManager({
+    store,
+    options,
+    // Signing in again in the same browser ends the old session: say so to its sockets (issue 13 F7).
+    async onReplaced(userId, sessionHash, version) {
+      try {
+        await channel.publish({ type: 'sessions-revoked', userId, version, sessionIds: [sessionHash], all: false })
+      } catch (err) {
+        app.log.warn({ code: 'ERR_CHANNEL_UNAVAILABLE', err }, 'auth event not published')
+      }
+    },
+  })
   const allowed = new Set([options.publicOrigin, ...options.allowedOrigins])
 
   const ctx: AuthContext = {

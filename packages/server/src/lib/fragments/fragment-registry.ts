@@ -11,7 +11,7 @@ import {
 } from '@wire-auth/core'
 import { compileFragment, type CompiledFragment, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
 import { guardLocation } from './guard-location.js'
-import type { RegionRequest, RegionResult } from './region-request.js'
+import { regionDigest, type RegionRequest, type RegionResult } from './region-request.js'
 import { RenderBudget } from './render-budget.js'
 
 /** pino-compatible logger subset. */
@@ -68,6 +68,11 @@ const NO_ADDITIONS: ElementAdditions = Object.freeze({ policySpec: undefined, cl
  * the same few names over and over, each mount a fresh region request.
  */
 const policySpecs = new Map<string, GuardSpec>()
+
+/** @internal How many element policy specs are cached (tests check the bound). */
+export function cachedPolicySpecCount(): number {
+  return policySpecs.size
+}
 
 function policyAddition(name: string, engine: PolicyEngine): GuardSpec {
   let spec = policySpecs.get(name)
@@ -182,9 +187,26 @@ export class FragmentRegistry {
     return this.#fragments.values()
   }
 
-  /** Evaluates every region independently, in parallel; results keep the order. */
+  /**
+   * Evaluates every region independently, in parallel; results keep the
+   * order. Regions equal but for their id are evaluated once (their policies,
+   * `load` and `render` run once), so a request repeating one region many
+   * times costs one evaluation and its store reads once (issue 13 F6).
+   */
   evaluateRegions(regions: readonly RegionRequest[], user: ClaimsPrincipal, request: unknown): Promise<RegionResult[]> {
-    return Promise.all(regions.map((region) => this.evaluateRegion(region, user, request)))
+    const byKey = new Map<string, Promise<RegionResult>>()
+    return Promise.all(
+      regions.map(async (region) => {
+        const key = regionDigest(region).key
+        let pending = byKey.get(key)
+        if (pending === undefined) {
+          pending = this.evaluateRegion(region, user, request)
+          byKey.set(key, pending)
+        }
+        const result = await pending
+        return result.id === region.id ? result : { ...result, id: region.id }
+      }),
+    )
   }
 
   /**

@@ -288,15 +288,18 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
       registerMetricsRoute(scope, metrics)
     }
 
-    // Preflights of wire-auth's URLs (answered by the CORS hook for allowed origins).
-    for (const url of urls) {
-      scope.route({
-        method: 'OPTIONS',
-        url,
-        config: { wireAuth: 'public' },
-        handler: (_request, reply) => reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: 'no such route' } }),
-      })
-    }
+    // Preflights of wire-auth's URLs (answered by the CORS hook for allowed origins). A plugin of its
+    // own, registered last: it loads after the modules' own nested scopes, so every URL is known.
+    await scope.register(async function preflights(preflight) {
+      for (const url of urls) {
+        preflight.route({
+          method: 'OPTIONS',
+          url,
+          config: { wireAuth: 'public' },
+          handler: (_request, reply) => reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: 'no such route' } }),
+        })
+      }
+    })
   })
 
   decorators.localIdp = isLocalIdp(ctx.tokens) ? ctx.tokens : null

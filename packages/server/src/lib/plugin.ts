@@ -28,6 +28,7 @@ import { foreignUnsafeRequest } from './origin-check.js'
 import { kPrincipal, kSessionId, principalOf, sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
 import { securityHeaders, wireAuthHelmetOptions } from './security-headers.js'
 import { createSessionManager } from './sessions.js'
+import { createCookieSealer } from './cookie-sealer.js'
 import { createCookieSigner } from './signer.js'
 import type { AuthStore } from './store/auth-store.js'
 import { formatMode } from './store/sqlite-files.js'
@@ -81,6 +82,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
 
   const secret = rawOptions.secret ?? (await store.getSecret('cookie-signing', () => randomBytes(32).toString('base64url')))
   const signer = createCookieSigner(Buffer.from(secret, 'utf8'))
+  const sealer = createCookieSealer(Buffer.from(secret, 'utf8'), 'oidc-login-state')
   const sessions = createSessionManager({
     store,
     options,
@@ -105,6 +107,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     log: app.log,
     signer,
     metrics,
+    sealer,
     isAllowedOrigin: (origin) => typeof origin === 'string' && allowed.has(origin),
     safeRedirect: (value) => resolveSafeRedirect(value, { allowedOrigins: options.allowedOrigins, baseOrigin: options.publicOrigin }),
     async audit(request, record) {

@@ -44,6 +44,16 @@ export function recordSuites(ctx: StoreContext): void {
       await expectCode(ctx.store.createSession(sessionFor({ ...user, id: 'no-such-id' })), 'ERR_USER_NOT_FOUND', 404)
     })
 
+    it('a session of a disabled user is refused with ERR_USER_DISABLED where it is created (C4: sign-in racing "disable user")', async () => {
+      const user = await newUser(ctx.store)
+      // The sign-in read the user before the disable committed: its snapshot says enabled.
+      const session = sessionFor(user)
+      await ctx.store.updateUser(user.id, { disabled: true })
+      await expectCode(ctx.store.createSession(session), 'ERR_USER_DISABLED', 403)
+      expect(await ctx.store.getSession(session.id)).toBeNull()
+      expect(await ctx.store.listSessions(user.id)).toEqual([])
+    })
+
     it('touchSession updates lastSeenAt / idleExpiresAt and never creates a row', async () => {
       const user = await newUser(ctx.store)
       const session = sessionFor(user)

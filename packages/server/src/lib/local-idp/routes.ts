@@ -196,7 +196,15 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
           await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'local', reason: result.reason } })
           throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
         }
-        await ctx.sessions.start(request, reply, result.user)
+        try {
+          await ctx.sessions.start(request, reply, result.user)
+        } catch (err) {
+          // Disabled between the password check and the session insert (C4): the store refused
+          // the session; answer exactly like a disabled account's sign-in.
+          if ((err as { code?: unknown }).code !== 'ERR_USER_DISABLED') throw err
+          await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.user.id, detail: { via: 'local', reason: 'disabled' } })
+          throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
+        }
         reply.setCookie(deviceCookie, ctx.signer.sign(result.device), deviceCookieOptions)
         await ctx.audit(request, { action: 'login.success', actorId: result.user.id, targetId: result.user.id, detail: { via: 'local' } })
         return { user: userView(result.user) }

@@ -28,6 +28,7 @@ import {
   clampInt,
   driverCode,
   storeConflict,
+  userDisabled,
   userNotFound,
 } from './store-errors.js'
 
@@ -199,6 +200,11 @@ export class SqliteAuthStore implements AuthStore {
 
   async createSession(session: SessionRecord): Promise<void> {
     await this.conn.immediate('createSession', (s) => {
+      // Re-checked in the transaction that inserts (C4): a sign-in that read
+      // the user before a "disable user" committed never gets a session.
+      const owner = s.getUser.get(session.userId)
+      if (owner === undefined) throw userNotFound()
+      if (owner.disabled) throw userDisabled()
       s.insertSession.run({
         id: session.id,
         userId: session.userId,

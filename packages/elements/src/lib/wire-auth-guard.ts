@@ -19,7 +19,6 @@ import { SpecError, WireAuthElement } from './wire-auth-element.js'
  * @attr {string} fragment - Server fragment to render once allowed.
  * @attr {string} params - JSON object handed to the fragment's policies, `load` and `render`.
  * @attr {string} backend - Backend URL; default: where the bundle came from.
- * @attr {string} token - Access token for cross-site pages (token mode).
  * @slot pending - Shown while authorizing (unslotted children too).
  * @slot else - Shown if the server denies without a redirect.
  * @fires {CustomEvent<WireAuthChangeDetail>} wire-auth-change - The status or content changed.
@@ -46,7 +45,10 @@ export class WireAuthGuard extends WireAuthElement {
     if (redirect !== undefined && (redirect.trim() === '' || redirect.length > LIMITS.maxUrl)) {
       throw new SpecError('ERR_GUARD_SPEC_INVALID', `"redirect" must be 1..${LIMITS.maxUrl} characters`)
     }
-    const returnTo = location.href
+    // Without the #fragment (issue 13 C7): it may hold what the page keeps out
+    // of requests on purpose (an OAuth implicit-flow token, a share secret),
+    // and the login URL would carry it to the server, its logs and the referrer.
+    const returnTo = location.href.split('#', 1)[0]
     return { ...spec, redirect: redirect?.trim(), returnTo: returnTo.length > LIMITS.maxUrl ? undefined : returnTo }
   }
 

@@ -216,15 +216,18 @@ describe('a stranger project', () => {
   })
 })
 
-describe("the server README's quick start, run from the installed packages", () => {
+describe('the quick start (docs/quick-start.md, the server README), run from the installed packages', () => {
   let server: ChildProcess | undefined
   let browser: Browser | undefined
   let url: string
   let output = ''
 
   beforeAll(async () => {
-    const example = typescriptExamples(root).find((e) => e.name.startsWith('packages/server/README.md') && e.code.includes('app.listen'))
-    if (example === undefined) throw new Error('packages/server/README.md has no quick start (a ```ts block calling app.listen)')
+    const quickStart = (doc: string) => typescriptExamples(root).find((e) => e.name.startsWith(doc) && e.code.includes('app.listen'))
+    const example = quickStart('docs/quick-start.md')
+    if (example === undefined) throw new Error('docs/quick-start.md has no quick start (a ```ts block calling app.listen)')
+    // One quick start: the server's README shows the very same file.
+    expect(quickStart('packages/server/README.md')?.code).toBe(example.code)
     // Node 20 runs no TypeScript: strip the types the way `tsx` would.
     writeFileSync(join(project, 'server.mjs'), transformSync(example.code, { loader: 'ts', format: 'esm', target: 'es2022' }).code)
     const port = await freePort()

@@ -44,6 +44,8 @@ export type WireAuthErrorCode =
   | 'ERR_INVALID_TOKEN'
   | 'ERR_INVALID_GRANT'
   | 'ERR_UNSUPPORTED_GRANT_TYPE'
+  | 'ERR_INVALID_CLIENT'
+  | 'ERR_INVALID_REDIRECT_URI'
   | 'ERR_INVALID_CLAIM'
   // store and channel
   | 'ERR_STORE_UNAVAILABLE'
@@ -67,6 +69,7 @@ export type WireAuthErrorCode =
   | 'ERR_PROTECTED_MARKUP_UNPROCESSED'
   // browser SDK (raised in the browser, never by the server)
   | 'ERR_BACKEND_UNREACHABLE'
+  | 'ERR_TOKEN_ATTRIBUTE_IGNORED'
   // OpenID Connect
   | 'ERR_PROVIDER_NOT_FOUND'
   | 'ERR_PROVIDER_UNAVAILABLE'

@@ -16,7 +16,7 @@ export default defineConfig({
   },
   test: {
     include: ['packages/core/test/**/*.test.ts', 'packages/server/test/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'test/e2e/**', 'test/bench/**'],
+    exclude: ['**/node_modules/**', 'test/e2e/**', 'test/bench/**', 'test/package/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -19,7 +19,7 @@ import { startOidcProvider } from '../test/support/oidc-provider.mjs'
 import { ensureAdminAccount } from './lib/admin-account.mjs'
 import { registerDemoApi } from './lib/api.mjs'
 import { registerCoreModules } from './lib/core-modules.mjs'
-import { canReadDocument } from './lib/documents.mjs'
+import { canReadDocument, loadDocumentAccess } from './lib/documents.mjs'
 import { registerDemoFragments } from './lib/fragments.mjs'
 import { startHostSite } from './lib/host-site.mjs'
 

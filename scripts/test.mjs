@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every suite — vitest (core, server, stores, multi-process),
-// web-test-runner (elements in Chromium) and the end-to-end tests
-// (playwright-core + Chromium against `npm start`) — and prints one line last:
+// web-test-runner (elements in Chromium), the end-to-end tests
+// (playwright-core + Chromium against `npm start`) and the package test
+// (the packed tarballs installed into a fresh project) — and prints one line last:
 // `tests: N passed, N failed` summed over all of them. Exits non-zero when any
 // suite failed or crashed.
 //
@@ -53,6 +54,14 @@ const suites = [
     args: ['run', '--config', 'test/e2e/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/e2e.json`],
     enabled: existsSync(`${root}test/e2e/vitest.config.ts`),
     counts: () => vitestCounts(`${results}/e2e.json`),
+  },
+  {
+    // npm pack → a fresh project → type-check the docs' examples → the README quick start in Chromium.
+    name: 'package',
+    command: bin('vitest'),
+    args: ['run', '--config', 'test/package/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/package-test.json`],
+    enabled: existsSync(`${root}test/package/vitest.config.ts`),
+    counts: () => vitestCounts(`${results}/package-test.json`),
   },
 ]
 

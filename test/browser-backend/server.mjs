@@ -197,6 +197,24 @@ export async function startBrowserBackend({ pageOrigin, port }) {
   const foreignPort = await freePort()
   const foreign = createServer((request, response) => {
     response.setHeader('content-type', 'text/html; charset=utf-8')
+    if (request.url === '/foreign-region.html') {
+      // The bundle loads (it is public), but the backend refuses this origin:
+      // the region must say so (code attribute, one console warning).
+      response.end(`<!doctype html><script>
+        const warnings = []
+        const warn = console.warn
+        console.warn = (...args) => { warnings.push(String(args[0])); warn.apply(console, args) }
+        addEventListener('wire-auth-change', (event) => {
+          const region = event.target
+          if (region.getAttribute('status') !== 'denied') return
+          setTimeout(() => parent.postMessage({ wireAuthForeignRegion: true, code: region.getAttribute('code'), warnings }, '*'), 200)
+        })
+      </script>
+      <script type="module" src="${`http://localhost:${port}/wire-auth.js`}"></script>
+      <wire-auth-region fragment="hello"><p slot="else">else</p></wire-auth-region>
+      <wire-auth-region fragment="styled"><p slot="else">else</p></wire-auth-region>`)
+      return
+    }
     response.end(`<!doctype html><script>
       const ws = new WebSocket(${JSON.stringify(`ws://localhost:${port}/auth/live`)})
       let opened = false
@@ -209,6 +227,7 @@ export async function startBrowserBackend({ pageOrigin, port }) {
   return {
     url,
     foreignUrl: `http://localhost:${foreignPort}/foreign.html`,
+    foreignRegionUrl: `http://localhost:${foreignPort}/foreign-region.html`,
     async close() {
       await restarting?.catch(() => {})
       await app.close()

@@ -290,6 +290,9 @@ const REVIEWED_PUBLIC = [
   'GET /*', // the standalone server's static site
   'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
 ]
+/** Pages of the demo with a page-level <wire-auth-guard>: an anonymous GET gets 303 and nothing else. */
+const DEMO_GUARDED_PAGES = ['/admin', '/admin.html', '/account', '/account.html']
+const DEMO_PAGES = [...DEMO_GUARDED_PAGES, '/', '/index', '/index.html', '/login', '/login.html']
 const REVIEWED_GUARDED = [
   'POST /auth/fragments',
   'GET /auth/fragments/:name',
@@ -299,6 +302,9 @@ const REVIEWED_GUARDED = [
   'POST /demo/api/users/:id/sessions/revoke',
   'POST /demo/api/me/sessions/revoke-all',
   'POST /demo/api/me/sessions/:sessionId/revoke',
+  'POST /demo/api/documents/:id/audience',
+  // The demo's HTML files, served as pages (page guards decided on the server, in-place regions cut out).
+  ...DEMO_PAGES.map((url) => `GET ${url}`),
 ]
 
 /** Fastify adds a HEAD route for each GET; it shares the GET's config. */
@@ -381,6 +387,19 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         const response = await app.inject({ method: 'POST', url, payload: { type: 'role', value: 'admin' } })
         expect(response.statusCode, key).toBe(401)
         expect(response.json().error.code).toBe('ERR_UNAUTHENTICATED')
+      }
+    }
+    for (const url of DEMO_PAGES) {
+      probes[`GET ${url}`] = async () => {
+        const response = await app.inject({ url })
+        if (DEMO_GUARDED_PAGES.includes(url)) {
+          expect(response.statusCode, url).toBe(303)
+          expect(response.body, url).toBe('')
+        } else {
+          expect(response.statusCode, url).toBe(200)
+          // Protected markup written in place never leaves the server in a page.
+          expect(response.body, url).not.toMatch(/<template[^>]*slot="(allowed|denied)"/)
+        }
       }
     }
     const guarded = product.routes.filter((r) => r.config.wireAuth === 'guarded' && r.method !== 'HEAD').map(routeKey)

@@ -288,3 +288,57 @@ describe('parseGuardAttributes', () => {
     expect(codeOf(() => parseGuardAttributes(attrs as Parameters<typeof parseGuardAttributes>[0]))).toBe('ERR_GUARD_SPEC_INVALID')
   })
 })
+
+// Issue 21: each limit at its boundary, where it is the check that decides,
+// and the fail-closed type checks that no other check would catch.
+describe('guard specs: limits at their boundaries and fail-closed type checks', () => {
+  const MAX_JSON = 24 * 1024
+
+  it('a JSON spec of exactly 24 KiB parses; one character more is refused by the size limit', () => {
+    const padded = (length: number) => `{"policy":"A"${' '.repeat(length - '{"policy":"A"}'.length)}}`
+    expect(padded(MAX_JSON)).toHaveLength(MAX_JSON)
+    expect(parseGuardSpec(padded(MAX_JSON))).toEqual({ kind: 'policy', policy: 'A' })
+    expect(codeOf(() => parseGuardSpec(padded(MAX_JSON + 1)))).toBe('ERR_GUARD_SPEC_INVALID')
+    expect(parseClaimsAttribute(`[["role"]${' '.repeat(MAX_JSON - 10)}]`)).toEqual([['role']])
+    expect(codeOf(() => parseClaimsAttribute(`[["role"]${' '.repeat(MAX_JSON - 9)}]`))).toBe('ERR_GUARD_SPEC_INVALID')
+  })
+
+  it('a short-form claims attribute of exactly 24 KiB parses; one character more is refused by the size limit', () => {
+    const padded = (length: number) => `role=admin,${' '.repeat(length - 'role=admin,beta'.length)}beta`
+    expect(padded(MAX_JSON)).toHaveLength(MAX_JSON)
+    expect(parseClaimsAttribute(padded(MAX_JSON))).toEqual([['role', 'admin'], ['beta']])
+    expect(codeOf(() => parseClaimsAttribute(padded(MAX_JSON + 1)))).toBe('ERR_GUARD_SPEC_INVALID')
+  })
+
+  it('a policy-name string of 256 characters with padding parses; 257 is refused by the length limit', () => {
+    expect(parseGuardSpec(`${' '.repeat(255)}A`)).toEqual({ kind: 'policy', policy: 'A' })
+    expect(codeOf(() => parseGuardSpec(`${' '.repeat(256)}A`))).toBe('ERR_GUARD_SPEC_INVALID')
+    expect(parseGuardAttributes({ policy: `A${' '.repeat(255)}` })).toEqual({ kind: 'policy', policy: 'A' })
+    expect(codeOf(() => parseGuardAttributes({ policy: `A${' '.repeat(256)}` }))).toBe('ERR_GUARD_SPEC_INVALID')
+  })
+
+  it.each([
+    ['a policy name', 'AdminOnly'],
+    ['a number', 42],
+    ['true', true],
+    ['undefined', undefined],
+  ])('parseGuardAttributes(%s) is refused, never "any signed-in user"', (_label, attrs) => {
+    expect(codeOf(() => parseGuardAttributes(attrs as never))).toBe('ERR_GUARD_SPEC_INVALID')
+  })
+
+  it('an array without a prototype is no spec object', () => {
+    const list = Object.setPrototypeOf([['role', 'admin']], null) as unknown
+    expect(codeOf(() => parseGuardSpec(list))).toBe('ERR_GUARD_SPEC_INVALID')
+  })
+
+  it('a spec without a redirect has no redirect key at all', () => {
+    for (const spec of [parseGuardSpec({ policy: 'A' }), parseGuardSpec({ claims: [['role']] }), parseGuardSpec('{"policy":"A"}'), parseGuardAttributes({ policy: 'A' }), parseGuardAttributes({ claims: 'role' })]) {
+      expect(Object.keys(spec)).not.toContain('redirect')
+    }
+  })
+
+  it('the redirect attribute is trimmed', () => {
+    expect(parseGuardAttributes({ redirect: '  /login  ' })).toEqual({ kind: 'authenticated', redirect: '/login' })
+    expect(parseGuardAttributes({ policy: 'A', redirect: '\n/x\t' })).toEqual({ kind: 'policy', policy: 'A', redirect: '/x' })
+  })
+})

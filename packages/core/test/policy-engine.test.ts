@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
   ANONYMOUS,
+  ClaimsPrincipal,
   PolicyEngine,
   createPolicyEngine,
   createPrincipal,
@@ -11,6 +12,7 @@ import {
   type PolicyLogger,
   type PolicyRequirement,
 } from '@wire-auth/core'
+import { UNKNOWN_POLICY_LOG_INTERVAL_MS } from '../src/lib/policy-engine.js'
 
 const admin = createPrincipal({
   userId: 'u1',
@@ -158,6 +160,33 @@ describe('fails closed', () => {
     const decision = await createPolicyEngine({ logger }).evaluate('Missing', admin)
     expect(decision).toEqual({ allowed: false, code: 'ERR_POLICY_NOT_FOUND' })
     expect(logger.entries).toEqual([expect.objectContaining({ code: 'ERR_POLICY_NOT_FOUND', policy: 'Missing' })])
+  })
+
+  it('unknown policy names from clients are logged at most once per interval, with a count (issue 13 C6, regression: one line each)', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] })
+    try {
+      const logger = recordingLogger()
+      const engine = createPolicyEngine({ logger })
+      for (let i = 0; i < 1000; i++) {
+        expect(await engine.evaluate(`Attacker-${i}`, admin)).toEqual({ allowed: false, code: 'ERR_POLICY_NOT_FOUND' })
+      }
+      expect(logger.entries).toEqual([{ code: 'ERR_POLICY_NOT_FOUND', policy: 'Attacker-0' }])
+      vi.advanceTimersByTime(UNKNOWN_POLICY_LOG_INTERVAL_MS)
+      await engine.evaluate('Later', admin)
+      expect(logger.entries).toHaveLength(2)
+      expect(logger.entries[1]).toEqual({
+        code: 'ERR_POLICY_NOT_FOUND',
+        policy: 'Later',
+        suppressed: 999,
+        suppressedPolicies: ['Attacker-1', 'Attacker-2', 'Attacker-3', 'Attacker-4', 'Attacker-5'],
+      })
+      // A name never reaches the log longer than a valid policy name.
+      vi.advanceTimersByTime(UNKNOWN_POLICY_LOG_INTERVAL_MS)
+      await engine.evaluate('x'.repeat(5000), admin)
+      expect(String(logger.entries[2].policy).length).toBe(128)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('denies a policy that throws synchronously with ERR_POLICY_THREW', async () => {
@@ -407,39 +436,190 @@ describe('fails closed', () => {
   })
 
   describe('the deadline timer and the process (real timers)', () => {
-    const referencedTimers = (): number => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length
+    // Issue 21: counting the process's Timeout resources was flaky under load
+    // (other timers come and go); these tests watch the engine's own timer.
+    /** Calls `fn` and returns the timers it created through setTimeout. */
+    function timersCreatedBy(fn: () => void): NodeJS.Timeout[] {
+      const created: NodeJS.Timeout[] = []
+      const original = globalThis.setTimeout
+      const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
+        const timer = original(...args)
+        created.push(timer)
+        return timer
+      }) as typeof setTimeout)
+      try {
+        fn()
+      } finally {
+        spy.mockRestore()
+      }
+      return created
+    }
 
     it('keeps the process alive while an async policy is pending, and not after it settled', async () => {
       const engine = createPolicyEngine({ timeoutMs: 60_000 })
       let release: (value: boolean) => void = () => {}
       engine.addPolicy('Waits', () => new Promise<boolean>((resolve) => (release = resolve)))
-      const before = referencedTimers()
-      const pending = engine.evaluate('Waits', admin)
-      expect(referencedTimers()).toBe(before + 1)
+      let pending: Promise<unknown> = Promise.resolve()
+      const [timer] = timersCreatedBy(() => (pending = engine.evaluate('Waits', admin)))
+      expect(timer?.hasRef()).toBe(true)
       release(true)
       expect(await pending).toEqual({ allowed: true })
-      expect(referencedTimers()).toBe(before)
+      expect(timer?.hasRef()).toBe(false)
       // A second evaluation reuses the same (re-referenced) timer.
-      const again = engine.evaluate('Waits', admin)
-      expect(referencedTimers()).toBe(before + 1)
+      let again: Promise<unknown> = Promise.resolve()
+      expect(timersCreatedBy(() => (again = engine.evaluate('Waits', admin)))).toEqual([])
+      expect(timer?.hasRef()).toBe(true)
       release(false)
       expect(await again).toEqual({ allowed: false, code: 'ERR_DENIED' })
-      expect(referencedTimers()).toBe(before)
+      expect(timer?.hasRef()).toBe(false)
+      clearTimeout(timer)
+    })
+
+    it('keeps the timer referenced while any of two pending evaluations is left', async () => {
+      const engine = createPolicyEngine({ timeoutMs: 60_000 })
+      const releases: Array<(value: boolean) => void> = []
+      engine.addPolicy('Waits', () => new Promise<boolean>((resolve) => releases.push(resolve)))
+      let first: Promise<unknown> = Promise.resolve()
+      let second: Promise<unknown> = Promise.resolve()
+      const timers = timersCreatedBy(() => {
+        first = engine.evaluate('Waits', admin)
+        second = engine.evaluate('Waits', admin)
+      })
+      expect(timers).toHaveLength(1)
+      const timer = timers[0]!
+      // Settle the first: the second still needs its deadline.
+      releases[0]!(true)
+      expect(await first).toEqual({ allowed: true })
+      expect(timer.hasRef()).toBe(true)
+      releases[1]!(true)
+      expect(await second).toEqual({ allowed: true })
+      expect(timer.hasRef()).toBe(false)
+      // Settle the later one first: the earlier still holds the timer.
+      let third: Promise<unknown> = Promise.resolve()
+      let fourth: Promise<unknown> = Promise.resolve()
+      timersCreatedBy(() => {
+        third = engine.evaluate('Waits', admin)
+        fourth = engine.evaluate('Waits', admin)
+      })
+      releases[3]!(false)
+      expect(await fourth).toEqual({ allowed: false, code: 'ERR_DENIED' })
+      expect(timer.hasRef()).toBe(true)
+      releases[2]!(false)
+      expect(await third).toEqual({ allowed: false, code: 'ERR_DENIED' })
+      expect(timer.hasRef()).toBe(false)
+      clearTimeout(timer)
     })
 
     it('times out on the real clock and keeps no timer referenced afterwards', async () => {
       const logger = recordingLogger()
       const engine = createPolicyEngine({ timeoutMs: 30, logger }).addPolicy('Hangs', () => new Promise<boolean>(() => {}))
-      const before = referencedTimers()
       const started = performance.now()
-      const decisions = await Promise.all([engine.evaluate('Hangs', admin), engine.evaluate('Hangs', admin)])
+      const created: NodeJS.Timeout[] = []
+      const original = globalThis.setTimeout
+      const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
+        const timer = original(...args)
+        created.push(timer)
+        return timer
+      }) as typeof setTimeout)
+      try {
+        const decisions = await Promise.all([engine.evaluate('Hangs', admin), engine.evaluate('Hangs', admin)])
+        expect(decisions).toEqual([
+          { allowed: false, code: 'ERR_POLICY_TIMEOUT' },
+          { allowed: false, code: 'ERR_POLICY_TIMEOUT' },
+        ])
+        // Let a wrongly re-armed timer show itself.
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      } finally {
+        spy.mockRestore()
+      }
       expect(performance.now() - started).toBeGreaterThanOrEqual(29)
-      expect(decisions).toEqual([
-        { allowed: false, code: 'ERR_POLICY_TIMEOUT' },
-        { allowed: false, code: 'ERR_POLICY_TIMEOUT' },
-      ])
       expect(logger.entries.map((e) => e.code)).toEqual(['ERR_POLICY_TIMEOUT', 'ERR_POLICY_TIMEOUT'])
-      expect(referencedTimers()).toBe(before)
+      // One timer for both deadlines; it fired and was not armed again.
+      expect(created).toHaveLength(1)
+    })
+  })
+
+  describe('the deadline timer wakes up once per deadline (fake timers)', () => {
+    /** Counts the engine's setTimeout calls while the test runs (the policies here arm none). */
+    function countArms(): { count: () => number; restore: () => void } {
+      const original = globalThis.setTimeout
+      let n = 0
+      const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
+        n++
+        return original(...args)
+      }) as typeof setTimeout)
+      return { count: () => n, restore: () => spy.mockRestore() }
+    }
+
+    it('one hanging evaluation: one timer, fired once at the deadline', async () => {
+      vi.useFakeTimers({ now: 0 })
+      const engine = createPolicyEngine({ timeoutMs: 50 }).addPolicy('Hangs', () => new Promise<boolean>(() => {}))
+      const arms = countArms()
+      let decision: unknown
+      void engine.evaluate('Hangs', admin).then((d) => (decision = d))
+      await vi.advanceTimersByTimeAsync(49)
+      expect(decision).toBeUndefined()
+      expect(arms.count()).toBe(1)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(decision).toEqual({ allowed: false, code: 'ERR_POLICY_TIMEOUT' })
+      expect(arms.count()).toBe(1)
+      expect(vi.getTimerCount()).toBe(0)
+      arms.restore()
+    })
+
+    it('two staggered evaluations: armed for the first deadline, re-armed once for the second', async () => {
+      vi.useFakeTimers({ now: 0 })
+      const engine = createPolicyEngine({ timeoutMs: 50 }).addPolicy('Hangs', () => new Promise<boolean>(() => {}))
+      const arms = countArms()
+      const seen: Array<[number, unknown]> = []
+      void engine.evaluate('Hangs', admin).then((d) => seen.push([Date.now(), d]))
+      await vi.advanceTimersByTimeAsync(10)
+      void engine.evaluate('Hangs', admin).then((d) => seen.push([Date.now(), d]))
+      expect(arms.count()).toBe(1)
+      await vi.advanceTimersByTimeAsync(40)
+      expect(seen).toEqual([[50, { allowed: false, code: 'ERR_POLICY_TIMEOUT' }]])
+      expect(arms.count()).toBe(2)
+      await vi.advanceTimersByTimeAsync(9)
+      expect(seen).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(seen[1]).toEqual([60, { allowed: false, code: 'ERR_POLICY_TIMEOUT' }])
+      expect(arms.count()).toBe(2)
+      expect(vi.getTimerCount()).toBe(0)
+      arms.restore()
+    })
+
+    it('a deadline earlier than the armed one re-arms the timer for it', async () => {
+      vi.useFakeTimers({ now: 0 })
+      const engine = createPolicyEngine({ timeoutMs: 50 }).addPolicy('Hangs', () => new Promise<boolean>(() => {}))
+      const seen: number[] = []
+      void engine.evaluate('Hangs', admin).then(() => seen.push(Date.now()))
+      // The monotonic clock going back (as a suspended laptop's may not, but
+      // fake timers can) puts the second deadline before the first.
+      vi.spyOn(performance, 'now').mockReturnValue(-20)
+      void engine.evaluate('Hangs', admin).then(() => seen.push(Date.now()))
+      vi.mocked(performance.now).mockRestore()
+      await vi.advanceTimersByTimeAsync(50)
+      expect(seen).toEqual([50, 50])
+    })
+  })
+
+  describe('claims policies fail closed for a principal that is not signed in', () => {
+    it('an unauthenticated principal carrying the claims is denied by evaluate()', async () => {
+      const forged = new ClaimsPrincipal({
+        isAuthenticated: false,
+        userId: 'u1',
+        name: 'Ada',
+        claims: [{ type: 'role', value: 'admin' }],
+        raw: {},
+      })
+      expect(forged.hasClaim('role', 'admin')).toBe(true)
+      const engine = createPolicyEngine()
+        .addPolicy('Claim', { requiresClaim: ['role', 'admin'] })
+        .addPolicy('Claims', { requiresClaims: [['role', 'admin']] })
+        .addPolicy('SignedIn', { requiresAuthenticated: true })
+      expect(await engine.evaluate('Claim', forged)).toEqual({ allowed: false, code: 'ERR_DENIED' })
+      expect(await engine.evaluate('Claims', forged)).toEqual({ allowed: false, code: 'ERR_DENIED' })
+      expect(await engine.evaluate('SignedIn', forged)).toEqual({ allowed: false, code: 'ERR_DENIED' })
     })
   })
 

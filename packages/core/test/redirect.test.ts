@@ -193,3 +193,58 @@ describe('resolveSafeRedirect: configuration errors', () => {
     expect(codeOf(() => resolveSafeRedirect('https://x.example/', notArray as unknown as SafeRedirectOptions))).toBe('ERR_INVALID_OPTION')
   })
 })
+
+// Issue 21: the decoding limit, trailing dot-segments and the fail-closed
+// configuration checks, each where it is what decides.
+describe('resolveSafeRedirect: decoding limit and dot-segments', () => {
+  const encode = (text: string, layers: number) => {
+    let out = text
+    for (let i = 0; i < layers; i++) out = out.replaceAll('%', '%25')
+    return out
+  }
+
+  it.each([
+    ['a trailing double dot', '/a/%2e%2e'],
+    ['a trailing single dot', '/a/%2e'],
+    ['a double dot before a slash', '/a/%2e%2e/b'],
+  ])('refuses %s hidden under one or two more layers of percent-encoding', (_label, path) => {
+    // With no extra layer the URL parser itself resolves the dots (`/a/%2e%2e` → `/`).
+    for (const layers of [1, 2]) expect(resolve(encode(path, layers))).toBeNull()
+  })
+
+  it('decodes three times, not four: a fourth layer is left as text', () => {
+    expect(resolve(encode('/a/%2e%2e', 3))).toBe(encode('/a/%2e%2e', 3))
+  })
+
+  it('refuses a path whose percent-encoding does not decode', () => {
+    expect(resolve('/a/%E0%A4%A')).toBeNull()
+    expect(resolve('/a/%25E0%25A4%25A')).toBeNull()
+  })
+
+  it('keeps dots that are not whole segments', () => {
+    expect(resolve('/a/..b/.c/d.')).toBe('/a/..b/.c/d.')
+    expect(resolve('/a/%2e%2ex')).toBe('/a/%2e%2ex')
+  })
+})
+
+describe('resolveSafeRedirect: configuration is checked strictly', () => {
+  it('refuses null options with ERR_INVALID_OPTION (not a TypeError)', () => {
+    expect(codeOf(() => resolveSafeRedirect('/x', null as never))).toBe('ERR_INVALID_OPTION')
+  })
+
+  it('takes only strings as origins, never objects that stringify to one', () => {
+    const origin = { toString: () => 'https://auth.example.com' }
+    expect(codeOf(() => resolveSafeRedirect('/x', { baseOrigin: origin as never, allowedOrigins: [] }))).toBe('ERR_INVALID_OPTION')
+    expect(codeOf(() => resolveSafeRedirect('https://a.example/', { ...options, allowedOrigins: [['https://a.example'] as never] }))).toBe('ERR_INVALID_OPTION')
+  })
+
+  it('keeps the URL parser error as the cause', () => {
+    try {
+      resolveSafeRedirect('/x', { baseOrigin: 'not a url', allowedOrigins: [] })
+      expect.unreachable()
+    } catch (err) {
+      expect((err as { code?: unknown }).code).toBe('ERR_INVALID_OPTION')
+      expect((err as Error).cause).toBeInstanceOf(TypeError)
+    }
+  })
+})

@@ -28,8 +28,9 @@ Options:
                   else SQLite at $WIRE_AUTH_SQLITE or ./wire-auth.sqlite)
   --json          machine-readable output (user list, audit)
 
-'user add' reads the password from stdin with --password-stdin, else from
-$WIRE_AUTH_PASSWORD, else generates one and prints it once.
+'user add' reads the password from stdin with --password-stdin (preferred),
+else from $WIRE_AUTH_PASSWORD, else generates one and writes it to a new
+0600 file whose path it prints.
 `
 
 /** Exit code of a usage error (unknown command or option), as the shells' builtins use. */

@@ -138,7 +138,6 @@ describe('POST /auth/fragments', () => {
     ['an unknown region field', { regions: [{ id: 'a', fragment: 'news', html: '<p>forged</p>' }] }],
     ['a claim triple', { regions: [{ id: 'a', fragment: 'news', claims: [['a', 'b', 'c']] }] }],
     ['params as an array', { regions: [{ id: 'a', fragment: 'news', params: [1, 2] }] }],
-    ['params over 4 KiB', { regions: [{ id: 'a', fragment: 'news', params: { blob: 'x'.repeat(5000) } }] }],
     ['duplicate ids', { regions: [{ id: 'a', fragment: 'news' }, { id: 'a', fragment: 'news' }] }],
     ['more than maxRegionsPerSocket regions', { regions: Array.from({ length: 121 }, (_, i) => ({ id: `r${i}`, fragment: 'news' })) }],
   ]
@@ -160,8 +159,14 @@ describe('POST /auth/fragments', () => {
     expect(calls).toEqual({ load: 0, render: 0 })
   })
 
-  it('100 regions with 1 KB params each fit; a body over 1 MiB is refused with 413', async () => {
-    const fits = await post({ regions: Array.from({ length: 100 }, (_, i) => ({ id: `r${i}`, fragment: 'news', params: { pad: 'x'.repeat(1000) } })) })
+  it('answers 400 ERR_PARAMS_TOO_LARGE for params over 4 KiB (the one params rule, as on the socket)', async () => {
+    const response = await post({ regions: [{ id: 'a', fragment: 'news', params: { blob: 'x'.repeat(5000) } }] })
+    expect(response.statusCode).toBe(400)
+    expect(response.json().error.code).toBe('ERR_PARAMS_TOO_LARGE')
+  })
+
+  it('100 regions with 600 B params each fit (under live.maxParamsBytesPerSocket per request); a body over 1 MiB is refused with 413', async () => {
+    const fits = await post({ regions: Array.from({ length: 100 }, (_, i) => ({ id: `r${i}`, fragment: 'news', params: { pad: 'x'.repeat(600) } })) })
     expect(fits.statusCode).toBe(200)
     const regions = Array.from({ length: 120 }, (_, i) => ({ id: `r${i}`, fragment: 'news', params: { pad: 'x'.repeat(9000) } }))
     const response = await post({ regions })
@@ -232,11 +237,15 @@ describe('GET /auth/fragments/:name (no JavaScript)', () => {
     }
   })
 
-  it('400 for params that are not a JSON object and for a bad kind', async () => {
-    for (const url of ['/auth/fragments/news?params=%7Bnot-json', '/auth/fragments/news?params=%5B1%5D', '/auth/fragments/news?kind=page']) {
+  it('400 for params that are not a JSON object (ERR_PARAMS_INVALID, as on every transport) and for a bad kind', async () => {
+    for (const [url, code] of [
+      ['/auth/fragments/news?params=%7Bnot-json', 'ERR_PARAMS_INVALID'],
+      ['/auth/fragments/news?params=%5B1%5D', 'ERR_PARAMS_INVALID'],
+      ['/auth/fragments/news?kind=page', 'ERR_VALIDATION'],
+    ]) {
       const response = await app.inject({ url })
       expect(response.statusCode).toBe(400)
-      expect(response.json().error.code).toBe('ERR_VALIDATION')
+      expect(response.json().error.code).toBe(code)
     }
   })
 

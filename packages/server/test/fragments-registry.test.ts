@@ -391,7 +391,7 @@ describe('region requests are validated strictly', () => {
     ] }), 10)
     if (isMessageProblem(message) || message.t !== 'mount') throw new Error('not a mount')
     expect(message.regions.map((r) => r.id)).toEqual(['a'])
-    expect(message.invalid).toEqual([{ id: 'b', message: '"params" must be at most 4096 bytes serialised' }])
+    expect(message.invalid).toEqual([{ id: 'b', message: '"params" must be at most 4096 bytes serialised', code: 'ERR_PARAMS_TOO_LARGE' }])
     const params = message.regions[0]!.params as { nested: { list: [number, { x: number }] } }
     expect(params).toEqual({ nested: { list: [1, { x: 2 }] } })
     for (const part of [params, params.nested, params.nested.list, params.nested.list[1]]) expect(Object.isFrozen(part)).toBe(true)

@@ -103,14 +103,14 @@ describe('sockets per client address and per user', () => {
 })
 
 describe('what one socket may hold', () => {
-  it('params over live.maxParamsBytesPerSocket are refused by id with ERR_SOCKET_PARAMS_TOO_LARGE; unmounting frees them', async () => {
+  it('params over live.maxParamsBytesPerSocket are refused by id with ERR_PARAMS_TOO_LARGE; unmounting frees them', async () => {
     await live.start({ live: { maxParamsBytesPerSocket: 10_000 } })
     const client = await live.connect()
     await client.next('principal')
     const region = (id: string) => ({ id, fragment: 'news', params: { pad: 'x'.repeat(3000) } })
     client.send({ t: 'mount', regions: [region('a'), region('b'), region('c'), region('d'), region('e')] })
-    expect(await client.next('error')).toMatchObject({ code: 'ERR_SOCKET_PARAMS_TOO_LARGE', id: 'd' })
-    expect(await client.next('error')).toMatchObject({ code: 'ERR_SOCKET_PARAMS_TOO_LARGE', id: 'e' })
+    expect(await client.next('error')).toMatchObject({ code: 'ERR_PARAMS_TOO_LARGE', id: 'd' })
+    expect(await client.next('error')).toMatchObject({ code: 'ERR_PARAMS_TOO_LARGE', id: 'e' })
     expect((await client.render()).map((r) => r.id)).toEqual(['a', 'b', 'c'])
     // Re-mounting a mounted id replaces it: its bytes are not counted twice.
     client.send({ t: 'mount', regions: [region('a')] })
@@ -130,7 +130,7 @@ describe('what one socket may hold', () => {
     expect(rendered.length).toBe(16)
     const errors = client.messages.filter((m) => m.t === 'error')
     expect(errors.length).toBe(484)
-    expect(new Set(errors.map((m) => m.code))).toEqual(new Set(['ERR_SOCKET_PARAMS_TOO_LARGE']))
+    expect(new Set(errors.map((m) => m.code))).toEqual(new Set(['ERR_PARAMS_TOO_LARGE']))
   })
 
   it('regions naming an unknown fragment are answered ERR_FRAGMENT_NOT_FOUND but never stored (regression: they took slots)', async () => {

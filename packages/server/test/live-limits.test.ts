@@ -80,7 +80,7 @@ describe('limits and malformed input', () => {
     await live.start()
     const client = await live.connect()
     client.send({ t: 'mount', regions: [{ id: 'good', fragment: 'news' }, { id: 'bad', fragment: 'news', params: [1] }, { id: 'unknown', fragment: 'nope' }] })
-    expect(await client.next('error')).toMatchObject({ code: 'ERR_SOCKET_MESSAGE_INVALID', id: 'bad' })
+    expect(await client.next('error')).toMatchObject({ code: 'ERR_PARAMS_INVALID', id: 'bad' })
     expect(await client.render()).toEqual([
       { id: 'good', status: 'allowed', html: '<p>news</p>' },
       { id: 'unknown', status: 'denied', html: '', code: 'ERR_FRAGMENT_NOT_FOUND' },

@@ -168,9 +168,11 @@ describe('a full login through the provider', () => {
     expect(user).toMatchObject({ email: 'alice@example.test', name: 'Alice Liddell', passwordHash: null })
     expect(user!.claims).toEqual(
       expect.arrayContaining([
-        { type: 'email', value: 'Alice@Example.test' },
+        // Canonical like a local account's e-mail, with the issuer that asserted it (C11).
+        { type: 'email', value: 'alice@example.test' },
         { type: 'email_verified', value: 'true' },
         { type: 'name', value: 'Alice Liddell' },
+        { type: 'iss', value: op.issuer },
       ]),
     )
     const after = counts()

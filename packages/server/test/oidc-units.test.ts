@@ -70,13 +70,16 @@ describe('claims mapping', () => {
     expect(displayNameOf({})).toBeNull()
   })
 
-  it('a custom mapping owns the types it returns, or the declared claimTypes', () => {
+  it('a custom mapping without claimTypes is refused at boot: a role the provider dropped would never be removed (C1)', () => {
     const base = { name: 'corp', issuer: 'https://sso.example', clientId: 'c', clientSecret: 's' }
-    const implicit = new OidcProvider({ ...base, mapClaims: (c) => ({ role: c.groups }) })
-    expect(implicit.mapClaims({ groups: ['a'] })).toEqual({ claims: [{ type: 'role', value: 'a' }], types: ['role'] })
+    expect(() => new OidcProvider({ ...base, mapClaims: (c) => ({ role: c.groups }) })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }))
     const declared = new OidcProvider({ ...base, mapClaims: (c) => ({ role: c.groups, extra: 'x' }), claimTypes: ['role', 'department'] })
-    // `department` is absent this time, so it is cleared; `extra` is not owned, so it is not written.
-    expect(declared.mapClaims({ groups: [] })).toEqual({ claims: [], types: ['role', 'department'] })
+    expect(declared.mapClaims({ groups: ['a'], iss: 'https://sso.example' })).toEqual({
+      claims: [{ type: 'role', value: 'a' }, { type: 'iss', value: 'https://sso.example' }],
+      types: ['role', 'department', 'iss'],
+    })
+    // The group was removed at the provider: `role` is owned, so the next login clears it; `extra` is not owned, so it is never written.
+    expect(declared.mapClaims({ groups: [], iss: 'https://sso.example' })).toEqual({ claims: [{ type: 'iss', value: 'https://sso.example' }], types: ['role', 'department', 'iss'] })
   })
 })
 

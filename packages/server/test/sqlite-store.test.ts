@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { WireAuthError } from '@wire-auth/core'
 import { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
 import { SQLITE_MIGRATIONS } from '../src/lib/store/sqlite-schema.js'
-import { SAFETY_NET_PAGES } from '../src/lib/store/sqlite-checkpointer.js'
+import { CHECKPOINT_INTERVAL_MS, SAFETY_NET_PAGES, checkpointCount } from '../src/lib/store/sqlite-checkpointer.js'
 
 // SQLite-specific behaviour; everything every store must do is in
 // test/store-conformance (run with the SQLite runner there).
@@ -179,6 +179,29 @@ describe('SqliteAuthStore', () => {
     } finally {
       raw.close()
     }
+  })
+
+  it('an idle database costs the checkpoint thread nothing: no checkpoint runs until something is committed (idle CPU, issue 19)', async () => {
+    const store = open()
+    await store.init()
+    const user = await store.createUser({ email: 'idle@example.test', name: 'I', passwordHash: null })
+    const waitForMore = async (than: number) => {
+      const deadline = Date.now() + 10_000
+      while (checkpointCount(store.path) <= than && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+      return checkpointCount(store.path)
+    }
+    const afterWrite = await waitForMore(0)
+    expect(afterWrite).toBeGreaterThan(0)
+    // Ten turns of the thread with nothing committed: not one checkpoint (it ran one every turn before).
+    await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_INTERVAL_MS * 10))
+    expect(checkpointCount(store.path)).toBe(afterWrite)
+    // Reads commit nothing either.
+    for (let i = 0; i < 20; i++) await store.getUser(user.id)
+    await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_INTERVAL_MS * 5))
+    expect(checkpointCount(store.path)).toBe(afterWrite)
+    // A commit wakes it again.
+    await store.addClaim(user.id, { type: 'role', value: 'x' })
+    expect(await waitForMore(afterWrite)).toBeGreaterThan(afterWrite)
   })
 
   it('error messages carry no values: no e-mail in ERR_ACCOUNT_EXISTS', async () => {

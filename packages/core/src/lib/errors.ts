@@ -59,8 +59,12 @@ export type WireAuthErrorCode =
   | 'ERR_SOCKET_RATE_LIMITED'
   | 'ERR_SOCKET_TOO_MANY_PER_ADDRESS'
   | 'ERR_SOCKET_TOO_MANY_PER_USER'
-  | 'ERR_SOCKET_PARAMS_TOO_LARGE'
+  | 'ERR_PARAMS_INVALID'
+  | 'ERR_PARAMS_TOO_LARGE'
   | 'ERR_BUNDLE_NOT_BUILT'
+  // served pages (issue 15)
+  | 'ERR_PAGE_INVALID'
+  | 'ERR_PROTECTED_MARKUP_UNPROCESSED'
   // browser SDK (raised in the browser, never by the server)
   | 'ERR_BACKEND_UNREACHABLE'
   // OpenID Connect

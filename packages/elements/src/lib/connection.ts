@@ -4,7 +4,7 @@ import { BACKEND_UNREACHABLE, fetchRegions } from './http-fallback.js'
 import { readServerMessage, type RegionRequest, type RegionResult } from './protocol.js'
 
 /** Refusals after which the server holds nothing for the region (docs/protocol.md "Limits and errors"). */
-const NOT_MOUNTED: ReadonlySet<string> = new Set(['ERR_SOCKET_TOO_MANY_REGIONS', 'ERR_SOCKET_PARAMS_TOO_LARGE', 'ERR_RATE_LIMITED', 'ERR_SOCKET_MESSAGE_INVALID'])
+const NOT_MOUNTED: ReadonlySet<string> = new Set(['ERR_SOCKET_TOO_MANY_REGIONS', 'ERR_PARAMS_TOO_LARGE', 'ERR_RATE_LIMITED', 'ERR_SOCKET_MESSAGE_INVALID'])
 
 /** What a mounted element hears back from its connection. */
 export interface RegionClient {

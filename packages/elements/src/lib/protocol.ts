@@ -35,11 +35,10 @@ export type ServerMessage =
   | { t: 'signed-out' }
   | { t: 'error'; code: WireAuthErrorCode; message?: string; id?: string }
 
-/** Client-side limits, mirrored from docs/protocol.md "Limits". */
+/** Client-side limits, mirrored from docs/protocol.md "Limits" (params: core's `PARAMS_LIMITS`, shared with the server). */
 export const LIMITS = {
   maxString: 256,
   maxUrl: 2048,
-  maxParamsBytes: 4096,
 } as const
 
 function isObject(value: unknown): value is Record<string, unknown> {

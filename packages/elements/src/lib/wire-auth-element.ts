@@ -1,6 +1,6 @@
 import { ContextProvider } from '@lit/context'
 import { ReactiveElement, type PropertyDeclarations, type PropertyValues } from '@lit/reactive-element'
-import { isWireAuthError, parseClaimsAttribute, parseGuardAttributes, type WireAuthErrorCode } from '@wire-auth/core'
+import { isWireAuthError, parseClaimsAttribute, parseGuardAttributes, parseParams, parseParamsText, type ParamsProblem, type WireAuthErrorCode } from '@wire-auth/core'
 import { getDefaultBackend, toBackendOrigin } from './backend.js'
 import type { RegionClient, RegionSpec, WireAuthConnection } from './connection.js'
 import { principalContext } from './contexts.js'
@@ -8,22 +8,33 @@ import { emit, type RegionStatus } from './events.js'
 import { getHub } from './hub.js'
 import { LIMITS, type RegionResult } from './protocol.js'
 import { sanitizeFragment } from './sanitize.js'
+import { diagnose } from './warnings.js'
 
-/** Marks a `params` attribute that is not a JSON object. */
-const INVALID_PARAMS = Object.freeze({ invalid: true })
+/** A `params` attribute refused by the one params rule (core's `parseParams`): the element fails closed with its code. */
+const refusedParams = new WeakMap<object, ParamsProblem>()
 
 const paramsConverter = {
   fromAttribute(value: string | null): Record<string, unknown> | undefined {
     if (value === null) return undefined
-    try {
-      const parsed: unknown = JSON.parse(value)
-      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>
-    } catch {
-      // Falls through: fail closed below.
-    }
-    return INVALID_PARAMS
+    const parsed = parseParamsText(value)
+    if (parsed.ok) return parsed.params
+    const marker = Object.freeze({})
+    refusedParams.set(marker, parsed)
+    return marker
   },
 }
+
+/** `slot` values of the in-place protected-markup marker (`<template slot="allowed|denied">`). */
+const PROTECTED_SLOTS = new Set(['allowed', 'denied'])
+/** Codes already reported in this document's console (each is said once). */
+const reported = new Set<WireAuthErrorCode>()
+
+const UNPROCESSED_MESSAGE =
+  'holds <template slot="allowed"> (or slot="denied"): protected markup written in place, which only a page ' +
+  'served by the wire-auth backend may hold (its staticRoot or app.page()), where the server cuts it out and sends ' +
+  'it only after the guard allows. This page did not come through the backend, so that markup reached every ' +
+  'visitor: it is not shown and the element is denied. Fix: serve this page with app.page() / staticRoot, or move ' +
+  'the content into a server fragment (app.fragment(name, guard, render)) and name it with fragment="name".'
 
 /** A request the element refuses to send; it fails closed with `code`. @internal */
 export class SpecError extends Error {
@@ -41,7 +52,9 @@ export class SpecError extends Error {
  * while authorizing, those with `slot="else"` on denial. The element renders
  * in light DOM (no shadow root) so the page's CSS styles fragment content;
  * its `status` attribute (`pending`, `allowed`, `denied`, `redirect`)
- * is there for CSS too.
+ * is there for CSS too, and on denial its `code` attribute holds the reason
+ * (`ERR_DENIED`, `ERR_FRAGMENT_NOT_FOUND`…). A code that means the site is
+ * misconfigured is also explained once in the console, with the fix.
  *
  * @internal Base class; use the concrete elements.
  */
@@ -83,6 +96,8 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
   #specKey = ''
   #shown = ''
   #unsubscribe: (() => void) | undefined
+  /** The page was not processed by the backend: an in-place marker reached the browser. */
+  #unprocessed = false
   #principal = new ContextProvider(this, { context: principalContext, initialValue: undefined })
 
   /** What the element shows now. */
@@ -98,8 +113,18 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
     super.connectedCallback()
     if (this.#pending === undefined) {
       this.#pending = []
-      for (const node of this.childNodes) {
+      for (const node of [...this.childNodes]) {
+        if (node instanceof HTMLTemplateElement && PROTECTED_SLOTS.has(node.getAttribute('slot') ?? '')) {
+          // Never shown, not even by a later re-render: it fails closed (see buildSpec).
+          node.remove()
+          this.#unprocessed = true
+          continue
+        }
         ;(node instanceof Element && node.getAttribute('slot') === 'else' ? this.#else : this.#pending).push(node)
+      }
+      if (this.#unprocessed && !reported.has('ERR_PROTECTED_MARKUP_UNPROCESSED')) {
+        reported.add('ERR_PROTECTED_MARKUP_UNPROCESSED')
+        console.error(`wire-auth ERR_PROTECTED_MARKUP_UNPROCESSED: <${this.localName}> ${UNPROCESSED_MESSAGE}`, this)
       }
       this.#setStatus('pending', this.#pending)
     }
@@ -124,6 +149,7 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
 
   /** The region request of the current attributes. @throws SpecError */
   protected buildSpec(): RegionSpec {
+    if (this.#unprocessed) throw new SpecError('ERR_PROTECTED_MARKUP_UNPROCESSED', `<${this.localName}> ${UNPROCESSED_MESSAGE}`)
     let claims
     try {
       parseGuardAttributes({ policy: this.policy, claims: this.claims })
@@ -131,14 +157,12 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
     } catch (err) {
       throw new SpecError(isWireAuthError(err) ? err.code : 'ERR_GUARD_SPEC_INVALID', (err as Error).message)
     }
-    const params = this.params
+    let params = this.params
     if (params !== undefined) {
-      if (params === INVALID_PARAMS || typeof params !== 'object' || params === null || Array.isArray(params)) {
-        throw new SpecError('ERR_VALIDATION', '"params" must be a JSON object')
-      }
-      if (new TextEncoder().encode(JSON.stringify(params)).length > LIMITS.maxParamsBytes) {
-        throw new SpecError('ERR_VALIDATION', `"params" must be at most ${LIMITS.maxParamsBytes} bytes`)
-      }
+      // The same rule as the server's, whether set as an attribute or a property.
+      const parsed = (typeof params === 'object' && params !== null && refusedParams.get(params)) || parseParams(params)
+      if (!parsed.ok) throw new SpecError(parsed.code, parsed.message)
+      params = parsed.params
     }
     const fragment = this.fragment
     if (fragment !== undefined && (fragment === '' || fragment.length > LIMITS.maxString)) {
@@ -173,10 +197,13 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
     this.#shown = key
     this.#status = status
     this.setAttribute('status', status)
+    if (code !== undefined && status !== 'allowed' && status !== 'pending') this.setAttribute('code', code)
+    else this.removeAttribute('code')
     if (status !== 'redirect') {
       this.replaceChildren(...(typeof content === 'string' ? [sanitizeFragment(content, this.ownerDocument)] : content))
     }
     if (!changed || status === 'pending') return
+    if (code !== undefined && status !== 'allowed') diagnose(code, this, this.#connection?.origin ?? this.#origin())
     emit(this, 'wire-auth-change', { status, code })
     if (code !== undefined && status !== 'allowed') emit(this, 'wire-auth-denied', { code })
   }

@@ -46,7 +46,10 @@ export class WireAuthGuard extends WireAuthElement {
     if (redirect !== undefined && (redirect.trim() === '' || redirect.length > LIMITS.maxUrl)) {
       throw new SpecError('ERR_GUARD_SPEC_INVALID', `"redirect" must be 1..${LIMITS.maxUrl} characters`)
     }
-    const returnTo = location.href
+    // Without the #fragment (issue 13 C7): it may hold what the page keeps out
+    // of requests on purpose (an OAuth implicit-flow token, a share secret),
+    // and the login URL would carry it to the server, its logs and the referrer.
+    const returnTo = location.href.split('#', 1)[0]
     return { ...spec, redirect: redirect?.trim(), returnTo: returnTo.length > LIMITS.maxUrl ? undefined : returnTo }
   }
 

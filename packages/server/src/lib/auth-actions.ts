@@ -1,6 +1,7 @@
 import { createPrincipal, WireAuthError, type ClaimsPrincipal } from '@wire-auth/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { AuthChannel, AuthEvent } from './channel/auth-channel.js'
+import { ALL_USERS, type AuthChannel, type AuthEvent } from './channel/auth-channel.js'
+import { checkEvent } from './channel/event-check.js'
 import type { AuthContext } from './context.js'
 import { InvalidClaim, Unauthenticated, UserNotFound } from './errors.js'
 import type { AuditRecord, ClaimChange, SessionRecord, UserRecord } from './store/auth-store.js'
@@ -70,6 +71,32 @@ export interface AuthActions {
   setDisabled(userId: string, disabled: boolean, request?: FastifyRequest | null): Promise<UserRecord>
   /** The sessions of a user, newest first. */
   listSessions(userId: string): Promise<SessionRecord[]>
+  /**
+   * Data that policies, `load` or `render` read has changed (a document's
+   * access list, a price…): every worker re-evaluates the mounted regions
+   * that match and sends each socket only what changed. Filters combine
+   * (all given must match); none means every mounted region.
+   * Claims and sessions need no call: `grant`, `revokeClaim`… refresh by themselves.
+   * @throws `ERR_VALIDATION` for a malformed filter.
+   * @example
+   * ```ts
+   * await saveAccessList(docId, readers)
+   * await app.auth.refresh({ fragment: 'document', params: { docId } })
+   * ```
+   */
+  refresh(filter?: RefreshFilter): Promise<void>
+}
+
+/** Which mounted regions {@link AuthActions.refresh} re-evaluates. */
+export interface RefreshFilter {
+  /** Regions of this fragment (a name given to `app.fragment`). */
+  fragment?: string
+  /** Regions whose fragment's guard or element `policy` names this policy (in-place regions of pages included). */
+  policy?: string
+  /** Regions whose params hold these values (each key compared as JSON; in-place regions: the params written in the page). */
+  params?: Record<string, unknown>
+  /** Only the sockets of this user (default: every socket, anonymous ones included). */
+  userId?: string
 }
 
 /** @internal */
@@ -108,7 +135,23 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
     await ctx.audit(request ?? null, { action, actorId, targetId: userId, detail: { count: ids.length, all } })
   }
 
+  const REFRESH_KEYS = new Set(['fragment', 'policy', 'params', 'userId'])
+
   const actions: AuthActions = {
+    async refresh(filter = {}) {
+      if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) throw new WireAuthError('ERR_VALIDATION', 'refresh() takes a filter object', { statusCode: 400 })
+      for (const key of Object.keys(filter)) {
+        if (!REFRESH_KEYS.has(key)) throw new WireAuthError('ERR_VALIDATION', `refresh(): unknown filter "${key.slice(0, 64)}"`, { statusCode: 400 })
+      }
+      const { fragment, policy, params, userId } = filter
+      if (userId !== undefined && (typeof userId !== 'string' || userId === '' || userId === ALL_USERS)) {
+        throw new WireAuthError('ERR_VALIDATION', 'refresh(): "userId" must be a user id', { statusCode: 400 })
+      }
+      const checked = checkEvent({ type: 'data-changed', userId: userId ?? ALL_USERS, version: 0, fragment, policy, params })
+      if (!checked.ok) throw new WireAuthError('ERR_VALIDATION', `refresh(): ${checked.reason}`, { statusCode: 400 })
+      await publish(checked.event)
+    },
+
     async signIn(request, reply, userOrId) {
       const user = typeof userOrId === 'string' ? await store.getUser(userOrId) : userOrId
       if (user === null) throw new UserNotFound()

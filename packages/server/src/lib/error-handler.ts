@@ -12,6 +12,18 @@ const BY_STATUS: Record<number, WireAuthErrorCode> = {
   503: 'ERR_STORE_UNAVAILABLE',
 }
 
+/**
+ * What a 5xx answer says, per code. The error's own message names the store
+ * class, the internal operation and the driver's code (useful in the log,
+ * useless and revealing to a client): it is logged, never sent (F13).
+ */
+const SERVER_FAULT_MESSAGES: Partial<Record<WireAuthErrorCode, string>> = {
+  ERR_STORE_UNAVAILABLE: 'the auth store is unavailable; retry later',
+  ERR_CHANNEL_UNAVAILABLE: 'the auth channel is unavailable; retry later',
+  ERR_PROVIDER_UNAVAILABLE: 'the identity provider is unavailable; retry later',
+  ERR_BUNDLE_NOT_BUILT: 'the elements bundle is not built',
+}
+
 /** Body of an error answer: `{ error: { code, message } }`. */
 function body(code: string, message: string) {
   return { error: { code, message } }
@@ -19,14 +31,18 @@ function body(code: string, message: string) {
 
 /**
  * Every error becomes its HTTP status and `{ error: { code, message } }`.
- * Unexpected errors answer 500 `ERR_INTERNAL` without any detail: stack traces
- * and driver messages stay in the log.
+ * Unexpected errors answer 500 `ERR_INTERNAL` without any detail, and every
+ * coded 5xx answers a fixed message per code: stack traces, store classes,
+ * operations and driver codes stay in the log.
  * @internal
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler(function wireAuthErrorHandler(error: FastifyError | Error, request, reply) {
     if (isWireAuthError(error)) {
-      if (error.statusCode >= 500) request.log.error({ code: error.code, err: error.cause ?? error }, error.message)
+      if (error.statusCode >= 500) {
+        request.log.error({ code: error.code, err: error.cause ?? error }, error.message)
+        return reply.code(error.statusCode).send(body(error.code, SERVER_FAULT_MESSAGES[error.code] ?? 'internal error'))
+      }
       return reply.code(error.statusCode).send(error.toJSON())
     }
     const fastifyError = error as FastifyError & { error?: { code?: string } }

@@ -69,6 +69,16 @@ export interface LiveOptions {
   rendersPerSecond?: number
 }
 
+/** Served HTML pages (`app.page`, `staticRoot`). */
+export interface PagesOptions {
+  /**
+   * Re-process a page when its file changed (mtime or size, checked per
+   * request). Default: true unless `NODE_ENV` is `production`, where each
+   * page is read once at boot.
+   */
+  watch?: boolean
+}
+
 /** Options of {@link connectAuth}. Checked at registration. */
 export interface WireAuthOptions {
   /** Store. Default: `new SqliteAuthStore(options.sqlitePath ?? "wire-auth.sqlite")`. */
@@ -97,6 +107,8 @@ export interface WireAuthOptions {
   serveBundle?: boolean
   /** Security headers via @fastify/helmet. Default true. */
   helmet?: boolean
+  /** Served HTML pages (`app.page`, `staticRoot`). */
+  pages?: PagesOptions
   /**
    * Secret (≥ 32 chars) for signing short-lived cookies (OIDC state). Default:
    * a random key generated once and kept in the store, shared by every worker.
@@ -116,6 +128,7 @@ export interface ResolvedOptions {
   live: Required<LiveOptions>
   serveBundle: boolean
   helmet: boolean
+  pages: Required<PagesOptions>
 }
 
 const MINUTE = 60_000
@@ -182,6 +195,16 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
   const plainLocalhost = publicUrl.startsWith('http:') && isLoopback(new URL(publicUrl).hostname)
   if (publicUrl.startsWith('http:') && !plainLocalhost && options.session?.secure !== false) {
     fail('"options.publicUrl" must use https outside localhost (or set "options.session.secure" to false explicitly)')
+  }
+  // A plain-http page may call an https backend with credentials, and whoever is
+  // on that page's network can rewrite it (issue 13 C10): only loopback pages
+  // (local development) may be plain http beside an https backend.
+  if (publicUrl.startsWith('https:')) {
+    allowedOrigins.forEach((origin, i) => {
+      if (origin.startsWith('http:') && !isLoopback(new URL(origin).hostname)) {
+        fail(`"options.allowedOrigins[${i}]" must use https while "options.publicUrl" does (plain http is allowed for loopback origins only), got ${JSON.stringify(origin)}`)
+      }
+    })
   }
 
   const loginUrl = options.loginUrl ?? '/login'
@@ -250,7 +273,12 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
   if (options.policies !== undefined && (options.policies === null || typeof options.policies !== 'object')) fail('"options.policies" must be an object of name → requirement')
   if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length < 32)) fail('"options.secret" must be a string of at least 32 characters')
 
+  const pg = options.pages ?? {}
+  if (pg === null || typeof pg !== 'object') fail('"options.pages" must be an object')
+  const pages: Required<PagesOptions> = { watch: bool(pg.watch, 'options.pages.watch', process.env.NODE_ENV !== 'production') }
+
   return {
+    pages,
     allowedOrigins,
     publicUrl,
     publicOrigin,

@@ -13,6 +13,7 @@ import { LocalAuthChannel } from './channel/local-channel.js'
 import type { AuthContext } from './context.js'
 import { installErrorHandler } from './error-handler.js'
 import { registerFragments } from './fragments/fragment-routes.js'
+import { registerPages } from './pages/page-routes.js'
 import { registerLiveSocket } from './live/live-socket.js'
 import { registerLocalIdp } from './local-idp/routes.js'
 import { registerProviders, type ProviderInfo } from './oidc/register-providers.js'
@@ -87,7 +88,18 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
 
   const secret = rawOptions.secret ?? (await store.getSecret('cookie-signing', () => randomBytes(32).toString('base64url')))
   const signer = createCookieSigner(Buffer.from(secret, 'utf8'))
-  const sessions = createSessionManager({ store, options })
+  const sessions = createSessionManager({
+    store,
+    options,
+    // Signing in again in the same browser ends the old session: say so to its sockets (issue 13 F7).
+    async onReplaced(userId, sessionHash, version) {
+      try {
+        await channel.publish({ type: 'sessions-revoked', userId, version, sessionIds: [sessionHash], all: false })
+      } catch (err) {
+        app.log.warn({ code: 'ERR_CHANNEL_UNAVAILABLE', err }, 'auth event not published')
+      }
+    },
+  })
   const allowed = new Set([options.publicOrigin, ...options.allowedOrigins])
 
   const ctx: AuthContext = {
@@ -215,6 +227,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   // `/auth/providers`, `/auth/{provider}/login` and `/callback` (an empty list without providers).
   app.decorate('authProviders', await registerProviders(app, ctx, rawOptions.providers))
   const fragments = registerFragments(app, ctx)
+  // Served pages and `config.authGuard` routes; its guard hook follows the principal hook.
+  registerPages(app, ctx, fragments)
   await registerLiveSocket(app, ctx, fragments)
   registerBundleRoute(app, ctx)
 }

@@ -11,6 +11,13 @@ export interface SessionManagerDeps {
   options: ResolvedOptions
   /** Clock, for expiry tests. Default `Date.now`. */
   now?: () => number
+  /**
+   * Told when `start` replaced a live session of the same browser (signing in
+   * again), after its row was deleted: the plugin publishes the revocation so
+   * that sockets opened with it go anonymous at once (issue 13 F7). Must not
+   * throw.
+   */
+  onReplaced?: (userId: string, sessionHash: string, userVersion: number) => Promise<void>
 }
 
 /** SHA-256 hex of a raw session id: the store never sees the cookie value. @internal */
@@ -79,7 +86,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager &
 
     async start(request: FastifyRequest, reply: FastifyReply, user: UserRecord): Promise<SessionRecord> {
       const previous = presentedId(request)
-      if (previous !== null) await store.deleteSession(previous)
+      // The request's own live session (if it had one) is ending: whose it was, before it goes.
+      const replaced = request.sessionId !== null && request.sessionId === previous && request.user?.userId ? { userId: request.user.userId, version: request.user.raw.userVersion } : null
+      if (previous !== null) {
+        const deleted = await store.deleteSession(previous)
+        if (deleted && replaced !== null) await deps.onReplaced?.(replaced.userId, previous, typeof replaced.version === 'number' ? replaced.version : 0)
+      }
       const rawId = randomBytes(32).toString('base64url')
       const at = now()
       const session: SessionRecord = {

@@ -5,6 +5,11 @@
  *
  * - `claims-changed`: the user's claims / name / disabled flag changed;
  *   sockets re-read their session snapshot and re-render.
+ * - `data-changed` (`app.auth.refresh`): data a policy, `load` or `render`
+ *   reads changed; the sockets of `userId` (or every socket for `"*"`)
+ *   re-evaluate the mounted regions that match `fragment` / `policy` /
+ *   `params` (all given filters must match) and get what changed. The
+ *   principal is not re-read; `version` is 0 and orders nothing.
  * - `sessions-revoked`: the listed sessions (hashes) are gone; their sockets
  *   turn anonymous at once. `sessionIds` empty with `all: true` means every
  *   session of the user. Token-authenticated sockets of the user re-check
@@ -12,7 +17,8 @@
  *   `/auth/local/revoke` publishes one with `sessionIds: []`, `all: false`).
  */
 export interface AuthEvent {
-  type: 'claims-changed' | 'sessions-revoked'
+  type: 'claims-changed' | 'sessions-revoked' | 'data-changed'
+  /** For `data-changed`, {@link ALL_USERS} (`"*"`) means every socket, anonymous ones included. */
   userId: string
   /**
    * The user row version after the change, for diagnostics only: channel
@@ -24,7 +30,17 @@ export interface AuthEvent {
   all?: boolean
   /** Id of the worker that published (for diagnostics). */
   origin?: string
+  /** `data-changed` only: re-evaluate the mounted regions of this fragment. */
+  fragment?: string
+  /** `data-changed` only: … whose fragment's guard or element names this policy. */
+  policy?: string
+  /** `data-changed` only: … whose params hold these values (each key compared as JSON). */
+  params?: Readonly<Record<string, unknown>>
 }
+
+/** `userId` of a `data-changed` event that concerns every socket. */
+export const ALL_USERS = '*'
+
 
 /** Called for every event, local or remote. */
 export type AuthEventListener = (event: AuthEvent) => void

@@ -1,4 +1,7 @@
 import type { AuthEvent } from './auth-channel.js'
+import { checkEvent, MAX_ID_LENGTH } from './event-check.js'
+
+export { checkEvent, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_PARAMS_LENGTH, MAX_SESSION_IDS } from './event-check.js'
 
 /**
  * The wire format of {@link RedisAuthChannel}: one JSON object per Redis
@@ -7,6 +10,7 @@ import type { AuthEvent } from './auth-channel.js'
  * ```jsonc
  * { "type": "claims-changed",   "userId": "u1", "version": 7, "origin": "w-1" }
  * { "type": "sessions-revoked", "userId": "u1", "version": 7, "sessionIds": ["…"], "all": false, "origin": "w-1" }
+ * { "type": "data-changed", "userId": "*", "version": 0, "fragment": "document", "params": { "docId": "d1" }, "origin": "w-1" }
  * { "type": "resync", "origin": "w-1" }   // "I lost publishes: everybody re-validate"
  * ```
  *
@@ -22,13 +26,6 @@ export type ChannelMessage =
 
 /** Largest accepted message, in UTF-16 code units of the JSON text. @internal */
 export const MAX_MESSAGE_LENGTH = 1024 * 1024
-/** Most session ids one `sessions-revoked` event may list. @internal */
-export const MAX_SESSION_IDS = 10_000
-/** Longest user id, session id or worker id. @internal */
-export const MAX_ID_LENGTH = 256
-
-const EVENT_TYPES: ReadonlySet<string> = new Set(['claims-changed', 'sessions-revoked'])
-
 /** Serialises an event for PUBLISH (the event must have passed {@link checkEvent}). @internal */
 export function encodeEvent(event: AuthEvent): string {
   return JSON.stringify(event)
@@ -56,37 +53,6 @@ export function decodeMessage(raw: unknown): ChannelMessage {
   const checked = checkEvent(value)
   if (!checked.ok) return invalid(checked.reason)
   return { kind: 'event', event: checked.event, origin }
-}
-
-/**
- * Validates an event (outgoing or incoming) and returns a fresh, frozen copy
- * holding only the known fields.
- * @internal
- */
-export function checkEvent(value: unknown): { ok: true; event: AuthEvent } | { ok: false; reason: string } {
-  if (!isPlainObject(value)) return { ok: false, reason: 'event is not an object' }
-  const { type, userId, version, sessionIds, all, origin } = value
-  if (typeof type !== 'string' || !EVENT_TYPES.has(type)) return { ok: false, reason: '"type" is not a known event type' }
-  if (!isId(userId)) return { ok: false, reason: '"userId" must be a non-empty string' }
-  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
-    return { ok: false, reason: '"version" must be a non-negative integer' }
-  }
-  if (origin !== undefined && !isId(origin)) return { ok: false, reason: '"origin" must be a non-empty string' }
-  const event: AuthEvent = { type: type as AuthEvent['type'], userId, version }
-  if (type === 'sessions-revoked') {
-    if (all !== undefined && typeof all !== 'boolean') return { ok: false, reason: '"all" must be a boolean' }
-    if (sessionIds !== undefined) {
-      if (!Array.isArray(sessionIds) || sessionIds.length > MAX_SESSION_IDS) {
-        return { ok: false, reason: `"sessionIds" must be an array of at most ${MAX_SESSION_IDS} ids` }
-      }
-      if (!sessionIds.every(isId)) return { ok: false, reason: '"sessionIds" must hold non-empty strings' }
-    }
-    if (sessionIds === undefined && all !== true) return { ok: false, reason: '"sessionIds" or "all": true is required' }
-    event.sessionIds = Object.freeze([...(sessionIds ?? [])]) as string[]
-    if (all !== undefined) event.all = all
-  }
-  if (origin !== undefined) event.origin = origin
-  return { ok: true, event: Object.freeze(event) }
 }
 
 function invalid(reason: string): ChannelMessage {

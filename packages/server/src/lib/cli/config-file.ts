@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { ConfigSyntaxError, InvalidOption } from '@wire-auth/core'
 import { closest } from 'fastest-levenshtein'
-import type { LiveOptions, LocalIdpOptions, SessionOptions } from '../options.js'
+import type { LiveOptions, LocalIdpOptions, PagesOptions, SessionOptions } from '../options.js'
 import { loadConfig, type ServerConfig } from '../standalone.js'
 
 // Every key a config file may use. `satisfies Record<keyof …, true>` makes the
@@ -31,8 +31,11 @@ const SERVER_CONFIG_KEYS = {
   live: true,
   serveBundle: true,
   helmet: true,
+  pages: true,
   secret: true,
 } as const satisfies Record<keyof ServerConfig, true>
+
+const PAGES_KEYS = { watch: true } as const satisfies Record<keyof PagesOptions, true>
 
 const SESSION_KEYS = {
   cookieName: true,
@@ -99,6 +102,7 @@ export function checkConfigKeys(config: ServerConfig, file: string): void {
   checkKeys(config, SERVER_CONFIG_KEYS, '', file)
   checkKeys(config.session, SESSION_KEYS, 'session.', file)
   checkKeys(config.live, LIVE_KEYS, 'live.', file)
+  checkKeys(config.pages, PAGES_KEYS, 'pages.', file)
   if (isPlainObject(config.localIdp)) {
     checkKeys(config.localIdp, LOCAL_IDP_KEYS, 'localIdp.', file)
     checkKeys(config.localIdp.argon2, ARGON2_KEYS, 'localIdp.argon2.', file)

@@ -79,6 +79,14 @@ export interface CompiledFragment {
   readonly render: (ctx: FragmentRenderContext) => unknown
   readonly elseRender: ((ctx: FragmentElseContext) => unknown) | undefined
   readonly bindVerdict: boolean
+  /**
+   * Params written in a served page for an in-place region: they replace
+   * whatever the client sends, so one use site's content can never be asked
+   * for with another use site's params. Undefined for registered fragments.
+   */
+  readonly pinnedParams?: Readonly<Record<string, unknown>>
+  /** Further guards that must all hold (an in-place region with both `policy` and `claims`). */
+  readonly requires?: readonly GuardSpec[]
 }
 
 /** Fragment names: also a URL path segment of `GET /auth/fragments/:name`. */

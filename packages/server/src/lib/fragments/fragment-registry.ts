@@ -10,7 +10,8 @@ import {
   type WireAuthErrorCode,
 } from '@wire-auth/core'
 import { compileFragment, type CompiledFragment, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
-import type { RegionRequest, RegionResult } from './region-request.js'
+import { guardLocation } from './guard-location.js'
+import { regionDigest, type RegionRequest, type RegionResult } from './region-request.js'
 import { RenderBudget } from './render-budget.js'
 
 /** pino-compatible logger subset. */
@@ -65,6 +66,11 @@ const NO_ADDITIONS: ElementAdditions = Object.freeze({ policySpec: undefined, cl
  * the same few names over and over, each mount a fresh region request.
  */
 const policySpecs = new Map<string, GuardSpec>()
+
+/** @internal How many element policy specs are cached (tests check the bound). */
+export function cachedPolicySpecCount(): number {
+  return policySpecs.size
+}
 
 function policyAddition(name: string, engine: PolicyEngine): GuardSpec {
   let spec = policySpecs.get(name)
@@ -135,6 +141,40 @@ export class FragmentRegistry {
     this.#fragments.set(fragment.name, fragment)
   }
 
+  /**
+   * Defines (or replaces) the fragment of an in-place region of a served
+   * page: its guard and static content come from the page, its params are
+   * pinned (see {@link CompiledFragment.pinnedParams}).
+   * @throws WireAuthError `ERR_FRAGMENT_INVALID` for a malformed guard.
+   * @internal
+   */
+  definePageFragment(
+    name: string,
+    options: FragmentOptions,
+    render: FragmentRender,
+    pinnedParams: Readonly<Record<string, unknown>>,
+    requires: readonly GuardSpec[] = [],
+  ): void {
+    const fragment = compileFragment(name, options, render)
+    this.#fragments.set(name, Object.freeze({ ...fragment, pinnedParams, requires: Object.freeze([...requires]) }))
+  }
+
+  /** Forgets a fragment (an in-place region of a page that changed). @internal */
+  remove(name: string): void {
+    this.#fragments.delete(name)
+  }
+
+  /** The policy named by a fragment's own guard, if any (live refresh filters). @internal */
+  policyOf(name: string | undefined): string | undefined {
+    const spec = name === undefined ? undefined : this.#fragments.get(name)?.spec
+    return spec?.kind === 'policy' ? spec.policy : undefined
+  }
+
+  /** The pinned params of an in-place page fragment, if it is one (live refresh filters). @internal */
+  pinnedParamsOf(name: string | undefined): Readonly<Record<string, unknown>> | undefined {
+    return name === undefined ? undefined : this.#fragments.get(name)?.pinnedParams
+  }
+
   /** True when a fragment of that name is registered. */
   has(name: string): boolean {
     return this.#fragments.has(name)
@@ -145,9 +185,43 @@ export class FragmentRegistry {
     return this.#fragments.values()
   }
 
-  /** Evaluates every region independently, in parallel; results keep the order. */
+  /**
+   * Evaluates every region independently, in parallel; results keep the
+   * order. Regions equal but for their id are evaluated once (their policies,
+   * `load` and `render` run once), so a request repeating one region many
+   * times costs one evaluation and its store reads once (issue 13 F6).
+   */
   evaluateRegions(regions: readonly RegionRequest[], user: ClaimsPrincipal, request: unknown): Promise<RegionResult[]> {
-    return Promise.all(regions.map((region) => this.evaluateRegion(region, user, request)))
+    const byKey = new Map<string, Promise<RegionResult>>()
+    return Promise.all(
+      regions.map(async (region) => {
+        const key = regionDigest(region).key
+        let pending = byKey.get(key)
+        if (pending === undefined) {
+          pending = this.evaluateRegion(region, user, request)
+          byKey.set(key, pending)
+        }
+        const result = await pending
+        return result.id === region.id ? result : { ...result, id: region.id }
+      }),
+    )
+  }
+
+  /**
+   * Only the decision of a region or guard (the fragment's guard AND the
+   * element's policy AND claims), without running `load` or `render`: what a
+   * served page's `<wire-auth-guard>` needs before any byte is sent. Never
+   * throws; every fault is a denial.
+   */
+  async authorize(region: RegionRequest, user: ClaimsPrincipal, request: unknown): Promise<PolicyDecision> {
+    try {
+      const fragment = region.fragment === undefined ? undefined : this.#fragments.get(region.fragment)
+      if (region.fragment !== undefined && fragment === undefined) return { allowed: false, code: 'ERR_FRAGMENT_NOT_FOUND' }
+      return await this.#decide(region, fragment, user, { request, params: fragment?.pinnedParams ?? region.params ?? EMPTY_PARAMS })
+    } catch (err) {
+      this.#deps.log.error({ code: 'ERR_INTERNAL', fragment: region.fragment, err }, 'guard evaluation failed')
+      return { allowed: false, code: 'ERR_INTERNAL' }
+    }
   }
 
   /**
@@ -159,7 +233,7 @@ export class FragmentRegistry {
     try {
       const fragment = region.fragment === undefined ? undefined : this.#fragments.get(region.fragment)
       if (region.fragment !== undefined && fragment === undefined) return this.#denied(region, undefined, 'ERR_FRAGMENT_NOT_FOUND', user)
-      const params = region.params ?? EMPTY_PARAMS
+      const params = fragment?.pinnedParams ?? region.params ?? EMPTY_PARAMS
       const decision = await this.#decide(region, fragment, user, { request, params })
       if (!decision.allowed) return await this.#denied(region, fragment, decision.code ?? 'ERR_DENIED', user, request)
       if (fragment === undefined) return { id: region.id, status: 'allowed', html: '' }
@@ -192,6 +266,12 @@ export class FragmentRegistry {
       const decision = await engine.evaluateGuard(own, user, ctx)
       if (!decision.allowed) return decision
     }
+    if (fragment?.requires !== undefined) {
+      for (const spec of fragment.requires) {
+        const decision = await engine.evaluateGuard(spec, user, ctx)
+        if (!decision.allowed) return decision
+      }
+    }
     if (policySpec !== undefined) {
       const decision = await engine.evaluateGuard(policySpec, user, ctx)
       if (!decision.allowed) return decision
@@ -213,10 +293,10 @@ export class FragmentRegistry {
     if (region.kind === 'guard') return { id: region.id, status: 'redirect', location: this.#location(region, fragment), code }
     let html = ''
     if (fragment?.bindVerdict) {
-      html = (await this.#render(fragment, user, request, region.params ?? EMPTY_PARAMS, false)) ?? ''
+      html = (await this.#render(fragment, user, request, fragment.pinnedParams ?? region.params ?? EMPTY_PARAMS, false)) ?? ''
     } else if (fragment?.elseRender !== undefined) {
       const elseRender = fragment.elseRender
-      html = (await this.#call(fragment.name, 'else', () => elseRender({ principal: user.toSummary(), params: region.params ?? EMPTY_PARAMS, code }))) ?? ''
+      html = (await this.#call(fragment.name, 'else', () => elseRender({ principal: user.toSummary(), params: fragment.pinnedParams ?? region.params ?? EMPTY_PARAMS, code }))) ?? ''
     }
     return { id: region.id, status: 'denied', html, code }
   }
@@ -259,11 +339,6 @@ export class FragmentRegistry {
   }
 
   #location(region: Pick<RegionRequest, 'redirect' | 'returnTo'>, fragment: CompiledFragment | undefined): string {
-    const { safeRedirect, loginUrl } = this.#deps
-    const chosen = (region.redirect !== undefined ? safeRedirect(region.redirect) : null) ?? (fragment?.spec?.redirect !== undefined ? safeRedirect(fragment.spec.redirect) : null)
-    if (chosen !== null) return chosen
-    const returnTo = region.returnTo === undefined ? null : safeRedirect(region.returnTo)
-    if (returnTo === null) return loginUrl
-    return `${loginUrl}${loginUrl.includes('?') ? '&' : '?'}returnTo=${encodeURIComponent(returnTo)}`
+    return guardLocation(this.#deps, [region.redirect, fragment?.spec?.redirect], region.returnTo)
   }
 }

@@ -1,10 +1,11 @@
-import type { WireAuthErrorCode } from '@wire-auth/core'
+import { WireAuthError, parseParamsText, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthContext } from '../context.js'
 import { strictValidatorCompiler } from '../strict-validator.js'
 import { FRAGMENT_NAME, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
 import { FragmentRegistry } from './fragment-registry.js'
-import { isRegionProblem, parseRegionRequest, parseRegionRequests, regionRequestSchema } from './region-request.js'
+import { clientBucket } from '../local-idp/throttle.js'
+import { distinctRegions, isRegionProblem, parseRegionRequest, parseRegionRequests, regionDigest, regionRequestSchema } from './region-request.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -34,6 +35,18 @@ const HTTP_BODY_LIMIT = 1024 * 1024
 
 /** Codes that mean a fault of the server, not a denial. */
 const SERVER_FAULTS = new Set<WireAuthErrorCode>(['ERR_FRAGMENT_RENDER_FAILED', 'ERR_INTERNAL'])
+
+/** Takes `count` renders from the client's budget, all or none. */
+function chargeAll(registry: FragmentRegistry, client: string, count: number): boolean {
+  if (count === 0) return true
+  if (count > registry.renders.perSecond) return false
+  return registry.renders.take(client, count) === count
+}
+
+function rateLimited(reply: FastifyReply, registry: FragmentRegistry, client: string): FastifyReply {
+  reply.header('retry-after', String(Math.max(1, Math.ceil(registry.renders.retryAfterMs(client) / 1000))))
+  return sendError(reply, 429, 'ERR_RATE_LIMITED', `at most ${registry.renders.perSecond} region evaluations per second from one client`)
+}
 
 function sendError(reply: FastifyReply, statusCode: number, code: WireAuthErrorCode, message: string): FastifyReply {
   return reply.code(statusCode).header('cache-control', 'no-store').send({ error: { code, message } })
@@ -70,80 +83,107 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext): Fragm
     }
   })
 
-  app.post(
-    '/auth/fragments',
-    {
-      config: { wireAuth: 'guarded' },
-      validatorCompiler: strictValidatorCompiler,
-      // Up to maxRegionsPerSocket regions of up to ~5 KiB each; never below the socket's message limit.
-      bodyLimit: Math.max(live.maxMessageBytes, HTTP_BODY_LIMIT),
-      attachValidation: true,
-      schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['regions'],
-          properties: { regions: { type: 'array', maxItems: live.maxRegionsPerSocket, items: regionRequestSchema } },
-        },
-      },
-    },
-    async (request, reply) => {
-      if (request.validationError) return sendError(reply, 400, 'ERR_VALIDATION', request.validationError.message)
-      const regions = parseRegionRequests((request.body as { regions: unknown }).regions, live.maxRegionsPerSocket)
-      if (isRegionProblem(regions)) return sendError(reply, 400, 'ERR_VALIDATION', regions.id === undefined ? regions.message : `region "${regions.id}": ${regions.message}`)
-      const results = await registry.evaluateRegions(regions, request.user, request)
-      reply.header('cache-control', 'no-store')
-      return { principal: request.user.toSummary(), regions: results }
-    },
-  )
+  // Both routes live in a scope of their own, with a plain JSON parser (as the
+  // local IdP's routes have their form parser): Fastify's default parser
+  // refuses `__proto__` anywhere in a body with a generic "not valid JSON",
+  // while params must be refused by the one params rule of core, with the
+  // same code on every transport (issue 13 F8). JSON.parse never invokes the
+  // `__proto__` setter, so nothing is polluted on the way.
+  app.register(async function fragmentRoutes(scope) {
+    scope.removeContentTypeParser('application/json')
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+      try {
+        done(null, JSON.parse(typeof body === 'string' ? body : body.toString('utf8')))
+      } catch {
+        done(new WireAuthError('ERR_VALIDATION', 'the body is not valid JSON', { statusCode: 400 }))
+      }
+    })
 
-  app.get(
-    '/auth/fragments/:name',
-    {
-      config: { wireAuth: 'guarded' },
-      validatorCompiler: strictValidatorCompiler,
-      attachValidation: true,
-      schema: {
-        params: { type: 'object', properties: { name: { type: 'string', maxLength: 128 } } },
-        querystring: {
-          type: 'object',
-          properties: {
-            kind: { type: 'string', enum: ['region', 'guard'] },
-            params: { type: 'string', maxLength: 8192 },
-            redirect: { type: 'string', maxLength: 2048 },
-            returnTo: { type: 'string', maxLength: 2048 },
+    scope.post(
+      '/auth/fragments',
+      {
+        // Per client and second, like the socket's live.messagesPerSecond (issue 13 F6).
+        config: { wireAuth: 'guarded', rateLimit: { max: live.messagesPerSecond, timeWindow: 1000, keyGenerator: (request: FastifyRequest) => clientBucket(request.ip) } },
+        validatorCompiler: strictValidatorCompiler,
+        // Up to maxRegionsPerSocket regions of up to ~5 KiB each; never below the socket's message limit.
+        bodyLimit: Math.max(live.maxMessageBytes, HTTP_BODY_LIMIT),
+        attachValidation: true,
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['regions'],
+            properties: { regions: { type: 'array', maxItems: live.maxRegionsPerSocket, items: regionRequestSchema } },
           },
         },
       },
-    },
-    async (request: FastifyRequest, reply: FastifyReply) => {
-      if (request.validationError) return sendError(reply, 400, 'ERR_VALIDATION', request.validationError.message)
-      const { name } = request.params as { name: string }
-      const query = request.query as { kind?: 'region' | 'guard'; params?: string; redirect?: string; returnTo?: string }
-      if (!FRAGMENT_NAME.test(name) || !registry.has(name)) return sendError(reply, 404, 'ERR_FRAGMENT_NOT_FOUND', 'no such fragment')
-      let params: unknown
-      if (query.params !== undefined) {
-        try {
-          params = JSON.parse(query.params)
-        } catch {
-          return sendError(reply, 400, 'ERR_VALIDATION', '"params" must be a JSON object')
+      async (request, reply) => {
+        if (request.validationError) return sendError(reply, 400, 'ERR_VALIDATION', request.validationError.message)
+        const regions = parseRegionRequests((request.body as { regions: unknown }).regions, live.maxRegionsPerSocket, true)
+        if (isRegionProblem(regions)) return sendError(reply, 400, regions.code ?? 'ERR_VALIDATION', regions.id === undefined ? regions.message : `region "${regions.id}": ${regions.message}`)
+        // Bounded work per request (issue 13 F6): params bytes as for one socket, and
+        // each distinct region evaluated once, out of the client's render budget.
+        let paramsBytes = 0
+        for (const region of regions) paramsBytes += regionDigest(region).paramsBytes
+        if (paramsBytes > live.maxParamsBytesPerSocket) {
+          return sendError(reply, 400, 'ERR_PARAMS_TOO_LARGE', `at most ${live.maxParamsBytesPerSocket} bytes of params per request`)
         }
-      }
-      const region = parseRegionRequest({ id: 'get', kind: query.kind ?? 'region', fragment: name, params, redirect: query.redirect, returnTo: query.returnTo })
-      if (isRegionProblem(region)) return sendError(reply, 400, 'ERR_VALIDATION', region.message)
+        const client = clientBucket(request.ip)
+        if (!chargeAll(registry, client, distinctRegions(regions))) return rateLimited(reply, registry, client)
+        const results = await registry.evaluateRegions(regions, request.user, request)
+        reply.header('cache-control', 'no-store')
+        return { principal: request.user.toSummary(), regions: results }
+      },
+    )
 
-      const result = await registry.evaluateRegion(region, request.user, request)
-      // Append: CORS may already have set `Vary: Origin`.
-      const vary = reply.getHeader('vary')
-      reply.header('cache-control', 'private, no-store').header('vary', vary === undefined ? 'Cookie, Authorization' : `${String(vary)}, Cookie, Authorization`)
-      if (result.status === 'allowed') return reply.type('text/html; charset=utf-8').send(result.html)
-      reply.header('x-wire-auth-code', result.code)
-      if (result.status === 'redirect') return reply.code(303).header('location', result.location).send()
-      if (SERVER_FAULTS.has(result.code)) return sendError(reply, 500, result.code, 'the fragment could not be rendered')
-      if (result.html !== '') return reply.code(403).type('text/html; charset=utf-8').send(result.html)
-      return sendError(reply, 403, result.code, 'denied')
-    },
-  )
+    scope.get(
+      '/auth/fragments/:name',
+      {
+        config: { wireAuth: 'guarded', rateLimit: { max: live.messagesPerSecond, timeWindow: 1000, keyGenerator: (request: FastifyRequest) => clientBucket(request.ip) } },
+        validatorCompiler: strictValidatorCompiler,
+        attachValidation: true,
+        schema: {
+          params: { type: 'object', properties: { name: { type: 'string', maxLength: 128 } } },
+          querystring: {
+            type: 'object',
+            properties: {
+              kind: { type: 'string', enum: ['region', 'guard'] },
+              params: { type: 'string', maxLength: 8192 },
+              redirect: { type: 'string', maxLength: 2048 },
+              returnTo: { type: 'string', maxLength: 2048 },
+            },
+          },
+        },
+      },
+      async (request: FastifyRequest, reply: FastifyReply) => {
+        if (request.validationError) return sendError(reply, 400, 'ERR_VALIDATION', request.validationError.message)
+        const { name } = request.params as { name: string }
+        const query = request.query as { kind?: 'region' | 'guard'; params?: string; redirect?: string; returnTo?: string }
+        if (!FRAGMENT_NAME.test(name) || !registry.has(name)) return sendError(reply, 404, 'ERR_FRAGMENT_NOT_FOUND', 'no such fragment')
+        let params: Readonly<Record<string, unknown>> | undefined
+        if (query.params !== undefined) {
+          const parsed = parseParamsText(query.params)
+          if (!parsed.ok) return sendError(reply, 400, parsed.code, parsed.message)
+          params = parsed.params
+        }
+        const region = parseRegionRequest({ id: 'get', kind: query.kind ?? 'region', fragment: name, params, redirect: query.redirect, returnTo: query.returnTo }, true)
+        if (isRegionProblem(region)) return sendError(reply, 400, region.code ?? 'ERR_VALIDATION', region.message)
+        const client = clientBucket(request.ip)
+        if (!chargeAll(registry, client, 1)) return rateLimited(reply, registry, client)
+
+        const result = await registry.evaluateRegion(region, request.user, request)
+        // Append: CORS may already have set `Vary: Origin`.
+        const vary = reply.getHeader('vary')
+        reply.header('cache-control', 'private, no-store').header('vary', vary === undefined ? 'Cookie, Authorization' : `${String(vary)}, Cookie, Authorization`)
+        if (result.status === 'allowed') return reply.type('text/html; charset=utf-8').send(result.html)
+        reply.header('x-wire-auth-code', result.code)
+        if (result.status === 'redirect') return reply.code(303).header('location', result.location).send()
+        if (SERVER_FAULTS.has(result.code)) return sendError(reply, 500, result.code, 'the fragment could not be rendered')
+        if (result.html !== '') return reply.code(403).type('text/html; charset=utf-8').send(result.html)
+        return sendError(reply, 403, result.code, 'denied')
+      },
+    )
+  })
 
   return registry
 }

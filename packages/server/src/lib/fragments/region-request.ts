@@ -1,4 +1,5 @@
-import type { WireAuthErrorCode } from '@wire-auth/core'
+import { hash as digest } from 'node:crypto'
+import { PARAMS_LIMITS, parseParams, utf8Length, type WireAuthErrorCode } from '@wire-auth/core'
 
 /**
  * One region (or guard) a page wants to show, as sent by the browser on
@@ -35,7 +36,8 @@ export const REGION_LIMITS = Object.freeze({
   maxString: 256,
   maxUrl: 2048,
   maxClaims: 16,
-  maxParamsBytes: 4096,
+  /** The one params rule lives in core (`parseParams`); this is its size limit. */
+  maxParamsBytes: PARAMS_LIMITS.maxBytes,
 })
 
 const REGION_KEYS = new Set(['id', 'kind', 'fragment', 'policy', 'claims', 'params', 'redirect', 'returnTo'])
@@ -45,20 +47,14 @@ const STRING_FIELDS = ['fragment', 'policy', 'redirect', 'returnTo'] as const
 export interface RegionRequestProblem {
   message: string
   id?: string
+  /** Set for params problems (`ERR_PARAMS_INVALID`, `ERR_PARAMS_TOO_LARGE`): the same code on every transport. */
+  code?: WireAuthErrorCode
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
-    Object.freeze(value)
-  }
-  return value
 }
 
 /** An own field only: a key inherited from a (polluted) prototype is not part of the request. */
@@ -85,8 +81,8 @@ export function isRegionProblem(value: unknown): value is RegionRequestProblem {
  * field read once and bounded. Returns a fresh, frozen {@link RegionRequest}
  * or a problem. Never throws.
  * @param owned The caller parsed `raw` from JSON itself and hands it over:
- *   its `params` are frozen in place rather than copied (the socket path,
- *   where nothing else holds the parsed message).
+ *   its `params` are frozen in place rather than copied (the socket path and
+ *   `POST /auth/fragments`, where nothing else holds the parsed body).
  */
 export function parseRegionRequest(raw: unknown, owned = false): RegionRequest | RegionRequestProblem {
   if (!isPlainObject(raw)) return { message: 'a region must be a JSON object' }
@@ -136,16 +132,10 @@ export function parseRegionRequest(raw: unknown, owned = false): RegionRequest |
 
   const params = own(raw, 'params')
   if (params !== undefined) {
-    if (!isPlainObject(params)) return { id, message: '"params" must be a plain JSON object' }
-    let json: string
-    try {
-      json = JSON.stringify(params)
-    } catch {
-      return { id, message: '"params" must be JSON' }
-    }
-    if (Buffer.byteLength(json) > REGION_LIMITS.maxParamsBytes) return { id, message: `"params" must be at most ${REGION_LIMITS.maxParamsBytes} bytes serialised` }
-    // Otherwise a fresh copy of exactly what was measured (JSON data only), a third of structuredClone's cost.
-    region.params = deepFreeze(owned ? params : (JSON.parse(json) as Record<string, unknown>))
+    // One parser and one rule for every transport (issue 13 F8): core's.
+    const parsed = parseParams(params, owned)
+    if (!parsed.ok) return { id, message: parsed.message, code: parsed.code }
+    region.params = parsed.params
   }
   return Object.freeze(region)
 }
@@ -153,20 +143,54 @@ export function parseRegionRequest(raw: unknown, owned = false): RegionRequest |
 /**
  * Checks a list of region requests (at most `maxRegions`, ids unique).
  * Returns the parsed list or the first problem.
+ * @param owned As for {@link parseRegionRequest}.
  */
-export function parseRegionRequests(raw: unknown, maxRegions: number): RegionRequest[] | RegionRequestProblem {
+export function parseRegionRequests(raw: unknown, maxRegions: number, owned = false): RegionRequest[] | RegionRequestProblem {
   if (!Array.isArray(raw)) return { message: '"regions" must be an array' }
   if (raw.length > maxRegions) return { message: `at most ${maxRegions} regions per request` }
   const seen = new Set<string>()
   const regions: RegionRequest[] = []
   for (const item of raw) {
-    const region = parseRegionRequest(item)
+    const region = parseRegionRequest(item, owned)
     if (isRegionProblem(region)) return region
     if (seen.has(region.id)) return { id: region.id, message: `duplicate region id "${region.id}"` }
     seen.add(region.id)
     regions.push(region)
   }
   return regions
+}
+
+/** What identifies a region's evaluation: everything but its id. */
+export interface RegionDigest {
+  /** SHA-256 (base64url) of the region without its id: equal keys evaluate alike for equal principals. */
+  readonly key: string
+  /** UTF-8 bytes of the serialised params (0 without params). */
+  readonly paramsBytes: number
+}
+
+const digests = new WeakMap<RegionRequest, RegionDigest>()
+
+/**
+ * The {@link RegionDigest} of a parsed region, computed once per request
+ * object. A digest rather than the serialised request, so that whoever keeps
+ * it (a mounted region) holds the params once, not twice.
+ */
+export function regionDigest(region: RegionRequest): RegionDigest {
+  let known = digests.get(region)
+  if (known === undefined) {
+    const params = region.params === undefined ? '' : JSON.stringify(region.params)
+    const serialised = JSON.stringify([region.kind, region.fragment, region.policy, region.claims, params, region.redirect, region.returnTo])
+    known = { key: digest('sha256', serialised, 'base64url'), paramsBytes: utf8Length(params) }
+    digests.set(region, known)
+  }
+  return known
+}
+
+/** Number of distinct evaluations a list of regions costs (regions with equal digests cost one). */
+export function distinctRegions(regions: readonly RegionRequest[]): number {
+  const keys = new Set<string>()
+  for (const region of regions) keys.add(regionDigest(region).key)
+  return keys.size
 }
 
 const shortString = { type: 'string', minLength: 1, maxLength: REGION_LIMITS.maxString } as const

@@ -1,6 +1,6 @@
 import { ANONYMOUS, type ClaimsPrincipal } from '@wire-auth/core'
 import type { RawData, WebSocket } from 'ws'
-import type { AuthChannel, AuthEvent } from '../channel/auth-channel.js'
+import { ALL_USERS, type AuthChannel, type AuthEvent } from '../channel/auth-channel.js'
 import type { SessionManager, TokenVerifier } from '../context.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
 import type { RegionRequest, RegionRequestProblem } from '../fragments/region-request.js'
@@ -10,7 +10,7 @@ import { frameBytes, frameText, isMessageProblem, parseClientMessage, type Clien
 import { LiveConnection } from './live-connection.js'
 import { expiryOf, reloadPrincipal, tokenPrincipal, type PrincipalSources } from './principal-reload.js'
 import { mountRegions, sendRegions, unmountRegions, withdrawRegions, type MountRules } from './region-sync.js'
-import { RenderBatch } from './render-batch.js'
+import { RenderBatch, type MountedRegion } from './render-batch.js'
 
 /** pino-compatible logger subset. */
 export interface LiveLogger {
@@ -187,6 +187,10 @@ export class LiveHub {
    */
   onEvent(event: AuthEvent): void {
     if (event === null || typeof event !== 'object' || typeof event.userId !== 'string') return
+    if (event.type === 'data-changed') {
+      this.#refresh(event)
+      return
+    }
     const sockets = this.#byUser.get(event.userId)
     if (sockets === undefined) return
     const onlySessions = event.type === 'sessions-revoked' && event.all !== true ? new Set(event.sessionIds ?? []) : null
@@ -196,6 +200,46 @@ export class LiveHub {
       if (onlySessions !== null && conn.sessionHash !== null && !onlySessions.has(conn.sessionHash)) continue
       this.#schedule(conn, batch)
     }
+  }
+
+  /**
+   * A `data-changed` event: each concerned socket re-evaluates only its
+   * mounted regions that match the event's filters, for its current
+   * principal (not re-read: nothing about it changed), and gets the ones
+   * whose result changed. Sockets whose principal could not be re-checked
+   * stay withdrawn. One batch for the event: equal (principal, region) pairs
+   * render once.
+   */
+  #refresh(event: AuthEvent): void {
+    const sockets = event.userId === ALL_USERS ? this.#all : this.#byUser.get(event.userId)
+    if (sockets === undefined || sockets.size === 0) return
+    const { registry } = this.#deps
+    const filter = event.params === undefined ? null : Object.entries(event.params).map(([key, value]) => [key, JSON.stringify(value)] as const)
+    const matches = (region: MountedRegion): boolean => {
+      const request = region.request
+      if (event.fragment !== undefined && request.fragment !== event.fragment) return false
+      if (event.policy !== undefined && request.policy !== event.policy && registry.policyOf(request.fragment) !== event.policy) return false
+      if (filter !== null) {
+        const params = registry.pinnedParamsOf(request.fragment) ?? request.params
+        if (params === undefined) return false
+        for (const [key, json] of filter) if (!Object.hasOwn(params, key) || JSON.stringify(params[key]) !== json) return false
+      }
+      return true
+    }
+    const batch = new RenderBatch(registry)
+    const list = [...sockets]
+    const step = (from: number): void => {
+      const end = Math.min(from + CHUNK, list.length)
+      for (let i = from; i < end; i++) {
+        const conn = list[i]
+        if (conn.closed || conn.regions === null || conn.faulted !== null) continue
+        const due: MountedRegion[] = []
+        for (const region of conn.regions.values()) if (matches(region)) due.push(region)
+        if (due.length > 0) this.#enqueue(conn, () => (conn.faulted === null ? sendRegions(conn, batch, due, true) : undefined))
+      }
+      if (end < list.length) setImmediate(step, end)
+    }
+    step(0)
   }
 
   /** Re-validates every authenticated socket (after the channel lost messages). */

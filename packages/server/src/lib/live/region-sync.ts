@@ -22,14 +22,14 @@ export interface MountOutcome {
   transient: MountedRegion[]
 }
 
-type Refusal = 'ERR_SOCKET_TOO_MANY_REGIONS' | 'ERR_SOCKET_PARAMS_TOO_LARGE' | 'ERR_RATE_LIMITED'
+type Refusal = 'ERR_SOCKET_TOO_MANY_REGIONS' | 'ERR_PARAMS_TOO_LARGE' | 'ERR_RATE_LIMITED'
 
 /**
  * Mounts the regions of one `mount` message on a socket (a mounted id is
  * replaced, not counted twice) within {@link MountRules}, and tells the
  * client about refused ones, by id: `ERR_SOCKET_MESSAGE_INVALID` for
  * malformed regions, `ERR_SOCKET_TOO_MANY_REGIONS` over the region cap,
- * `ERR_SOCKET_PARAMS_TOO_LARGE` over the params cap, `ERR_RATE_LIMITED` once
+ * `ERR_PARAMS_TOO_LARGE` over the params cap, `ERR_RATE_LIMITED` once
  * the client's renders for this second are spent. A refused region is not
  * stored (a refused re-mount of a mounted id unmounts the old one: the client
  * no longer shows it).
@@ -46,7 +46,7 @@ export function mountRegions(
   // instead of leaving the rest pending; an id-less problem gets one error.
   let idless = false
   for (const problem of invalid) {
-    if (problem.id) conn.error('ERR_SOCKET_MESSAGE_INVALID', `region refused: ${problem.message}`, problem.id)
+    if (problem.id) conn.error(problem.code ?? 'ERR_SOCKET_MESSAGE_INVALID', `region refused: ${problem.message}`, problem.id)
     else idless = true
   }
   if (idless) conn.error('ERR_SOCKET_MESSAGE_INVALID', `${invalid.length} region(s) refused: ${invalid[0].message}`)
@@ -78,7 +78,7 @@ export function mountRegions(
       continue
     }
     if (conn.paramsBytes + state.paramsBytes > rules.maxParamsBytes) {
-      refuse('ERR_SOCKET_PARAMS_TOO_LARGE', region.id)
+      refuse('ERR_PARAMS_TOO_LARGE', region.id)
       continue
     }
     mounted.set(region.id, state)
@@ -90,7 +90,7 @@ export function mountRegions(
     const message =
       code === 'ERR_SOCKET_TOO_MANY_REGIONS'
         ? `${ids.length} region(s) not mounted: at most ${rules.maxRegions} per socket`
-        : code === 'ERR_SOCKET_PARAMS_TOO_LARGE'
+        : code === 'ERR_PARAMS_TOO_LARGE'
           ? `${ids.length} region(s) not mounted: at most ${rules.maxParamsBytes} bytes of params per socket`
           : `${ids.length} region(s) not mounted: too many renders per second from this client`
     const named = ids.filter((id) => id !== '')

@@ -1,7 +1,7 @@
 import { hash as digest } from 'node:crypto'
 import type { ClaimsPrincipal } from '@wire-auth/core'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
-import type { RegionRequest, RegionResult } from '../fragments/region-request.js'
+import { regionDigest, type RegionRequest, type RegionResult } from '../fragments/region-request.js'
 
 /** A region as mounted on one socket: the request, its cache key, and the hash of what the client last got. */
 export interface MountedRegion {
@@ -62,11 +62,10 @@ export function principalKey(user: ClaimsPrincipal): string {
   return key
 }
 
-/** Creates the mounted state of a region: its key and params size, from one serialisation of the params. @internal */
+/** Creates the mounted state of a region (its key and params size: {@link regionDigest}). @internal */
 export function mountRegion(request: RegionRequest): MountedRegion {
-  const params = request.params === undefined ? '' : JSON.stringify(request.params)
-  const serialised = JSON.stringify([request.kind, request.fragment, request.policy, request.claims, params, request.redirect, request.returnTo])
-  return { request, key: digest('sha256', serialised, 'base64url'), paramsBytes: Buffer.byteLength(params), hash: null }
+  const { key, paramsBytes } = regionDigest(request)
+  return { request, key, paramsBytes, hash: null }
 }
 
 /**

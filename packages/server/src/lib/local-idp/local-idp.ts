@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { createPrincipal, type Claim, type ClaimsPrincipal } from '@wire-auth/core'
 import type { JSONWebKeySet } from 'jose'
 import type { TokenVerifier } from '../context.js'
+import { hasControlChars } from '../control-chars.js'
 import { httpError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
@@ -107,7 +108,8 @@ const DEVICE_VERSION = 'd1'
 
 function readName(value: unknown): string | null {
   if (value === undefined || value === null) return null
-  if (typeof value !== 'string' || value.length > NAME_MAX_LENGTH * 2 || /[\u0000-\u001f\u007f]/.test(value) || !isWellFormed(value)) {
+  // Control characters (C0, C1, bidi overrides…) are refused: names reach terminals, logs and attributes (checklist 30).
+  if (typeof value !== 'string' || value.length > NAME_MAX_LENGTH * 2 || hasControlChars(value) || !isWellFormed(value)) {
     throw httpError('ERR_VALIDATION', 400, `"name" must be a string of at most ${NAME_MAX_LENGTH} characters`)
   }
   const name = value.trim().normalize('NFC')

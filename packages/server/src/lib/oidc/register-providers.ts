@@ -1,6 +1,7 @@
 import type {} from '@fastify/cookie'
 import { InvalidOption, isWireAuthError, WireAuthError } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { escapeControlChars } from '../control-chars.js'
 import type { AuthContext } from '../context.js'
 import { linkProviderIdentity } from './account-linking.js'
 import { OidcCallbackFailed, OidcStateMismatch, ProviderNotFound } from './errors.js'
@@ -158,7 +159,7 @@ function safeReturnTo(ctx: AuthContext, request: FastifyRequest<{ Querystring: R
   if (value === undefined || value === '') return '/'
   const safe = typeof value === 'string' && value.length <= MAX_RETURN_TO ? ctx.safeRedirect(value) : null
   if (safe === null) {
-    ctx.log.warn({ code: 'ERR_REDIRECT_NOT_ALLOWED', provider, returnTo: String(value).slice(0, 200) }, 'wire-auth: unsafe returnTo replaced by "/"')
+    ctx.log.warn({ code: 'ERR_REDIRECT_NOT_ALLOWED', provider, returnTo: escapeControlChars(String(value).slice(0, 200)) }, 'wire-auth: unsafe returnTo replaced by "/"')
     return '/'
   }
   return safe

@@ -71,7 +71,7 @@ export async function startBrowserBackend({ pageOrigin, port }) {
       publicUrl: url,
       allowedOrigins: [pageOrigin],
       loginUrl: `${pageOrigin}/__login`,
-      localIdp: { rateLimitPerMinute: 10_000, maxFailuresPerAccount: 1000 },
+      localIdp: { rateLimitPerMinute: 10_000, maxFailuresPerAccount: 1000, grants: ['authorization_code', 'refresh_token', 'password'] },
       policies: {
         AdminOnly: { requiresClaim: ['role', 'admin'] },
         Beta: { requiresClaim: ['plan', 'beta'] },

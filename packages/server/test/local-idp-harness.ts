@@ -62,7 +62,8 @@ export async function makeIdp(store: SqliteAuthStore, now: () => number, overrid
 /** A Fastify app with wire-auth and the local IdP on a real SQLite file, plus a guarded probe route. */
 export async function buildIdpApp(sqlitePath: string, localIdp: LocalIdpOptions = {}, extra: Omit<WireAuthOptions, 'localIdp' | 'sqlitePath'> = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
-  await connectAuth(app, { sqlitePath, localIdp, ...extra })
+  // The password grant is opt-in (RFC 9700); these tests get their tokens with it unless they set .
+  await connectAuth(app, { sqlitePath, localIdp: { grants: ['authorization_code', 'refresh_token', 'password'], ...localIdp }, ...extra })
   if (!app.hasDecorator('localIdp') || app.localIdp === null) throw new Error('connectAuth did not mount the local IdP')
   // A route of the host app that needs a signed-in user (session or bearer token).
   app.get('/test/whoami', { config: { wireAuth: 'guarded' }, preHandler: app.requirePolicy() }, async (request) => ({

@@ -44,6 +44,8 @@ export type WireAuthErrorCode =
   | 'ERR_INVALID_TOKEN'
   | 'ERR_INVALID_GRANT'
   | 'ERR_UNSUPPORTED_GRANT_TYPE'
+  | 'ERR_INVALID_CLIENT'
+  | 'ERR_INVALID_REDIRECT_URI'
   | 'ERR_INVALID_CLAIM'
   // store and channel
   | 'ERR_STORE_UNAVAILABLE'

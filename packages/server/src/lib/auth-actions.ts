@@ -203,10 +203,14 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
     },
 
     async revokeAllSessions(userId, request) {
-      // Access tokens issued until now stop working too (checked on every bearer request and socket).
+      // Refresh tokens first, then the version bump that cuts off access tokens
+      // issued until now. The other order lets a refresh in flight read the
+      // bumped version and mint an access token that survives (C5); in this
+      // order a refresh either read the old version (its token is cut off by
+      // the bump) or finds its token revoked when it checks its successor.
+      await store.revokeUserRefreshTokens(userIdOf(userId), Date.now())
       await store.updateUser(userIdOf(userId), { revokeAccessTokens: true })
       const ids = await store.deleteUserSessions(userId)
-      await store.revokeUserRefreshTokens(userId, Date.now())
       await revokeSessions(userId, ids, true, request)
       return ids.length
     },

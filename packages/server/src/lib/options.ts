@@ -2,9 +2,10 @@ import { InvalidOption, type PolicyRequirement } from '@wire-auth/core'
 import type { AuthChannel } from './channel/auth-channel.js'
 import type { AuthProvider } from './oidc/oidc-provider.js'
 import type { AuthStore } from './store/auth-store.js'
+import { resolveTokenEndpointOptions, type ResolvedTokenEndpointOptions, type TokenEndpointOptions } from './local-idp/idp-options.js'
 
-/** Options of the local identity provider (`/auth/local/*`). */
-export interface LocalIdpOptions {
+/** Options of the local identity provider (`/auth/local/*`); the token endpoint's are in {@link TokenEndpointOptions}. */
+export interface LocalIdpOptions extends TokenEndpointOptions {
   /** `iss` of issued tokens. Default: the backend's `publicUrl`. */
   issuer?: string
   /** `aud` of issued access tokens. Default: `"wire-auth"`. */
@@ -124,7 +125,7 @@ export interface ResolvedOptions {
   loginUrl: string
   policyTimeoutMs: number
   session: Required<SessionOptions>
-  localIdp: Required<Omit<LocalIdpOptions, 'argon2'>> & { argon2: { memoryCost: number; timeCost: number; parallelism: number } } | null
+  localIdp: (Required<Omit<LocalIdpOptions, 'argon2' | keyof TokenEndpointOptions>> & ResolvedTokenEndpointOptions & { argon2: { memoryCost: number; timeCost: number; parallelism: number } }) | null
   live: Required<LiveOptions>
   serveBundle: boolean
   helmet: boolean
@@ -239,11 +240,13 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
     if (passwordMaxLength < 64 || passwordMaxLength > 4096) fail('"options.localIdp.passwordMaxLength" must be between 64 and 4096')
     if (l.issuer !== undefined && typeof l.issuer !== 'string') fail('"options.localIdp.issuer" must be a string')
     if (l.audience !== undefined && typeof l.audience !== 'string') fail('"options.localIdp.audience" must be a string')
+    const refreshTokenTtl = positiveInt(l.refreshTokenTtl, 'options.localIdp.refreshTokenTtl', 30 * 24 * 3600)
     localIdp = {
+      ...resolveTokenEndpointOptions(l, refreshTokenTtl),
       issuer: l.issuer ?? publicUrl,
       audience: l.audience ?? 'wire-auth',
       accessTokenTtl: positiveInt(l.accessTokenTtl, 'options.localIdp.accessTokenTtl', 600),
-      refreshTokenTtl: positiveInt(l.refreshTokenTtl, 'options.localIdp.refreshTokenTtl', 30 * 24 * 3600),
+      refreshTokenTtl,
       passwordMinLength,
       passwordMaxLength,
       allowRegistration: bool(l.allowRegistration, 'options.localIdp.allowRegistration', true),

@@ -21,6 +21,7 @@ import { Forbidden, OriginNotAllowed, Unauthenticated } from './errors.js'
 import { resolveOptions, type WireAuthOptions } from './options.js'
 import { applySecurityHeaders, staticSecurityHeaders } from './security-headers.js'
 import { createSessionManager } from './sessions.js'
+import { createCookieSealer } from './cookie-sealer.js'
 import { createCookieSigner } from './signer.js'
 import type { AuthStore } from './store/auth-store.js'
 import { formatMode } from './store/sqlite-files.js'
@@ -88,6 +89,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
 
   const secret = rawOptions.secret ?? (await store.getSecret('cookie-signing', () => randomBytes(32).toString('base64url')))
   const signer = createCookieSigner(Buffer.from(secret, 'utf8'))
+  const sealer = createCookieSealer(Buffer.from(secret, 'utf8'), 'oidc-login-state')
   const sessions = createSessionManager({
     store,
     options,
@@ -111,6 +113,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     tokens: null,
     log: app.log,
     signer,
+    sealer,
     isAllowedOrigin: (origin) => typeof origin === 'string' && allowed.has(origin),
     safeRedirect: (value) => resolveSafeRedirect(value, { allowedOrigins: options.allowedOrigins, baseOrigin: options.publicOrigin }),
     async audit(request, record) {

@@ -71,6 +71,10 @@ const LOCAL_IDP_KEYS = {
   signingAlg: true,
   rateLimitPerMinute: true,
   argon2: true,
+  grants: true,
+  refreshFamilyTtl: true,
+  clients: true,
+  resourceServers: true,
 } as const satisfies Record<keyof LocalIdpOptions, true>
 
 const ARGON2_KEYS = { memoryCost: true, timeCost: true, parallelism: true } as const satisfies Record<keyof NonNullable<LocalIdpOptions['argon2']>, true>

@@ -69,6 +69,7 @@ export type WireAuthErrorCode =
   | 'ERR_PROTECTED_MARKUP_UNPROCESSED'
   // browser SDK (raised in the browser, never by the server)
   | 'ERR_BACKEND_UNREACHABLE'
+  | 'ERR_TOKEN_ATTRIBUTE_IGNORED'
   // OpenID Connect
   | 'ERR_PROVIDER_NOT_FOUND'
   | 'ERR_PROVIDER_UNAVAILABLE'

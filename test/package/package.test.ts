@@ -176,6 +176,25 @@ describe('a stranger project', () => {
     expect(version).toBe(readJson(join(installed('server'), 'package.json')).version)
   })
 
+  it("the main entries' declarations compile with skipLibCheck off, without the optional peers installed", () => {
+    // A consumer without mongodb/ioredis whose tsconfig checks declarations
+    // (skipLibCheck: false) must not meet an import of either from the main
+    // entries (it did: ChannelLogger lived in a file importing ioredis).
+    const dir = join(project, 'declarations')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'entries.ts'), "import '@wire-auth/server'\nimport '@wire-auth/core'\nimport '@wire-auth/elements'\nexport {}\n")
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: ['node'], strict: true, noEmit: true, skipLibCheck: false },
+        files: ['entries.ts'],
+      }),
+    )
+    const result = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], { cwd: project, encoding: 'utf8' })
+    expect(`${result.stdout}${result.stderr}`).toBe('')
+    expect(result.status).toBe(0)
+  })
+
   // Skipped until the public declarations load the `app.fragment`/`app.localIdp`
   // augmentations (issue 12 item 3, the "adopt" work): today every example that
   // calls app.fragment fails with TS2339 from the installed packages.

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import { connectAuth, html, raw } from '../../packages/server/dist/index.js'
+import { startProtectedApi } from '../support/protected-api.mjs'
 
 /** A free TCP port on loopback. */
 export function freePort() {
@@ -71,7 +72,7 @@ export async function startBrowserBackend({ pageOrigin, port }) {
       publicUrl: url,
       allowedOrigins: [pageOrigin],
       loginUrl: `${pageOrigin}/__login`,
-      localIdp: { rateLimitPerMinute: 10_000, maxFailuresPerAccount: 1000 },
+      localIdp: { rateLimitPerMinute: 10_000, maxFailuresPerAccount: 1000, grants: ['authorization_code', 'refresh_token', 'password'] },
       policies: {
         AdminOnly: { requiresClaim: ['role', 'admin'] },
         Beta: { requiresClaim: ['plan', 'beta'] },
@@ -149,6 +150,8 @@ export async function startBrowserBackend({ pageOrigin, port }) {
       await instance.auth.revokeFrom(userId, type, value)
       return { ok: true }
     })
+    // The page's own API, not Fastify: what WireAuth.getToken() is for.
+    instance.get('/test/api-url', control, async () => ({ url: protectedApi?.url ?? null }))
     instance.post('/test/revoke-sessions', control, async (request) => {
       return { revoked: await instance.auth.revokeAllSessions(request.body.userId) }
     })
@@ -191,7 +194,9 @@ export async function startBrowserBackend({ pageOrigin, port }) {
     app = await build()
   }
 
+  let protectedApi = null
   app = await build()
+  protectedApi = await startProtectedApi({ issuer: url, allowOrigin: pageOrigin })
 
   // A page on an origin that is NOT allowed, for the cross-site socket test.
   const foreignPort = await freePort()
@@ -231,6 +236,7 @@ export async function startBrowserBackend({ pageOrigin, port }) {
     async close() {
       await restarting?.catch(() => {})
       await app.close()
+      await protectedApi?.close()
       await new Promise((resolve) => foreign.close(resolve))
       rmSync(dir, { recursive: true, force: true })
     },

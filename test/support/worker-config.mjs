@@ -58,7 +58,7 @@ export default function config() {
     redisUrl: process.env.WA_TEST_REDIS_URL || undefined,
     redisChannel: process.env.WA_TEST_REDIS_CHANNEL || undefined,
     allowedOrigins: [SITE],
-    localIdp: true,
+    localIdp: { grants: ['authorization_code', 'refresh_token', 'password'] },
     helmet: false,
     fastify: { logger: { level: process.env.LOG_LEVEL ?? 'warn' } },
     policies: {

@@ -101,3 +101,38 @@ describe('provider claims at the boundary', () => {
     expect(after.name).toBe('Mal[2J]0;pwnedlory  31mgnp.exe')
   })
 })
+
+describe('the OpenID login-state cookie (F12)', () => {
+  it('is host-locked (__Host-, Secure, Path=/, no Domain) and encrypted when cookies are secure', async () => {
+    const secureApp = Fastify({ logger: false })
+    const secret = randomBytes(32).toString('base64url')
+    await connectAuth(secureApp, {
+      publicUrl: 'https://auth.example.test',
+      sqlitePath: join(dir.dir, 'secure.sqlite'),
+      secret,
+      providers: [new OidcProvider({ name: 'corp', issuer: op.issuer, clientId: op.clientId, clientSecret: op.clientSecret, allowInsecureRequests: true })],
+    })
+    try {
+      const response = await secureApp.inject({ url: '/auth/corp/login?returnTo=/account' })
+      expect(response.statusCode).toBe(302)
+      const location = new URL(String(response.headers.location))
+      const lines = ([] as string[]).concat(response.headers['set-cookie'] ?? [])
+      const line = lines.find((l) => l.startsWith('__Host-wa_oidc_corp='))
+      expect(line, lines.join('\n')).toBeDefined()
+      expect(line).toMatch(/; Path=\/(;|$)/)
+      expect(line).toMatch(/; Secure/i)
+      expect(line).toMatch(/; HttpOnly/i)
+      expect(line).toMatch(/; SameSite=Lax/i)
+      expect(line).not.toMatch(/Domain=/i)
+      // Nothing of the login is readable in the cookie: not the state, the nonce sent to the provider, nor returnTo.
+      const value = decodeURIComponent(line!.split(';')[0]!.slice('__Host-wa_oidc_corp='.length))
+      const visible = value.split('.').map((part) => Buffer.from(part, 'base64url').toString('latin1')).join(' ')
+      for (const secretPart of [location.searchParams.get('state')!, location.searchParams.get('nonce')!, '/account']) {
+        expect(value).not.toContain(secretPart)
+        expect(visible).not.toContain(secretPart)
+      }
+    } finally {
+      await secureApp.close()
+    }
+  })
+})

@@ -19,7 +19,6 @@ import { SpecError, WireAuthElement } from './wire-auth-element.js'
  * @attr {string} fragment - Server fragment to render once allowed.
  * @attr {string} params - JSON object handed to the fragment's policies, `load` and `render`.
  * @attr {string} backend - Backend URL; default: where the bundle came from.
- * @attr {string} token - Access token for cross-site pages (token mode).
  * @slot pending - Shown while authorizing (unslotted children too).
  * @slot else - Shown if the server denies without a redirect.
  * @fires {CustomEvent<WireAuthChangeDetail>} wire-auth-change - The status or content changed.

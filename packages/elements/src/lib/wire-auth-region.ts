@@ -14,7 +14,6 @@ import { SpecError, WireAuthElement } from './wire-auth-element.js'
  * @attr {string} claims - Claims that must also hold: `role=admin, beta` or JSON pairs.
  * @attr {string} params - JSON object handed to the fragment's policies, `load` and `render`.
  * @attr {string} backend - Backend URL; default: where the bundle came from.
- * @attr {string} token - Access token for cross-site pages (token mode).
  * @slot pending - Shown while authorizing (unslotted children too).
  * @slot else - Shown on denial when the fragment has no else output.
  * @fires {CustomEvent<WireAuthChangeDetail>} wire-auth-change - The status or content changed.

@@ -10,7 +10,7 @@ import { LocalAuthChannel } from './channel/local-channel.js'
 import { SqliteAuthStore } from './store/sqlite-store.js'
 import type { WireAuthOptions } from './options.js'
 import { isHtmlPath, registerStaticPages } from './pages/page-routes.js'
-import { connectAuth } from './plugin.js'
+import { connectAuth, kWholeApp } from './plugin.js'
 import type { AuthStore } from './store/auth-store.js'
 
 /**
@@ -101,7 +101,8 @@ export async function createServer(config: ServerConfig): Promise<FastifyInstanc
   let channel: AuthChannel | undefined
   try {
     channel = await channelFor(config, app.log)
-    const engine = await connectAuth(app, { ...options, store, channel })
+    // The standalone server is wire-auth's own app: its defaults cover the site's routes too.
+    const engine = await connectAuth(app, { ...options, store, channel, [kWholeApp]: true } as WireAuthOptions)
     await channelReady(channel, app.log)
     if (staticRoot !== undefined) {
       // HTML files are pages: processed by wire-auth (page guards, in-place

@@ -51,7 +51,7 @@ export interface PageGuard {
 
 /** Protected markup cut out of a page, served only through the fragment machinery. */
 export interface InPlaceFragment {
-  /** `page.<hash>`: set as the element's `fragment` attribute. */
+  /** `page.<hash of the element's attributes and content>`: set as the element's `fragment` attribute. */
   readonly name: string
   readonly guard: ElementGuard
   /** The `<template slot="allowed">` content (raw source), or '' without one. */
@@ -155,9 +155,8 @@ function elementGuard(token: StartTag): ElementGuard {
  * attributes are reported as problems and the content is never served.
  *
  * @param source The page's text.
- * @param key Identifies the page (its path); part of every fragment name.
  */
-export async function processPage(source: string, key: string): Promise<ProcessedPage> {
+export async function processPage(source: string): Promise<ProcessedPage> {
   const root: string[] = []
   const stack: Frame[] = []
   const guards: PageGuard[] = []
@@ -202,8 +201,10 @@ export async function processPage(source: string, key: string): Promise<Processe
       return
     }
     // Malformed attributes: no fragment is defined, the name is unknown, the element fails closed.
+    // Named by what it is (the element's attributes and content), not by where: every worker and
+    // machine derives the same name from the same file, wherever it is installed.
     const hash = createHash('sha256')
-      .update(`${key}\0${fragments.length}\0${frame.token.attrs.map((a) => `${a.name}=${a.value}`).join('\0')}\0${frame.allowed ?? ''}\0${frame.denied ?? '\u0000none'}`)
+      .update(`${frame.token.tagName}\0${frame.token.attrs.map((a) => `${a.name}=${a.value}`).join('\0')}\0${frame.allowed ?? ''}\0${frame.denied ?? '\u0000none'}`)
       .digest('base64url')
       .slice(0, 22)
     const fragmentName = `${PAGE_FRAGMENT_PREFIX}${hash}`

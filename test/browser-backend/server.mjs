@@ -11,8 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import cors from '@fastify/cors'
 import Fastify from 'fastify'
 import { connectAuth, html, raw } from '../../packages/server/dist/index.js'
+import { startProtectedApi } from '../support/protected-api.mjs'
 
 /** A free TCP port on loopback. */
 export function freePort() {
@@ -84,6 +86,10 @@ export async function startBrowserBackend({ pageOrigin, port }) {
       },
     })
 
+    // The test-only control routes (/test/*) are this host's own: wire-auth's CORS covers only its
+    // routes, so the host allows the page origin for them itself, as a site with its own API does.
+    await instance.register(cors, { origin: [pageOrigin], credentials: true })
+
     const counted = (name, render) => (ctx) => {
       count(stats.renders, name)
       return render(ctx)
@@ -149,6 +155,8 @@ export async function startBrowserBackend({ pageOrigin, port }) {
       await instance.auth.revokeFrom(userId, type, value)
       return { ok: true }
     })
+    // The page's own API, not Fastify: what WireAuth.getToken() is for.
+    instance.get('/test/api-url', control, async () => ({ url: protectedApi?.url ?? null }))
     instance.post('/test/revoke-sessions', control, async (request) => {
       return { revoked: await instance.auth.revokeAllSessions(request.body.userId) }
     })
@@ -191,7 +199,9 @@ export async function startBrowserBackend({ pageOrigin, port }) {
     app = await build()
   }
 
+  let protectedApi = null
   app = await build()
+  protectedApi = await startProtectedApi({ issuer: url, allowOrigin: pageOrigin })
 
   // A page on an origin that is NOT allowed, for the cross-site socket test.
   const foreignPort = await freePort()
@@ -231,6 +241,7 @@ export async function startBrowserBackend({ pageOrigin, port }) {
     async close() {
       await restarting?.catch(() => {})
       await app.close()
+      await protectedApi?.close()
       await new Promise((resolve) => foreign.close(resolve))
       rmSync(dir, { recursive: true, force: true })
     },

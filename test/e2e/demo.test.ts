@@ -59,14 +59,14 @@ describe('the demo, driven by Chromium', () => {
     await settled(page)
     expect(await authState(page)).toBe('authenticated')
     expect(await page.locator('header demo-user-name').textContent()).toBe('Lin Park')
-    expect(await page.locator('[data-doc="welcome"] wire-auth-region[fragment="document"]').textContent()).toContain('Coffee is on the second floor')
-    expect(await page.locator('[data-doc="board-minutes"] wire-auth-region[fragment="document"]').getAttribute('status')).toBe('denied')
+    expect(await page.locator('[data-doc="welcome"] wire-auth-region.doc-body').textContent()).toContain('Coffee is on the second floor')
+    expect(await page.locator('[data-doc="board-minutes"] wire-auth-region.doc-body').getAttribute('status')).toBe('denied')
 
     // Signing out turns this tab anonymous over its socket, without a reload.
     await markDocument(page)
     await page.click('[data-action="sign-out"]')
     await page.waitForFunction(() => document.documentElement.dataset.auth === 'anonymous')
-    await page.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region[fragment="document"]')?.getAttribute('status') === 'denied')
+    await page.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region.doc-body')?.getAttribute('status') === 'denied')
     expect(await stillSameDocument(page)).toBe(true)
 
     // The guarded page sends an anonymous visitor to the login page and back.
@@ -146,7 +146,7 @@ describe('the demo, driven by Chromium', () => {
       await tab.getByTestId('beta-inplace').waitFor({ timeout: 10_000 })
       expect(await tab.getByTestId('beta-panel').textContent()).toContain('Rosa Diaz')
       // The resource-based region of the same user follows too.
-      await tab.waitForFunction(() => document.querySelector('[data-doc="beta-roadmap"] wire-auth-region[fragment="document"]')?.getAttribute('status') === 'allowed')
+      await tab.waitForFunction(() => document.querySelector('[data-doc="beta-roadmap"] wire-auth-region.doc-body')?.getAttribute('status') === 'allowed')
       expect(await stillSameDocument(tab)).toBe(true)
     }
     await screenshot(tabA, 'home-signed-in-beta')
@@ -184,7 +184,7 @@ describe('the demo, driven by Chromium', () => {
     const user = { name: 'Noor Haddad', email: 'noor@example.com', password: PASSWORD }
     await register(reader, demo.url, user)
     await settled(reader)
-    const minutes = '[data-doc="board-minutes"] wire-auth-region[fragment="document"]'
+    const minutes = '[data-doc="board-minutes"] wire-auth-region.doc-body'
     expect(await reader.locator(minutes).getAttribute('status')).toBe('denied')
     await markDocument(reader)
 
@@ -195,6 +195,12 @@ describe('the demo, driven by Chromium', () => {
     const servedAdmin = await (await admin.context().request.get(`${demo.url}/admin`)).text()
     expect(servedAdmin).toContain('<h1>Admin</h1>')
     expect(servedAdmin).not.toContain('admin-notes')
+
+    // The handbook bodies are written in place in the home page (one region per item, each with its own
+    // params): the page as served holds none of them, not even for the admin who may read them all.
+    const servedHome = await (await admin.context().request.get(`${demo.url}/`)).text()
+    for (const text of ['Coffee is on the second floor', 'The board approved', 'Roll back first']) expect(servedHome).not.toContain(text)
+    expect((servedHome.match(/fragment="page\./g) ?? []).length).toBeGreaterThanOrEqual(5)
 
     await admin.selectOption('select[data-doc-id="board-minutes"]', 'signed-in')
     await reader.waitForFunction((selector) => document.querySelector(selector)?.getAttribute('status') === 'allowed', minutes, { timeout: 10_000 })
@@ -227,7 +233,7 @@ describe('the demo, driven by Chromium', () => {
     await (await adminRow(admin, user.email)).locator('button[data-action="revoke-sessions"]').click()
 
     await home.waitForFunction(() => document.documentElement.dataset.auth === 'anonymous', undefined, { timeout: 10_000 })
-    await home.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region[fragment="document"]')?.getAttribute('status') === 'denied')
+    await home.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region.doc-body')?.getAttribute('status') === 'denied')
     expect(await home.locator('header demo-user-name').textContent()).toBe('')
     expect(await stillSameDocument(home)).toBe(true)
     await account.waitForURL((url) => url.pathname === '/login', { timeout: 10_000 })

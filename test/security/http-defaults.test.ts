@@ -276,6 +276,7 @@ const ELEMENTS_VERSION = (JSON.parse(readFileSync(new URL('../../packages/elemen
 const REVIEWED_PUBLIC = [
   'GET /auth/me', // the caller's own summary; anonymous gets ANONYMOUS
   'POST /auth/logout', // ends the caller's own session (CSRF-checked)
+  'GET /auth/health', // store and channel reachable: 200 or 503, a fixed message (no internals)
   'POST /auth/local/register',
   'POST /auth/local/login',
   'POST /auth/local/token',
@@ -330,9 +331,15 @@ describe('the route table (every route is explicitly public or guarded)', () => 
   })
 
   it('the public routes are exactly the reviewed list, and so are the guarded ones', () => {
-    const by = (mark: string) => product.routes.filter((r) => r.config.wireAuth === mark).map(routeKey).sort()
+    // wire-auth's preflight routes (one OPTIONS twin per URL, answered by its CORS hook) are checked below.
+    const by = (mark: string) => product.routes.filter((r) => r.config.wireAuth === mark && r.method !== 'OPTIONS').map(routeKey).sort()
     expect(by('public')).toEqual(withHead(REVIEWED_PUBLIC).sort())
     expect(by('guarded')).toEqual(withHead(REVIEWED_GUARDED).sort())
+    const urls = new Set([...REVIEWED_PUBLIC, ...REVIEWED_GUARDED].map((key) => key.slice(key.indexOf(' ') + 1)))
+    for (const route of product.routes.filter((r) => r.method === 'OPTIONS' && r.url !== '*')) {
+      expect(urls.has(route.url), `${routeKey(route)} is the preflight of a reviewed route`).toBe(true)
+      expect(route.config.wireAuth, routeKey(route)).toBe('public')
+    }
   })
 
   it('the check catches a route that says neither (positive control)', async () => {

@@ -209,7 +209,7 @@ describe('host apps', () => {
 
 describe('requirePolicy', () => {
   it('answers 401 anonymous, 403 denied, 200 allowed, with coded JSON', async () => {
-    const app = await buildApp({ sqlitePath: sqlite(), policies: { AdminOnly: { requiresClaim: ['role', 'admin'] } } })
+    const app = await buildApp({ sqlitePath: sqlite(), policies: { AdminOnly: { requiresClaim: ['role', 'admin'] } } }, { codedErrors: true })
     app.get('/admin', { preHandler: app.requirePolicy('AdminOnly'), config: { wireAuth: 'guarded' } }, async () => ({ secret: 'admin stuff' }))
     const anonymous = await app.inject({ url: '/admin' })
     expect(anonymous.statusCode).toBe(401)
@@ -297,7 +297,7 @@ describe('AuthActions', () => {
   })
 
   it('revokeAllSessions and setDisabled sign the user out everywhere and publish sessions-revoked', async () => {
-    const app = await buildApp({ sqlitePath: sqlite() })
+    const app = await buildApp({ sqlitePath: sqlite() }, { codedErrors: true })
     const events: AuthEvent[] = []
     app.authChannel.subscribe((event) => events.push(event))
     const { user, cookie } = await signedInUser(app)
@@ -358,8 +358,8 @@ describe('CORS and CSRF', () => {
 })
 
 describe('errors', () => {
-  it('malformed JSON, wrong media types and unexpected throws answer coded JSON without internals', async () => {
-    const app = await buildApp({ sqlitePath: sqlite() })
+  it('malformed JSON, wrong media types and unexpected throws answer coded JSON without internals (host opted in)', async () => {
+    const app = await buildApp({ sqlitePath: sqlite() }, { codedErrors: true })
     app.post('/echo', { config: { wireAuth: 'public' }, schema: { body: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] } } }, async (request) => request.body)
     app.get('/boom', { config: { wireAuth: 'public' } }, async () => {
       throw new Error('SELECT secret FROM users')
@@ -379,7 +379,7 @@ describe('errors', () => {
   })
 
   it('a store that is down answers 503 ERR_STORE_UNAVAILABLE for a session request, never allow', async () => {
-    const app = await buildApp({ sqlitePath: sqlite() })
+    const app = await buildApp({ sqlitePath: sqlite() }, { codedErrors: true })
     app.get('/private', { preHandler: app.requirePolicy(), config: { wireAuth: 'guarded' } }, async () => 'private')
     const { cookie } = await signedInUser(app)
     await app.authStore.close()

@@ -46,10 +46,12 @@ export function registerBenchContent(app) {
  * the benchmark defaults (a SQLite file, allowed site origin, default limits
  * except the per-client caps, lifted: all load comes from one address).
  */
-export async function buildBenchApp({ sqlitePath, channel, live, helmet } = {}) {
+export async function buildBenchApp({ sqlitePath, mongoUrl, channel, live, helmet } = {}) {
   const app = Fastify({ logger: false })
+  // mongoUrl: MongoAuthStore (the benches start FerretDB for it) instead of the SQLite file.
+  const store = mongoUrl ? new (await import('@wire-auth/server/mongodb')).MongoAuthStore({ url: mongoUrl }) : undefined
   await connectAuth(app, {
-    sqlitePath,
+    ...(store ? { store } : { sqlitePath }),
     channel,
     allowedOrigins: [SITE_ORIGIN],
     publicUrl: 'http://127.0.0.1:3000',

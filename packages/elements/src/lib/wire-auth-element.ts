@@ -65,7 +65,6 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
     fragment: {},
     params: { converter: paramsConverter },
     backend: {},
-    token: {},
   }
 
   /** A named policy that must also allow (adds to the fragment's own guard). */
@@ -78,12 +77,6 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
   declare params: Record<string, unknown> | undefined
   /** Backend URL; default: the origin the bundle was loaded from. */
   declare backend: string | undefined
-  /**
-   * Token mode for cross-site pages: an access token from the local IdP,
-   * sent first on the socket. It applies to the whole connection (all
-   * elements of that backend); `WireAuth.setToken()` is the page-level form.
-   */
-  declare token: string | undefined
 
   /** The kind of region request this element sends. */
   protected abstract readonly kind: 'region' | 'guard'
@@ -128,6 +121,15 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
       }
       this.#setStatus('pending', this.#pending)
     }
+    if (this.hasAttribute('token')) {
+      // Issue 13 C3: a token in markup switched the whole connection and stayed
+      // readable by every script on the page. It is ignored and removed.
+      this.removeAttribute('token')
+      if (!reported.has('ERR_TOKEN_ATTRIBUTE_IGNORED')) {
+        reported.add('ERR_TOKEN_ATTRIBUTE_IGNORED')
+        console.error('wire-auth ERR_TOKEN_ATTRIBUTE_IGNORED: use WireAuth.setToken() or WireAuth.signIn()', this)
+      }
+    }
     this.#attach()
   }
 
@@ -143,7 +145,6 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
       this.#attach()
       return
     }
-    if (changed.has('token') && this.token !== undefined) this.#connection?.setToken(this.token)
     this.#remount()
   }
 
@@ -219,7 +220,6 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
       return
     }
     const connection = (this.#connection = getHub(this).connection(origin))
-    if (this.token !== undefined) connection.setToken(this.token)
     this.#principal.setValue(connection.principal)
     this.#unsubscribe = connection.subscribe((principal) => this.#principal.setValue(principal))
     this.#specKey = ''

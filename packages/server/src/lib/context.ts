@@ -1,6 +1,7 @@
 import type { ClaimsPrincipal, PolicyEngine } from '@wire-auth/core'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthChannel } from './channel/auth-channel.js'
+import type { MetricsRecorder } from './metrics.js'
 import type { CookieSealer } from './cookie-sealer.js'
 import type { ResolvedOptions } from './options.js'
 import type { AuditRecord, AuthStore, SessionRecord, UserRecord } from './store/auth-store.js'
@@ -28,6 +29,8 @@ export interface AuthContext {
   safeRedirect(value: unknown): string | null
   /** HMAC signer for cookies that need integrity only (the device cookie); key shared by every worker. */
   signer: CookieSigner
+  /** Prometheus metrics (`options.metrics`), or null when off. */
+  metrics: MetricsRecorder | null
   /** Encrypts the OIDC login-state cookie (key derived from the same secret). */
   sealer: CookieSealer
 }

@@ -1,5 +1,7 @@
 import { InvalidOption, type PolicyRequirement } from '@wire-auth/core'
 import type { AuthChannel } from './channel/auth-channel.js'
+import type { DecoratorNames } from './decorators.js'
+import type { MetricsOptions } from './metrics.js'
 import type { AuthProvider } from './oidc/oidc-provider.js'
 import type { AuthStore } from './store/auth-store.js'
 import { resolveTokenEndpointOptions, type ResolvedTokenEndpointOptions, type TokenEndpointOptions } from './local-idp/idp-options.js'
@@ -106,15 +108,34 @@ export interface WireAuthOptions {
   live?: LiveOptions
   /** Serve the elements bundle at `/wire-auth.js`. Default true. */
   serveBundle?: boolean
-  /** Security headers via @fastify/helmet. Default true. */
+  /**
+   * Security headers (helmet's, with a strict CSP: {@link wireAuthHelmetOptions})
+   * on wire-auth's own routes. Default true. The host's routes are never
+   * touched; opt one in with `securityHeaders()`.
+   */
   helmet?: boolean
   /** Served HTML pages (`app.page`, `staticRoot`). */
   pages?: PagesOptions
+  /**
+   * Other names for wire-auth's decorators, for a host whose plugins already
+   * use one (`request.user`: @fastify/jwt, @fastify/passport; `app.auth`:
+   * @fastify/auth). `wireAuthOf(app)` and `principalOf(request)` reach them
+   * whatever their names.
+   * @example { decorators: { user: 'principal', auth: 'wireAuth' } }
+   */
+  decorators?: DecoratorNames
   /**
    * Secret (≥ 32 chars) for signing short-lived cookies (OIDC state). Default:
    * a random key generated once and kept in the store, shared by every worker.
    */
   secret?: string
+  /**
+   * Opt-in Prometheus metrics with prom-client (an optional peer dependency):
+   * sockets open, regions mounted, renders, fan-out latency, logins,
+   * throttles. `true` serves them at `/metrics`; `{ path }` at the route the
+   * host chooses, `{ registry }` adds them to the host's prom-client registry.
+   */
+  metrics?: boolean | MetricsOptions
 }
 
 /** Options after defaults were applied and validated. @internal */
@@ -129,6 +150,7 @@ export interface ResolvedOptions {
   live: Required<LiveOptions>
   serveBundle: boolean
   helmet: boolean
+  metrics: Required<Pick<MetricsOptions, 'prefix'>> & { path: string | false; registry: MetricsOptions['registry'] } | null
   pages: Required<PagesOptions>
 }
 
@@ -292,5 +314,22 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
     live,
     serveBundle: bool(options.serveBundle, 'options.serveBundle', true),
     helmet: bool(options.helmet, 'options.helmet', true),
+    metrics: resolveMetrics(options.metrics),
   }
+}
+
+function resolveMetrics(value: unknown): ResolvedOptions['metrics'] {
+  if (value === undefined || value === false) return null
+  const m = (value === true ? {} : value) as MetricsOptions
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) fail('"options.metrics" must be true or an object')
+  for (const key of Object.keys(m)) if (!['path', 'registry', 'prefix'].includes(key)) fail(`"options.metrics.${key.slice(0, 64)}" is not an option (path, registry, prefix)`)
+  const path = m.path ?? '/metrics'
+  if (path !== false && (typeof path !== 'string' || !/^\/[A-Za-z0-9._~\/-]{0,255}$/.test(path))) fail('"options.metrics.path" must be a route path such as "/metrics", or false')
+  const prefix = m.prefix ?? 'wire_auth_'
+  if (typeof prefix !== 'string' || !/^[A-Za-z_:][A-Za-z0-9_:]{0,63}$/.test(prefix)) fail('"options.metrics.prefix" must be a Prometheus metric name prefix such as "wire_auth_"')
+  const registry = m.registry
+  if (registry !== undefined && (registry === null || typeof registry !== 'object' || typeof (registry as { metrics?: unknown }).metrics !== 'function')) {
+    fail('"options.metrics.registry" must be a prom-client Registry')
+  }
+  return { path, prefix, registry }
 }

@@ -5,12 +5,12 @@ import { InvalidOption, type PolicyEngine } from '@wire-auth/core'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { AuthChannel } from './channel/auth-channel.js'
 import { escapeJsonControlChars } from './control-chars.js'
-import type { ChannelLogger } from './channel/redis-support.js'
+import type { ChannelLogger } from './channel/channel-logger.js'
 import { LocalAuthChannel } from './channel/local-channel.js'
 import { SqliteAuthStore } from './store/sqlite-store.js'
 import type { WireAuthOptions } from './options.js'
 import { isHtmlPath, registerStaticPages } from './pages/page-routes.js'
-import { connectAuth } from './plugin.js'
+import { connectAuth, kWholeApp } from './plugin.js'
 import type { AuthStore } from './store/auth-store.js'
 
 /**
@@ -101,7 +101,8 @@ export async function createServer(config: ServerConfig): Promise<FastifyInstanc
   let channel: AuthChannel | undefined
   try {
     channel = await channelFor(config, app.log)
-    const engine = await connectAuth(app, { ...options, store, channel })
+    // The standalone server is wire-auth's own app: its defaults cover the site's routes too.
+    const engine = await connectAuth(app, { ...options, store, channel, [kWholeApp]: true } as WireAuthOptions)
     await channelReady(channel, app.log)
     if (staticRoot !== undefined) {
       // HTML files are pages: processed by wire-auth (page guards, in-place

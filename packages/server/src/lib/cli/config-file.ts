@@ -32,6 +32,8 @@ const SERVER_CONFIG_KEYS = {
   serveBundle: true,
   helmet: true,
   pages: true,
+  decorators: true,
+  metrics: true,
   secret: true,
 } as const satisfies Record<keyof ServerConfig, true>
 

@@ -4,6 +4,7 @@ import { httpError } from '../errors.js'
 import { isCodeChallenge } from './authorization-codes.js'
 import type { LocalIdp, ResolvedLocalIdpOptions } from './local-idp.js'
 import { installOAuthErrorHandler } from './oauth-errors.js'
+import { principalOf, sessionIdOf } from '../request-state.js'
 
 const ONE_MINUTE = 60_000
 
@@ -168,13 +169,13 @@ export async function registerAuthorizationRoutes(scope: FastifyInstance, ctx: A
           return back({ error: 'invalid_request', error_description: 'PKCE is required: code_challenge (S256, base64url) and code_challenge_method=S256' })
         }
         // Only a session signs the user in here: a bearer token must not turn into a new token family.
-        if (request.sessionId === null || !request.user.isAuthenticated) {
+        if (sessionIdOf(request) === null || !principalOf(request).isAuthenticated) {
           if (q.prompt === 'none') return back({ error: 'login_required', error_description: 'no signed-in session' })
           const loginUrl = ctx.options.loginUrl
           const returnTo = `${ctx.options.publicOrigin}${request.url}`
           return reply.redirect(`${loginUrl}${loginUrl.includes('?') ? '&' : '?'}returnTo=${encodeURIComponent(returnTo)}`, 303)
         }
-        const userId = request.user.userId as string
+        const userId = principalOf(request).userId as string
         const code = await idp.issueAuthorizationCode({
           clientId: client.clientId,
           redirectUri,
@@ -192,8 +193,8 @@ export async function registerAuthorizationRoutes(scope: FastifyInstance, ctx: A
       // Same-site pages only: the request must say where it comes from, and that must be allowed.
       const origin = request.headers.origin
       if (typeof origin !== 'string' || !ctx.isAllowedOrigin(origin)) throw httpError('ERR_ORIGIN_NOT_ALLOWED', 403, 'a session token needs an allowed Origin')
-      if (request.sessionId === null || !request.user.isAuthenticated) throw httpError('ERR_UNAUTHENTICATED', 401, 'sign-in required')
-      const user = await ctx.store.getUser(request.user.userId as string)
+      if (sessionIdOf(request) === null || !principalOf(request).isAuthenticated) throw httpError('ERR_UNAUTHENTICATED', 401, 'sign-in required')
+      const user = await ctx.store.getUser(principalOf(request).userId as string)
       if (user === null || user.disabled) throw httpError('ERR_UNAUTHENTICATED', 401, 'sign-in required')
       return idp.issueAccessToken(user)
     })

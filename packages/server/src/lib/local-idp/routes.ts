@@ -12,13 +12,6 @@ import { installOAuthErrorHandler } from './oauth-errors.js'
 import { createLocalIdp, isLocalIdp, type LocalIdp } from './local-idp.js'
 import type { ThrottleVerdict } from './throttle.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The local identity provider; set when `options.localIdp` is configured. */
-    localIdp: LocalIdp | null
-  }
-}
-
 /** Body cap of the local IdP's routes: a maximal password, JSON-escaped, fits. */
 const BODY_LIMIT = 64 * 1024
 const ONE_MINUTE = 60_000
@@ -100,23 +93,18 @@ function throttled(reply: FastifyReply, verdict: ThrottleVerdict): Error {
  * error handler and `@fastify/cookie` are registered, with `ctx` complete
  * except `tokens`. It creates the {@link LocalIdp} (unless `localIdp` is
  * given or `ctx.tokens` already is one), awaits its `init()` (signing key,
- * dummy hash, password list), sets `ctx.tokens` and `app.localIdp`, then
- * mounts the routes in an encapsulated scope (the form-body parser stays
- * inside). When `ctx.options.localIdp` is null it only decorates
- * `app.localIdp` with null.
+ * dummy hash, password list), sets `ctx.tokens` (the plugin decorates
+ * `app.localIdp` with it), then mounts the routes in an encapsulated scope
+ * (the form-body parser stays inside). Does nothing when
+ * `ctx.options.localIdp` is null.
  * @internal
  */
 export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, localIdp?: LocalIdp): Promise<void> {
   const options = ctx.options.localIdp
-  if (options === null) {
-    if (!app.hasDecorator('localIdp')) app.decorate('localIdp', null)
-    return
-  }
+  if (options === null) return
   const idp = localIdp ?? (isLocalIdp(ctx.tokens) ? ctx.tokens : createLocalIdp({ store: ctx.store, options, log: ctx.log }))
   await idp.init()
   ctx.tokens = idp
-  if (app.hasDecorator('localIdp')) app.localIdp = idp
-  else app.decorate('localIdp', idp)
 
   const grants = new Set<string>(options.grants)
   const clients = new Map(options.clients.map((c) => [c.clientId, c]))

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import cors from '@fastify/cors'
 import Fastify from 'fastify'
 import { connectAuth, html, raw } from '../../packages/server/dist/index.js'
 import { startProtectedApi } from '../support/protected-api.mjs'
@@ -84,6 +85,10 @@ export async function startBrowserBackend({ pageOrigin, port }) {
         },
       },
     })
+
+    // The test-only control routes (/test/*) are this host's own: wire-auth's CORS covers only its
+    // routes, so the host allows the page origin for them itself, as a site with its own API does.
+    await instance.register(cors, { origin: [pageOrigin], credentials: true })
 
     const counted = (name, render) => (ctx) => {
       count(stats.renders, name)

@@ -90,7 +90,7 @@ export default {
       },
       serve(context) {
         if (context.path === '/__wire-auth/env.js') {
-          const env = { backend: backend.url, foreignPage: backend.foreignUrl, pageOrigin }
+          const env = { backend: backend.url, foreignPage: backend.foreignUrl, foreignRegionPage: backend.foreignRegionUrl, pageOrigin }
           return { body: `export default ${JSON.stringify(env)}`, type: 'js' }
         }
         if (context.path === '/__login') {

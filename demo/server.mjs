@@ -14,12 +14,12 @@ import { mkdirSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createServer, OidcProvider } from '@wire-auth/server'
+import { createServer, OidcProvider, startupGate } from '@wire-auth/server'
 import { startOidcProvider } from '../test/support/oidc-provider.mjs'
 import { ensureAdminAccount } from './lib/admin-account.mjs'
 import { registerDemoApi } from './lib/api.mjs'
 import { registerCoreModules } from './lib/core-modules.mjs'
-import { canReadDocument } from './lib/documents.mjs'
+import { canReadDocument, loadDocumentAccess } from './lib/documents.mjs'
 import { registerDemoFragments } from './lib/fragments.mjs'
 import { startHostSite } from './lib/host-site.mjs'
 
@@ -49,8 +49,11 @@ const dataDir = resolve(process.env.DEMO_DATA_DIR ?? join(here, 'data'))
 mkdirSync(dataDir, { recursive: true, mode: 0o700 })
 
 // Listen first, so that the public URL (and the OpenID redirect URI) carries
-// the real port even with PORT=0; Fastify is handed this server below.
+// the real port even with PORT=0; Fastify is handed this server below. Until
+// the app is ready the gate answers 503 ERR_NOT_READY (a request in that window
+// used to crash the process in Fastify's hooks).
 const server = createHttpServer()
+const gate = startupGate(server)
 await listen(server, port, host)
 const backendPort = server.address().port
 const publicUrl = `http://localhost:${backendPort}`
@@ -105,7 +108,7 @@ const app = await createServer({
   },
   staticRoot: join(here, 'public'),
   fastify: {
-    serverFactory: (handler) => server.on('request', handler),
+    serverFactory: gate.serverFactory,
     logger: { level: process.env.LOG_LEVEL ?? 'error' },
   },
   async setup(app) {
@@ -115,6 +118,7 @@ const app = await createServer({
   },
 })
 await app.ready()
+gate.open()
 
 const admin = await ensureAdminAccount(app, dataDir)
 const shown = (file) => (relative(process.cwd(), file).startsWith('..') ? file : relative(process.cwd(), file))

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -41,7 +41,15 @@ describe('wire-auth CLI', () => {
     const added = await wireAuth(['user', 'add', '--email', ' Ada@Example.COM ', '--name', 'Ada', '--claim', 'role=admin'])
     expect(added.code).toBe(0)
     expect(added.stdout).toMatch(/created user .* <ada@example\.com> with role=admin/)
-    expect(added.stdout).toMatch(/password: \S{20,}/)
+    // C9: the generated password goes to a 0600 file in a fresh 0700 directory; only its path is printed.
+    const file = /password: written to (\S+) \(mode 0600/.exec(added.stdout)?.[1]
+    expect(file).toBeDefined()
+    expect(statSync(file!).mode & 0o777).toBe(0o600)
+    expect(statSync(dirname(file!)).mode & 0o777).toBe(0o700)
+    const generated = readFileSync(file!, 'utf8').trim()
+    expect(generated).toMatch(/^\S{20,}$/)
+    expect(added.stdout + added.stderr).not.toContain(generated)
+    rmSync(dirname(file!), { recursive: true, force: true })
 
     const listed = JSON.parse((await wireAuth(['user', 'list', '--json'])).stdout)
     expect(listed).toHaveLength(1)

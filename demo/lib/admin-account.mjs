@@ -1,8 +1,8 @@
 // First start: creates admin@example.com with a random password and keeps
 // it in <data dir>/admin-credentials.txt (mode 0600, in the 0700 data
 // directory); the start-up banner prints the file's path, never the password
-// (terminal scroll-back and CI logs outlive it). `wire-auth user add --claim
-// role=admin --password-file FILE` does the same for any other account.
+// (terminal scroll-back and CI logs outlive it). For any other account:
+// `wire-auth user add --email … --claim role=admin --password-stdin`.
 import { randomBytes } from 'node:crypto'
 import { closeSync, constants, existsSync, fchmodSync, ftruncateSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,6 +1,7 @@
 // The demo's own JSON routes: what a site owner writes to let admins change
 // claims and sessions. Each route says how it is protected, and the admin
 // routes sit behind the same AdminOnly policy as the admin page.
+import { setAudience } from './documents.mjs'
 
 const claimBody = {
   type: 'object',
@@ -15,6 +16,17 @@ const userParams = {
   type: 'object',
   required: ['id'],
   properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+}
+const docParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+}
+const audienceBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['audience'],
+  properties: { audience: { type: 'string', minLength: 1, maxLength: 64 } },
 }
 const sessionParams = {
   type: 'object',
@@ -42,6 +54,17 @@ export function registerDemoApi(app) {
 
   app.post('/demo/api/users/:id/sessions/revoke', { ...admin, schema: { params: userParams } }, async (request) => {
     return { ended: await app.auth.revokeAllSessions(request.params.id, request) }
+  })
+
+  // Data a policy reads changed: app.auth.refresh re-evaluates the regions that depend on it, in every open tab.
+  // config.authGuard decides before anything of the route runs (body parsing and validation included).
+  app.post('/demo/api/documents/:id/audience', { config: { authGuard: 'AdminOnly' }, schema: { params: docParams, body: audienceBody } }, async (request, reply) => {
+    if (!setAudience(request.params.id, request.body.audience)) {
+      return reply.code(400).send({ error: { code: 'ERR_VALIDATION', message: 'unknown document or audience' } })
+    }
+    await app.auth.refresh({ params: { docId: request.params.id } })
+    await app.auth.refresh({ fragment: 'document-access' })
+    return { ok: true }
   })
 
   app.post('/demo/api/me/sessions/revoke-all', signedIn, async (request) => {

@@ -2,7 +2,7 @@
 // `render` run only after the guard allowed, and every interpolation goes
 // through the auto-escaping `html` tag.
 import { html } from '@wire-auth/server'
-import { DOCUMENTS } from './documents.mjs'
+import { AUDIENCES, DOCUMENTS, audienceOf } from './documents.mjs'
 
 const MAX_USERS = 200
 
@@ -32,6 +32,33 @@ export function registerDemoFragments(app) {
     { policy: 'CanReadDocument', load: ({ params }) => DOCUMENTS.get(/** @type {string} */ (params.docId)) },
     ({ data }) => html`<p>${data.body}</p><p class="fine">Shown because the server allowed it for you.</p>`,
   )
+
+  // Who may read a document: public, and re-rendered live when an admin changes it.
+  app.fragment('document-audience', { public: true }, ({ params }) => {
+    const label = typeof params.docId === 'string' ? AUDIENCES.get(audienceOf(params.docId) ?? '')?.label : undefined
+    return label === undefined ? html`` : html`For ${label}`
+  })
+
+  // The admin's control of those audiences (the demo API changes them and calls app.auth.refresh).
+  app.fragment('document-access', { policy: 'AdminOnly' }, () => html`
+    <section class="card" data-marker="document-access">
+      <div class="card-head">
+        <h2>Handbook access</h2>
+        <span class="muted">policy <code>CanReadDocument</code> · open tabs follow at once</span>
+      </div>
+      <table class="users">
+        <thead><tr><th>Document</th><th>Who may read it</th></tr></thead>
+        <tbody>
+          ${[...DOCUMENTS].map(([id, doc]) => html`
+            <tr data-doc-id="${id}">
+              <td><strong>${doc.title}</strong></td>
+              <td><select data-action="set-audience" data-doc-id="${id}" aria-label="Who may read ${doc.title}">
+                ${[...AUDIENCES].map(([key, audience]) => html`<option value="${key}" ${key === audienceOf(id) ? 'selected' : ''}>${audience.label}</option>`)}
+              </select></td>
+            </tr>`)}
+        </tbody>
+      </table>
+    </section>`)
 
   app.fragment('beta-panel', { claims: [['role', 'beta']] }, ({ user }) => html`
     <div class="beta-panel" data-testid="beta-panel">

@@ -27,6 +27,7 @@ const SCENARIOS = [
   { id: 'peers-http', file: 'peers-http.mjs', limitS: 180 },
   { id: 'peers-live', file: 'peers-live.mjs', limitS: 240 },
   { id: 'channel', file: 'channel-scale.mjs', limitS: 300 },
+  { id: 'pages', file: 'pages.mjs', limitS: 90 },
 ]
 const SCENARIO_IDS = SCENARIOS.map((s) => s.id).join(', ')
 const USAGE = `Usage: npm run bench [-- --help]

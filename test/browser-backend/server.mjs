@@ -11,8 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import cors from '@fastify/cors'
 import Fastify from 'fastify'
 import { connectAuth, html, raw } from '../../packages/server/dist/index.js'
+import { startProtectedApi } from '../support/protected-api.mjs'
 
 /** A free TCP port on loopback. */
 export function freePort() {
@@ -71,7 +73,7 @@ export async function startBrowserBackend({ pageOrigin, port }) {
       publicUrl: url,
       allowedOrigins: [pageOrigin],
       loginUrl: `${pageOrigin}/__login`,
-      localIdp: { rateLimitPerMinute: 10_000, maxFailuresPerAccount: 1000 },
+      localIdp: { rateLimitPerMinute: 10_000, maxFailuresPerAccount: 1000, grants: ['authorization_code', 'refresh_token', 'password'] },
       policies: {
         AdminOnly: { requiresClaim: ['role', 'admin'] },
         Beta: { requiresClaim: ['plan', 'beta'] },
@@ -83,6 +85,10 @@ export async function startBrowserBackend({ pageOrigin, port }) {
         },
       },
     })
+
+    // The test-only control routes (/test/*) are this host's own: wire-auth's CORS covers only its
+    // routes, so the host allows the page origin for them itself, as a site with its own API does.
+    await instance.register(cors, { origin: [pageOrigin], credentials: true })
 
     const counted = (name, render) => (ctx) => {
       count(stats.renders, name)
@@ -149,6 +155,8 @@ export async function startBrowserBackend({ pageOrigin, port }) {
       await instance.auth.revokeFrom(userId, type, value)
       return { ok: true }
     })
+    // The page's own API, not Fastify: what WireAuth.getToken() is for.
+    instance.get('/test/api-url', control, async () => ({ url: protectedApi?.url ?? null }))
     instance.post('/test/revoke-sessions', control, async (request) => {
       return { revoked: await instance.auth.revokeAllSessions(request.body.userId) }
     })
@@ -191,12 +199,32 @@ export async function startBrowserBackend({ pageOrigin, port }) {
     app = await build()
   }
 
+  let protectedApi = null
   app = await build()
+  protectedApi = await startProtectedApi({ issuer: url, allowOrigin: pageOrigin })
 
   // A page on an origin that is NOT allowed, for the cross-site socket test.
   const foreignPort = await freePort()
   const foreign = createServer((request, response) => {
     response.setHeader('content-type', 'text/html; charset=utf-8')
+    if (request.url === '/foreign-region.html') {
+      // The bundle loads (it is public), but the backend refuses this origin:
+      // the region must say so (code attribute, one console warning).
+      response.end(`<!doctype html><script>
+        const warnings = []
+        const warn = console.warn
+        console.warn = (...args) => { warnings.push(String(args[0])); warn.apply(console, args) }
+        addEventListener('wire-auth-change', (event) => {
+          const region = event.target
+          if (region.getAttribute('status') !== 'denied') return
+          setTimeout(() => parent.postMessage({ wireAuthForeignRegion: true, code: region.getAttribute('code'), warnings }, '*'), 200)
+        })
+      </script>
+      <script type="module" src="${`http://localhost:${port}/wire-auth.js`}"></script>
+      <wire-auth-region fragment="hello"><p slot="else">else</p></wire-auth-region>
+      <wire-auth-region fragment="styled"><p slot="else">else</p></wire-auth-region>`)
+      return
+    }
     response.end(`<!doctype html><script>
       const ws = new WebSocket(${JSON.stringify(`ws://localhost:${port}/auth/live`)})
       let opened = false
@@ -209,9 +237,11 @@ export async function startBrowserBackend({ pageOrigin, port }) {
   return {
     url,
     foreignUrl: `http://localhost:${foreignPort}/foreign.html`,
+    foreignRegionUrl: `http://localhost:${foreignPort}/foreign-region.html`,
     async close() {
       await restarting?.catch(() => {})
       await app.close()
+      await protectedApi?.close()
       await new Promise((resolve) => foreign.close(resolve))
       rmSync(dir, { recursive: true, force: true })
     },

@@ -59,14 +59,14 @@ describe('the demo, driven by Chromium', () => {
     await settled(page)
     expect(await authState(page)).toBe('authenticated')
     expect(await page.locator('header demo-user-name').textContent()).toBe('Lin Park')
-    expect(await page.locator('[data-doc="welcome"] wire-auth-region').textContent()).toContain('Coffee is on the second floor')
-    expect(await page.locator('[data-doc="board-minutes"] wire-auth-region').getAttribute('status')).toBe('denied')
+    expect(await page.locator('[data-doc="welcome"] wire-auth-region.doc-body').textContent()).toContain('Coffee is on the second floor')
+    expect(await page.locator('[data-doc="board-minutes"] wire-auth-region.doc-body').getAttribute('status')).toBe('denied')
 
     // Signing out turns this tab anonymous over its socket, without a reload.
     await markDocument(page)
     await page.click('[data-action="sign-out"]')
     await page.waitForFunction(() => document.documentElement.dataset.auth === 'anonymous')
-    await page.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region')?.getAttribute('status') === 'denied')
+    await page.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region.doc-body')?.getAttribute('status') === 'denied')
     expect(await stillSameDocument(page)).toBe(true)
 
     // The guarded page sends an anonymous visitor to the login page and back.
@@ -142,9 +142,11 @@ describe('the demo, driven by Chromium', () => {
 
     for (const tab of [tabA, tabB]) {
       await tab.getByTestId('beta-panel').waitFor({ timeout: 10_000 })
+      // The markup written in place on the page arrives too, through the same socket.
+      await tab.getByTestId('beta-inplace').waitFor({ timeout: 10_000 })
       expect(await tab.getByTestId('beta-panel').textContent()).toContain('Rosa Diaz')
       // The resource-based region of the same user follows too.
-      await tab.waitForFunction(() => document.querySelector('[data-doc="beta-roadmap"] wire-auth-region')?.getAttribute('status') === 'allowed')
+      await tab.waitForFunction(() => document.querySelector('[data-doc="beta-roadmap"] wire-auth-region.doc-body')?.getAttribute('status') === 'allowed')
       expect(await stillSameDocument(tab)).toBe(true)
     }
     await screenshot(tabA, 'home-signed-in-beta')
@@ -153,11 +155,63 @@ describe('the demo, driven by Chromium', () => {
     await screenshot(admin, 'admin')
 
     // Revoking the claim takes it away again, live.
+    // The page as served holds none of the in-place markup, for this beta tester, the admin, or a stranger.
+    const stranger = await newVisitor(browser)
+    for (const requester of [context.request, admin.context().request, stranger.request]) {
+      const served = await requester.get(`${demo.url}/`)
+      expect(served.status()).toBe(200)
+      const body = await served.text()
+      expect(body).toContain('beta-notes')
+      expect(body).not.toContain('beta-inplace')
+      expect(body).not.toContain('nightly')
+    }
+    await stranger.close()
+
     await (await adminRow(admin, user.email)).locator('button[data-action="revoke-claim"][data-value="beta"]').first().click()
     for (const tab of [tabA, tabB]) {
       await tab.getByTestId('beta-else').waitFor({ timeout: 10_000 })
+      // …and the in-place markup is taken away live as well.
+      await tab.getByTestId('beta-inplace').waitFor({ state: 'detached', timeout: 10_000 })
       expect(await stillSameDocument(tab)).toBe(true)
     }
+    await admin.context().close()
+    await context.close()
+  })
+
+  it('updates the handbook in open tabs, live, when the admin changes who may read a document', async () => {
+    const context = await newVisitor(browser)
+    const reader = await context.newPage()
+    const user = { name: 'Noor Haddad', email: 'noor@example.com', password: PASSWORD }
+    await register(reader, demo.url, user)
+    await settled(reader)
+    const minutes = '[data-doc="board-minutes"] wire-auth-region.doc-body'
+    expect(await reader.locator(minutes).getAttribute('status')).toBe('denied')
+    await markDocument(reader)
+
+    const admin = await openAdmin()
+    // The admin page: the console, the handbook access table, and the notes written in place.
+    await admin.locator('[data-marker="document-access"]').waitFor({ timeout: 15_000 })
+    await admin.locator('[data-marker="admin-notes"]').waitFor({ timeout: 15_000 })
+    const servedAdmin = await (await admin.context().request.get(`${demo.url}/admin`)).text()
+    expect(servedAdmin).toContain('<h1>Admin</h1>')
+    expect(servedAdmin).not.toContain('admin-notes')
+
+    // The handbook bodies are written in place in the home page (one region per item, each with its own
+    // params): the page as served holds none of them, not even for the admin who may read them all.
+    const servedHome = await (await admin.context().request.get(`${demo.url}/`)).text()
+    for (const text of ['Coffee is on the second floor', 'The board approved', 'Roll back first']) expect(servedHome).not.toContain(text)
+    expect((servedHome.match(/fragment="page\./g) ?? []).length).toBeGreaterThanOrEqual(5)
+
+    await admin.selectOption('select[data-doc-id="board-minutes"]', 'signed-in')
+    await reader.waitForFunction((selector) => document.querySelector(selector)?.getAttribute('status') === 'allowed', minutes, { timeout: 10_000 })
+    expect(await reader.locator(minutes).textContent()).toContain('The board approved the budget')
+    await reader.waitForFunction(() => document.querySelector('[data-doc="board-minutes"] .audience')?.textContent?.includes('everyone who is signed in'), undefined, { timeout: 10_000 })
+
+    await admin.locator('select[data-doc-id="board-minutes"]:not([disabled])').waitFor({ timeout: 10_000 })
+    await admin.selectOption('select[data-doc-id="board-minutes"]', 'admins')
+    await reader.waitForFunction((selector) => document.querySelector(selector)?.getAttribute('status') === 'denied', minutes, { timeout: 10_000 })
+    expect(await reader.locator(minutes).textContent()).not.toContain('The board approved')
+    expect(await stillSameDocument(reader)).toBe(true)
     await admin.context().close()
     await context.close()
   })
@@ -179,7 +233,7 @@ describe('the demo, driven by Chromium', () => {
     await (await adminRow(admin, user.email)).locator('button[data-action="revoke-sessions"]').click()
 
     await home.waitForFunction(() => document.documentElement.dataset.auth === 'anonymous', undefined, { timeout: 10_000 })
-    await home.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region')?.getAttribute('status') === 'denied')
+    await home.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region.doc-body')?.getAttribute('status') === 'denied')
     expect(await home.locator('header demo-user-name').textContent()).toBe('')
     expect(await stillSameDocument(home)).toBe(true)
     await account.waitForURL((url) => url.pathname === '/login', { timeout: 10_000 })

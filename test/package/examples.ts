@@ -11,10 +11,12 @@ export interface Example {
 }
 
 /**
- * Every ```ts (or ```typescript) block of the Markdown files that document
- * the packages: the root README, each package's README and docs/*.md. Each
- * block is a complete module (imports included): that is the rule the
- * package test holds the docs to. ```js blocks are not type-checked.
+ * Every ```ts (or ```typescript) block that imports from a `@wire-auth/*`
+ * package, in the Markdown files that document the packages: the root
+ * README, each package's README and docs/*.md. Such a block is a complete
+ * module a reader copies; blocks without such an import are fragments of a
+ * sentence (the same rule as test/types/docs-examples.test.ts, which checks
+ * them against the workspace build).
  */
 export function typescriptExamples(root: string): Example[] {
   const files = [
@@ -35,7 +37,8 @@ export function typescriptExamples(root: string): Example[] {
         if (/^```(ts|typescript)\s*$/.test(line)) open = { line: i + 1, body: [] }
       } else if (/^```\s*$/.test(line)) {
         n += 1
-        examples.push({ name: `${relative(root, file)}#${n}`, line: open.line, code: `${open.body.join('\n')}\n` })
+        const code = `${open.body.join('\n')}\n`
+        if (/^import .*['"]@wire-auth\//m.test(code)) examples.push({ name: `${relative(root, file)}#${n}`, line: open.line, code })
         open = null
       } else {
         open.body.push(line)

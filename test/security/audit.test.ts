@@ -34,7 +34,7 @@ beforeAll(async () => {
   product = await securityApp({
     config: {
       publicUrl: base,
-      localIdp: { rateLimitPerMinute: 1000, maxFailuresPerAccount: 3 },
+      localIdp: { rateLimitPerMinute: 1000, maxFailuresPerAccount: 3, grants: ['authorization_code', 'refresh_token', 'password'] },
       providers: [new OidcProvider({ name: 'loop', issuer: op.issuer, clientId: op.clientId, clientSecret: op.clientSecret, allowInsecureRequests: true })],
       fastify: { serverFactory: (handler) => backend.server.on('request', handler) },
     },

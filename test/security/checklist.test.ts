@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ResyncChannel } from '../../packages/server/test/live-harness.js'
 import { budget, edgyString } from './support/fuzz.js'
 import { Client } from './support/live-client.js'
-import { securityApp, SITE, type SecurityApp } from './support/security-app.js'
+import { securityApp, SITE, type SecurityApp, INTROSPECTION_HEADERS } from './support/security-app.js'
+import { errorCode } from '../support/error-code.js'
 
 const PASSWORD = 'correct horse battery staple'
 let product: SecurityApp
@@ -29,7 +30,7 @@ beforeAll(async () => {
     config: {
       channel,
       policyTimeoutMs: 200,
-      localIdp: { rateLimitPerMinute: 1000 },
+      localIdp: { rateLimitPerMinute: 1000, grants: ['authorization_code', 'refresh_token', 'password'] },
       setup(app, engine) {
         engine.addPolicy('Throws', () => {
           throw new Error('policy bug')
@@ -196,7 +197,7 @@ describe('checklist 25: the store down means 503 or denial on every entry point,
     const dir = dirname(product.sqlitePath)
     const unavailable = (response: { statusCode: number; body: string; json(): { error: { code: string } } }, what: string) => {
       expect(response.statusCode, `${what}: ${response.body}`).toBe(503)
-      expect(response.json().error.code, what).toBe('ERR_STORE_UNAVAILABLE')
+      expect(errorCode(response.json()), what).toBe('ERR_STORE_UNAVAILABLE')
       expect(response.body, what).not.toMatch(/\n\s+at |SqliteError|ENOENT|auth\.sqlite|\.ts:\d+/)
     }
     renameSync(dir, `${dir}-moved`)
@@ -225,7 +226,7 @@ describe('checklist 25: the store down means 503 or denial on every entry point,
 describe('checklist 3: a missing account and a wrong password look the same', () => {
   let product: SecurityApp
   beforeAll(async () => {
-    product = await securityApp({ config: { localIdp: { rateLimitPerMinute: 1000 } } })
+    product = await securityApp({ config: { localIdp: { rateLimitPerMinute: 1000, grants: ['authorization_code', 'refresh_token', 'password'] } } })
     expect((await product.app.inject({ method: 'POST', url: '/auth/local/register', payload: { email: 'pat@example.com', password: PASSWORD } })).statusCode).toBe(201)
   })
   afterAll(async () => {
@@ -307,7 +308,7 @@ describe('checklist 10: forged tokens are refused over HTTP and on the socket', 
   let real: string
   let url: string
   beforeAll(async () => {
-    product = await securityApp({ config: { localIdp: { rateLimitPerMinute: 1000 } } })
+    product = await securityApp({ config: { localIdp: { rateLimitPerMinute: 1000, grants: ['authorization_code', 'refresh_token', 'password'] } } })
     expect((await product.app.inject({ method: 'POST', url: '/auth/local/register', payload: { email: 'pat@example.com', password: PASSWORD } })).statusCode).toBe(201)
     real = (await product.app.inject({ method: 'POST', url: '/auth/local/token', payload: { grant_type: 'password', username: 'pat@example.com', password: PASSWORD } })).json().access_token
     await product.app.listen({ port: 0, host: '127.0.0.1' })
@@ -345,7 +346,7 @@ describe('checklist 10: forged tokens are refused over HTTP and on the socket', 
     expect((await app.inject({ url: '/auth/me', headers: { authorization: `Bearer ${real}` } })).json().authenticated).toBe(true)
     for (const [what, token] of Object.entries(await forgeries())) {
       expect((await app.inject({ url: '/auth/me', headers: { authorization: `Bearer ${token}` } })).json().authenticated, what).toBe(false)
-      expect((await app.inject({ method: 'POST', url: '/auth/local/verify-token', payload: { token } })).json(), what).toEqual({ active: false })
+      expect((await app.inject({ method: 'POST', url: '/auth/local/verify-token', headers: INTROSPECTION_HEADERS, payload: { token } })).json(), what).toEqual({ active: false })
       const socket = await Client.open(url)
       try {
         await socket.next('principal')

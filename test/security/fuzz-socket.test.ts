@@ -31,7 +31,7 @@ const principals: Record<'anonymous' | 'user' | 'admin', { cookie?: string; forb
 }
 
 beforeAll(async () => {
-  product = await securityApp({ config: { live: { maxMessageBytes: MAX_MESSAGE_BYTES, messagesPerSecond: 40 }, localIdp: { rateLimitPerMinute: 1000 } } })
+  product = await securityApp({ config: { live: { maxMessageBytes: MAX_MESSAGE_BYTES, messagesPerSecond: 40 }, localIdp: { rateLimitPerMinute: 1000, grants: ['authorization_code', 'refresh_token', 'password'] } } })
   const { app } = product
   const bob = await app.authStore.createUser({ email: 'bob@example.com', name: 'Bob', passwordHash: null })
   const root = await app.authStore.createUser({ email: 'root@example.com', name: 'Root', passwordHash: null, claims: [{ type: 'role', value: 'admin' }, { type: 'role', value: 'beta' }] })

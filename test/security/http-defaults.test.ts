@@ -17,8 +17,9 @@ import { PasswordHasher } from '../../packages/server/src/lib/local-idp/password
 import { tempDir } from '../../packages/server/test/support/app.js'
 import { expectSecurityHeaders, sampleUrl, validBody } from './support/requests.js'
 import { routeKey, routeTable, unmarkedRoutes, type RouteInfo } from './support/route-table.js'
-import { cookieFrom, securityApp, SITE, type SecurityApp } from './support/security-app.js'
+import { cookieFrom, securityApp, SITE, type SecurityApp, INTROSPECTION_HEADERS } from './support/security-app.js'
 import { storeSnapshot } from './support/store-snapshot.js'
+import { errorCode } from '../support/error-code.js'
 
 /** Origins that must get nothing: another site, the opaque origin, look-alikes of SITE. */
 const FOREIGN_ORIGINS = [
@@ -81,7 +82,7 @@ describe('security headers and the CSP on every response (checklist 24)', () => 
     }
     for (const what of ['404', 'bad JSON', '415', '413', 'CSRF 403', '401', 'socket upgrade (foreign origin)'] as const) {
       expect(answers[what].headers['content-type'], what).toBe('application/json; charset=utf-8')
-      expect(answers[what].json().error.code, what).toMatch(/^ERR_[A-Z_]+$/)
+      expect(errorCode(answers[what].json()), what).toMatch(/^ERR_[A-Z_]+$/)
     }
   })
 
@@ -95,7 +96,7 @@ describe('security headers and the CSP on every response (checklist 24)', () => 
     expect(fragment.headers['cache-control']).toBe('private, no-store')
     const bundle = await app.inject({ url: '/wire-auth.js' })
     if (bundle.statusCode === 200) expect(bundle.headers['content-type']).toBe('text/javascript; charset=utf-8')
-    else expect(bundle.json().error.code).toBe('ERR_BUNDLE_NOT_BUILT')
+    else expect(errorCode(bundle.json())).toBe('ERR_BUNDLE_NOT_BUILT')
   })
 })
 
@@ -152,7 +153,7 @@ describe('CSRF: every state-changing route refuses foreign origins (Origin / Ref
     for (const route of posts) {
       const response = await product.app.inject({ method: 'POST', url: route.url, headers: { ...headers, cookie: admin.cookie }, payload: validBody(route.url, { email: 'csrf@example.com' }) as object })
       expect(response.statusCode, route.key).toBe(403)
-      expect(response.json().error.code, route.key).toBe('ERR_ORIGIN_NOT_ALLOWED')
+      expect(errorCode(response.json()), route.key).toBe('ERR_ORIGIN_NOT_ALLOWED')
       expect(response.headers['set-cookie'], route.key).toBeUndefined()
     }
     expect(storeSnapshot(product.sqlitePath)).toEqual(before)
@@ -175,7 +176,7 @@ describe('CSRF: every state-changing route refuses foreign origins (Origin / Ref
   })
 
   it('non-browser clients (no Origin, Referer or Sec-Fetch-Site) are not CSRF victims and are served', async () => {
-    const response = await product.app.inject({ method: 'POST', url: '/auth/local/verify-token', payload: { token: 'x' } })
+    const response = await product.app.inject({ method: 'POST', url: '/auth/local/verify-token', headers: INTROSPECTION_HEADERS, payload: { token: 'x' } })
     expect(response.statusCode).toBe(200)
     expect(response.json()).toEqual({ active: false })
   })
@@ -248,7 +249,7 @@ describe('body size limits (checklist 12, 21)', () => {
     for (const route of everyRoute().filter((r) => r.method === 'POST')) {
       const response = await product.app.inject({ method: 'POST', url: route.url, headers: { 'content-type': 'application/json', cookie: admin.cookie }, payload: big })
       expect(response.statusCode, route.key).toBe(413)
-      expect(response.json().error.code, route.key).toBe('ERR_BODY_TOO_LARGE')
+      expect(errorCode(response.json()), route.key).toBe('ERR_BODY_TOO_LARGE')
     }
     expect(storeSnapshot(product.sqlitePath)).toEqual(before)
   })
@@ -275,12 +276,17 @@ const ELEMENTS_VERSION = (JSON.parse(readFileSync(new URL('../../packages/elemen
 const REVIEWED_PUBLIC = [
   'GET /auth/me', // the caller's own summary; anonymous gets ANONYMOUS
   'POST /auth/logout', // ends the caller's own session (CSRF-checked)
+  'GET /auth/health', // store and channel reachable: 200 or 503, a fixed message (no internals)
   'POST /auth/local/register',
   'POST /auth/local/login',
   'POST /auth/local/token',
   'POST /auth/local/verify-token',
   'POST /auth/local/revoke',
   'GET /.well-known/jwks.json', // public keys only
+  'GET /.well-known/openid-configuration', // discovery metadata, no secrets
+  'GET /.well-known/oauth-authorization-server', // the same, RFC 8414
+  'GET /auth/local/authorize', // code flow: needs the caller's session, redirects only to registered URIs
+  'POST /auth/local/session-token', // an access token for the caller's own session, allowed Origin required
   'GET /auth/providers',
   'GET /auth/:provider/login',
   'GET /auth/:provider/callback',
@@ -302,6 +308,7 @@ const REVIEWED_GUARDED = [
   'POST /demo/api/users/:id/sessions/revoke',
   'POST /demo/api/me/sessions/revoke-all',
   'POST /demo/api/me/sessions/:sessionId/revoke',
+  'POST /demo/api/documents/:id/audience',
   // The demo's HTML files, served as pages (page guards decided on the server, in-place regions cut out).
   ...DEMO_PAGES.map((url) => `GET ${url}`),
 ]
@@ -324,9 +331,15 @@ describe('the route table (every route is explicitly public or guarded)', () => 
   })
 
   it('the public routes are exactly the reviewed list, and so are the guarded ones', () => {
-    const by = (mark: string) => product.routes.filter((r) => r.config.wireAuth === mark).map(routeKey).sort()
+    // wire-auth's preflight routes (one OPTIONS twin per URL, answered by its CORS hook) are checked below.
+    const by = (mark: string) => product.routes.filter((r) => r.config.wireAuth === mark && r.method !== 'OPTIONS').map(routeKey).sort()
     expect(by('public')).toEqual(withHead(REVIEWED_PUBLIC).sort())
     expect(by('guarded')).toEqual(withHead(REVIEWED_GUARDED).sort())
+    const urls = new Set([...REVIEWED_PUBLIC, ...REVIEWED_GUARDED].map((key) => key.slice(key.indexOf(' ') + 1)))
+    for (const route of product.routes.filter((r) => r.method === 'OPTIONS' && r.url !== '*')) {
+      expect(urls.has(route.url), `${routeKey(route)} is the preflight of a reviewed route`).toBe(true)
+      expect(route.config.wireAuth, routeKey(route)).toBe('public')
+    }
   })
 
   it('the check catches a route that says neither (positive control)', async () => {
@@ -385,7 +398,7 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         const url = key.slice(5).replace(':id', 'u1').replace(':sessionId', 'a'.repeat(64))
         const response = await app.inject({ method: 'POST', url, payload: { type: 'role', value: 'admin' } })
         expect(response.statusCode, key).toBe(401)
-        expect(response.json().error.code).toBe('ERR_UNAUTHENTICATED')
+        expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
       }
     }
     for (const url of DEMO_PAGES) {
@@ -434,14 +447,14 @@ describe('input hardening: what the fuzzing found (each test named after what br
       const before = storeSnapshot(product.sqlitePath)
       const response = await product.app.inject({ method: 'POST', url, payload: payload as object })
       expect(response.statusCode, response.body).toBe(400)
-      expect(response.json().error.code).toBe('ERR_VALIDATION')
+      expect(errorCode(response.json())).toBe('ERR_VALIDATION')
       expect(storeSnapshot(product.sqlitePath)).toEqual(before)
     })
 
     it('a repeated query parameter is refused, not collapsed (GET /auth/fragments/:name?kind=…&kind=…)', async () => {
       const response = await product.app.inject({ url: '/auth/fragments/hello-card?kind=region&kind=guard' })
       expect(response.statusCode).toBe(400)
-      expect(response.json().error.code).toBe('ERR_VALIDATION')
+      expect(errorCode(response.json())).toBe('ERR_VALIDATION')
     })
   })
 
@@ -449,14 +462,14 @@ describe('input hardening: what the fuzzing found (each test named after what br
     it('a name with a lone surrogate → 400 ERR_VALIDATION', async () => {
       const response = await product.app.inject({ method: 'POST', url: '/auth/local/register', payload: { email: 'lone@example.com', password: PASSWORD, name: 'Ada \ud800' } })
       expect(response.statusCode).toBe(400)
-      expect(response.json().error.code).toBe('ERR_VALIDATION')
+      expect(errorCode(response.json())).toBe('ERR_VALIDATION')
       expect(await product.app.authStore.getUserByEmail('lone@example.com')).toBeNull()
     })
 
     it('a password with a lone surrogate → 400 ERR_WEAK_PASSWORD; two such passwords can never stand for each other', async () => {
       const response = await product.app.inject({ method: 'POST', url: '/auth/local/register', payload: { email: 'lone2@example.com', password: `${PASSWORD} \ud800` } })
       expect(response.statusCode).toBe(400)
-      expect(response.json().error.code).toBe('ERR_WEAK_PASSWORD')
+      expect(errorCode(response.json())).toBe('ERR_WEAK_PASSWORD')
       // What UTF-8 would have made of it: U+FFFD. A hash of that must not accept the ill-formed original.
       const hasher = new PasswordHasher({ memoryCost: 19456, timeCost: 2, parallelism: 1 }, { minLength: 8, maxLength: 1024 })
       const hash = await hasher.hash(`${PASSWORD} \ufffd`)
@@ -477,7 +490,7 @@ describe('input hardening: what the fuzzing found (each test named after what br
       const response = await product.app.inject({ url: '/auth/live', headers: { origin: 'https://www.example.com' } })
       expect(response.statusCode).toBe(426)
       expect(response.headers.upgrade).toBe('websocket')
-      expect(response.json().error.code).toBe('ERR_VALIDATION')
+      expect(errorCode(response.json())).toBe('ERR_VALIDATION')
     })
 
     it('a malformed URL → 400 ERR_VALIDATION without echoing the URL (was FST_ERR_BAD_URL with the path)', async () => {

@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Client } from './support/live-client.js'
-import { cookieFrom, securityApp, SITE, type SecurityApp } from './support/security-app.js'
+import { cookieFrom, securityApp, SITE, type SecurityApp, INTROSPECTION_HEADERS } from './support/security-app.js'
+import { errorCode } from '../support/error-code.js'
 
 const PASSWORD = 'correct horse battery staple'
 const MOUNT = { t: 'mount', regions: [{ id: 'hello', fragment: 'hello-card' }, { id: 'beta', fragment: 'beta-panel' }] }
@@ -18,7 +19,7 @@ const clients: Client[] = []
 beforeAll(async () => {
   product = await securityApp({
     config: {
-      localIdp: { rateLimitPerMinute: 1000 },
+      localIdp: { rateLimitPerMinute: 1000, grants: ['authorization_code', 'refresh_token', 'password'] },
       setup(app) {
         app.get('/test/beta', { config: { wireAuth: 'guarded' }, preHandler: app.requirePolicy({ claims: [['role', 'beta']] }) }, async (request) => ({ hello: request.user.name }))
       },
@@ -104,7 +105,7 @@ describe('revocation takes effect on the next request and on open sockets (check
     expect(await beta({ cookie: v.cookieB })).toBe(403)
     expect(await beta({ authorization: `Bearer ${v.access}` })).toBe(403)
     for (const socket of [v.socketA, v.socketB, v.socketT]) expect((await socket.render()).beta).toMatchObject({ status: 'denied', code: 'ERR_DENIED' })
-    const introspection = (await product.app.inject({ method: 'POST', url: '/auth/local/verify-token', payload: { token: v.access } })).json()
+    const introspection = (await product.app.inject({ method: 'POST', url: '/auth/local/verify-token', headers: INTROSPECTION_HEADERS, payload: { token: v.access } })).json()
     expect(introspection.active).toBe(true)
     expect(introspection.claims).toEqual([])
   })
@@ -115,7 +116,7 @@ describe('revocation takes effect on the next request and on open sockets (check
     expect((await product.app.inject({ method: 'POST', url: '/auth/local/revoke', payload: { token: v.access } })).statusCode).toBe(200)
     expect(await me({ authorization: `Bearer ${v.access}` })).toBe(false)
     expect(await beta({ authorization: `Bearer ${v.access}` })).toBe(401)
-    expect((await product.app.inject({ method: 'POST', url: '/auth/local/verify-token', payload: { token: v.access } })).json()).toEqual({ active: false })
+    expect((await product.app.inject({ method: 'POST', url: '/auth/local/verify-token', headers: INTROSPECTION_HEADERS, payload: { token: v.access } })).json()).toEqual({ active: false })
     await v.socketT.next('signed-out')
     expect((await v.socketT.render()).beta).toMatchObject({ status: 'denied', code: 'ERR_UNAUTHENTICATED' })
     // The user's cookie sessions are another matter.
@@ -128,7 +129,7 @@ describe('revocation takes effect on the next request and on open sockets (check
     expect((await product.app.inject({ method: 'POST', url: '/auth/local/revoke', payload: { token: v.refresh } })).statusCode).toBe(200)
     const refreshed = await product.app.inject({ method: 'POST', url: '/auth/local/token', payload: { grant_type: 'refresh_token', refresh_token: v.refresh } })
     expect(refreshed.statusCode).toBe(400)
-    expect(refreshed.json().error.code).toBe('ERR_INVALID_GRANT')
+    expect(errorCode(refreshed.json())).toBe('ERR_INVALID_GRANT')
   })
 
   it('disabling a user (admin action) signs them out everywhere: sessions, tokens, refresh, every socket, and new sign-ins', async () => {
@@ -143,9 +144,9 @@ describe('revocation takes effect on the next request and on open sockets (check
     }
     const login = await product.app.inject({ method: 'POST', url: '/auth/local/login', payload: { email: v.email, password: PASSWORD } })
     expect(login.statusCode).toBe(401)
-    expect(login.json().error.code).toBe('ERR_INVALID_CREDENTIALS')
+    expect(errorCode(login.json())).toBe('ERR_INVALID_CREDENTIALS')
     const token = await product.app.inject({ method: 'POST', url: '/auth/local/token', payload: { grant_type: 'password', username: v.email, password: PASSWORD } })
-    expect(token.json().error.code).toBe('ERR_INVALID_GRANT')
+    expect(errorCode(token.json())).toBe('ERR_INVALID_GRANT')
     // A new socket with an old cookie is anonymous.
     const late = await Client.open(url, { cookie: v.cookieA })
     clients.push(late)
@@ -160,7 +161,7 @@ describe('revocation takes effect on the next request and on open sockets (check
     expect((await product.app.inject({ method: 'POST', url: '/auth/local/token', payload: { grant_type: 'refresh_token', refresh_token: v.refresh } })).statusCode).toBe(400)
     // Regression: access tokens issued before it kept working until they expired.
     expect(await me({ authorization: `Bearer ${v.access}` })).toBe(false)
-    expect((await product.app.inject({ method: 'POST', url: '/auth/local/verify-token', payload: { token: v.access } })).json()).toEqual({ active: false })
+    expect((await product.app.inject({ method: 'POST', url: '/auth/local/verify-token', headers: INTROSPECTION_HEADERS, payload: { token: v.access } })).json()).toEqual({ active: false })
     for (const socket of [v.socketA, v.socketB, v.socketT]) await socket.next('signed-out')
     // A token issued afterwards works.
     const fresh = await product.app.inject({ method: 'POST', url: '/auth/local/token', payload: { grant_type: 'password', username: v.email, password: PASSWORD } })

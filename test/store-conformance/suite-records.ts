@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import type { RefreshTokenRecord, SigningKeyRecord } from '../../packages/server/src/lib/store/auth-store.js'
+import type { AuthorizationCodeRecord, RefreshTokenRecord, SigningKeyRecord } from '../../packages/server/src/lib/store/auth-store.js'
 import { c, expectCode, newUser, sessionFor, type StoreContext } from './harness.js'
 
 /** Identities, sessions, keys, tokens, failures, audit, secrets and lifecycle. */
@@ -42,6 +42,16 @@ export function recordSuites(ctx: StoreContext): void {
     it('a session of an unknown user is refused with ERR_USER_NOT_FOUND', async () => {
       const user = await newUser(ctx.store)
       await expectCode(ctx.store.createSession(sessionFor({ ...user, id: 'no-such-id' })), 'ERR_USER_NOT_FOUND', 404)
+    })
+
+    it('a session of a disabled user is refused with ERR_USER_DISABLED where it is created (C4: sign-in racing "disable user")', async () => {
+      const user = await newUser(ctx.store)
+      // The sign-in read the user before the disable committed: its snapshot says enabled.
+      const session = sessionFor(user)
+      await ctx.store.updateUser(user.id, { disabled: true })
+      await expectCode(ctx.store.createSession(session), 'ERR_USER_DISABLED', 403)
+      expect(await ctx.store.getSession(session.id)).toBeNull()
+      expect(await ctx.store.listSessions(user.id)).toEqual([])
     })
 
     it('touchSession updates lastSeenAt / idleExpiresAt and never creates a row', async () => {
@@ -116,8 +126,15 @@ export function recordSuites(ctx: StoreContext): void {
   describe('refresh tokens', () => {
     const token = (userId: string, familyId = randomUUID()): RefreshTokenRecord => {
       const now = Date.now()
-      return { id: randomUUID(), familyId, userId, createdAt: now, expiresAt: now + 86_400_000, usedAt: null, revokedAt: null }
+      return { id: randomUUID(), familyId, userId, createdAt: now, expiresAt: now + 86_400_000, usedAt: null, revokedAt: null, familyExpiresAt: now + 7 * 86_400_000 }
     }
+
+    it('a row without familyExpiresAt reads back with null', async () => {
+      const user = await newUser(ctx.store)
+      const { familyExpiresAt: _, ...t } = token(user.id)
+      await ctx.store.createRefreshToken(t)
+      expect((await ctx.store.getRefreshToken(t.id))!.familyExpiresAt).toBeNull()
+    })
 
     it('create / get round-trips; unknown ids give null', async () => {
       const user = await newUser(ctx.store)
@@ -177,6 +194,57 @@ export function recordSuites(ctx: StoreContext): void {
       const t = token(user.id)
       await ctx.store.createRefreshToken(t)
       await expectCode(ctx.store.createRefreshToken({ ...t, familyId: randomUUID() }), 'ERR_STORE_CONFLICT', 409)
+    })
+  })
+
+  describe('authorization codes', () => {
+    const code = (userId: string, at = Date.now()): AuthorizationCodeRecord => ({
+      id: randomUUID(),
+      clientId: 'page',
+      redirectUri: 'https://app.example/cb',
+      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      userId,
+      scope: 'openid',
+      nonce: null,
+      createdAt: at,
+      expiresAt: at + 60_000,
+      usedAt: null,
+    })
+
+    it('create / consume round-trips every field; unknown codes give null', async () => {
+      const user = await newUser(ctx.store)
+      const ac = { ...code(user.id), nonce: 'n-1' }
+      await ctx.store.createAuthorizationCode(ac)
+      expect(await ctx.store.consumeAuthorizationCode(ac.id, ac.createdAt + 5)).toEqual({ record: ac, firstUse: true })
+      expect(await ctx.store.consumeAuthorizationCode('missing', ac.createdAt)).toBeNull()
+    })
+
+    it('a code is consumed once: the second consumer sees firstUse false and the first use time', async () => {
+      const user = await newUser(ctx.store)
+      const ac = code(user.id)
+      await ctx.store.createAuthorizationCode(ac)
+      await ctx.store.consumeAuthorizationCode(ac.id, ac.createdAt + 1)
+      const again = await ctx.store.consumeAuthorizationCode(ac.id, ac.createdAt + 2)
+      expect(again?.firstUse).toBe(false)
+      expect(again?.record.usedAt).toBe(ac.createdAt + 1)
+    })
+
+    it('20 concurrent exchanges of one code: exactly one is first', async () => {
+      const user = await newUser(ctx.store)
+      const ac = code(user.id)
+      await ctx.store.createAuthorizationCode(ac)
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ctx.store.consumeAuthorizationCode(ac.id, ac.createdAt + i)))
+      expect(results.filter((r) => r?.firstUse)).toHaveLength(1)
+    })
+
+    it('a code of an unknown user is refused; a duplicate id is ERR_STORE_CONFLICT; expired codes are swept', async () => {
+      const user = await newUser(ctx.store)
+      await expect(ctx.store.createAuthorizationCode(code('no-such-user'))).rejects.toMatchObject({ code: 'ERR_USER_NOT_FOUND' })
+      const ac = code(user.id, Date.now() - 120_000)
+      await ctx.store.createAuthorizationCode(ac)
+      await expectCode(ctx.store.createAuthorizationCode(ac), 'ERR_STORE_CONFLICT', 409)
+      await ctx.store.deleteExpiredSessions(Date.now())
+      expect(await ctx.store.consumeAuthorizationCode(ac.id, Date.now())).toBeNull()
     })
   })
 

@@ -10,10 +10,23 @@
 //   WA_TEST_REDIS_CHANNEL  pub/sub channel name (optional)
 //   WA_TEST_PARENT_PID     exit when this process is gone (the test runner was killed)
 //   WA_TEST_PID_DIR        each process that loads this config writes <pid>.pid there
+//   WA_TEST_DOC_ACCESS     JSON file { docId: [userId | "*"] } that the CanReadDoc policy reads (shared data)
 import cluster from 'node:cluster'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { html } from '@wire-auth/core'
+
+/** The access lists of the `doc` fragment: shared by the workers through a file, as data in a database would be. */
+function docReaders(docId) {
+  const file = process.env.WA_TEST_DOC_ACCESS
+  if (!file || typeof docId !== 'string') return []
+  try {
+    const lists = JSON.parse(readFileSync(file, 'utf8'))
+    return Array.isArray(lists[docId]) ? lists[docId] : []
+  } catch {
+    return []
+  }
+}
 
 /** The page origin the test clients connect from. */
 export const SITE = 'https://www.example.com'
@@ -45,16 +58,24 @@ export default function config() {
     redisUrl: process.env.WA_TEST_REDIS_URL || undefined,
     redisChannel: process.env.WA_TEST_REDIS_CHANNEL || undefined,
     allowedOrigins: [SITE],
-    localIdp: true,
+    localIdp: { grants: ['authorization_code', 'refresh_token', 'password'] },
     helmet: false,
     fastify: { logger: { level: process.env.LOG_LEVEL ?? 'warn' } },
-    policies: { BetaOnly: { requiresClaim: ['role', 'beta'] } },
+    policies: {
+      BetaOnly: { requiresClaim: ['role', 'beta'] },
+      CanReadDoc: (user, { params }) => {
+        const readers = docReaders(params.docId)
+        return readers.includes('*') || readers.includes(user.userId)
+      },
+    },
 
     setup(app) {
       app.fragment('beta-panel', { policy: 'BetaOnly' }, ({ user }) => html`<p>beta for ${user.name}</p>`)
       app.fragment('account', { authenticated: true }, ({ user }) => html`<p>${user.name}</p>`)
       app.fragment('worker', { public: true }, () => html`<p>${String(process.pid)}</p>`)
       app.fragment('claims', { authenticated: true }, ({ user }) => html`<p>${user.claims.map((c) => c.value).join(' ')}</p>`)
+
+      app.fragment('doc', { policy: 'CanReadDoc' }, ({ params }) => html`<p>doc ${String(params.docId)}</p>`)
 
       const route = { config: { wireAuth: 'public' } }
       app.get('/test/worker', route, async () => ({ pid: process.pid }))
@@ -71,6 +92,21 @@ export default function config() {
         const { userId, type, value } = request.body
         const user = await app.auth.grantTo(userId, type, value, request)
         return { version: user.version }
+      })
+      // Changes a document's access list (the file), then tells every worker (app.auth.refresh).
+      app.post('/test/doc-access', route, async (request) => {
+        const { docId, readers } = request.body
+        const file = process.env.WA_TEST_DOC_ACCESS
+        let lists = {}
+        try {
+          lists = JSON.parse(readFileSync(file, 'utf8'))
+        } catch {
+          lists = {}
+        }
+        lists[docId] = readers
+        writeFileSync(file, JSON.stringify(lists))
+        await app.auth.refresh({ fragment: 'doc', params: { docId } })
+        return { ok: true }
       })
       app.post('/test/revoke-session', route, async (request) => {
         await app.auth.revokeSession(request.user, request)

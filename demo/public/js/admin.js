@@ -34,6 +34,18 @@ guard.addEventListener('click', (event) => {
   else if (action === 'revoke-sessions') run(() => post(`${userUrl(userId)}/sessions/revoke`), `Signed ${who} out everywhere.`)
 })
 
+// Who may read a handbook page: the server changes it and refreshes every open tab itself.
+document.addEventListener('change', (event) => {
+  const select = event.target
+  if (!(select instanceof HTMLSelectElement) || select.dataset.action !== 'set-audience') return
+  const docId = select.dataset.docId
+  const label = select.selectedOptions[0]?.textContent ?? select.value
+  select.disabled = true
+  post(`/demo/api/documents/${encodeURIComponent(docId)}/audience`, { audience: select.value })
+    .then(() => say(`${docId} is now for ${label}.`, 'ok'))
+    .catch((err) => say(`${err.message} (${err.code})`, 'error'))
+})
+
 guard.addEventListener('submit', (event) => {
   const form = event.target
   if (!(form instanceof HTMLFormElement) || form.dataset.action !== 'grant-form') return

@@ -12,6 +12,7 @@ import {
   type PolicyLogger,
   type PolicyRequirement,
 } from '@wire-auth/core'
+import { UNKNOWN_POLICY_LOG_INTERVAL_MS } from '../src/lib/policy-engine.js'
 
 const admin = createPrincipal({
   userId: 'u1',
@@ -159,6 +160,33 @@ describe('fails closed', () => {
     const decision = await createPolicyEngine({ logger }).evaluate('Missing', admin)
     expect(decision).toEqual({ allowed: false, code: 'ERR_POLICY_NOT_FOUND' })
     expect(logger.entries).toEqual([expect.objectContaining({ code: 'ERR_POLICY_NOT_FOUND', policy: 'Missing' })])
+  })
+
+  it('unknown policy names from clients are logged at most once per interval, with a count (issue 13 C6, regression: one line each)', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] })
+    try {
+      const logger = recordingLogger()
+      const engine = createPolicyEngine({ logger })
+      for (let i = 0; i < 1000; i++) {
+        expect(await engine.evaluate(`Attacker-${i}`, admin)).toEqual({ allowed: false, code: 'ERR_POLICY_NOT_FOUND' })
+      }
+      expect(logger.entries).toEqual([{ code: 'ERR_POLICY_NOT_FOUND', policy: 'Attacker-0' }])
+      vi.advanceTimersByTime(UNKNOWN_POLICY_LOG_INTERVAL_MS)
+      await engine.evaluate('Later', admin)
+      expect(logger.entries).toHaveLength(2)
+      expect(logger.entries[1]).toEqual({
+        code: 'ERR_POLICY_NOT_FOUND',
+        policy: 'Later',
+        suppressed: 999,
+        suppressedPolicies: ['Attacker-1', 'Attacker-2', 'Attacker-3', 'Attacker-4', 'Attacker-5'],
+      })
+      // A name never reaches the log longer than a valid policy name.
+      vi.advanceTimersByTime(UNKNOWN_POLICY_LOG_INTERVAL_MS)
+      await engine.evaluate('x'.repeat(5000), admin)
+      expect(String(logger.entries[2].policy).length).toBe(128)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('denies a policy that throws synchronously with ERR_POLICY_THREW', async () => {

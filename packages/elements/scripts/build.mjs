@@ -21,7 +21,9 @@ import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
-const BUDGET_GZIP_BYTES = 12 * 1024
+// 12 KB until issue 16 put the code flow with PKCE (popup and redirect), token renewal and
+// WireAuth.getToken() in the bundle (≈ 1.3 KB min+gz); 13 KB keeps the goal honest with them.
+const BUDGET_GZIP_BYTES = 13 * 1024
 const pkg = fileURLToPath(new URL('..', import.meta.url))
 const coreSource = fileURLToPath(new URL('../../core/src/index.ts', import.meta.url))
 const require = createRequire(import.meta.url)

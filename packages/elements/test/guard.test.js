@@ -59,6 +59,18 @@ describe('<wire-auth-guard>', () => {
     assert.equal(guard.childNodes.length, 0)
   })
 
+  it('sends returnTo without the #fragment of the page (issue 13 C7, regression: location.href went as is)', () => {
+    const before = location.href
+    history.replaceState(null, '', `${location.pathname}${location.search}#access_token=secret-in-the-hash`)
+    try {
+      const spec = document.createElement('wire-auth-guard').buildSpec()
+      assert.equal(spec.returnTo, `${location.origin}${location.pathname}${location.search}`)
+      assert.equal(spec.returnTo.includes('secret'), false)
+    } finally {
+      history.replaceState(null, '', before)
+    }
+  })
+
   it('sends its redirect attribute, which the server checks', async () => {
     const target = `${env.pageOrigin}/__login?from=attribute`
     const frame = await openFrame(`<wire-auth-guard policy="AdminOnly" redirect="${target}"></wire-auth-guard>`)

@@ -89,6 +89,27 @@ describe('<wire-auth-region>', () => {
     assert.equal(mounted, 1, 'only the valid region was mounted')
   })
 
+  it('refuses params the server would refuse, with the same codes (issue 13 F8: one params rule)', () => {
+    const codeOf = (setup) => {
+      const region = document.createElement('wire-auth-region')
+      region.setAttribute('fragment', 'hello')
+      setup(region)
+      try {
+        region.buildSpec()
+        return null
+      } catch (err) {
+        return err.code
+      }
+    }
+    assert.equal(codeOf((r) => r.setAttribute('params', '{"__proto__":{"isAdmin":true}}')), 'ERR_PARAMS_INVALID')
+    assert.equal(codeOf((r) => r.setAttribute('params', '{"a":{"constructor":{"prototype":{}}}}')), 'ERR_PARAMS_INVALID')
+    assert.equal(codeOf((r) => r.setAttribute('params', '{not json')), 'ERR_PARAMS_INVALID')
+    assert.equal(codeOf((r) => r.setAttribute('params', JSON.stringify({ pad: 'x'.repeat(5000) }))), 'ERR_PARAMS_TOO_LARGE')
+    assert.equal(codeOf((r) => (r.params = { prototype: 1 })), 'ERR_PARAMS_INVALID')
+    assert.equal(codeOf((r) => r.setAttribute('params', '{"itemId":"1"}')), null)
+    assert.equal(({}).isAdmin, undefined)
+  })
+
   it('re-mounts when an attribute changes', async () => {
     const region = mount('<wire-auth-region fragment="hello"></wire-auth-region>').querySelector('wire-auth-region')
     await settled(region)

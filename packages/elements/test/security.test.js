@@ -36,9 +36,10 @@ describe('security', () => {
     const link = region.querySelector('.js-link')
     const svgLink = region.querySelector('.svg-link')
     assert.equal(link.getAttribute('href'), null, 'javascript: href (with whitespace tricks) removed')
-    assert.equal(svgLink.getAttribute('href'), null, 'SVG javascript: href removed')
+    // SVG links are not on the allow-list: gone, or at least without their href.
+    assert.equal(svgLink?.getAttribute('href') ?? null, null, 'SVG javascript: href removed')
     link.click()
-    svgLink.dispatchEvent(new MouseEvent('click', { bubbles: true }))
+    svgLink?.dispatchEvent(new MouseEvent('click', { bubbles: true }))
     await new Promise((resolve) => setTimeout(resolve, 50))
     assert.equal(window.__wireAuthPwned, undefined, 'nothing ran')
   })

@@ -62,11 +62,51 @@ describe('token mode (cross-site)', () => {
     assert.ok(element.querySelector('.else'))
   })
 
-  it('accepts the token as an element property', async () => {
+  it('ignores and removes a token attribute: one element cannot switch the connection, the token does not stay in the DOM (issue 13 C3)', async () => {
     WireAuth.setToken(null, crossSite)
-    const element = region()
-    await waitFor(() => element.status === 'denied', 'anonymous first')
-    element.token = accessToken
-    await waitFor(() => element.querySelector('.profile'), 'the token to apply')
+    const errors = []
+    const error = console.error
+    console.error = (...args) => {
+      errors.push(String(args[0]))
+      error.apply(console, args)
+    }
+    try {
+      const element = mount(`<wire-auth-region fragment="profile" backend="${crossSite}" token="${accessToken}"><p slot="else" class="else">anonymous</p></wire-auth-region>`).querySelector('wire-auth-region')
+      await settled(element)
+      assert.equal(element.status, 'denied', 'the attribute did not authenticate the connection')
+      assert.equal(element.hasAttribute('token'), false, 'the token was removed from the DOM')
+      assert.ok(!document.body.innerHTML.includes(accessToken), 'no copy of the token in the markup')
+      assert.ok(errors.some((line) => line.includes('ERR_TOKEN_ATTRIBUTE_IGNORED')), 'a coded console error says why')
+    } finally {
+      console.error = error
+    }
+  })
+})
+
+describe('WireAuth.getToken() (same-site pages, the session)', () => {
+  let WireAuth
+
+  before(async () => {
+    ;({ WireAuth } = await loadBundle())
+  })
+
+  it('gives a signed-in page a short-lived token its own non-Fastify API accepts, and null when signed out', async () => {
+    const user = await registerUser('Api User')
+    WireAuth.reconnect(env.backend)
+    const token = await WireAuth.getToken(env.backend)
+    assert.equal(typeof token, 'string')
+    assert.equal(await WireAuth.getToken(env.backend), token, 'kept in memory and reused while fresh')
+    assert.ok(!document.documentElement.outerHTML.includes(token), 'never in the DOM')
+    const { url } = await api('/test/api-url')
+    const answer = await fetch(`${url}/orders`, { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(answer.status, 200)
+    const body = await answer.json()
+    assert.equal(body.sub, user.id)
+    assert.equal(body.name, 'Api User')
+    assert.equal((await fetch(`${url}/orders`, { headers: { authorization: `Bearer ${token}x` } })).status, 401)
+
+    await api('/auth/logout', {})
+    WireAuth.reconnect(env.backend)
+    assert.equal(await WireAuth.getToken(env.backend), null)
   })
 })

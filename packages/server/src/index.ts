@@ -1,4 +1,27 @@
-export { connectAuth, wireAuth } from './lib/plugin.js'
+export { connectAuth, wireAuth, wireAuthOf } from './lib/plugin.js'
+export { principalOf, sessionIdOf } from './lib/request-state.js'
+export { securityHeaders, wireAuthHelmetOptions } from './lib/security-headers.js'
+export { wireAuthErrorHandler } from './lib/error-handler.js'
+export { startupGate } from './lib/startup-gate.js'
+export type { StartupGate } from './lib/startup-gate.js'
+export type {
+  WireAuthPolicies,
+  PolicyName,
+  RequirePolicy,
+  RequirePolicySpec,
+  FragmentRegistration,
+  WireAuthAppDecorators,
+  WireAuthRequestDecorators,
+} from './lib/fastify-types.js'
+export type { DecoratorNames } from './lib/decorators.js'
+export type {
+  FragmentOptions,
+  FragmentRender,
+  FragmentRenderContext,
+  FragmentLoadContext,
+  FragmentElseContext,
+} from './lib/fragments/fragment-definition.js'
+export type { LocalIdp } from './lib/local-idp/local-idp.js'
 export { createServer, loadConfig } from './lib/standalone.js'
 export { bundleInfo } from './lib/bundle-info.js'
 export type { BundleInfo } from './lib/bundle-info.js'
@@ -27,7 +50,7 @@ export type { ClaimMapper, ProviderClaims } from './lib/oidc/claims-mapping.js'
 export type { ProviderInfo } from './lib/oidc/register-providers.js'
 export { ProviderNotFound, ProviderUnavailable, OidcStateMismatch, OidcCallbackFailed } from './lib/oidc/errors.js'
 export type { AuthChannel, AuthEvent, AuthEventListener } from './lib/channel/auth-channel.js'
-export { Unauthenticated, Forbidden, StoreUnavailable, UserNotFound, InvalidClaim, OriginNotAllowed } from './lib/errors.js'
+export { Unauthenticated, Forbidden, StoreUnavailable, UserNotFound, InvalidClaim, OriginNotAllowed, DecoratorCollision } from './lib/errors.js'
 export {
   ANONYMOUS,
   ClaimsPrincipal,
@@ -40,4 +63,4 @@ export {
   raw,
   HtmlString,
 } from '@wire-auth/core'
-export type { Claim, PolicyRequirement, PolicyContext, GuardSpec, WireAuthErrorCode } from '@wire-auth/core'
+export type { Claim, ClaimRequirement, PolicyRequirement, PolicyContext, GuardSpec, PrincipalSummary, WireAuthErrorCode } from '@wire-auth/core'

@@ -134,3 +134,21 @@ describe('GET /wire-auth@<version>.js (the versioned, pinnable URL)', () => {
     expect(text).toMatch(/SPDX-License-Identifier: BSD-3-Clause/)
   })
 })
+
+describe('GET /wire-auth.js from another origin', () => {
+  it('any origin may load the public bundle (ACAO *, no credentials)', async () => {
+    writeFileSync(join(dir.dir, 'wire-auth.js'), 'console.log("public")\n')
+    app = bareApp()
+    const foreign = await app.inject({ url: '/wire-auth.js', headers: { origin: 'https://elsewhere.example' } })
+    expect(foreign.headers['access-control-allow-origin']).toBe('*')
+    expect(foreign.headers['access-control-allow-credentials']).toBeUndefined()
+  })
+
+  it.skipIf(!built)('an allowed origin keeps the credentialed grant of the CORS hook', async () => {
+    app = await buildApp({ sqlitePath: join(dir.dir, 'auth.sqlite'), allowedOrigins: ['https://www.example.com'] })
+    const allowed = await app.inject({ url: '/wire-auth.js', headers: { origin: 'https://www.example.com' } })
+    expect(allowed.statusCode).toBe(200)
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://www.example.com')
+    expect(allowed.headers['access-control-allow-credentials']).toBe('true')
+  })
+})

@@ -86,7 +86,7 @@ describe('sockets per client address and per user', () => {
   })
 
   it('a token socket that would be the user\'s one too many is closed with ERR_SOCKET_TOO_MANY_PER_USER (1008)', async () => {
-    const server = await live.start({ localIdp: true, live: { maxSocketsPerUser: 1 } })
+    const server = await live.start({ localIdp: { grants: ['authorization_code', 'refresh_token', 'password'] }, live: { maxSocketsPerUser: 1 } })
     const password = 'correct horse battery staple 42'
     const registered = await server.inject({ method: 'POST', url: '/auth/local/register', payload: { email: 'tok@example.com', password, name: 'Tok' } })
     const cookie = registered.headers['set-cookie']

@@ -16,7 +16,7 @@ describe('token authentication (cross-site pages without cookies)', () => {
   }
 
   it('a token in the first message authenticates the socket; claims then follow the user row live', async () => {
-    const server = await live.start({ localIdp: true })
+    const server = await live.start({ localIdp: { grants: ['authorization_code', 'refresh_token', 'password'] } })
     const { id, token } = await tokenUser(server, 'tok@example.com', 'Tok')
     const client = await live.connect()
     expect((await client.next('principal')).user).toEqual({ authenticated: false, id: null, name: null })
@@ -32,7 +32,7 @@ describe('token authentication (cross-site pages without cookies)', () => {
   })
 
   it('a revoked token or a disabled user turns the token socket anonymous at the next change', async () => {
-    const server = await live.start({ localIdp: true })
+    const server = await live.start({ localIdp: { grants: ['authorization_code', 'refresh_token', 'password'] } })
     const first = await tokenUser(server, 'one@example.com', 'One')
     const second = await tokenUser(server, 'two@example.com', 'Two')
     const revokedTab = await live.connect()
@@ -58,7 +58,7 @@ describe('token authentication (cross-site pages without cookies)', () => {
   })
 
   it('a forged, expired-looking or garbage token gets ERR_INVALID_TOKEN and the socket stays anonymous', async () => {
-    const server = await live.start({ localIdp: true })
+    const server = await live.start({ localIdp: { grants: ['authorization_code', 'refresh_token', 'password'] } })
     const { token } = await tokenUser(server, 'real@example.com', 'Real')
     const client = await live.connect()
     await client.next('principal')
@@ -72,7 +72,7 @@ describe('token authentication (cross-site pages without cookies)', () => {
   })
 
   it('a bearer token on the upgrade request (non-browser clients) authenticates the socket', async () => {
-    const server = await live.start({ localIdp: true })
+    const server = await live.start({ localIdp: { grants: ['authorization_code', 'refresh_token', 'password'] } })
     const { id, token } = await tokenUser(server, 'cli@example.com', 'Cli')
     const client = await live.connect(undefined, {}, SITE, { authorization: `Bearer ${token}` })
     expect(await client.next('principal')).toEqual({ t: 'principal', user: { authenticated: true, id, name: 'Cli' } })

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
-import { connectAuth } from '../src/index.js'
+import { connectAuth, wireAuthErrorHandler } from '../src/index.js'
 import { createLocalIdp, type LocalIdp, type ResolvedLocalIdpOptions } from '../src/lib/local-idp/local-idp.js'
 import { resolveOptions, type LocalIdpOptions, type WireAuthOptions } from '../src/lib/options.js'
 import { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
@@ -62,7 +62,10 @@ export async function makeIdp(store: SqliteAuthStore, now: () => number, overrid
 /** A Fastify app with wire-auth and the local IdP on a real SQLite file, plus a guarded probe route. */
 export async function buildIdpApp(sqlitePath: string, localIdp: LocalIdpOptions = {}, extra: Omit<WireAuthOptions, 'localIdp' | 'sqlitePath'> = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
-  await connectAuth(app, { sqlitePath, localIdp, ...extra })
+  // The probe route is the host's: it answers coded JSON because the host opts in to wire-auth's error handler.
+  app.setErrorHandler(wireAuthErrorHandler)
+  // The password grant is opt-in (RFC 9700); these tests get their tokens with it unless they set .
+  await connectAuth(app, { sqlitePath, localIdp: { grants: ['authorization_code', 'refresh_token', 'password'], ...localIdp }, ...extra })
   if (!app.hasDecorator('localIdp') || app.localIdp === null) throw new Error('connectAuth did not mount the local IdP')
   // A route of the host app that needs a signed-in user (session or bearer token).
   app.get('/test/whoami', { config: { wireAuth: 'guarded' }, preHandler: app.requirePolicy() }, async (request) => ({

@@ -40,6 +40,16 @@ describe('POST /auth/local/register', () => {
     expect(audit.map((a) => a.targetId)).toEqual([user.id])
   })
 
+  it('a registration name with C1 or bidi control characters is refused (checklist 30)', async () => {
+    app = await buildIdpApp(env.path)
+    for (const [i, name] of ['Ada\u001b[2J', 'Ada\u009b31m', 'Ada\u202eevil', 'Ada\u2066x\u2069', 'Ada\u0085'].entries()) {
+      const response = await register(app, { email: `ada${i}@example.com`, password: PASSWORD, name })
+      expect(response.statusCode, JSON.stringify(name)).toBe(400)
+      expect(response.json().error.code).toBe('ERR_VALIDATION')
+    }
+    expect((await app.authStore.listUsers()).length).toBe(0)
+  })
+
   it('refuses an existing account (any case) with 409 ERR_ACCOUNT_EXISTS', async () => {
     app = await buildIdpApp(env.path)
     expect((await register(app, { email: 'ada@example.com', password: PASSWORD })).statusCode).toBe(201)

@@ -2,6 +2,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { buildIdpApp, tempStore } from './local-idp-harness.js'
+import { errorCode } from '../../../test/support/error-code.js'
 
 const PASSWORD = 'a long and unusual passphrase'
 
@@ -23,8 +24,14 @@ async function post(a: FastifyInstance, url: string, body: Record<string, unknow
 async function postForm(a: FastifyInstance, url: string, form: string): Promise<LightMyRequestResponse> {
   return a.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: form })
 }
+/** The resource server these tests introspect as. */
+const RS = { id: 'api.example', secret: 'an introspection secret of 32+ characters', name: true }
+const RS_AUTH = `Basic ${Buffer.from(`${RS.id}:${RS.secret}`).toString('base64')}`
+const introspect = (a: FastifyInstance, token: string) =>
+  a.inject({ method: 'POST', url: '/auth/local/verify-token', headers: { 'content-type': 'application/json', authorization: RS_AUTH }, payload: JSON.stringify({ token }) })
+
 async function setup(options = {}) {
-  app = await buildIdpApp(env.path, options)
+  app = await buildIdpApp(env.path, { resourceServers: [RS], ...options })
   const registered = await post(app, '/auth/local/register', { email: 'ada@example.com', password: PASSWORD, name: 'Ada' })
   expect(registered.statusCode).toBe(201)
   return { a: app, userId: registered.json().user.id as string }
@@ -69,14 +76,14 @@ describe('POST /auth/local/token', () => {
     const { a } = await setup()
     const response = await post(a, '/auth/local/token', body)
     expect(response.statusCode).toBe(status)
-    expect(response.json().error.code).toEqual(code ?? expect.stringMatching(/^ERR_(UNSUPPORTED_GRANT_TYPE|VALIDATION)$/))
+    expect(errorCode(response.json())).toEqual(code ?? expect.stringMatching(/^ERR_(UNSUPPORTED_GRANT_TYPE|VALIDATION)$/))
   })
 
   it('refuses a repeated form field (no parameter shadowing)', async () => {
     const { a } = await setup()
     const response = await postForm(a, '/auth/local/token', `grant_type=refresh_token&grant_type=password&username=ada%40example.com&password=${encodeURIComponent(PASSWORD)}`)
     expect(response.statusCode).toBe(400)
-    expect(response.json().error.code).toBe('ERR_VALIDATION')
+    expect(errorCode(response.json())).toBe('ERR_VALIDATION')
   })
 
   it('a disabled user gets no tokens', async () => {
@@ -84,7 +91,7 @@ describe('POST /auth/local/token', () => {
     await a.authStore.updateUser(userId, { disabled: true })
     const response = await post(a, '/auth/local/token', { grant_type: 'password', username: 'ada@example.com', password: PASSWORD })
     expect(response.statusCode).toBe(400)
-    expect(response.json().error.code).toBe('ERR_INVALID_GRANT')
+    expect(errorCode(response.json())).toBe('ERR_INVALID_GRANT')
   })
 
   it('refresh grant rotates; reuse of a rotated token revokes the whole family (checklist 13)', async () => {
@@ -98,11 +105,11 @@ describe('POST /auth/local/token', () => {
 
     const reuse = await postForm(a, '/auth/local/token', `grant_type=refresh_token&refresh_token=${first.refresh_token}`)
     expect(reuse.statusCode).toBe(400)
-    expect(reuse.json().error.code).toBe('ERR_INVALID_GRANT')
+    expect(errorCode(reuse.json())).toBe('ERR_INVALID_GRANT')
     // The legitimate holder's newer token died with the family.
     const after = await post(a, '/auth/local/token', { grant_type: 'refresh_token', refresh_token: rotated.refresh_token })
     expect(after.statusCode).toBe(400)
-    expect(after.json().error.code).toBe('ERR_INVALID_GRANT')
+    expect(errorCode(after.json())).toBe('ERR_INVALID_GRANT')
     expect((await a.authStore.listAudit({ action: 'token.reuse' })).length).toBe(1)
   })
 
@@ -111,10 +118,10 @@ describe('POST /auth/local/token', () => {
     const tokens = await passwordGrant(a)
     const swapped = await post(a, '/auth/local/token', { grant_type: 'refresh_token', refresh_token: tokens.access_token })
     expect(swapped.statusCode).toBe(400)
-    expect(['ERR_INVALID_GRANT', 'ERR_VALIDATION']).toContain(swapped.json().error.code)
+    expect(['ERR_INVALID_GRANT', 'ERR_VALIDATION']).toContain(errorCode(swapped.json()))
     const asAccess = await bearer(a, tokens.refresh_token)
     expect(asAccess.statusCode).toBe(401)
-    expect(asAccess.json().error.code).toBe('ERR_UNAUTHENTICATED')
+    expect(errorCode(asAccess.json())).toBe('ERR_UNAUTHENTICATED')
   })
 })
 
@@ -138,7 +145,7 @@ describe('bearer tokens on the host app', () => {
     for (const token of samples) {
       const response = await bearer(a, token)
       expect(response.statusCode).toBe(401)
-      expect(response.json().error.code).toBe('ERR_UNAUTHENTICATED')
+      expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
     }
     for (const authorization of ['Bearer', 'Bearer ', 'bearer    ', `Basic ${Buffer.from('a:b').toString('base64')}`]) {
       const response = await a.inject({ url: '/test/whoami', headers: { authorization } })
@@ -148,10 +155,10 @@ describe('bearer tokens on the host app', () => {
 })
 
 describe('POST /auth/local/verify-token (RFC 7662)', () => {
-  it('describes an active access token', async () => {
+  it('describes an active access token to a resource server allowed to see names', async () => {
     const { a, userId } = await setup()
     const { access_token } = await passwordGrant(a)
-    const response = await post(a, '/auth/local/verify-token', { token: access_token })
+    const response = await introspect(a, access_token)
     expect(response.statusCode).toBe(200)
     expect(response.headers['cache-control']).toBe('no-store')
     expect(response.json()).toEqual({
@@ -161,6 +168,7 @@ describe('POST /auth/local/verify-token (RFC 7662)', () => {
       claims: [],
       exp: expect.any(Number),
       iat: expect.any(Number),
+      nbf: expect.any(Number),
       iss: 'http://localhost:3000',
       aud: 'wire-auth',
       token_type: 'Bearer',
@@ -172,11 +180,11 @@ describe('POST /auth/local/verify-token (RFC 7662)', () => {
     const { a } = await setup()
     const { refresh_token } = await passwordGrant(a)
     for (const token of ['', 'garbage', 'a.b.c', refresh_token, 'A'.repeat(20_000)]) {
-      const response = await post(a, '/auth/local/verify-token', { token })
+      const response = await introspect(a, token)
       expect(response.statusCode).toBe(200)
       expect(response.json()).toEqual({ active: false })
     }
-    const form = await postForm(a, '/auth/local/verify-token', 'token=nope')
+    const form = await a.inject({ method: 'POST', url: '/auth/local/verify-token', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: RS_AUTH }, payload: 'token=nope' })
     expect(form.json()).toEqual({ active: false })
   })
 })
@@ -198,7 +206,7 @@ describe('POST /auth/local/revoke (RFC 7009)', () => {
     expect((await bearer(a, access_token)).statusCode).toBe(200)
     expect((await post(a, '/auth/local/revoke', { token: access_token })).statusCode).toBe(200)
     expect((await bearer(a, access_token)).statusCode).toBe(401)
-    expect((await post(a, '/auth/local/verify-token', { token: access_token })).json()).toEqual({ active: false })
+    expect((await introspect(a, access_token)).json()).toEqual({ active: false })
     expect((await a.authStore.listAudit({ action: 'token.revoke' })).length).toBe(1)
   })
 
@@ -208,7 +216,7 @@ describe('POST /auth/local/revoke (RFC 7009)', () => {
     expect((await post(a, '/auth/local/revoke', { token: refresh_token })).statusCode).toBe(200)
     const response = await post(a, '/auth/local/token', { grant_type: 'refresh_token', refresh_token })
     expect(response.statusCode).toBe(400)
-    expect(response.json().error.code).toBe('ERR_INVALID_GRANT')
+    expect(errorCode(response.json())).toBe('ERR_INVALID_GRANT')
   })
 })
 

@@ -8,6 +8,8 @@ import type { UserRecord } from '../src/lib/store/auth-store.js'
 import { frozenClock, makeIdp, tempStore } from './local-idp-harness.js'
 
 const ISSUER = 'http://localhost:3000'
+/** A resource server that may see everything, for introspection calls. */
+const ANY_SERVER = { id: 'rs', secret: 'x'.repeat(32), claimTypes: new Set(['role']), name: true }
 const AUDIENCE = 'wire-auth'
 
 let env: Awaited<ReturnType<typeof tempStore>>
@@ -234,7 +236,7 @@ describe('forged and malformed tokens are rejected (checklist 10, 11)', () => {
   it('a refresh token used as an access token, and an access token used as a refresh token', async () => {
     const { access_token, refresh_token } = await idp.issueTokens(user)
     expect(await idp.verifyAccessToken(refresh_token)).toBeNull()
-    expect(await idp.introspect(refresh_token)).toEqual({ active: false })
+    expect(await idp.introspect(refresh_token, ANY_SERVER)).toEqual({ active: false })
     expect(await idp.refresh(access_token)).toMatchObject({ ok: false, reason: 'invalid' })
     // The access token still works: a failed swap revokes nothing.
     expect(await idp.verifyAccessToken(access_token)).not.toBeNull()
@@ -300,7 +302,7 @@ describe('revocation (checklist 13)', () => {
     const { access_token } = await idp.issueTokens(user)
     expect(await idp.revokeToken(access_token)).toEqual({ kind: 'access', userId: user.id })
     expect(await idp.verifyAccessToken(access_token)).toBeNull()
-    expect(await idp.introspect(access_token)).toEqual({ active: false })
+    expect(await idp.introspect(access_token, ANY_SERVER)).toEqual({ active: false })
     expect(await idp.revokeToken(access_token)).toEqual({ kind: 'access', userId: user.id })
   })
 

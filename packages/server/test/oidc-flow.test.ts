@@ -9,13 +9,13 @@ import Database from 'better-sqlite3'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { connectAuth, OidcProvider } from '../src/index.js'
-import { createCookieSigner } from '../src/lib/signer.js'
+import { createCookieSealer } from '../src/lib/cookie-sealer.js'
 import { CookieJar, driveProviderLogin, TestBrowser } from '../../../test/support/oidc-provider-browser.mjs'
 import { listenOnFreePort, startOidcProvider, type TestOidcProvider } from '../../../test/support/oidc-provider.mjs'
 import { tempDir } from './support/app.js'
 
 const SECRET = randomBytes(32).toString('base64url')
-const signer = createCookieSigner(Buffer.from(SECRET, 'utf8'))
+const sealer = createCookieSealer(Buffer.from(SECRET, 'utf8'), 'oidc-login-state')
 const ALLOWED_ORIGIN = 'http://www.example.test'
 
 let dir: ReturnType<typeof tempDir>
@@ -108,15 +108,15 @@ async function me(browser: TestBrowser) {
   return json(await browser.request(`${backendUrl}/auth/me`))
 }
 
-/** Re-signs the login cookie of `jar` with `change` applied to its payload. */
-function forgeLoginCookie(jar: CookieJar, name: string, change: (payload: Record<string, unknown>) => void) {
+/** Re-seals the login cookie of `jar` with `change` applied to its payload (only possible with the secret). */
+async function forgeLoginCookie(jar: CookieJar, name: string, change: (payload: Record<string, unknown>) => void) {
   const value = jar.get(name)
   if (value === undefined) throw new Error(`no ${name} cookie`)
-  const payload = signer.unsign(value)
-  if (payload === null) throw new Error('cookie signature did not verify')
-  const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+  const payload = await sealer.open(value)
+  if (payload === null) throw new Error('cookie did not decrypt')
+  const data = JSON.parse(payload)
   change(data)
-  return signer.sign(Buffer.from(JSON.stringify(data)).toString('base64url'))
+  return sealer.seal(JSON.stringify(data))
 }
 
 describe('GET /auth/providers', () => {
@@ -168,9 +168,11 @@ describe('a full login through the provider', () => {
     expect(user).toMatchObject({ email: 'alice@example.test', name: 'Alice Liddell', passwordHash: null })
     expect(user!.claims).toEqual(
       expect.arrayContaining([
-        { type: 'email', value: 'Alice@Example.test' },
+        // Canonical like a local account's e-mail, with the issuer that asserted it (C11).
+        { type: 'email', value: 'alice@example.test' },
         { type: 'email_verified', value: 'true' },
         { type: 'name', value: 'Alice Liddell' },
+        { type: 'iss', value: op.issuer },
       ]),
     )
     const after = counts()
@@ -317,22 +319,23 @@ describe('refused callbacks write nothing to the store', () => {
     await expectRefused(response, 400, 'ERR_OIDC_STATE_MISMATCH', before)
   })
 
-  it('a code verifier edited in the cookie breaks its signature → ERR_OIDC_STATE_MISMATCH', async () => {
+  it('a code verifier edited in the cookie breaks its authentication tag → ERR_OIDC_STATE_MISMATCH', async () => {
     const browser = new TestBrowser()
     const { callbackUrl } = await loginUpToCallback(browser, 'demo', 'eve-pkce')
     const value = browser.jar.get('wa_oidc_demo')!
-    const payload = value.slice(0, value.lastIndexOf('.'))
-    const data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
-    data.v = `${data.v.slice(0, -2)}xx`
-    browser.jar.set('wa_oidc_demo', `${Buffer.from(JSON.stringify(data)).toString('base64url')}${value.slice(value.lastIndexOf('.'))}`, { path: '/auth/demo/callback' })
+    // The payload is encrypted: flip ciphertext bits where the verifier may be.
+    const parts = value.split('.')
+    const ciphertext = Buffer.from(parts[3]!, 'base64url')
+    for (let i = 0; i < ciphertext.length; i += 7) ciphertext[i] ^= 0x20
+    browser.jar.set('wa_oidc_demo', [...parts.slice(0, 3), ciphertext.toString('base64url'), parts[4]].join('.'), { path: '/auth/demo/callback' })
     const before = counts()
     await expectRefused(await browser.request(callbackUrl), 400, 'ERR_OIDC_STATE_MISMATCH', before)
   })
 
-  it('a validly signed cookie with another code verifier → the provider refuses PKCE → ERR_OIDC_CALLBACK_FAILED', async () => {
+  it('a validly sealed cookie with another code verifier → the provider refuses PKCE → ERR_OIDC_CALLBACK_FAILED', async () => {
     const browser = new TestBrowser()
     const { callbackUrl } = await loginUpToCallback(browser, 'demo', 'eve-pkce2')
-    const forged = forgeLoginCookie(browser.jar, 'wa_oidc_demo', (d) => {
+    const forged = await forgeLoginCookie(browser.jar, 'wa_oidc_demo', (d) => {
       d.v = randomBytes(32).toString('base64url')
     })
     const before = counts()
@@ -343,7 +346,7 @@ describe('refused callbacks write nothing to the store', () => {
   it('an ID token whose nonce is not the one in the cookie → ERR_OIDC_CALLBACK_FAILED, audited as login.failure', async () => {
     const browser = new TestBrowser()
     const { callbackUrl } = await loginUpToCallback(browser, 'demo', 'eve-nonce')
-    const forged = forgeLoginCookie(browser.jar, 'wa_oidc_demo', (d) => {
+    const forged = await forgeLoginCookie(browser.jar, 'wa_oidc_demo', (d) => {
       d.n = 'another-nonce'
     })
     const before = counts()

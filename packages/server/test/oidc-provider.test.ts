@@ -200,11 +200,12 @@ describe('completing a login', () => {
     expect(identity.claims).toMatchObject({ email: 'Alice@Example.test', email_verified: true, name: 'Alice Liddell', aud: op.clientId })
     expect(provider.mapClaims(identity.claims)).toEqual({
       claims: [
-        { type: 'email', value: 'Alice@Example.test' },
+        { type: 'email', value: 'alice@example.test' },
         { type: 'email_verified', value: 'true' },
         { type: 'name', value: 'Alice Liddell' },
+        { type: 'iss', value: op.issuer },
       ],
-      types: ['email', 'email_verified', 'name'],
+      types: ['email', 'email_verified', 'name', 'iss'],
     })
   })
 

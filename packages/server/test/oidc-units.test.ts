@@ -5,26 +5,41 @@ import { mapProviderClaims, defaultClaimMapper, verifiedEmail, displayNameOf } f
 import { createLazyDiscovery } from '../src/lib/oidc/lazy-discovery.js'
 import { openLoginState, sealLoginState, type LoginState } from '../src/lib/oidc/login-state.js'
 import { OidcProvider } from '../src/lib/oidc/oidc-provider.js'
-import { createCookieSigner } from '../src/lib/signer.js'
+import { createCookieSealer } from '../src/lib/cookie-sealer.js'
 
-const signer = createCookieSigner(Buffer.alloc(32, 7))
-const state: LoginState = { provider: 'demo', state: 's1', nonce: 'n1', codeVerifier: 'v1', returnTo: '/account', expiresAt: 2_000 }
+const sealer = createCookieSealer(Buffer.alloc(32, 7), 'oidc-login-state')
+const state: LoginState = { provider: 'demo', state: 's1', nonce: 'n1', codeVerifier: 'v1-verifier-secret', returnTo: '/account', expiresAt: 2_000 }
 
 describe('login-state cookie', () => {
-  it('round-trips for its provider before expiry', () => {
-    expect(openLoginState(signer, sealLoginState(signer, state), 'demo', 1_000)).toEqual(state)
+  it('round-trips for its provider before expiry', async () => {
+    expect(await openLoginState(sealer, await sealLoginState(sealer, state), 'demo', 1_000)).toEqual(state)
   })
 
-  it('is refused for another provider, after expiry, forged, tampered or malformed', () => {
-    const sealed = sealLoginState(signer, state)
-    expect(openLoginState(signer, sealed, 'other', 1_000)).toBeNull()
-    expect(openLoginState(signer, sealed, 'demo', 2_000)).toBeNull()
-    expect(openLoginState(createCookieSigner(Buffer.alloc(32, 8)), sealed, 'demo', 1_000)).toBeNull()
-    const [payload, mac] = [sealed.slice(0, sealed.lastIndexOf('.')), sealed.slice(sealed.lastIndexOf('.') + 1)]
-    const altered = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), v: 'attacker' })).toString('base64url')
-    expect(openLoginState(signer, `${altered}.${mac}`, 'demo', 1_000)).toBeNull()
-    for (const junk of [undefined, '', 'x', '.', 'a.b.c', signer.sign('not-base64-json'), signer.sign(Buffer.from('[1,2]').toString('base64url'))]) {
-      expect(openLoginState(signer, junk, 'demo', 1_000)).toBeNull()
+  it('is encrypted, not only signed: the PKCE verifier, nonce and state cannot be read from it (F12)', async () => {
+    const sealed = await sealLoginState(sealer, state)
+    const visible = sealed.split('.').map((part) => Buffer.from(part, 'base64url').toString('latin1')).join(' ')
+    for (const secret of ['v1-verifier-secret', 'n1', 's1', '/account']) {
+      expect(sealed).not.toContain(secret)
+      expect(visible).not.toContain(secret)
+    }
+    expect(JSON.parse(Buffer.from(sealed.split('.')[0]!, 'base64url').toString())).toEqual({ alg: 'dir', enc: 'A256GCM' })
+  })
+
+  it('is refused for another provider, after expiry, forged, tampered or malformed', async () => {
+    const sealed = await sealLoginState(sealer, state)
+    expect(await openLoginState(sealer, sealed, 'other', 1_000)).toBeNull()
+    expect(await openLoginState(sealer, sealed, 'demo', 2_000)).toBeNull()
+    expect(await openLoginState(createCookieSealer(Buffer.alloc(32, 8), 'oidc-login-state'), sealed, 'demo', 1_000)).toBeNull()
+    // Same secret, another purpose: another key.
+    expect(await openLoginState(createCookieSealer(Buffer.alloc(32, 7), 'other-purpose'), sealed, 'demo', 1_000)).toBeNull()
+    const parts = sealed.split('.')
+    const flipped = Buffer.from(parts[3]!, 'base64url')
+    flipped[0] ^= 1
+    expect(await openLoginState(sealer, [...parts.slice(0, 3), flipped.toString('base64url'), parts[4]].join('.'), 'demo', 1_000)).toBeNull()
+    const alg = Buffer.from(JSON.stringify({ alg: 'dir', enc: 'A128GCM' })).toString('base64url')
+    expect(await openLoginState(sealer, [alg, ...parts.slice(1)].join('.'), 'demo', 1_000)).toBeNull()
+    for (const junk of [undefined, '', 'x', '.', 'a.b.c', 'a.b.c.d.e', 'x'.repeat(9000), await sealer.seal('not json'), await sealer.seal('[1,2]'), await sealer.seal('{"p":"demo"}')]) {
+      expect(await openLoginState(sealer, junk, 'demo', 1_000)).toBeNull()
     }
   })
 })
@@ -70,13 +85,16 @@ describe('claims mapping', () => {
     expect(displayNameOf({})).toBeNull()
   })
 
-  it('a custom mapping owns the types it returns, or the declared claimTypes', () => {
+  it('a custom mapping without claimTypes is refused at boot: a role the provider dropped would never be removed (C1)', () => {
     const base = { name: 'corp', issuer: 'https://sso.example', clientId: 'c', clientSecret: 's' }
-    const implicit = new OidcProvider({ ...base, mapClaims: (c) => ({ role: c.groups }) })
-    expect(implicit.mapClaims({ groups: ['a'] })).toEqual({ claims: [{ type: 'role', value: 'a' }], types: ['role'] })
+    expect(() => new OidcProvider({ ...base, mapClaims: (c) => ({ role: c.groups }) })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }))
     const declared = new OidcProvider({ ...base, mapClaims: (c) => ({ role: c.groups, extra: 'x' }), claimTypes: ['role', 'department'] })
-    // `department` is absent this time, so it is cleared; `extra` is not owned, so it is not written.
-    expect(declared.mapClaims({ groups: [] })).toEqual({ claims: [], types: ['role', 'department'] })
+    expect(declared.mapClaims({ groups: ['a'], iss: 'https://sso.example' })).toEqual({
+      claims: [{ type: 'role', value: 'a' }, { type: 'iss', value: 'https://sso.example' }],
+      types: ['role', 'department', 'iss'],
+    })
+    // The group was removed at the provider: `role` is owned, so the next login clears it; `extra` is not owned, so it is never written.
+    expect(declared.mapClaims({ groups: [], iss: 'https://sso.example' })).toEqual({ claims: [{ type: 'iss', value: 'https://sso.example' }], types: ['role', 'department', 'iss'] })
   })
 })
 

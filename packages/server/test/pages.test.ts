@@ -231,6 +231,38 @@ describe('protected markup written in place', () => {
     expect(stale).toMatchObject({ status: 'denied', code: 'ERR_FRAGMENT_NOT_FOUND' })
   })
 
+  it('names come from the markup: two pages sharing a block share its fragment, and changing one keeps the other working', async () => {
+    writeFileSync(join(root, 'copy.html'), ADMIN_PAGE)
+    await start({ watch: true })
+    const admin = await user([['role', 'admin']])
+    const [shared] = fragmentNames((await app.inject({ url: '/copy', headers: { cookie: admin.cookie } })).body)
+    expect(fragmentNames((await app.inject({ url: '/admin', headers: { cookie: admin.cookie } })).body)).toEqual([shared])
+    writeFileSync(join(root, 'admin.html'), ADMIN_PAGE.replace(SECRET, 'CHANGED'))
+    utimesSync(join(root, 'admin.html'), new Date(), new Date(Date.now() + 5000))
+    await app.inject({ url: '/admin', headers: { cookie: admin.cookie } })
+    const [still] = await regions(admin.cookie, [{ id: 's', fragment: shared }])
+    expect(still).toMatchObject({ status: 'allowed', html: `<section class="notes">${SECRET}</section>` })
+  })
+
+  it('a denied page answers before any hook the app added (and before the handler)', async () => {
+    const calls: string[] = []
+    await start({
+      extra: (server) => {
+        server.addHook('onRequest', async (request) => {
+          if (request.url.startsWith('/admin')) calls.push('onRequest')
+        })
+        server.addHook('preHandler', async (request) => {
+          if (request.url.startsWith('/admin')) calls.push('preHandler')
+        })
+      },
+    })
+    expect((await app.inject({ url: '/admin' })).statusCode).toBe(303)
+    expect(calls).toEqual([])
+    const admin = await user([['role', 'admin']])
+    expect((await app.inject({ url: '/admin', headers: { cookie: admin.cookie } })).statusCode).toBe(200)
+    expect(calls).toEqual(['onRequest', 'preHandler'])
+  })
+
   it('the static server never sends an HTML file as it is on disk; other files are served', async () => {
     await start()
     expect((await app.inject({ url: '/css/site.css' })).body).toBe('body { color: red }')
@@ -242,15 +274,27 @@ describe('protected markup written in place', () => {
   })
 })
 
+describe('app.page registration', () => {
+  it('refuses a bad url at once and a missing file at boot, with ERR_PAGE_INVALID', async () => {
+    await start()
+    expect(() => app.page('admin', join(root, 'admin.html'))).toThrow(expect.objectContaining({ code: 'ERR_PAGE_INVALID' }))
+    expect(() => app.page('/x', '')).toThrow(expect.objectContaining({ code: 'ERR_PAGE_INVALID' }))
+    expect(() => app.page('/x', join(root, 'admin.html'), { guard: { policy: 'bad name' } })).toThrow(expect.objectContaining({ code: 'ERR_GUARD_SPEC_INVALID' }))
+    await app.close()
+    app = await createServer({ sqlitePath: join(dir.dir, 'auth2.sqlite'), fastify: { logger: false }, setup: (server) => void server.page('/gone', join(root, 'no-such.html')) })
+    await expect(app.ready()).rejects.toMatchObject({ code: 'ERR_PAGE_INVALID' })
+  })
+})
+
 describe('processPage (markup that fails closed)', () => {
   it('drops a marker outside any element, an unclosed template, and a marker beside a named fragment', async () => {
-    const outside = await processPage('<p>a</p><template slot="allowed">LEAK-1</template><p>b</p>', 'x')
+    const outside = await processPage('<p>a</p><template slot="allowed">LEAK-1</template><p>b</p>')
     expect(outside.html).toBe('<p>a</p><p>b</p>')
     expect(outside.problems).toHaveLength(1)
-    const unclosed = await processPage('<wire-auth-region><template slot="allowed"><p>LEAK-2</p></wire-auth-region><p>rest</p>', 'x')
+    const unclosed = await processPage('<wire-auth-region><template slot="allowed"><p>LEAK-2</p></wire-auth-region><p>rest</p>')
     expect(unclosed.html).toBe('<wire-auth-region>')
     expect(unclosed.problems.length).toBeGreaterThan(0)
-    const named = await processPage('<wire-auth-region fragment="beta-panel"><template slot="allowed">LEAK-3</template></wire-auth-region>', 'x')
+    const named = await processPage('<wire-auth-region fragment="beta-panel"><template slot="allowed">LEAK-3</template></wire-auth-region>')
     expect(named.html).toBe('<wire-auth-region fragment="beta-panel"></wire-auth-region>')
     expect(named.fragments).toEqual([])
   })
@@ -258,7 +302,6 @@ describe('processPage (markup that fails closed)', () => {
   it('processes protected markup nested inside protected markup (a template in a template too)', async () => {
     const page = await processPage(
       '<wire-auth-guard policy="A"><template slot="allowed"><h2>outer</h2><template><i>inert</i></template><wire-auth-region claims="role=x"><template slot="allowed">INNER</template></wire-auth-region></template></wire-auth-guard>',
-      'k',
     )
     expect(page.guards).toHaveLength(1)
     expect(page.fragments).toHaveLength(2)
@@ -268,8 +311,15 @@ describe('processPage (markup that fails closed)', () => {
     expect(page.html).toBe(`<wire-auth-guard policy="A" fragment="${outer.name}"></wire-auth-guard>`)
   })
 
+  it('params written in a page follow the one params rule: __proto__ fails closed (no fragment, a problem)', async () => {
+    const page = await processPage(`<wire-auth-region params='{"__proto__":{"admin":true}}'><template slot="allowed">LEAK-4</template></wire-auth-region>`)
+    expect(page.fragments).toEqual([])
+    expect(page.html).not.toContain('LEAK-4')
+    expect(page.problems.length).toBe(1)
+  })
+
   it('a guard inside protected content is not a page-level guard', async () => {
-    const page = await processPage('<wire-auth-region><template slot="allowed"><wire-auth-guard policy="A"></wire-auth-guard></template></wire-auth-region>', 'k')
+    const page = await processPage('<wire-auth-region><template slot="allowed"><wire-auth-guard policy="A"></wire-auth-guard></template></wire-auth-region>')
     expect(page.guards).toEqual([])
   })
 })

@@ -20,6 +20,9 @@ describe('options are checked at registration', () => {
     ['allowedOrigins with a path', { allowedOrigins: ['https://a.example/path'] }],
     ['allowedOrigins not http(s)', { allowedOrigins: ['ftp://a.example'] }],
     ['publicUrl plain http off localhost', { publicUrl: 'http://auth.example.com' }],
+    // Issue 13 C10 (regression: accepted).
+    ['a plain-http allowed origin beside an https publicUrl', { publicUrl: 'https://auth.example.com', allowedOrigins: ['https://www.example.com', 'http://www.example.com'] }],
+    ['a plain-http LAN origin beside an https publicUrl', { publicUrl: 'https://auth.example.com', allowedOrigins: ['http://192.168.1.10:8080'] }],
     ['idle longer than absolute', { session: { idleTimeoutMs: 10_000, absoluteTimeoutMs: 5_000 } }],
     ['argon2 below OWASP', { localIdp: { argon2: { memoryCost: 1024 } } }],
     ['sameSite none without secure', { session: { sameSite: 'none', secure: false } }],
@@ -32,6 +35,22 @@ describe('options are checked at registration', () => {
       await app.close()
     })
   }
+})
+
+describe('plain-http allowed origins beside an https backend (issue 13 C10)', () => {
+  it('are accepted for loopback pages only (local development)', async () => {
+    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:8080', 'http://[::1]:3000', 'https://www.example.com']) {
+      const app = Fastify()
+      await connectAuth(app, { sqlitePath: sqlite(), publicUrl: 'https://auth.example.com', allowedOrigins: [origin] })
+      await app.close()
+    }
+  })
+
+  it('are accepted beside a plain-http loopback backend (nothing to downgrade)', async () => {
+    const app = Fastify()
+    await connectAuth(app, { sqlitePath: sqlite(), publicUrl: 'http://localhost:3000', allowedOrigins: ['http://www.example.com'] })
+    await app.close()
+  })
 })
 
 describe('sessions', () => {
@@ -190,7 +209,7 @@ describe('host apps', () => {
 
 describe('requirePolicy', () => {
   it('answers 401 anonymous, 403 denied, 200 allowed, with coded JSON', async () => {
-    const app = await buildApp({ sqlitePath: sqlite(), policies: { AdminOnly: { requiresClaim: ['role', 'admin'] } } })
+    const app = await buildApp({ sqlitePath: sqlite(), policies: { AdminOnly: { requiresClaim: ['role', 'admin'] } } }, { codedErrors: true })
     app.get('/admin', { preHandler: app.requirePolicy('AdminOnly'), config: { wireAuth: 'guarded' } }, async () => ({ secret: 'admin stuff' }))
     const anonymous = await app.inject({ url: '/admin' })
     expect(anonymous.statusCode).toBe(401)
@@ -278,7 +297,7 @@ describe('AuthActions', () => {
   })
 
   it('revokeAllSessions and setDisabled sign the user out everywhere and publish sessions-revoked', async () => {
-    const app = await buildApp({ sqlitePath: sqlite() })
+    const app = await buildApp({ sqlitePath: sqlite() }, { codedErrors: true })
     const events: AuthEvent[] = []
     app.authChannel.subscribe((event) => events.push(event))
     const { user, cookie } = await signedInUser(app)
@@ -339,8 +358,8 @@ describe('CORS and CSRF', () => {
 })
 
 describe('errors', () => {
-  it('malformed JSON, wrong media types and unexpected throws answer coded JSON without internals', async () => {
-    const app = await buildApp({ sqlitePath: sqlite() })
+  it('malformed JSON, wrong media types and unexpected throws answer coded JSON without internals (host opted in)', async () => {
+    const app = await buildApp({ sqlitePath: sqlite() }, { codedErrors: true })
     app.post('/echo', { config: { wireAuth: 'public' }, schema: { body: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] } } }, async (request) => request.body)
     app.get('/boom', { config: { wireAuth: 'public' } }, async () => {
       throw new Error('SELECT secret FROM users')
@@ -360,7 +379,7 @@ describe('errors', () => {
   })
 
   it('a store that is down answers 503 ERR_STORE_UNAVAILABLE for a session request, never allow', async () => {
-    const app = await buildApp({ sqlitePath: sqlite() })
+    const app = await buildApp({ sqlitePath: sqlite() }, { codedErrors: true })
     app.get('/private', { preHandler: app.requirePolicy(), config: { wireAuth: 'guarded' } }, async () => 'private')
     const { cookie } = await signedInUser(app)
     await app.authStore.close()

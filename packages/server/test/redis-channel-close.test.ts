@@ -17,7 +17,7 @@ const serverSrc = fileURLToPath(new URL('../src/', import.meta.url))
 const coreSrc = fileURLToPath(new URL('../../core/src/index.ts', import.meta.url))
 
 const script = `
-import { RedisAuthChannel } from ${JSON.stringify(join(serverSrc, 'redis.ts'))}
+import { RedisAuthChannel } from ${JSON.stringify(join(serverSrc, 'lib/channel/redis-channel.ts'))}
 
 const logger = { info() {}, warn() {}, error(obj: object, msg?: string) { console.error(msg, JSON.stringify(obj)) } }
 const { REDIS_URL: url, DEAD_URL: deadUrl, CHANNEL: channel } = process.env
@@ -59,7 +59,8 @@ let bundle: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wire-auth-redis-close-'))
   bundle = join(dir, 'close-script.cjs')
-  // CommonJS with ioredis bundled in: runs with plain node from a temp dir.
+  // CommonJS with ioredis bundled in: runs with plain node from a temp dir. The script imports the
+  // channel module itself: the public entry checks the optional peer with a top-level await, which CJS lacks.
   await build({
     stdin: { contents: script, loader: 'ts', resolveDir: serverSrc, sourcefile: 'close-script.ts' },
     bundle: true,

@@ -22,7 +22,8 @@ function count(name: string) {
 beforeEach(async () => {
   dir = tempDir()
   calls = {}
-  app = await buildApp({ sqlitePath: `${dir.dir}/auth.sqlite`, loginUrl: '/login', policies: { AdminOnly: { requiresClaim: ['role', 'admin'] } } })
+  // The guarded routes are the host's: coded JSON because the host opts in to wire-auth's error handler.
+  app = await buildApp({ sqlitePath: `${dir.dir}/auth.sqlite`, loginUrl: '/login', policies: { AdminOnly: { requiresClaim: ['role', 'admin'] } } }, { codedErrors: true })
   // A hook of the whole app, added after wire-auth (as apps do), and one of an encapsulated plugin.
   app.addHook('onRequest', count('app.onRequest'))
   app.addHook('preHandler', count('app.preHandler'))

@@ -45,7 +45,7 @@ describe('SqliteAuthStore', () => {
     const raw = new Database(store.path, { readonly: true })
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
-      expect(raw.prepare('SELECT version FROM schema_version').get()).toEqual({ version: 2 })
+      expect(raw.prepare('SELECT version FROM schema_version').get()).toEqual({ version: SQLITE_MIGRATIONS.length })
       const tables = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name)
       expect(tables).toEqual(expect.arrayContaining(['users', 'user_claims', 'identities', 'sessions', 'refresh_tokens', 'signing_keys', 'revoked_tokens', 'failures', 'audit', 'secrets']))
     } finally {

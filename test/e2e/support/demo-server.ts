@@ -66,10 +66,12 @@ export async function startDemo(): Promise<DemoServer> {
     for (;;) {
       const url = /running at (http:\/\/\S+)/.exec(output)?.[1]
       const hostUrl = /Partner site \(other origin\): (http:\/\/\S+)/.exec(output)?.[1]
-      const password = /password: (\S+)/.exec(output)?.[1]
-      if (url !== undefined && hostUrl !== undefined && password !== undefined) {
+      // The password is no longer printed (only saved, 0600): read it from the file the output names.
+      const saved = /password: in (\S+)/.test(output) || /password: \S+/.test(output)
+      if (url !== undefined && hostUrl !== undefined && saved) {
         const file = readFileSync(join(dataDir, 'admin-credentials.txt'), 'utf8')
-        if (!file.includes(password)) throw new Error('admin-credentials.txt does not hold the printed password')
+        const password = /^password:\s*(\S+)/m.exec(file)?.[1]
+        if (password === undefined) throw new Error('admin-credentials.txt holds no password')
         return { url, hostUrl, admin: { email: 'admin@example.com', password }, output: () => output, stop }
       }
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`demo server exited (${child.exitCode ?? child.signalCode}):\n${output}`)

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { expect } from 'vitest'
+import { errorCode, errorMessage } from '../../support/error-code.js'
 
 /**
  * Bounds of every property run: the security suite must stay well under a
@@ -80,9 +81,9 @@ export function expectCodedAnswer(response: { statusCode: number; headers: Recor
     return
   }
   expect(type, what).toBe('application/json; charset=utf-8')
-  const body = JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } }
-  expect(body.error?.code, `${what}: ${response.body.slice(0, 300)}`).toMatch(/^ERR_[A-Z_]+$/)
-  expect(typeof body.error?.message, what).toBe('string')
+  const body = JSON.parse(response.body) as unknown
+  expect(errorCode(body), `${what}: ${response.body.slice(0, 300)}`).toMatch(/^ERR_[A-Z_]+$/)
+  expect(typeof errorMessage(body), what).toBe('string')
 }
 
 const LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g

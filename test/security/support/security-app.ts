@@ -19,6 +19,12 @@ export const BACKEND = 'http://localhost:3000'
 export const SECRET = randomBytes(32).toString('base64url')
 export const DEMO_PUBLIC = fileURLToPath(new URL('../../../demo/public', import.meta.url))
 
+/** The resource server the security tests introspect as (sees every claim type they use, and names). */
+export const SECURITY_RESOURCE_SERVER = { id: 'security-tests', secret: 'security-tests-introspection-secret-0123456789', claimTypes: ['role', 'plan', 'document', 'beta'], name: true }
+
+/** Headers of `POST /auth/local/verify-token` as {@link SECURITY_RESOURCE_SERVER}. */
+export const INTROSPECTION_HEADERS = { authorization: `Basic ${Buffer.from(`${SECURITY_RESOURCE_SERVER.id}:${SECURITY_RESOURCE_SERVER.secret}`).toString('base64')}` }
+
 /** Options of {@link securityApp}. */
 export interface SecurityAppOptions {
   /** Plugin / server options merged over the defaults. */
@@ -71,12 +77,14 @@ export async function securityApp(options: SecurityAppOptions = {}): Promise<Sec
       publicUrl: BACKEND,
       allowedOrigins: [SITE],
       secret: SECRET,
-      localIdp: true,
       loginUrl: '/login',
       providers: [new OidcProvider({ name: 'demo', issuer: 'http://127.0.0.1:9', clientId: 'c', clientSecret: 's', allowInsecureRequests: true, timeoutMs: 1000 })],
       policies: { AdminOnly: { requiresClaim: ['role', 'admin'] }, CanReadDocument: canReadDocument },
       staticRoot: DEMO_PUBLIC,
       ...options.config,
+      // The password grant is opt-in (RFC 9700); the security tests use it to get tokens quickly,
+      // and introspect as SECURITY_RESOURCE_SERVER. A test's own localIdp options are merged over these.
+      localIdp: { grants: ['authorization_code', 'refresh_token', 'password'], resourceServers: [SECURITY_RESOURCE_SERVER], ...(typeof options.config?.localIdp === 'object' ? options.config.localIdp : {}) },
       fastify: { logger: false, ...options.config?.fastify, routerOptions: table.routerOptions },
       async setup(app, engine) {
         registerDemoFragments(app)

@@ -14,6 +14,7 @@ export type WireAuthErrorCode =
   | 'ERR_FRAGMENT_UNGUARDED'
   | 'ERR_FRAGMENT_DUPLICATE'
   | 'ERR_FRAGMENT_INVALID'
+  | 'ERR_DECORATOR_COLLISION'
   // policy evaluation (always a denial, never a throw to the caller)
   | 'ERR_POLICY_NOT_FOUND'
   | 'ERR_POLICY_THREW'
@@ -33,6 +34,7 @@ export type WireAuthErrorCode =
   | 'ERR_REDIRECT_NOT_ALLOWED'
   | 'ERR_RATE_LIMITED'
   | 'ERR_INTERNAL'
+  | 'ERR_NOT_READY'
   // identity
   | 'ERR_INVALID_CREDENTIALS'
   | 'ERR_ACCOUNT_EXISTS'
@@ -44,6 +46,8 @@ export type WireAuthErrorCode =
   | 'ERR_INVALID_TOKEN'
   | 'ERR_INVALID_GRANT'
   | 'ERR_UNSUPPORTED_GRANT_TYPE'
+  | 'ERR_INVALID_CLIENT'
+  | 'ERR_INVALID_REDIRECT_URI'
   | 'ERR_INVALID_CLAIM'
   // store and channel
   | 'ERR_STORE_UNAVAILABLE'
@@ -67,6 +71,7 @@ export type WireAuthErrorCode =
   | 'ERR_PROTECTED_MARKUP_UNPROCESSED'
   // browser SDK (raised in the browser, never by the server)
   | 'ERR_BACKEND_UNREACHABLE'
+  | 'ERR_TOKEN_ATTRIBUTE_IGNORED'
   // OpenID Connect
   | 'ERR_PROVIDER_NOT_FOUND'
   | 'ERR_PROVIDER_UNAVAILABLE'

@@ -64,6 +64,16 @@ interface PendingEvaluation {
  * A monotonic clock in ms. Read through the global at each call, so fake
  * timers in tests (which replace `performance`) apply.
  */
+/**
+ * Unknown policy names come from element attributes, so from clients, at
+ * socket rates: one log line each would let anyone fill the log with text of
+ * their choosing (issue 13 C6). At most one line per this interval; it counts
+ * what was suppressed since the previous line and names a few of them.
+ * @internal
+ */
+export const UNKNOWN_POLICY_LOG_INTERVAL_MS = 10_000
+const UNKNOWN_POLICY_NAMES_LOGGED = 5
+
 function now(): number {
   return performance.now()
 }
@@ -194,7 +204,7 @@ export class PolicyEngine {
   evaluate(name: string, user: ClaimsPrincipal, ctx?: Partial<PolicyContext>): Promise<PolicyDecision> {
     const policy = this.#policies.get(name)
     if (policy === undefined) {
-      this.#log({ code: 'ERR_POLICY_NOT_FOUND', policy: name }, 'unknown policy denied')
+      this.#logUnknown(name)
       return Promise.resolve({ allowed: false, code: 'ERR_POLICY_NOT_FOUND' })
     }
     return this.#run(name, policy, user, { request: ctx?.request, params: ctx?.params ?? EMPTY_PARAMS })
@@ -352,6 +362,27 @@ export class PolicyEngine {
     }
     this.#log({ code, policy, ...detail }, 'policy fault denied')
     return { allowed: false, code }
+  }
+
+  #unknownLoggedAt = Number.NEGATIVE_INFINITY
+  #unknownSuppressed = 0
+  readonly #unknownNames = new Set<string>()
+
+  /** One line per {@link UNKNOWN_POLICY_LOG_INTERVAL_MS}, with the count and a few names of those suppressed since the last. */
+  #logUnknown(name: string): void {
+    const at = now()
+    if (at - this.#unknownLoggedAt < UNKNOWN_POLICY_LOG_INTERVAL_MS) {
+      this.#unknownSuppressed++
+      if (this.#unknownNames.size < UNKNOWN_POLICY_NAMES_LOGGED) this.#unknownNames.add(name.slice(0, 128))
+      return
+    }
+    const suppressed = this.#unknownSuppressed
+    const line: Record<string, unknown> = { code: 'ERR_POLICY_NOT_FOUND', policy: name.slice(0, 128) }
+    if (suppressed > 0) Object.assign(line, { suppressed, suppressedPolicies: [...this.#unknownNames] })
+    this.#unknownLoggedAt = at
+    this.#unknownSuppressed = 0
+    this.#unknownNames.clear()
+    this.#log(line, suppressed > 0 ? `unknown policy denied (and ${suppressed} more since the last line)` : 'unknown policy denied')
   }
 
   /** Logs a denial; a throwing logger must not turn a denial into a rejection. */

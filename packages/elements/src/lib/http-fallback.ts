@@ -1,5 +1,6 @@
 import type { PrincipalSummary, WireAuthErrorCode } from '@wire-auth/core'
 import { readPrincipal, readResults, type RegionRequest, type RegionResult } from './protocol.js'
+import { warnUnreachable } from './warnings.js'
 
 /** Code of a wire-auth error raised in the browser when the backend cannot be reached. */
 export const BACKEND_UNREACHABLE = 'ERR_BACKEND_UNREACHABLE' satisfies WireAuthErrorCode
@@ -28,6 +29,8 @@ export async function fetchRegions(origin: string, token: string | null, regions
       body: JSON.stringify({ regions }),
     })
   } catch {
+    if (await refusesThisOrigin(origin)) return { ok: false, code: 'ERR_ORIGIN_NOT_ALLOWED', status: 0 }
+    warnUnreachable(origin)
     return { ok: false, code: BACKEND_UNREACHABLE, status: 0 }
   }
   let body: unknown = null
@@ -43,4 +46,22 @@ export async function fetchRegions(origin: string, token: string | null, regions
     return { ok: false, code, status: response.status }
   }
   return { ok: true, principal: readPrincipal(record.principal), regions: readResults(record.regions) }
+}
+
+/**
+ * After a cross-origin request failed without an answer: is the backend up
+ * but refusing this page's origin (no CORS grant), rather than down? The
+ * browser hides which it was, so ask something the backend serves to every
+ * origin: the elements bundle (`Access-Control-Allow-Origin: *`, a HEAD
+ * without credentials). If that answers, the backend is reachable and it
+ * was the origin that was refused (`ERR_ORIGIN_NOT_ALLOWED`).
+ */
+async function refusesThisOrigin(origin: string): Promise<boolean> {
+  if (typeof location === 'undefined' || location.origin === origin) return false
+  try {
+    const probe = await fetch(`${origin}/wire-auth.js`, { method: 'HEAD', credentials: 'omit', cache: 'no-store' })
+    return probe.ok
+  } catch {
+    return false
+  }
 }

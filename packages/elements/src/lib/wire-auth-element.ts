@@ -8,6 +8,7 @@ import { emit, type RegionStatus } from './events.js'
 import { getHub } from './hub.js'
 import { LIMITS, type RegionResult } from './protocol.js'
 import { sanitizeFragment } from './sanitize.js'
+import { diagnose } from './warnings.js'
 
 /** A `params` attribute refused by the one params rule (core's `parseParams`): the element fails closed with its code. */
 const refusedParams = new WeakMap<object, ParamsProblem>()
@@ -51,7 +52,9 @@ export class SpecError extends Error {
  * while authorizing, those with `slot="else"` on denial. The element renders
  * in light DOM (no shadow root) so the page's CSS styles fragment content;
  * its `status` attribute (`pending`, `allowed`, `denied`, `redirect`)
- * is there for CSS too.
+ * is there for CSS too, and on denial its `code` attribute holds the reason
+ * (`ERR_DENIED`, `ERR_FRAGMENT_NOT_FOUND`…). A code that means the site is
+ * misconfigured is also explained once in the console, with the fix.
  *
  * @internal Base class; use the concrete elements.
  */
@@ -62,7 +65,6 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
     fragment: {},
     params: { converter: paramsConverter },
     backend: {},
-    token: {},
   }
 
   /** A named policy that must also allow (adds to the fragment's own guard). */
@@ -75,12 +77,6 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
   declare params: Record<string, unknown> | undefined
   /** Backend URL; default: the origin the bundle was loaded from. */
   declare backend: string | undefined
-  /**
-   * Token mode for cross-site pages: an access token from the local IdP,
-   * sent first on the socket. It applies to the whole connection (all
-   * elements of that backend); `WireAuth.setToken()` is the page-level form.
-   */
-  declare token: string | undefined
 
   /** The kind of region request this element sends. */
   protected abstract readonly kind: 'region' | 'guard'
@@ -125,6 +121,15 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
       }
       this.#setStatus('pending', this.#pending)
     }
+    if (this.hasAttribute('token')) {
+      // Issue 13 C3: a token in markup switched the whole connection and stayed
+      // readable by every script on the page. It is ignored and removed.
+      this.removeAttribute('token')
+      if (!reported.has('ERR_TOKEN_ATTRIBUTE_IGNORED')) {
+        reported.add('ERR_TOKEN_ATTRIBUTE_IGNORED')
+        console.error('wire-auth ERR_TOKEN_ATTRIBUTE_IGNORED: use WireAuth.setToken() or WireAuth.signIn()', this)
+      }
+    }
     this.#attach()
   }
 
@@ -140,7 +145,6 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
       this.#attach()
       return
     }
-    if (changed.has('token') && this.token !== undefined) this.#connection?.setToken(this.token)
     this.#remount()
   }
 
@@ -194,10 +198,13 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
     this.#shown = key
     this.#status = status
     this.setAttribute('status', status)
+    if (code !== undefined && status !== 'allowed' && status !== 'pending') this.setAttribute('code', code)
+    else this.removeAttribute('code')
     if (status !== 'redirect') {
       this.replaceChildren(...(typeof content === 'string' ? [sanitizeFragment(content, this.ownerDocument)] : content))
     }
     if (!changed || status === 'pending') return
+    if (code !== undefined && status !== 'allowed') diagnose(code, this, this.#connection?.origin ?? this.#origin())
     emit(this, 'wire-auth-change', { status, code })
     if (code !== undefined && status !== 'allowed') emit(this, 'wire-auth-denied', { code })
   }
@@ -213,7 +220,6 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
       return
     }
     const connection = (this.#connection = getHub(this).connection(origin))
-    if (this.token !== undefined) connection.setToken(this.token)
     this.#principal.setValue(connection.principal)
     this.#unsubscribe = connection.subscribe((principal) => this.#principal.setValue(principal))
     this.#specKey = ''

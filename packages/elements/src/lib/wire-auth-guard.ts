@@ -19,9 +19,12 @@ import { SpecError, WireAuthElement } from './wire-auth-element.js'
  * @attr {string} fragment - Server fragment to render once allowed.
  * @attr {string} params - JSON object handed to the fragment's policies, `load` and `render`.
  * @attr {string} backend - Backend URL; default: where the bundle came from.
- * @attr {string} token - Access token for cross-site pages (token mode).
  * @slot pending - Shown while authorizing (unslotted children too).
  * @slot else - Shown if the server denies without a redirect.
+ * @slot allowed - `<template slot="allowed">`: protected markup written in place. Only on a page the
+ *   backend serves (`staticRoot`, `app.page()`), which cuts it out and sends it after the guard allowed; on
+ *   any other page it is never shown and the element fails closed (`ERR_PROTECTED_MARKUP_UNPROCESSED`).
+ * @slot denied - `<template slot="denied">`: the same, for the denied branch (sent only on denial).
  * @fires {CustomEvent<WireAuthChangeDetail>} wire-auth-change - The status or content changed.
  * @fires {CustomEvent<WireAuthDeniedDetail>} wire-auth-denied - The guard denied (fired before redirecting).
  * @fires {CustomEvent<WireAuthErrorDetail>} wire-auth-error - The request failed; the guard fails closed.
@@ -46,7 +49,10 @@ export class WireAuthGuard extends WireAuthElement {
     if (redirect !== undefined && (redirect.trim() === '' || redirect.length > LIMITS.maxUrl)) {
       throw new SpecError('ERR_GUARD_SPEC_INVALID', `"redirect" must be 1..${LIMITS.maxUrl} characters`)
     }
-    const returnTo = location.href
+    // Without the #fragment (issue 13 C7): it may hold what the page keeps out
+    // of requests on purpose (an OAuth implicit-flow token, a share secret),
+    // and the login URL would carry it to the server, its logs and the referrer.
+    const returnTo = location.href.split('#', 1)[0]
     return { ...spec, redirect: redirect?.trim(), returnTo: returnTo.length > LIMITS.maxUrl ? undefined : returnTo }
   }
 

@@ -14,9 +14,12 @@ import { SpecError, WireAuthElement } from './wire-auth-element.js'
  * @attr {string} claims - Claims that must also hold: `role=admin, beta` or JSON pairs.
  * @attr {string} params - JSON object handed to the fragment's policies, `load` and `render`.
  * @attr {string} backend - Backend URL; default: where the bundle came from.
- * @attr {string} token - Access token for cross-site pages (token mode).
  * @slot pending - Shown while authorizing (unslotted children too).
  * @slot else - Shown on denial when the fragment has no else output.
+ * @slot allowed - `<template slot="allowed">`: protected markup written in place. Only on a page the
+ *   backend serves (`staticRoot`, `app.page()`), which cuts it out and sends it after the guard allowed; on
+ *   any other page it is never shown and the element fails closed (`ERR_PROTECTED_MARKUP_UNPROCESSED`).
+ * @slot denied - `<template slot="denied">`: the same, for the denied branch (sent only on denial).
  * @fires {CustomEvent<WireAuthChangeDetail>} wire-auth-change - The status or content changed.
  * @fires {CustomEvent<WireAuthDeniedDetail>} wire-auth-denied - The server denied the region.
  * @fires {CustomEvent<WireAuthErrorDetail>} wire-auth-error - The request failed; the region fails closed.

@@ -3,8 +3,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ALL_USERS, type AuthChannel, type AuthEvent } from './channel/auth-channel.js'
 import { checkEvent } from './channel/event-check.js'
 import type { AuthContext } from './context.js'
+import { hasControlChars } from './control-chars.js'
 import { InvalidClaim, Unauthenticated, UserNotFound } from './errors.js'
 import type { AuditRecord, ClaimChange, SessionRecord, UserRecord } from './store/auth-store.js'
+import { principalOf, sessionIdOf, setPrincipal } from './request-state.js'
 import { isWellFormed } from './well-formed.js'
 
 const CLAIM_TYPE = /^[A-Za-z0-9_.:/-]{1,128}$/
@@ -15,8 +17,9 @@ function checkClaim(type: unknown, value: unknown, valueRequired: boolean): void
     throw new InvalidClaim('claim type must be 1-128 characters of [A-Za-z0-9_.:/-]')
   }
   if (value === undefined && !valueRequired) return
-  if (typeof value !== 'string' || value.length > MAX_VALUE || !isWellFormed(value)) {
-    throw new InvalidClaim(`claim value must be a well-formed string of at most ${MAX_VALUE} characters`)
+  // Control characters are refused (checklist 30): claim values reach terminals, logs and attributes.
+  if (typeof value !== 'string' || value.length > MAX_VALUE || !isWellFormed(value) || hasControlChars(value)) {
+    throw new InvalidClaim(`claim value must be a well-formed string of at most ${MAX_VALUE} characters, without control characters`)
   }
 }
 
@@ -114,7 +117,7 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
 
   /** The audit record of a claim change, written by the store with the change itself. */
   function claimAudit(userId: string, request: FastifyRequest | null | undefined, action: string, detail: Record<string, unknown>): AuditRecord {
-    return { at: Date.now(), action, actorId: request?.user?.userId ?? null, targetId: userId, detail, ip: request?.ip ?? null }
+    return { at: Date.now(), action, actorId: request ? principalOf(request).userId : null, targetId: userId, detail, ip: request?.ip ?? null }
   }
 
   async function claimChanged(change: ClaimChange, action: string): Promise<UserRecord> {
@@ -125,11 +128,11 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
 
   function principalFrom(user: UserRecord, previous: ClaimsPrincipal, request: FastifyRequest | null): ClaimsPrincipal {
     const next = createPrincipal({ userId: user.id, name: user.name, claims: user.claims, raw: { ...previous.raw, userVersion: user.version } })
-    if (request !== null && request.user?.userId === user.id) request.user = next
+    if (request !== null && principalOf(request).userId === user.id) setPrincipal(request, next)
     return next
   }
 
-  async function revokeSessions(userId: string, ids: string[], all: boolean, request: FastifyRequest | null | undefined, action = 'session.revoke', actorId = request?.user?.userId ?? null): Promise<void> {
+  async function revokeSessions(userId: string, ids: string[], all: boolean, request: FastifyRequest | null | undefined, action = 'session.revoke', actorId = request ? principalOf(request).userId : null): Promise<void> {
     const user = await store.getUser(userId)
     await publish({ type: 'sessions-revoked', userId, version: user?.version ?? 0, sessionIds: ids, all })
     await ctx.audit(request ?? null, { action, actorId, targetId: userId, detail: { count: ids.length, all } })
@@ -160,7 +163,8 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
     },
 
     async signOut(request, reply) {
-      const { user, sessionId } = request
+      const user = principalOf(request)
+      const sessionId = sessionIdOf(request)
       await ctx.sessions.destroy(request, reply)
       if (user?.isAuthenticated && user.userId !== null && sessionId !== null) {
         // destroy() made request.user anonymous: the actor is who was signed in.
@@ -182,7 +186,7 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
 
     async revokeSession(user, request) {
       const userId = userIdOf(user)
-      const sessionId = request.sessionId
+      const sessionId = sessionIdOf(request)
       if (!sessionId) return
       const deleted = await store.deleteSession(sessionId)
       if (deleted) await revokeSessions(userId, [sessionId], false, request)
@@ -203,10 +207,14 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
     },
 
     async revokeAllSessions(userId, request) {
-      // Access tokens issued until now stop working too (checked on every bearer request and socket).
+      // Refresh tokens first, then the version bump that cuts off access tokens
+      // issued until now. The other order lets a refresh in flight read the
+      // bumped version and mint an access token that survives (C5); in this
+      // order a refresh either read the old version (its token is cut off by
+      // the bump) or finds its token revoked when it checks its successor.
+      await store.revokeUserRefreshTokens(userIdOf(userId), Date.now())
       await store.updateUser(userIdOf(userId), { revokeAccessTokens: true })
       const ids = await store.deleteUserSessions(userId)
-      await store.revokeUserRefreshTokens(userId, Date.now())
       await revokeSessions(userId, ids, true, request)
       return ids.length
     },
@@ -228,7 +236,7 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
       } else {
         await publish({ type: 'claims-changed', userId, version: user.version })
       }
-      await ctx.audit(request ?? null, { action: disabled ? 'user.disable' : 'user.enable', actorId: request?.user?.userId ?? null, targetId: userId, detail: {} })
+      await ctx.audit(request ?? null, { action: disabled ? 'user.disable' : 'user.enable', actorId: request ? principalOf(request).userId : null, targetId: userId, detail: {} })
       return user
     },
 

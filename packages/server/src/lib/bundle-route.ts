@@ -74,6 +74,11 @@ export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, opti
           .header('cache-control', 'no-store')
           .send({ error: { code: 'ERR_BUNDLE_NOT_BUILT', message: `the elements bundle (${file}) is not built: run \`npm run build\`` } })
       }
+      // Public code with nothing private in it: any page may load it (a module
+      // script is a CORS request). An allowed origin keeps the credentialed
+      // grant the CORS hook already gave. The elements also probe this URL to
+      // tell "origin not allowed" from "backend down".
+      if (!reply.hasHeader('access-control-allow-origin')) reply.header('access-control-allow-origin', '*')
       reply
         .header('etag', served.etag)
         // The plain URL serves every version: let caches keep it but revalidate cheaply (304).

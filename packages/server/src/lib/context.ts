@@ -1,6 +1,8 @@
 import type { ClaimsPrincipal, PolicyEngine } from '@wire-auth/core'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthChannel } from './channel/auth-channel.js'
+import type { MetricsRecorder } from './metrics.js'
+import type { CookieSealer } from './cookie-sealer.js'
 import type { ResolvedOptions } from './options.js'
 import type { AuditRecord, AuthStore, SessionRecord, UserRecord } from './store/auth-store.js'
 
@@ -25,8 +27,12 @@ export interface AuthContext {
   isAllowedOrigin(origin: string | undefined): boolean
   /** A safe absolute-path or allowed-origin URL for `value`, or null. */
   safeRedirect(value: unknown): string | null
-  /** HMAC signer for short-lived cookies (OIDC state); key shared by every worker. */
+  /** HMAC signer for cookies that need integrity only (the device cookie); key shared by every worker. */
   signer: CookieSigner
+  /** Prometheus metrics (`options.metrics`), or null when off. */
+  metrics: MetricsRecorder | null
+  /** Encrypts the OIDC login-state cookie (key derived from the same secret). */
+  sealer: CookieSealer
 }
 
 /**

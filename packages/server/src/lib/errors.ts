@@ -50,3 +50,14 @@ export class OriginNotAllowed extends WireAuthError {
     super('ERR_ORIGIN_NOT_ALLOWED', message, { statusCode: 403, ...options })
   }
 }
+
+/**
+ * A name wire-auth decorates (`request.user`, `app.auth`, …) is already taken
+ * by another plugin, or wire-auth is registered twice. The message names the
+ * `options.decorators` key to set. Code `ERR_DECORATOR_COLLISION` (500), at boot.
+ */
+export class DecoratorCollision extends WireAuthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_DECORATOR_COLLISION', message, { statusCode: 500, ...options })
+  }
+}

@@ -1,10 +1,13 @@
 import { InvalidOption, type PolicyRequirement } from '@wire-auth/core'
 import type { AuthChannel } from './channel/auth-channel.js'
+import type { DecoratorNames } from './decorators.js'
+import type { MetricsOptions } from './metrics.js'
 import type { AuthProvider } from './oidc/oidc-provider.js'
 import type { AuthStore } from './store/auth-store.js'
+import { resolveTokenEndpointOptions, type ResolvedTokenEndpointOptions, type TokenEndpointOptions } from './local-idp/idp-options.js'
 
-/** Options of the local identity provider (`/auth/local/*`). */
-export interface LocalIdpOptions {
+/** Options of the local identity provider (`/auth/local/*`); the token endpoint's are in {@link TokenEndpointOptions}. */
+export interface LocalIdpOptions extends TokenEndpointOptions {
   /** `iss` of issued tokens. Default: the backend's `publicUrl`. */
   issuer?: string
   /** `aud` of issued access tokens. Default: `"wire-auth"`. */
@@ -105,15 +108,34 @@ export interface WireAuthOptions {
   live?: LiveOptions
   /** Serve the elements bundle at `/wire-auth.js`. Default true. */
   serveBundle?: boolean
-  /** Security headers via @fastify/helmet. Default true. */
+  /**
+   * Security headers (helmet's, with a strict CSP: {@link wireAuthHelmetOptions})
+   * on wire-auth's own routes. Default true. The host's routes are never
+   * touched; opt one in with `securityHeaders()`.
+   */
   helmet?: boolean
   /** Served HTML pages (`app.page`, `staticRoot`). */
   pages?: PagesOptions
+  /**
+   * Other names for wire-auth's decorators, for a host whose plugins already
+   * use one (`request.user`: @fastify/jwt, @fastify/passport; `app.auth`:
+   * @fastify/auth). `wireAuthOf(app)` and `principalOf(request)` reach them
+   * whatever their names.
+   * @example { decorators: { user: 'principal', auth: 'wireAuth' } }
+   */
+  decorators?: DecoratorNames
   /**
    * Secret (≥ 32 chars) for signing short-lived cookies (OIDC state). Default:
    * a random key generated once and kept in the store, shared by every worker.
    */
   secret?: string
+  /**
+   * Opt-in Prometheus metrics with prom-client (an optional peer dependency):
+   * sockets open, regions mounted, renders, fan-out latency, logins,
+   * throttles. `true` serves them at `/metrics`; `{ path }` at the route the
+   * host chooses, `{ registry }` adds them to the host's prom-client registry.
+   */
+  metrics?: boolean | MetricsOptions
 }
 
 /** Options after defaults were applied and validated. @internal */
@@ -124,10 +146,11 @@ export interface ResolvedOptions {
   loginUrl: string
   policyTimeoutMs: number
   session: Required<SessionOptions>
-  localIdp: Required<Omit<LocalIdpOptions, 'argon2'>> & { argon2: { memoryCost: number; timeCost: number; parallelism: number } } | null
+  localIdp: (Required<Omit<LocalIdpOptions, 'argon2' | keyof TokenEndpointOptions>> & ResolvedTokenEndpointOptions & { argon2: { memoryCost: number; timeCost: number; parallelism: number } }) | null
   live: Required<LiveOptions>
   serveBundle: boolean
   helmet: boolean
+  metrics: Required<Pick<MetricsOptions, 'prefix'>> & { path: string | false; registry: MetricsOptions['registry'] } | null
   pages: Required<PagesOptions>
 }
 
@@ -196,6 +219,16 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
   if (publicUrl.startsWith('http:') && !plainLocalhost && options.session?.secure !== false) {
     fail('"options.publicUrl" must use https outside localhost (or set "options.session.secure" to false explicitly)')
   }
+  // A plain-http page may call an https backend with credentials, and whoever is
+  // on that page's network can rewrite it (issue 13 C10): only loopback pages
+  // (local development) may be plain http beside an https backend.
+  if (publicUrl.startsWith('https:')) {
+    allowedOrigins.forEach((origin, i) => {
+      if (origin.startsWith('http:') && !isLoopback(new URL(origin).hostname)) {
+        fail(`"options.allowedOrigins[${i}]" must use https while "options.publicUrl" does (plain http is allowed for loopback origins only), got ${JSON.stringify(origin)}`)
+      }
+    })
+  }
 
   const loginUrl = options.loginUrl ?? '/login'
   if (typeof loginUrl !== 'string' || loginUrl.length === 0 || loginUrl.length > 2048) fail('"options.loginUrl" must be a non-empty string')
@@ -229,11 +262,13 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
     if (passwordMaxLength < 64 || passwordMaxLength > 4096) fail('"options.localIdp.passwordMaxLength" must be between 64 and 4096')
     if (l.issuer !== undefined && typeof l.issuer !== 'string') fail('"options.localIdp.issuer" must be a string')
     if (l.audience !== undefined && typeof l.audience !== 'string') fail('"options.localIdp.audience" must be a string')
+    const refreshTokenTtl = positiveInt(l.refreshTokenTtl, 'options.localIdp.refreshTokenTtl', 30 * 24 * 3600)
     localIdp = {
+      ...resolveTokenEndpointOptions(l, refreshTokenTtl),
       issuer: l.issuer ?? publicUrl,
       audience: l.audience ?? 'wire-auth',
       accessTokenTtl: positiveInt(l.accessTokenTtl, 'options.localIdp.accessTokenTtl', 600),
-      refreshTokenTtl: positiveInt(l.refreshTokenTtl, 'options.localIdp.refreshTokenTtl', 30 * 24 * 3600),
+      refreshTokenTtl,
       passwordMinLength,
       passwordMaxLength,
       allowRegistration: bool(l.allowRegistration, 'options.localIdp.allowRegistration', true),
@@ -279,5 +314,22 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
     live,
     serveBundle: bool(options.serveBundle, 'options.serveBundle', true),
     helmet: bool(options.helmet, 'options.helmet', true),
+    metrics: resolveMetrics(options.metrics),
   }
+}
+
+function resolveMetrics(value: unknown): ResolvedOptions['metrics'] {
+  if (value === undefined || value === false) return null
+  const m = (value === true ? {} : value) as MetricsOptions
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) fail('"options.metrics" must be true or an object')
+  for (const key of Object.keys(m)) if (!['path', 'registry', 'prefix'].includes(key)) fail(`"options.metrics.${key.slice(0, 64)}" is not an option (path, registry, prefix)`)
+  const path = m.path ?? '/metrics'
+  if (path !== false && (typeof path !== 'string' || !/^\/[A-Za-z0-9._~\/-]{0,255}$/.test(path))) fail('"options.metrics.path" must be a route path such as "/metrics", or false')
+  const prefix = m.prefix ?? 'wire_auth_'
+  if (typeof prefix !== 'string' || !/^[A-Za-z_:][A-Za-z0-9_:]{0,63}$/.test(prefix)) fail('"options.metrics.prefix" must be a Prometheus metric name prefix such as "wire_auth_"')
+  const registry = m.registry
+  if (registry !== undefined && (registry === null || typeof registry !== 'object' || typeof (registry as { metrics?: unknown }).metrics !== 'function')) {
+    fail('"options.metrics.registry" must be a prom-client Registry')
+  }
+  return { path, prefix, registry }
 }

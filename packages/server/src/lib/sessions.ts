@@ -1,9 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { fastifyCookie } from '@fastify/cookie'
 import { ANONYMOUS, createPrincipal } from '@wire-auth/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ResolvedSession, SessionManager } from './context.js'
 import type { ResolvedOptions } from './options.js'
+import { principalOf as requestPrincipal, sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
 import type { AuthStore, SessionRecord, UserRecord } from './store/auth-store.js'
+
+const { parse: parseCookies, serialize: serializeCookie } = fastifyCookie
 
 /** What {@link createSessionManager} needs. @internal */
 export interface SessionManagerDeps {
@@ -59,14 +63,25 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager &
     return { session, principal: principalOf(session) }
   }
 
+  // The Cookie header is read here, not through @fastify/cookie's request.cookies: the principal is
+  // resolved on every route of the host, which may register @fastify/cookie after wire-auth, in
+  // another scope, or not at all.
   function readRawId(request: FastifyRequest): string | null {
-    const value = request.cookies?.[cookieName]
+    const header = request.headers.cookie
+    if (typeof header !== 'string' || !header.includes(cookieName)) return null
+    let value: string | undefined
+    try {
+      value = parseCookies(header)[cookieName]
+    } catch {
+      return null
+    }
     return typeof value === 'string' && RAW_ID.test(value) ? value : null
   }
 
   /** The hash of the session the request presented (valid or not), or null. */
   function presentedId(request: FastifyRequest): string | null {
-    if (request.sessionId) return request.sessionId
+    const current = sessionIdOf(request)
+    if (current) return current
     const raw = readRawId(request)
     return raw === null ? null : hashSessionId(raw)
   }
@@ -87,7 +102,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager &
     async start(request: FastifyRequest, reply: FastifyReply, user: UserRecord): Promise<SessionRecord> {
       const previous = presentedId(request)
       // The request's own live session (if it had one) is ending: whose it was, before it goes.
-      const replaced = request.sessionId !== null && request.sessionId === previous && request.user?.userId ? { userId: request.user.userId, version: request.user.raw.userVersion } : null
+      const current = requestPrincipal(request)
+      const currentId = sessionIdOf(request)
+      const replaced = currentId !== null && currentId === previous && current.userId ? { userId: current.userId, version: current.raw.userVersion } : null
       if (previous !== null) {
         const deleted = await store.deleteSession(previous)
         if (deleted && replaced !== null) await deps.onReplaced?.(replaced.userId, previous, typeof replaced.version === 'number' ? replaced.version : 0)
@@ -108,18 +125,20 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager &
         userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 256) : null,
       }
       await store.createSession(session)
-      reply.setCookie(cookieName, rawId, { ...cookieOptions, maxAge: Math.floor(absoluteTimeoutMs / 1000) })
-      request.user = principalOf(session)
-      request.sessionId = session.id
+      // Set-Cookie written directly (Fastify appends it to any other, @fastify/cookie's included):
+      // app.auth.signIn() also runs on host routes, which need no cookie plugin.
+      reply.header('set-cookie', serializeCookie(cookieName, rawId, { ...cookieOptions, maxAge: Math.floor(absoluteTimeoutMs / 1000) }))
+      setPrincipal(request, principalOf(session))
+      setSessionId(request, session.id)
       return session
     },
 
     async destroy(request: FastifyRequest, reply: FastifyReply): Promise<void> {
       const id = presentedId(request)
       if (id !== null) await store.deleteSession(id)
-      reply.clearCookie(cookieName, cookieOptions)
-      request.user = ANONYMOUS
-      request.sessionId = null
+      reply.header('set-cookie', serializeCookie(cookieName, '', { ...cookieOptions, expires: new Date(0) }))
+      setPrincipal(request, ANONYMOUS)
+      setSessionId(request, null)
     },
   }
 }

@@ -4,12 +4,13 @@ import fastifyStatic from '@fastify/static'
 import { InvalidOption, type PolicyEngine } from '@wire-auth/core'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { AuthChannel } from './channel/auth-channel.js'
-import type { ChannelLogger } from './channel/redis-support.js'
+import { escapeJsonControlChars } from './control-chars.js'
+import type { ChannelLogger } from './channel/channel-logger.js'
 import { LocalAuthChannel } from './channel/local-channel.js'
 import { SqliteAuthStore } from './store/sqlite-store.js'
 import type { WireAuthOptions } from './options.js'
 import { isHtmlPath, registerStaticPages } from './pages/page-routes.js'
-import { connectAuth } from './plugin.js'
+import { connectAuth, kWholeApp } from './plugin.js'
 import type { AuthStore } from './store/auth-store.js'
 
 /**
@@ -78,14 +79,30 @@ export async function channelFor(config: ServerConfig, logger?: ChannelLogger): 
  * await app.listen({ port: 3000 })
  * ```
  */
+/**
+ * The logger of `createServer`: `LOG_LEVEL` (default `warn`) unless the
+ * config says otherwise, and in every logger configured by options (not a
+ * `loggerInstance` of your own) a `streamWrite` hook that escapes the
+ * control characters pino leaves raw in its JSON (C1, bidi overrides, line
+ * separators): no log line carries them (checklist 30).
+ */
+function loggerOptions(fastify: FastifyServerOptions | undefined): Pick<FastifyServerOptions, 'logger'> {
+  if (fastify?.loggerInstance !== undefined) return {}
+  const logger = fastify?.logger ?? { level: process.env.LOG_LEVEL ?? 'warn' }
+  if (logger === false) return { logger }
+  const base = logger === true ? {} : logger
+  return { logger: { ...base, hooks: { ...base.hooks, streamWrite: base.hooks?.streamWrite ?? escapeJsonControlChars } } }
+}
+
 export async function createServer(config: ServerConfig): Promise<FastifyInstance> {
   const { port: _port, host: _host, staticRoot, mongoUrl: _m, redisUrl: _r, redisChannel: _c, fastify, setup, ...options } = config
-  const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' }, bodyLimit: 64 * 1024, frameworkErrors: codedFrameworkError, ...fastify })
+  const app = Fastify({ bodyLimit: 64 * 1024, frameworkErrors: codedFrameworkError, ...fastify, ...loggerOptions(fastify) })
   const store = await storeFor(config)
   let channel: AuthChannel | undefined
   try {
     channel = await channelFor(config, app.log)
-    const engine = await connectAuth(app, { ...options, store, channel })
+    // The standalone server is wire-auth's own app: its defaults cover the site's routes too.
+    const engine = await connectAuth(app, { ...options, store, channel, [kWholeApp]: true } as WireAuthOptions)
     await channelReady(channel, app.log)
     if (staticRoot !== undefined) {
       // HTML files are pages: processed by wire-auth (page guards, in-place

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
-import { connectAuth, type WireAuthOptions } from '../../src/index.js'
+import { connectAuth, wireAuthErrorHandler, type WireAuthOptions } from '../../src/index.js'
 
 /** A temp folder removed by `cleanup()`. */
 export function tempDir(prefix = 'wire-auth-test-'): { dir: string; cleanup: () => void } {
@@ -13,10 +13,13 @@ export function tempDir(prefix = 'wire-auth-test-'): { dir: string; cleanup: () 
 /**
  * A Fastify app with wire-auth on a real SQLite file, plus a test-only
  * sign-in route (`POST /test/sign-in/:userId`) for suites that are not about
- * a particular identity provider.
+ * a particular identity provider. `host.codedErrors` makes the host's routes
+ * answer wire-auth's `{ error: { code, message } }` (wireAuthErrorHandler).
  */
-export async function buildApp(options: WireAuthOptions & { sqlitePath: string }): Promise<FastifyInstance> {
+export async function buildApp(options: WireAuthOptions & { sqlitePath: string }, host: { codedErrors?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
+  // The host's routes keep the host's error handler unless it opts in to wire-auth's.
+  if (host.codedErrors === true) app.setErrorHandler(wireAuthErrorHandler)
   await connectAuth(app, options)
   app.post<{ Params: { userId: string } }>('/test/sign-in/:userId', { config: { wireAuth: 'public' } }, async (request, reply) => {
     await app.auth.signIn(request, reply, request.params.userId)

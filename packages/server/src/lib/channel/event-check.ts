@@ -1,3 +1,4 @@
+import { parseParams } from '@wire-auth/core'
 import type { AuthEvent } from './auth-channel.js'
 
 // The rules of an AuthEvent, beside nothing but itself: the Redis channel
@@ -12,7 +13,7 @@ export const MAX_ID_LENGTH = 256
 const EVENT_TYPES: ReadonlySet<string> = new Set(['claims-changed', 'sessions-revoked', 'data-changed'])
 /** Longest fragment or policy name of a `data-changed` filter. @internal */
 export const MAX_NAME_LENGTH = 256
-/** Largest `params` filter of a `data-changed` event, serialised. @internal */
+/** Largest `params` filter of a `data-changed` event, UTF-8 bytes serialised (the params limit of a region). @internal */
 export const MAX_PARAMS_LENGTH = 4096
 
 /**
@@ -49,30 +50,16 @@ export function checkEvent(value: unknown): { ok: true; event: AuthEvent } | { o
       event[key] = name
     }
     if (params !== undefined) {
-      if (!isPlainObject(params)) return { ok: false, reason: '"params" must be a JSON object' }
-      let json: string
-      try {
-        json = JSON.stringify(params)
-      } catch {
-        return { ok: false, reason: '"params" must be JSON' }
-      }
-      if (json.length > MAX_PARAMS_LENGTH) return { ok: false, reason: `"params" must be at most ${MAX_PARAMS_LENGTH} characters of JSON` }
-      // A fresh copy of JSON data only: nothing of the sender's object (getters, prototypes) survives.
-      event.params = deepFreeze(JSON.parse(json) as Record<string, unknown>)
+      // The one params rule (core): a fresh frozen copy of JSON data, bounded, no __proto__.
+      const parsed = parseParams(params, false, MAX_PARAMS_LENGTH)
+      if (!parsed.ok) return { ok: false, reason: `"params": ${parsed.message}` }
+      event.params = parsed.params
     }
   } else if (fragment !== undefined || policy !== undefined || params !== undefined) {
     return { ok: false, reason: '"fragment", "policy" and "params" are only for data-changed events' }
   }
   if (origin !== undefined) event.origin = origin
   return { ok: true, event: Object.freeze(event) }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
-    Object.freeze(value)
-  }
-  return value
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

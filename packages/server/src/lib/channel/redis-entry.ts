@@ -8,8 +8,7 @@ await requireOptional('ioredis', '@wire-auth/server/redis', () => import('ioredi
 const channel: typeof RedisChannel = await import('./redis-channel.js')
 
 /**
- * The Redis channel for several workers and machines: see
- * {@link RedisChannel.RedisAuthChannel}. Needs the `ioredis` package
+ * The Redis channel for several workers and machines. Needs the `ioredis` package
  * installed beside `@wire-auth/server`; without it, importing
  * `@wire-auth/server/redis` rejects with `ERR_OPTIONAL_DEPENDENCY_MISSING`.
  */

@@ -32,6 +32,8 @@ const SERVER_CONFIG_KEYS = {
   serveBundle: true,
   helmet: true,
   pages: true,
+  decorators: true,
+  metrics: true,
   secret: true,
 } as const satisfies Record<keyof ServerConfig, true>
 
@@ -71,6 +73,10 @@ const LOCAL_IDP_KEYS = {
   signingAlg: true,
   rateLimitPerMinute: true,
   argon2: true,
+  grants: true,
+  refreshFamilyTtl: true,
+  clients: true,
+  resourceServers: true,
 } as const satisfies Record<keyof LocalIdpOptions, true>
 
 const ARGON2_KEYS = { memoryCost: true, timeCost: true, parallelism: true } as const satisfies Record<keyof NonNullable<LocalIdpOptions['argon2']>, true>

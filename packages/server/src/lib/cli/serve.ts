@@ -1,6 +1,7 @@
 import cluster from 'node:cluster'
 import { InvalidOption } from '@wire-auth/core'
 import { createServer, type ServerConfig } from '../standalone.js'
+import { applyEnvironment } from './env-config.js'
 import { ClusterAuthChannel, relayClusterEvent } from './cluster-channel.js'
 import { loadConfigFile } from './config-file.js'
 
@@ -21,8 +22,9 @@ function intFlag(value: string | undefined, name: string, min: number, max: numb
 
 /** The config for this process: the file's, or the embedded SQLite default. @internal */
 export async function configFrom(configFile: string | undefined): Promise<ServerConfig> {
-  if (configFile !== undefined) return loadConfigFile(configFile)
-  return { sqlitePath: process.env.WIRE_AUTH_SQLITE ?? 'wire-auth.sqlite', localIdp: true }
+  // The WIRE_AUTH_* variables (env-config.ts) override the file's settings; without a file, they are the config.
+  if (configFile !== undefined) return applyEnvironment(await loadConfigFile(configFile))
+  return applyEnvironment({ sqlitePath: 'wire-auth.sqlite', localIdp: true })
 }
 
 /**

@@ -1,7 +1,11 @@
+import { closeSync, constants, mkdtempSync, openSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { text } from 'node:stream/consumers'
 import { InvalidOption } from '@wire-auth/core'
 import type { FastifyBaseLogger } from 'fastify'
 import { createAuthActions } from '../auth-actions.js'
+import { escapeControlChars, escapeJsonControlChars } from '../control-chars.js'
 import { UserNotFound } from '../errors.js'
 import { canonicalEmail } from '../local-idp/email.js'
 import { createLocalIdp } from '../local-idp/local-idp.js'
@@ -24,11 +28,32 @@ export interface UserFlags {
 }
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
+/** Text from the store (names, e-mails, claims, audit details) is escaped before it reaches the terminal (F9). */
+const shown = (value: string | null | undefined, none = '-') => (value === null || value === undefined ? none : escapeControlChars(value))
+/** `--json` output: JSON.stringify escapes C0 controls; C1, bidi and line separators are escaped too. */
+const json = (value: unknown) => escapeJsonControlChars(JSON.stringify(value))
 
 /** A logger for CLI runs: warnings to stderr, nothing else. */
 const cliLog = {
-  warn: (obj: unknown, msg?: string) => process.stderr.write(`warning: ${msg ?? ''} ${JSON.stringify(obj)}\n`),
+  warn: (obj: unknown, msg?: string) => process.stderr.write(`warning: ${escapeControlChars(msg ?? '')} ${json(obj)}\n`),
 } as unknown as FastifyBaseLogger
+
+/**
+ * Writes a generated password to a new file only its owner can read (0600,
+ * in a fresh 0700 directory) and returns its path (C9): a password printed
+ * to the terminal stays in scroll-back, CI logs and screen recordings.
+ */
+function writePasswordFile(password: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wire-auth-password-'))
+  const file = join(dir, 'password')
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  try {
+    writeSync(fd, `${password}\n`)
+  } finally {
+    closeSync(fd)
+  }
+  return file
+}
 
 function parseClaim(value: string, valueRequired: boolean): { type: string; value?: string } {
   const eq = value.indexOf('=')
@@ -100,21 +125,21 @@ export async function runUser(args: string[], flags: UserFlags): Promise<number>
         const user = await idp.createUser({ email: flags.email, name: flags.name ?? null, password, claims })
         const email = user.email
         await store.appendAudit({ at: Date.now(), action: 'user.register', actorId: null, targetId: user.id, detail: { via: 'cli' }, ip: null })
-        out(`created user ${user.id} <${email}>${claims.length ? ` with ${claims.map((c) => `${c.type}=${c.value}`).join(', ')}` : ''}`)
-        if (generated) out(`password: ${password}`)
+        out(`created user ${user.id} <${shown(email)}>${claims.length ? ` with ${claims.map((c) => `${c.type}=${shown(c.value)}`).join(', ')}` : ''}`)
+        if (generated) out(`password: written to ${writePasswordFile(password)} (mode 0600; read it, then delete the file)`)
         return 0
       }
       case 'list': {
         const users = await store.listUsers({ limit: limitOf(flags.limit) })
-        if (flags.json) out(JSON.stringify(users.map(({ passwordHash: _p, ...rest }) => rest)))
-        else for (const u of users) out(`${u.id}  ${u.email ?? '-'}  ${u.name ?? '-'}  ${u.disabled ? '[disabled] ' : ''}${u.claims.map((c) => `${c.type}=${c.value}`).join(' ')}`)
+        if (flags.json) out(json(users.map(({ passwordHash: _p, ...rest }) => rest)))
+        else for (const u of users) out(`${u.id}  ${shown(u.email)}  ${shown(u.name)}  ${u.disabled ? '[disabled] ' : ''}${u.claims.map((c) => `${c.type}=${shown(c.value)}`).join(' ')}`)
         return 0
       }
       case 'grant': {
         const user = await findUser(store, target)
         const parsed = parseClaim(claim ?? '', true)
         await actions.grantTo(user.id, parsed.type, parsed.value as string)
-        out(`granted ${parsed.type}=${parsed.value} to ${user.id}`)
+        out(`granted ${shown(parsed.type)}=${shown(parsed.value)} to ${user.id}`)
         return 0
       }
       case 'revoke': {
@@ -122,7 +147,7 @@ export async function runUser(args: string[], flags: UserFlags): Promise<number>
         const parsed = parseClaim(claim ?? '', false)
         if (parsed.type === '') throw new InvalidOption('a claim type is required')
         await actions.revokeFrom(user.id, parsed.type, parsed.value)
-        out(`revoked ${parsed.value === undefined ? parsed.type : `${parsed.type}=${parsed.value}`} from ${user.id}`)
+        out(`revoked ${parsed.value === undefined ? shown(parsed.type) : `${shown(parsed.type)}=${shown(parsed.value)}`} from ${user.id}`)
         return 0
       }
       case 'disable':
@@ -134,7 +159,7 @@ export async function runUser(args: string[], flags: UserFlags): Promise<number>
       }
       case 'sessions': {
         const user = await findUser(store, target)
-        for (const s of await actions.listSessions(user.id)) out(`${s.id.slice(0, 16)}  created ${new Date(s.createdAt).toISOString()}  last seen ${new Date(s.lastSeenAt).toISOString()}  ${s.ip ?? '-'}`)
+        for (const s of await actions.listSessions(user.id)) out(`${s.id.slice(0, 16)}  created ${new Date(s.createdAt).toISOString()}  last seen ${new Date(s.lastSeenAt).toISOString()}  ${shown(s.ip)}`)
         return 0
       }
       case 'signout': {
@@ -153,8 +178,8 @@ export async function runAudit(flags: { configFile?: string; user?: string; acti
   return withStore(flags.configFile, async ({ store }) => {
     const userId = flags.user === undefined ? undefined : (await findUser(store, flags.user)).id
     const records = await store.listAudit({ userId, action: flags.action, limit: limitOf(flags.limit) })
-    if (flags.json) out(JSON.stringify(records))
-    else for (const r of records) out(`${new Date(r.at).toISOString()}  ${r.action.padEnd(16)} actor=${r.actorId ?? '-'} target=${r.targetId ?? '-'} ip=${r.ip ?? '-'} ${JSON.stringify(r.detail)}`)
+    if (flags.json) out(json(records))
+    else for (const r of records) out(`${new Date(r.at).toISOString()}  ${shown(r.action).padEnd(16)} actor=${shown(r.actorId)} target=${shown(r.targetId)} ip=${shown(r.ip)} ${json(r.detail)}`)
     return 0
   })
 }

@@ -24,8 +24,11 @@ export interface FragmentLoadContext<Request = unknown> {
 
 /** What `render` receives. */
 export interface FragmentRenderContext<Data = unknown, Request = unknown> extends FragmentLoadContext<Request> {
-  /** The result of `load` (undefined without `load`, and when denied). */
-  data: Data | undefined
+  /**
+   * The result of `load`: typed by it, undefined without `load` (and, with
+   * `bindVerdict`, when the guard denied).
+   */
+  data: Data
   /** True unless the fragment uses `bindVerdict` and the guard denied. */
   allowed: boolean
 }

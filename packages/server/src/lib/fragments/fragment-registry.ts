@@ -32,6 +32,8 @@ export interface FragmentRegistryDeps {
   timeoutMs: number
   /** Region evaluations per client address per second (`live.rendersPerSecond`). Default 1000. */
   rendersPerSecond?: number
+  /** Told about each `render` / `else` call (metrics). */
+  onRender?: (outcome: 'ok' | 'failed') => void
 }
 
 const EMPTY_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({})
@@ -324,12 +326,15 @@ export class FragmentRegistry {
       if (isThenable(result)) result = await withTimeout(result, this.#deps.timeoutMs)
     } catch (err) {
       this.#fault(name, hook, err)
+      this.#deps.onRender?.('failed')
       return null
     }
     if (!(result instanceof HtmlString)) {
       this.#fault(name, hook, new TypeError(`${hook} must return an HtmlString from the html tag, got ${typeof result}`))
+      this.#deps.onRender?.('failed')
       return null
     }
+    this.#deps.onRender?.('ok')
     return result.toString()
   }
 

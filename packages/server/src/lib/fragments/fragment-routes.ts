@@ -1,34 +1,12 @@
 import { WireAuthError, parseParamsText, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthContext } from '../context.js'
+import { principalOf } from '../request-state.js'
 import { strictValidatorCompiler } from '../strict-validator.js'
-import { FRAGMENT_NAME, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
+import { FRAGMENT_NAME } from './fragment-definition.js'
 import { FragmentRegistry } from './fragment-registry.js'
 import { clientBucket } from '../local-idp/throttle.js'
 import { distinctRegions, isRegionProblem, parseRegionRequest, parseRegionRequests, regionDigest, regionRequestSchema } from './region-request.js'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /**
-     * Registers a server-side HTML fragment behind a guard. `load` and
-     * `render` run only after the guard allowed; element attributes can
-     * only add requirements.
-     *
-     * @param name 1-128 characters of `[A-Za-z0-9_.:-]`.
-     * @param guard Exactly one of `{ policy }`, `{ claims }`, `{ authenticated: true }`,
-     *   `{ public: true }`, plus optional `load`, `else`, `bindVerdict`, `redirect`.
-     * @param render Returns an `HtmlString` built with `html` from `@wire-auth/core`.
-     * @throws WireAuthError `ERR_FRAGMENT_UNGUARDED` (no guard), `ERR_FRAGMENT_DUPLICATE`,
-     *   `ERR_FRAGMENT_INVALID` (bad name, guard or hook).
-     * @example
-     * ```ts
-     * app.fragment('beta-panel', { claims: [['role', 'beta']], load: ({ user }) => loadNews(user.userId) },
-     *   ({ user, data }) => html`<p>Welcome ${user.name}: ${data.headline}</p>`)
-     * ```
-     */
-    fragment<Data = unknown>(name: string, guard: FragmentOptions<Data, FastifyRequest>, render: FragmentRender<Data, FastifyRequest>): FastifyInstance
-  }
-}
 
 /** Body limit of `POST /auth/fragments` unless `live.maxMessageBytes` is larger (Fastify's default). */
 const HTTP_BODY_LIMIT = 1024 * 1024
@@ -53,26 +31,28 @@ function sendError(reply: FastifyReply, statusCode: number, code: WireAuthErrorC
 }
 
 /**
- * Creates the fragment registry, decorates `app.fragment`, and mounts
- * `POST /auth/fragments` and `GET /auth/fragments/:name` (docs/protocol.md).
- * @returns The registry, shared with the live socket.
+ * Creates the fragment registry behind `app.fragment` (decorated by the plugin).
  * @internal
  */
-export function registerFragments(app: FastifyInstance, ctx: AuthContext): FragmentRegistry {
-  const { live } = ctx.options
-  const registry = new FragmentRegistry({
+export function createFragmentRegistry(ctx: AuthContext): FragmentRegistry {
+  return new FragmentRegistry({
     engine: ctx.engine,
     log: ctx.log,
     safeRedirect: ctx.safeRedirect,
     loginUrl: ctx.options.loginUrl,
     timeoutMs: ctx.options.policyTimeoutMs,
-    rendersPerSecond: live.rendersPerSecond,
+    rendersPerSecond: ctx.options.live.rendersPerSecond,
+    onRender: ctx.metrics === null ? undefined : ctx.metrics.render,
   })
+}
 
-  app.decorate('fragment', function fragment(this: FastifyInstance, name: string, guard: unknown, render: unknown) {
-    registry.register(name, guard as FragmentOptions, render as FragmentRender)
-    return this
-  })
+/**
+ * Mounts `POST /auth/fragments` and `GET /auth/fragments/:name`
+ * (docs/protocol.md) on wire-auth's scope.
+ * @internal
+ */
+export function registerFragments(app: FastifyInstance, ctx: AuthContext, registry: FragmentRegistry): FragmentRegistry {
+  const { live } = ctx.options
 
   // A policy may be added after the fragment; by boot time it must exist, or the fragment always denies.
   app.addHook('onReady', async () => {
@@ -130,9 +110,9 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext): Fragm
         }
         const client = clientBucket(request.ip)
         if (!chargeAll(registry, client, distinctRegions(regions))) return rateLimited(reply, registry, client)
-        const results = await registry.evaluateRegions(regions, request.user, request)
+        const results = await registry.evaluateRegions(regions, principalOf(request), request)
         reply.header('cache-control', 'no-store')
-        return { principal: request.user.toSummary(), regions: results }
+        return { principal: principalOf(request).toSummary(), regions: results }
       },
     )
 
@@ -171,7 +151,7 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext): Fragm
         const client = clientBucket(request.ip)
         if (!chargeAll(registry, client, 1)) return rateLimited(reply, registry, client)
 
-        const result = await registry.evaluateRegion(region, request.user, request)
+        const result = await registry.evaluateRegion(region, principalOf(request), request)
         // Append: CORS may already have set `Vary: Origin`.
         const vary = reply.getHeader('vary')
         reply.header('cache-control', 'private, no-store').header('vary', vary === undefined ? 'Cookie, Authorization' : `${String(vary)}, Cookie, Authorization`)

@@ -30,6 +30,8 @@ export interface LiveHubDeps {
   now?: () => number
   /** Told when the first socket of a user opens here and when the last one closes (the channel's interest routing). */
   interest?: Pick<AuthChannel, 'watchUser' | 'unwatchUser'>
+  /** Told, per socket, how long after a channel event arrived it was re-validated (metrics' fan-out latency). */
+  onFanout?: (seconds: number) => void
 }
 
 const kConnection = Symbol('wire-auth.live-connection')
@@ -105,6 +107,13 @@ export class LiveHub {
   /** Number of open sockets (all users). */
   get size(): number {
     return this.#all.size
+  }
+
+  /** Regions mounted on the open sockets (counted when asked: for metrics scrapes). */
+  regionCount(): number {
+    let count = 0
+    for (const conn of this.#all) count += conn.regions?.size ?? 0
+    return count
   }
 
   /** Open sockets of one user. */
@@ -195,10 +204,11 @@ export class LiveHub {
     if (sockets === undefined) return
     const onlySessions = event.type === 'sessions-revoked' && event.all !== true ? new Set(event.sessionIds ?? []) : null
     const batch = new RenderBatch(this.#deps.registry)
+    const started = this.#deps.onFanout === undefined ? undefined : performance.now()
     for (const conn of sockets) {
       // A revoked session other than this socket's changes nothing for it (token sockets re-check anyway).
       if (onlySessions !== null && conn.sessionHash !== null && !onlySessions.has(conn.sessionHash)) continue
-      this.#schedule(conn, batch)
+      this.#schedule(conn, batch, started)
     }
   }
 
@@ -335,14 +345,16 @@ export class LiveHub {
   }
 
   /** Queues a re-validation; while one is queued and not started, later events only refresh its batch. */
-  #schedule(conn: LiveConnection, batch: RenderBatch): void {
+  #schedule(conn: LiveConnection, batch: RenderBatch, started?: number): void {
     const queued = conn.pending !== null
     conn.pending = batch
     if (queued) return
     this.#enqueue(conn, () => {
       const latest = conn.pending ?? batch
       conn.pending = null
-      return this.#revalidate(conn, latest)
+      const onFanout = this.#deps.onFanout
+      const done = this.#revalidate(conn, latest)
+      return started === undefined || onFanout === undefined ? done : done.then(() => onFanout((performance.now() - started) / 1000))
     })
   }
 

@@ -1,11 +1,11 @@
 import websocket from '@fastify/websocket'
-import { ANONYMOUS } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { WebSocket } from 'ws'
 import type { AuthContext } from '../context.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
 import { clientBucket } from '../local-idp/throttle.js'
+import { principalOf, sessionIdOf } from '../request-state.js'
 import { LiveHub } from './live-hub.js'
 
 /**
@@ -21,35 +21,46 @@ function bearerToken(request: FastifyRequest): string | null {
   return typeof header === 'string' && /^bearer /i.test(header) ? header.slice(7).trim() || null : null
 }
 
-/**
- * Mounts the live socket `GET /auth/live` (docs/protocol.md): refuses a
- * foreign or missing `Origin` with 403 before the upgrade, adopts sockets
- * into a {@link LiveHub}, and feeds it the channel's events and resyncs.
- * Registers `@fastify/websocket` unless the app already did.
- * @returns The hub (socket counts, for diagnostics and tests).
- * @internal
- */
-export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext, registry: FragmentRegistry): Promise<LiveHub> {
-  const { live } = ctx.options
-
-  function socketError(error: Error, socket: WebSocket): void {
+/** Logs a socket error; terminates the socket unless ws is already closing it. */
+function socketErrorHandler(ctx: AuthContext): (error: Error, socket: WebSocket) => void {
+  return function socketError(error: Error, socket: WebSocket): void {
     // ws has already started the closing handshake for protocol errors (oversized frame, bad opcode).
     const code = (error as { code?: unknown }).code
     ctx.log.debug({ code: typeof code === 'string' ? code : undefined, errorMessage: error.message }, 'live socket error')
     if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) socket.terminate()
   }
+}
+
+/**
+ * Registers `@fastify/websocket` on the host's app unless it already did
+ * (its `websocketServer` stays where hosts and tools look for it; a host
+ * using it too registers it before wire-auth, which reuses it).
+ * @returns true when wire-auth registered it (its errorHandler is ours).
+ * @internal
+ */
+export async function registerWebsocketPlugin(app: FastifyInstance, ctx: AuthContext): Promise<boolean> {
+  if (app.hasDecorator('websocketServer')) return false
+  await app.register(websocket, {
+    options: { maxPayload: hardPayloadCap(ctx.options.live.maxMessageBytes), perMessageDeflate: false },
+    errorHandler: socketErrorHandler(ctx),
+  })
+  return true
+}
+
+/**
+ * Mounts the live socket `GET /auth/live` (docs/protocol.md): refuses a
+ * foreign or missing `Origin` with 403 before the upgrade, adopts sockets
+ * into a {@link LiveHub}, and feeds it the channel's events and resyncs.
+ * `ownPlugin`: {@link registerWebsocketPlugin}'s answer.
+ * @returns The hub (socket counts, for diagnostics and tests).
+ * @internal
+ */
+export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext, registry: FragmentRegistry, ownPlugin: boolean): Promise<LiveHub> {
+  const { live } = ctx.options
+  const socketError = socketErrorHandler(ctx)
   /** One listener for every socket (see releaseUpgrade). */
   function onSocketError(this: WebSocket, error: Error): void {
     socketError(error, this)
-  }
-
-  // Only with our own registration is the plugin's errorHandler known to need nothing but the error and the socket.
-  const ownPlugin = !app.hasDecorator('websocketServer')
-  if (ownPlugin) {
-    await app.register(websocket, {
-      options: { maxPayload: hardPayloadCap(live.maxMessageBytes), perMessageDeflate: false },
-      errorHandler: socketError,
-    })
   }
 
   /** The upgrade's ServerResponse, from the route's onRequest hook to its wsHandler. */
@@ -92,6 +103,7 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     },
     log: ctx.log,
     limits: live,
+    onFanout: ctx.metrics === null ? undefined : ctx.metrics.fanout,
     interest: ctx.channel,
   })
   const unsubscribe = ctx.channel.subscribe((event) => hub.onEvent(event))
@@ -107,7 +119,7 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     // Cross-site WebSocket hijacking: browsers send cookies on any upgrade, so the Origin decides.
     if (ctx.isAllowedOrigin(request.headers.origin)) {
       // Checklist 28: over a socket cap the upgrade is refused before 101 (hub.open checks again, for races).
-      const refused = request.ws ? hub.refusal(clientBucket(request.ip), request.user ?? ANONYMOUS) : null
+      const refused = request.ws ? hub.refusal(clientBucket(request.ip), principalOf(request)) : null
       if (refused !== null) {
         reply.code(429).header('cache-control', 'no-store').header('retry-after', '5').send({ error: { code: refused, message: 'too many open sockets' } })
         return
@@ -130,8 +142,8 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     },
     wsHandler(socket, request) {
       releaseUpgrade(socket, request)
-      const user = request.user ?? ANONYMOUS
-      const sessionHash = request.sessionId ?? null
+      const user = principalOf(request)
+      const sessionHash = sessionIdOf(request)
       hub.open(socket, request, user, sessionHash, user.isAuthenticated && sessionHash === null ? bearerToken(request) : null, clientBucket(request.ip))
     },
   })

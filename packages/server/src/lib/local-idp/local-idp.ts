@@ -2,16 +2,19 @@ import { randomBytes } from 'node:crypto'
 import { createPrincipal, type Claim, type ClaimsPrincipal } from '@wire-auth/core'
 import type { JSONWebKeySet } from 'jose'
 import type { TokenVerifier } from '../context.js'
+import { hasControlChars } from '../control-chars.js'
 import { httpError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
 import { isWellFormed } from '../well-formed.js'
 import { canonicalEmail, tryCanonicalEmail } from './email.js'
 import { loadCommonPasswords, PasswordHasher } from './passwords.js'
+import { AuthorizationCodes, familyOfCode, type CodeGrant } from './authorization-codes.js'
+import type { ResolvedResourceServer } from './idp-options.js'
 import { looksLikeRefreshToken, RefreshTokens } from './refresh-tokens.js'
-import { SigningKeys } from './signing-keys.js'
+import { SigningKeys, type SigningKeyInfo } from './signing-keys.js'
 import { LoginThrottle, type ThrottleVerdict } from './throttle.js'
-import { AccessTokens, type AccessTokenPayload } from './tokens.js'
+import { AccessTokens, CLOCK_TOLERANCE_SECONDS, type AccessTokenPayload } from './tokens.js'
 
 /** The resolved `options.localIdp`. @internal */
 export type ResolvedLocalIdpOptions = NonNullable<ResolvedOptions['localIdp']>
@@ -35,10 +38,26 @@ export interface TokenResponse {
   refresh_token: string
 }
 
-/** RFC 7662 introspection answer of `POST /auth/local/verify-token`. */
+/** An access token without a refresh token: what `WireAuth.getToken()` gets from a session. */
+export interface AccessTokenResponse {
+  access_token: string
+  token_type: 'Bearer'
+  /** Seconds. */
+  expires_in: number
+}
+
+/**
+ * RFC 7662 introspection answer of `POST /auth/local/verify-token`: what the
+ * calling resource server may see (`name` and `claims` only as configured).
+ */
 export type IntrospectionResponse =
   | { active: false }
-  | { active: true; sub: string; name: string | null; claims: [string, string][]; exp: number; iat: number; iss: string; aud: string; token_type: 'Bearer'; jti: string }
+  | { active: true; sub: string; name?: string | null; claims: [string, string][]; exp: number; iat: number; nbf: number; iss: string; aud: string; token_type: 'Bearer'; jti: string }
+
+/** Outcome of an `authorization_code` grant. */
+export type CodeExchangeResult =
+  | { ok: true; user: UserRecord; tokens: TokenResponse }
+  | { ok: false; reason: 'invalid' | 'reuse'; userId: string | null }
 
 /** Outcome of a password sign-in. Failures carry no detail a client may see. */
 export type SignInResult =
@@ -86,18 +105,33 @@ export interface LocalIdp extends TokenVerifier {
    *   when it names this account.
    */
   signIn(identifier: unknown, password: unknown, ip: string, device?: string | null): Promise<SignInResult>
-  /** Access + refresh token for `user` (a new family unless given). Throws `ERR_USER_DISABLED`. */
+  /** Access + refresh token for `user` (a new family, ending `refreshFamilyTtl` from now). Throws `ERR_USER_DISABLED`. */
   issueTokens(user: UserRecord, familyId?: string): Promise<TokenResponse>
+  /** An access token alone (no refresh token), for a signed-in session. Throws `ERR_USER_DISABLED`. */
+  issueAccessToken(user: UserRecord): Promise<AccessTokenResponse>
   /** Rotates a refresh token; reuse revokes its family. */
   refresh(refreshToken: unknown): Promise<RefreshResult>
+  /** Stores a single-use authorization code for `grant` and returns it. */
+  issueAuthorizationCode(grant: CodeGrant): Promise<string>
+  /** The `authorization_code` grant: code, client, redirect URI and PKCE verifier must all match; a replayed code revokes what it gave. */
+  exchangeAuthorizationCode(code: unknown, clientId: string, redirectUri: unknown, codeVerifier: unknown): Promise<CodeExchangeResult>
   /** Revokes an access token (denylists its jti) or a refresh token's family. */
   revokeToken(token: unknown): Promise<RevokeResult>
-  /** RFC 7662 view of an access token. */
-  introspect(token: unknown): Promise<IntrospectionResponse>
+  /** RFC 7662 view of an access token, as far as `caller` may see it. */
+  introspect(token: unknown, caller: ResolvedResourceServer): Promise<IntrospectionResponse>
   /** The verified access token payload and current user, or null. */
   verifyAccessTokenPayload(token: unknown): Promise<{ payload: AccessTokenPayload; user: UserRecord } | null>
   /** The public JWK set served at `/.well-known/jwks.json`. */
   jwks(): Promise<JSONWebKeySet>
+  /**
+   * Key rotation: stores a new signing key that signs from `delayMs` from now
+   * (default 2 minutes, so every worker has re-read the keys first); the
+   * current key keeps verifying its tokens until they expire, then leaves
+   * the JWKS. Every worker and machine on the store follows within a minute.
+   */
+  rotateSigningKey(delayMs?: number): Promise<SigningKeyInfo>
+  /** The signing keys and their states (`signing`, `next`, `verifying`, `retired`). */
+  listSigningKeys(): Promise<SigningKeyInfo[]>
 }
 
 const NAME_MAX_LENGTH = 128
@@ -107,7 +141,8 @@ const DEVICE_VERSION = 'd1'
 
 function readName(value: unknown): string | null {
   if (value === undefined || value === null) return null
-  if (typeof value !== 'string' || value.length > NAME_MAX_LENGTH * 2 || /[\u0000-\u001f\u007f]/.test(value) || !isWellFormed(value)) {
+  // Control characters (C0, C1, bidi overrides…) are refused: names reach terminals, logs and attributes (checklist 30).
+  if (typeof value !== 'string' || value.length > NAME_MAX_LENGTH * 2 || hasControlChars(value) || !isWellFormed(value)) {
     throw httpError('ERR_VALIDATION', 400, `"name" must be a string of at most ${NAME_MAX_LENGTH} characters`)
   }
   const name = value.trim().normalize('NFC')
@@ -125,6 +160,7 @@ class LocalIdpImpl implements LocalIdp {
   readonly #keys: SigningKeys
   readonly #access: AccessTokens
   readonly #refresh: RefreshTokens
+  readonly #codes: AuthorizationCodes
 
   constructor(deps: LocalIdpDeps) {
     const { store, options } = deps
@@ -138,9 +174,11 @@ class LocalIdpImpl implements LocalIdp {
       { maxFailuresPerAccount: options.maxFailuresPerAccount, maxFailuresPerClient: options.maxFailuresPerClient, windowMs: options.lockoutWindowMs },
       this.#now,
     )
-    this.#keys = new SigningKeys(store, options.signingAlg, this.#now)
+    // A superseded key verifies until the last token it signed has expired (plus the clock tolerance and a minute).
+    this.#keys = new SigningKeys(store, options.signingAlg, this.#now, (options.accessTokenTtl + CLOCK_TOLERANCE_SECONDS + 60) * 1000)
     this.#access = new AccessTokens(this.#keys, store, { issuer: options.issuer, audience: options.audience, ttlSeconds: options.accessTokenTtl }, this.#now)
-    this.#refresh = new RefreshTokens(store, options.refreshTokenTtl, this.#now)
+    this.#refresh = new RefreshTokens(store, options.refreshTokenTtl, options.refreshFamilyTtl, this.#now)
+    this.#codes = new AuthorizationCodes(store, this.#now)
   }
 
   async init(): Promise<void> {
@@ -211,8 +249,33 @@ class LocalIdpImpl implements LocalIdp {
   async issueTokens(user: UserRecord, familyId?: string): Promise<TokenResponse> {
     if (user.disabled) throw httpError('ERR_USER_DISABLED', 403, 'this account is disabled')
     const access = await this.#access.issue(user)
-    const refresh = await this.#refresh.issue(user.id, familyId)
+    const refresh = await this.#refresh.issue(user.id, undefined, familyId)
     return { access_token: access.token, token_type: 'Bearer', expires_in: this.#access.ttlSeconds, refresh_token: refresh.token }
+  }
+
+  async issueAccessToken(user: UserRecord): Promise<AccessTokenResponse> {
+    if (user.disabled) throw httpError('ERR_USER_DISABLED', 403, 'this account is disabled')
+    const access = await this.#access.issue(user)
+    return { access_token: access.token, token_type: 'Bearer', expires_in: this.#access.ttlSeconds }
+  }
+
+  issueAuthorizationCode(grant: CodeGrant): Promise<string> {
+    return this.#codes.issue(grant)
+  }
+
+  async exchangeAuthorizationCode(code: unknown, clientId: string, redirectUri: unknown, codeVerifier: unknown): Promise<CodeExchangeResult> {
+    const outcome = await this.#codes.exchange(code, clientId, redirectUri, codeVerifier)
+    if (!outcome.ok) {
+      if (outcome.reason === 'reuse') {
+        // RFC 6749 §4.1.2: a code used twice revokes what it was exchanged for.
+        await this.#store.revokeRefreshFamily(familyOfCode(outcome.record), this.#now())
+        return { ok: false, reason: 'reuse', userId: outcome.record.userId }
+      }
+      return { ok: false, reason: 'invalid', userId: null }
+    }
+    const user = await this.#store.getUser(outcome.record.userId)
+    if (user === null || user.disabled) return { ok: false, reason: 'invalid', userId: outcome.record.userId }
+    return { ok: true, user, tokens: await this.issueTokens(user, familyOfCode(outcome.record)) }
   }
 
   async refresh(refreshToken: unknown): Promise<RefreshResult> {
@@ -227,7 +290,7 @@ class LocalIdpImpl implements LocalIdp {
       await this.#store.revokeRefreshFamily(record.familyId, this.#now())
       return { ok: false, reason: 'invalid', userId: record.userId, familyId: record.familyId }
     }
-    const refresh = await this.#refresh.issue(user.id, record.familyId)
+    const refresh = await this.#refresh.issue(user.id, record)
     if (!(await this.#refresh.successorHolds(record))) return { ok: false, reason: 'reuse', userId: user.id, familyId: record.familyId }
     const access = await this.#access.issue(user)
     return { ok: true, user, tokens: { access_token: access.token, token_type: 'Bearer', expires_in: this.#access.ttlSeconds, refresh_token: refresh.token } }
@@ -262,26 +325,38 @@ class LocalIdpImpl implements LocalIdp {
     return createPrincipal({ userId: user.id, name: user.name, claims: user.claims, raw: { jti: payload.jti, exp: payload.exp, tokenUse: 'access' } })
   }
 
-  async introspect(token: unknown): Promise<IntrospectionResponse> {
+  async introspect(token: unknown, caller: ResolvedResourceServer): Promise<IntrospectionResponse> {
     const verified = await this.verifyAccessTokenPayload(token)
     if (verified === null) return { active: false }
     const { payload, user } = verified
-    return {
+    // RFC 7662 §2.2: the answer may depend on who asks; a resource server sees
+    // the claim types it was configured for, and the name only when allowed.
+    const answer: IntrospectionResponse = {
       active: true,
       sub: user.id,
-      name: user.name,
-      claims: user.claims.map((c): [string, string] => [c.type, c.value]),
+      claims: user.claims.filter((c) => caller.claimTypes.has(c.type)).map((c): [string, string] => [c.type, c.value]),
       exp: payload.exp,
       iat: payload.iat,
+      nbf: payload.nbf,
       iss: payload.iss,
       aud: payload.aud,
       token_type: 'Bearer',
       jti: payload.jti,
     }
+    if (caller.name) answer.name = user.name
+    return answer
   }
 
   jwks(): Promise<JSONWebKeySet> {
     return this.#keys.jwks()
+  }
+
+  rotateSigningKey(delayMs?: number): Promise<SigningKeyInfo> {
+    return this.#keys.rotate(delayMs)
+  }
+
+  listSigningKeys(): Promise<SigningKeyInfo[]> {
+    return this.#keys.list()
   }
 }
 

@@ -10,6 +10,8 @@ export interface IssuedRefreshToken {
   familyId: string
   /** Epoch ms. */
   expiresAt: number
+  /** End of the family, epoch ms: no successor outlives it. */
+  familyExpiresAt: number
 }
 
 /** Outcome of presenting a refresh token. */
@@ -30,39 +32,54 @@ export function hashRefreshToken(raw: string): string {
   return createHash('sha256').update(raw).digest('hex')
 }
 
+/** The end of the family `record` belongs to; rows written before families had one end at their own expiry. */
+export function familyEnd(record: RefreshTokenRecord): number {
+  return record.familyExpiresAt ?? record.expiresAt
+}
+
 /**
  * Opaque, rotating refresh tokens. Each sign-in starts a family; every use
  * marks the presented token used (atomically, in the store) and issues the
  * next one of the family. Presenting a used token again means it leaked:
  * the family is revoked, so both the thief and the victim must sign in again.
+ * A family has an absolute lifetime from its sign-in (`familyTtlSeconds`):
+ * each token lives `ttlSeconds` unused, but never past its family's end.
  * @internal
  */
 export class RefreshTokens {
   readonly #store: AuthStore
   readonly #ttlMs: number
+  readonly #familyTtlMs: number
   readonly #now: () => number
 
-  constructor(store: AuthStore, ttlSeconds: number, now: () => number = () => Date.now()) {
+  constructor(store: AuthStore, ttlSeconds: number, familyTtlSeconds: number, now: () => number = () => Date.now()) {
     this.#store = store
     this.#ttlMs = ttlSeconds * 1000
+    this.#familyTtlMs = familyTtlSeconds * 1000
     this.#now = now
   }
 
-  /** Issues a token for `userId`, in `familyId` or a new family. */
-  async issue(userId: string, familyId: string = randomUUID()): Promise<IssuedRefreshToken> {
+  /**
+   * Issues a token for `userId`: the successor of `predecessor` (same family,
+   * same end) or the first of a new family.
+   */
+  async issue(userId: string, predecessor?: RefreshTokenRecord, familyId?: string): Promise<IssuedRefreshToken> {
     const token = randomBytes(32).toString('base64url')
     const createdAt = this.#now()
-    const expiresAt = createdAt + this.#ttlMs
+    const familyExpiresAt = predecessor === undefined ? createdAt + this.#familyTtlMs : familyEnd(predecessor)
+    const expiresAt = Math.min(createdAt + this.#ttlMs, familyExpiresAt)
+    const family = predecessor?.familyId ?? familyId ?? randomUUID()
     await this.#store.createRefreshToken({
       id: hashRefreshToken(token),
-      familyId,
+      familyId: family,
       userId,
       createdAt,
       expiresAt,
       usedAt: null,
       revokedAt: null,
+      familyExpiresAt,
     })
-    return { token, familyId, expiresAt }
+    return { token, familyId: family, expiresAt, familyExpiresAt }
   }
 
   /** Marks `raw` used if it is valid; detects reuse. The caller issues the successor. */

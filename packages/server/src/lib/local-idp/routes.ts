@@ -1,19 +1,16 @@
 import rateLimit from '@fastify/rate-limit'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthContext } from '../context.js'
 import { httpError } from '../errors.js'
 import type { UserRecord } from '../store/auth-store.js'
 import { strictValidatorCompiler } from '../strict-validator.js'
 import { parseForm } from './form-body.js'
+import { registerAuthorizationRoutes } from './authorize-routes.js'
+import type { ResolvedResourceServer } from './idp-options.js'
+import { installOAuthErrorHandler } from './oauth-errors.js'
 import { createLocalIdp, isLocalIdp, type LocalIdp } from './local-idp.js'
 import type { ThrottleVerdict } from './throttle.js'
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The local identity provider; set when `options.localIdp` is configured. */
-    localIdp: LocalIdp | null
-  }
-}
 
 /** Body cap of the local IdP's routes: a maximal password, JSON-escaped, fits. */
 const BODY_LIMIT = 64 * 1024
@@ -36,6 +33,9 @@ interface TokenBody {
   refresh_token?: string
   scope?: string
   client_id?: string
+  code?: string
+  redirect_uri?: string
+  code_verifier?: string
 }
 interface TokenOnlyBody {
   token: string
@@ -44,6 +44,40 @@ interface TokenOnlyBody {
 
 function userView(user: UserRecord): { id: string; email: string | null; name: string | null } {
   return { id: user.id, email: user.email, name: user.name }
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest()
+}
+
+/**
+ * The resource server named by an HTTP Basic `Authorization` header (RFC 6749
+ * §2.3.1: form-urlencoded id and secret), or null. Secrets are compared as
+ * SHA-256 digests in constant time.
+ */
+function authenticateResourceServer(header: unknown, servers: ReadonlyMap<string, ResolvedResourceServer>): ResolvedResourceServer | null {
+  if (typeof header !== 'string' || header.length > 4096) return null
+  const match = /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)
+  if (match === null) return null
+  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) return null
+  // RFC 6749 §2.3.1 form-encodes both parts; many clients send them raw. Accept either.
+  const formDecode = (value: string): string | null => {
+    try {
+      return decodeURIComponent(value.replace(/\+/g, ' '))
+    } catch {
+      return null
+    }
+  }
+  const rawId = decoded.slice(0, colon)
+  const rawSecret = decoded.slice(colon + 1)
+  const server = servers.get(rawId) ?? servers.get(formDecode(rawId) ?? '')
+  // Compare against something even for an unknown id, so timing tells nothing.
+  const expected = sha256(server?.secret ?? 'wire-auth: no such resource server')
+  const raw = timingSafeEqual(sha256(rawSecret), expected)
+  const form = timingSafeEqual(sha256(formDecode(rawSecret) ?? ''), expected)
+  return server !== undefined && (raw || form) ? server : null
 }
 
 function throttled(reply: FastifyReply, verdict: ThrottleVerdict): Error {
@@ -59,24 +93,22 @@ function throttled(reply: FastifyReply, verdict: ThrottleVerdict): Error {
  * error handler and `@fastify/cookie` are registered, with `ctx` complete
  * except `tokens`. It creates the {@link LocalIdp} (unless `localIdp` is
  * given or `ctx.tokens` already is one), awaits its `init()` (signing key,
- * dummy hash, password list), sets `ctx.tokens` and `app.localIdp`, then
- * mounts the routes in an encapsulated scope (the form-body parser stays
- * inside). When `ctx.options.localIdp` is null it only decorates
- * `app.localIdp` with null.
+ * dummy hash, password list), sets `ctx.tokens` (the plugin decorates
+ * `app.localIdp` with it), then mounts the routes in an encapsulated scope
+ * (the form-body parser stays inside). Does nothing when
+ * `ctx.options.localIdp` is null.
  * @internal
  */
 export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, localIdp?: LocalIdp): Promise<void> {
   const options = ctx.options.localIdp
-  if (options === null) {
-    if (!app.hasDecorator('localIdp')) app.decorate('localIdp', null)
-    return
-  }
+  if (options === null) return
   const idp = localIdp ?? (isLocalIdp(ctx.tokens) ? ctx.tokens : createLocalIdp({ store: ctx.store, options, log: ctx.log }))
   await idp.init()
   ctx.tokens = idp
-  if (app.hasDecorator('localIdp')) app.localIdp = idp
-  else app.decorate('localIdp', idp)
 
+  const grants = new Set<string>(options.grants)
+  const clients = new Map(options.clients.map((c) => [c.clientId, c]))
+  const resourceServers = new Map(options.resourceServers.map((r) => [r.id, r]))
   // The device cookie (F3): a browser that signed in to an account before is
   // not throttled by other clients' failures on that account. Signed, HttpOnly,
   // host-locked when secure; it names the account only as a hash prefix.
@@ -152,7 +184,15 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
           await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'local', reason: result.reason } })
           throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
         }
-        await ctx.sessions.start(request, reply, result.user)
+        try {
+          await ctx.sessions.start(request, reply, result.user)
+        } catch (err) {
+          // Disabled between the password check and the session insert (C4): the store refused
+          // the session; answer exactly like a disabled account's sign-in.
+          if ((err as { code?: unknown }).code !== 'ERR_USER_DISABLED') throw err
+          await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.user.id, detail: { via: 'local', reason: 'disabled' } })
+          throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
+        }
         reply.setCookie(deviceCookie, ctx.signer.sign(result.device), deviceCookieOptions)
         await ctx.audit(request, { action: 'login.success', actorId: result.user.id, targetId: result.user.id, detail: { via: 'local' } })
         return { user: userView(result.user) }
@@ -163,6 +203,8 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
       reply.header('cache-control', 'public, max-age=300')
       return idp.jwks()
     })
+
+    await registerAuthorizationRoutes(scope, ctx, idp)
 
     // OAuth-style endpoints take form bodies too (RFC 6749, 7009, 7662).
     // They set no cookie, so a cross-site form post gains nothing here.
@@ -176,6 +218,7 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
           }
         })
       }
+      installOAuthErrorHandler(oauth)
       oauth.addHook('onSend', async (_request, reply, payload) => {
         reply.header('cache-control', 'no-store')
         reply.header('pragma', 'no-cache')
@@ -199,12 +242,34 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
                 refresh_token: { type: 'string', maxLength: 1024 },
                 scope: { type: 'string', maxLength: 1024 },
                 client_id: { type: 'string', maxLength: 256 },
+                code: { type: 'string', maxLength: 256 },
+                redirect_uri: { type: 'string', maxLength: 2048 },
+                code_verifier: { type: 'string', maxLength: 256 },
               },
             },
           },
         },
         async (request, reply) => {
           const body = request.body
+          if (!grants.has(body.grant_type)) {
+            throw httpError('ERR_UNSUPPORTED_GRANT_TYPE', 400, `grant_type must be one of ${[...grants].map((g) => `"${g}"`).join(', ')}`)
+          }
+          if (body.grant_type === 'authorization_code') {
+            if (body.code === undefined || body.redirect_uri === undefined || body.code_verifier === undefined) {
+              throw httpError('ERR_VALIDATION', 400, 'grant_type=authorization_code needs "code", "redirect_uri", "code_verifier" and "client_id"')
+            }
+            const client = body.client_id === undefined ? undefined : clients.get(body.client_id)
+            if (client === undefined) throw httpError('ERR_INVALID_CLIENT', 401, 'unknown client_id')
+            const result = await idp.exchangeAuthorizationCode(body.code, client.clientId, body.redirect_uri, body.code_verifier)
+            if (!result.ok) {
+              if (result.reason === 'reuse') {
+                await ctx.audit(request, { action: 'token.reuse', actorId: null, targetId: result.userId, detail: { grant: 'authorization_code', clientId: client.clientId } })
+              }
+              throw httpError('ERR_INVALID_GRANT', 400, 'the authorization code is invalid, expired, used, or was issued for another client, redirect URI or verifier')
+            }
+            await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'authorization_code', clientId: client.clientId } })
+            return result.tokens
+          }
           if (body.grant_type === 'password') {
             if (body.username === undefined || body.password === undefined) throw httpError('ERR_VALIDATION', 400, 'grant_type=password needs "username" and "password"')
             const result = await idp.signIn(body.username, body.password, request.ip)
@@ -220,19 +285,17 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
             await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'password' } })
             return tokens
           }
-          if (body.grant_type === 'refresh_token') {
-            if (body.refresh_token === undefined) throw httpError('ERR_VALIDATION', 400, 'grant_type=refresh_token needs "refresh_token"')
-            const result = await idp.refresh(body.refresh_token)
-            if (!result.ok) {
-              if (result.reason === 'reuse') {
-                await ctx.audit(request, { action: 'token.reuse', actorId: null, targetId: result.userId, detail: { familyId: result.familyId } })
-              }
-              throw httpError('ERR_INVALID_GRANT', 400, 'the refresh token is invalid, expired or revoked')
+          // refresh_token
+          if (body.refresh_token === undefined) throw httpError('ERR_VALIDATION', 400, 'grant_type=refresh_token needs "refresh_token"')
+          const result = await idp.refresh(body.refresh_token)
+          if (!result.ok) {
+            if (result.reason === 'reuse') {
+              await ctx.audit(request, { action: 'token.reuse', actorId: null, targetId: result.userId, detail: { familyId: result.familyId } })
             }
-            await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'refresh_token' } })
-            return result.tokens
+            throw httpError('ERR_INVALID_GRANT', 400, 'the refresh token is invalid, expired or revoked')
           }
-          throw httpError('ERR_UNSUPPORTED_GRANT_TYPE', 400, 'grant_type must be "password" or "refresh_token"')
+          await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'refresh_token' } })
+          return result.tokens
         },
       )
 
@@ -245,9 +308,17 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
         },
       }
 
-      oauth.post<{ Body: TokenOnlyBody }>('/auth/local/verify-token', { ...lenient, bodyLimit: BODY_LIMIT, schema: tokenOnly }, async (request) => {
-        return idp.introspect(request.body.token)
-      })
+      // RFC 7662 §2.1: the caller authenticates as a resource server; without
+      // any configured, the route does not exist.
+      if (resourceServers.size > 0) {
+        oauth.post<{ Body: TokenOnlyBody }>('/auth/local/verify-token', { ...lenient, bodyLimit: BODY_LIMIT, schema: tokenOnly }, async (request, reply) => {
+          const caller = authenticateResourceServer(request.headers.authorization, resourceServers)
+          // RFC 6749 §5.2: a failed HTTP Basic authentication answers 401 with the scheme to use.
+          if (caller === null) reply.header('www-authenticate', 'Basic realm="wire-auth", charset="UTF-8"')
+          if (caller === null) throw httpError('ERR_INVALID_CLIENT', 401, 'introspection needs HTTP Basic credentials of a configured resource server')
+          return idp.introspect(request.body.token, caller)
+        })
+      }
 
       oauth.post<{ Body: TokenOnlyBody }>('/auth/local/revoke', { ...lenient, bodyLimit: BODY_LIMIT, schema: tokenOnly }, async (request) => {
         const result = await idp.revokeToken(request.body.token)

@@ -1,4 +1,6 @@
 import type { Claim } from '@wire-auth/core'
+import { stripControlChars } from '../control-chars.js'
+import { tryCanonicalEmail } from '../local-idp/email.js'
 
 /** The claims a provider asserted about the user: the ID token's, completed by userinfo. */
 export type ProviderClaims = Readonly<Record<string, unknown>>
@@ -9,10 +11,14 @@ export type ProviderClaims = Readonly<Record<string, unknown>>
  * (`null`/`undefined` entries are skipped).
  * @example
  * ```ts
- * mapClaims: (c) => ({ email: c.email, email_verified: c.email_verified, role: c.groups })
+ * mapClaims: (c) => ({ email: c.email, email_verified: c.email_verified, role: c.groups }),
+ * claimTypes: ['email', 'email_verified', 'role'],
  * ```
  */
 export type ClaimMapper = (claims: ProviderClaims) => readonly Claim[] | Readonly<Record<string, unknown>>
+
+/** The claim type that records which issuer asserted a user's provider claims (C11). */
+export const ISSUER_CLAIM = 'iss'
 
 /** Claim types the default mapping owns. */
 export const DEFAULT_CLAIM_TYPES: readonly string[] = Object.freeze(['email', 'email_verified', 'name'])
@@ -53,7 +59,10 @@ export function mapProviderClaims(mapper: ClaimMapper, claims: ProviderClaims): 
   for (const [type, raw] of pairs) {
     if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH || !TYPE_PATTERN.test(type)) continue
     for (const item of Array.isArray(raw) ? raw : [raw]) {
-      const value = scalar(item)
+      const raw = scalar(item)
+      // A custom mapping may build values of its own: control characters go here too,
+      // and an `email` claim is canonical like a local account's e-mail (C11) or dropped.
+      const value = raw === null ? null : type === 'email' ? tryCanonicalEmail(raw) : stripControlChars(raw)
       if (value === null || value.length > MAX_VALUE_LENGTH) continue
       const key = `${type}\u0000${value}`
       if (seen.has(key)) continue
@@ -68,21 +77,24 @@ export function mapProviderClaims(mapper: ClaimMapper, claims: ProviderClaims): 
 /**
  * The canonical e-mail to store on the user row: only a verified one
  * (`email_verified` true), so an unverified address at some provider can
- * never squat a local account's e-mail. Null otherwise.
+ * never squat a local account's e-mail, canonicalised exactly like a local
+ * one (C11: `" Ada@Example.COM "` is `ada@example.com`, lists, quoted local
+ * parts and display names are no address). Null otherwise.
  * @internal
  */
 export function verifiedEmail(claims: ProviderClaims): string | null {
   const verified = claims.email_verified === true || claims.email_verified === 'true'
-  if (!verified || typeof claims.email !== 'string') return null
-  const email = claims.email.trim().toLowerCase()
-  return email.length > 0 && email.length <= 320 && email.includes('@') ? email : null
+  if (!verified) return null
+  return tryCanonicalEmail(claims.email)
 }
 
 /** A display name for the user row: `name`, else `preferred_username`, else null. @internal */
 export function displayNameOf(claims: ProviderClaims): string | null {
   for (const key of ['name', 'preferred_username']) {
     const value = claims[key]
-    if (typeof value === 'string' && value.trim().length > 0) return value.trim().slice(0, 256)
+    if (typeof value !== 'string') continue
+    const name = stripControlChars(value).trim()
+    if (name.length > 0) return name.slice(0, 256)
   }
   return null
 }

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import type { CookieSigner } from '../context.js'
+import type { CookieSealer } from '../cookie-sealer.js'
 
 /** What one browser's login with one provider must remember until the callback. @internal */
 export interface LoginState {
@@ -17,15 +17,20 @@ export interface LoginState {
 /** How long a login may take from `/login` to `/callback`. */
 export const LOGIN_STATE_TTL_MS = 10 * 60 * 1000
 
-/** The cookie holding the login state of `provider` (one per provider). @internal */
-export function loginStateCookieName(provider: string): string {
-  return `wa_oidc_${provider}`
+/**
+ * The cookie holding the login state of `provider` (one per provider):
+ * `__Host-wa_oidc_<name>` when cookies are secure (host-locked: no
+ * `Domain`, `Path=/`, `Secure` — a sibling subdomain cannot plant or
+ * overwrite it), else `wa_oidc_<name>`.
+ * @internal
+ */
+export function loginStateCookieName(provider: string, secure: boolean): string {
+  return `${secure ? '__Host-' : ''}wa_oidc_${provider}`
 }
 
-/** Serialises and signs a login state for its cookie. @internal */
-export function sealLoginState(signer: CookieSigner, state: LoginState): string {
-  const payload = JSON.stringify({ p: state.provider, s: state.state, n: state.nonce, v: state.codeVerifier, r: state.returnTo, e: state.expiresAt })
-  return signer.sign(Buffer.from(payload, 'utf8').toString('base64url'))
+/** Serialises and encrypts a login state for its cookie (F12: the verifier and nonce are not readable). @internal */
+export function sealLoginState(sealer: CookieSealer, state: LoginState): Promise<string> {
+  return sealer.seal(JSON.stringify({ p: state.provider, s: state.state, n: state.nonce, v: state.codeVerifier, r: state.returnTo, e: state.expiresAt }))
 }
 
 function isShortString(value: unknown): value is string {
@@ -33,18 +38,17 @@ function isShortString(value: unknown): value is string {
 }
 
 /**
- * Verifies and parses a login-state cookie. Null when missing, forged,
- * malformed, bound to another provider or expired — the caller answers
- * `ERR_OIDC_STATE_MISMATCH` in every case.
+ * Decrypts, authenticates and parses a login-state cookie. Null when
+ * missing, forged, edited, malformed, bound to another provider or expired
+ * — the caller answers `ERR_OIDC_STATE_MISMATCH` in every case.
  * @internal
  */
-export function openLoginState(signer: CookieSigner, cookie: unknown, provider: string, now: number): LoginState | null {
-  if (typeof cookie !== 'string' || cookie.length === 0) return null
-  const payload = signer.unsign(cookie)
+export async function openLoginState(sealer: CookieSealer, cookie: unknown, provider: string, now: number): Promise<LoginState | null> {
+  const payload = await sealer.open(cookie)
   if (payload === null) return null
   let data: unknown
   try {
-    data = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
+    data = JSON.parse(payload)
   } catch {
     return null
   }

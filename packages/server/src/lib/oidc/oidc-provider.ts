@@ -1,6 +1,7 @@
 import { InvalidOption, type Claim } from '@wire-auth/core'
 import * as client from 'openid-client'
-import { DEFAULT_CLAIM_TYPES, defaultClaimMapper, mapProviderClaims, type ClaimMapper, type ProviderClaims } from './claims-mapping.js'
+import { hasControlChars, stripControlCharsDeep } from '../control-chars.js'
+import { DEFAULT_CLAIM_TYPES, defaultClaimMapper, ISSUER_CLAIM, mapProviderClaims, type ClaimMapper, type ProviderClaims } from './claims-mapping.js'
 import { OidcCallbackFailed, ProviderUnavailable, toCallbackError } from './errors.js'
 import { createLazyDiscovery, type LazyDiscovery } from './lazy-discovery.js'
 
@@ -27,9 +28,12 @@ export interface OidcProviderOptions {
   mapClaims?: ClaimMapper
   /**
    * Claim types this provider's mapping owns: replaced at every login by
-   * what the mapping returns, while every other claim of the user (granted
-   * through `app.auth`) is left alone. Default: `email`, `email_verified`,
-   * `name` without `mapClaims`; with it, the types it returns at that login.
+   * what the mapping returns (a type it no longer returns is removed), while
+   * every other claim of the user (granted through `app.auth`) is left
+   * alone. Default `email`, `email_verified`, `name`; **required** with
+   * `mapClaims` (`ERR_INVALID_OPTION` otherwise). Mapped claims of other
+   * types are dropped. The provider also owns `iss`: every login records
+   * its issuer with the claims it set.
    */
   claimTypes?: string[]
   /** Also ask the userinfo endpoint (claims the ID token lacks). Default true. */
@@ -133,6 +137,7 @@ function positiveMs(value: unknown, option: string, fallback: number): number {
  *     name: 'corp', displayName: 'Corp SSO', issuer: 'https://sso.corp.example',
  *     clientId: process.env.CORP_CLIENT_ID!, clientSecret: process.env.CORP_CLIENT_SECRET!,
  *     mapClaims: (c) => ({ email: c.email, email_verified: c.email_verified, name: c.name, role: c.groups }),
+ *     claimTypes: ['email', 'email_verified', 'name', 'role'],
  *   })],
  * })
  * ```
@@ -150,7 +155,7 @@ export class OidcProvider implements AuthProvider {
   readonly #authMethod: 'client_secret_basic' | 'client_secret_post' | 'none'
   readonly #scopes: string
   readonly #mapper: ClaimMapper
-  readonly #claimTypes: readonly string[] | null
+  readonly #claimTypes: readonly string[]
   readonly #userInfo: boolean
   readonly #params: Readonly<Record<string, string>>
   readonly #timeoutSeconds: number
@@ -195,7 +200,13 @@ export class OidcProvider implements AuthProvider {
     if (options.claimTypes !== undefined && (!Array.isArray(options.claimTypes) || options.claimTypes.some((t) => typeof t !== 'string' || t.length === 0))) {
       fail('claimTypes', 'must be an array of claim types')
     }
-    this.#claimTypes = options.claimTypes !== undefined ? Object.freeze([...options.claimTypes]) : options.mapClaims === undefined ? DEFAULT_CLAIM_TYPES : null
+    // A custom mapping must say which types it owns (C1): inferred from one
+    // login's result, a type the provider stopped sending (a removed group →
+    // `role`) would never be taken away again.
+    if (options.mapClaims !== undefined && options.claimTypes === undefined) {
+      fail('claimTypes', 'is required with mapClaims: list every claim type the mapping may return, so a type the provider stops sending is removed')
+    }
+    this.#claimTypes = Object.freeze([...(options.claimTypes ?? DEFAULT_CLAIM_TYPES)])
 
     if (options.userInfo !== undefined && typeof options.userInfo !== 'boolean') fail('userInfo', 'must be a boolean')
     this.#userInfo = options.userInfo ?? true
@@ -290,6 +301,15 @@ export class OidcProvider implements AuthProvider {
     } catch (err) {
       throw toCallbackError(err, this.name)
     }
+    // The boundary of checklist 30: `iss` / `sub` are identifiers and must be
+    // clean; every other string a provider sent loses its control characters
+    // here, before mapping, storage, rendering, logs or the CLI see it.
+    for (const key of ['iss', 'sub']) {
+      if (typeof claims[key] === 'string' && hasControlChars(claims[key] as string)) {
+        throw new OidcCallbackFailed(`provider "${this.name}" returned an ID token whose ${key} holds control characters`)
+      }
+    }
+    claims = stripControlCharsDeep(claims)
     this.verifyClaims(claims)
     return { issuer: String(claims.iss), subject: String(claims.sub), claims: Object.freeze(claims) }
   }
@@ -305,8 +325,12 @@ export class OidcProvider implements AuthProvider {
   }
 
   mapClaims(claims: ProviderClaims): { claims: Claim[]; types: string[] } {
-    const mapped = mapProviderClaims(this.#mapper, claims)
-    const types = this.#claimTypes ?? mapped.map((claim) => claim.type)
-    return { claims: mapped.filter((claim) => types.includes(claim.type)), types: [...new Set(types)] }
+    const types = this.#claimTypes.filter((type) => type !== ISSUER_CLAIM)
+    const mapped = mapProviderClaims(this.#mapper, claims).filter((claim) => types.includes(claim.type))
+    // The issuer is recorded with the claims it asserted (C11): replaced in
+    // the same write, so `iss` always names the provider whose login set the
+    // owned types (two providers may both assert `email_verified`).
+    const issuer = typeof claims.iss === 'string' && claims.iss.length > 0 && claims.iss.length <= 1024 ? claims.iss : null
+    return { claims: issuer === null ? mapped : [...mapped, { type: ISSUER_CLAIM, value: issuer }], types: [...new Set([...types, ISSUER_CLAIM])] }
   }
 }

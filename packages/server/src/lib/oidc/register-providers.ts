@@ -1,6 +1,7 @@
 import type {} from '@fastify/cookie'
 import { InvalidOption, isWireAuthError, WireAuthError } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { escapeControlChars } from '../control-chars.js'
 import type { AuthContext } from '../context.js'
 import { linkProviderIdentity } from './account-linking.js'
 import { OidcCallbackFailed, OidcStateMismatch, ProviderNotFound } from './errors.js'
@@ -80,8 +81,9 @@ export async function registerProviders(app: FastifyInstance, ctx: AuthContext, 
     mounted.set(provider.name, {
       provider,
       redirectUri,
-      cookieName: loginStateCookieName(provider.name),
-      cookiePath: new URL(redirectUri).pathname,
+      cookieName: loginStateCookieName(provider.name, ctx.options.session.secure),
+      // `__Host-` requires Path=/; on plain-http loopback the cookie stays on the callback path.
+      cookiePath: ctx.options.session.secure ? '/' : new URL(redirectUri).pathname,
       info: Object.freeze({ name: provider.name, displayName: provider.displayName, loginUrl: `${base}/auth/${provider.name}/login` }),
     })
   }
@@ -102,7 +104,7 @@ export async function registerProviders(app: FastifyInstance, ctx: AuthContext, 
     const m = lookup(request.params.provider)
     const returnTo = safeReturnTo(ctx, request, m.provider.name)
     const pending = await m.provider.beginLogin(m.redirectUri)
-    const sealed = sealLoginState(ctx.signer, {
+    const sealed = await sealLoginState(ctx.sealer, {
       provider: m.provider.name,
       state: pending.state,
       nonce: pending.nonce,
@@ -127,7 +129,7 @@ export async function registerProviders(app: FastifyInstance, ctx: AuthContext, 
     // One attempt per login: the state cookie goes whatever happens next.
     reply.clearCookie(m.cookieName, { path: m.cookiePath, httpOnly: true, secure: ctx.options.session.secure, sameSite: 'lax' })
     reply.header('cache-control', 'no-store')
-    const pending = openLoginState(ctx.signer, request.cookies?.[m.cookieName], m.provider.name, Date.now())
+    const pending = await openLoginState(ctx.sealer, request.cookies?.[m.cookieName], m.provider.name, Date.now())
     try {
       const query = rawQuery(request)
       if (query.length > MAX_CALLBACK_QUERY) throw new OidcCallbackFailed('the callback query is too long')
@@ -158,7 +160,7 @@ function safeReturnTo(ctx: AuthContext, request: FastifyRequest<{ Querystring: R
   if (value === undefined || value === '') return '/'
   const safe = typeof value === 'string' && value.length <= MAX_RETURN_TO ? ctx.safeRedirect(value) : null
   if (safe === null) {
-    ctx.log.warn({ code: 'ERR_REDIRECT_NOT_ALLOWED', provider, returnTo: String(value).slice(0, 200) }, 'wire-auth: unsafe returnTo replaced by "/"')
+    ctx.log.warn({ code: 'ERR_REDIRECT_NOT_ALLOWED', provider, returnTo: escapeControlChars(String(value).slice(0, 200)) }, 'wire-auth: unsafe returnTo replaced by "/"')
     return '/'
   }
   return safe

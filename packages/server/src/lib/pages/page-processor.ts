@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { finished } from 'node:stream/promises'
-import { parseClaimsAttribute, parseGuardSpec, type ClaimRequirement, type GuardSpec } from '@wire-auth/core'
+import { parseClaimsAttribute, parseGuardSpec, parseParamsText, type ClaimRequirement, type GuardSpec } from '@wire-auth/core'
 import { RewritingStream } from 'parse5-html-rewriting-stream'
 import type { StartTag } from 'parse5-sax-parser'
 
@@ -51,7 +51,7 @@ export interface PageGuard {
 
 /** Protected markup cut out of a page, served only through the fragment machinery. */
 export interface InPlaceFragment {
-  /** `page.<hash>`: set as the element's `fragment` attribute. */
+  /** `page.<hash of the element's attributes and content>`: set as the element's `fragment` attribute. */
   readonly name: string
   readonly guard: ElementGuard
   /** The `<template slot="allowed">` content (raw source), or '' without one. */
@@ -118,14 +118,6 @@ function startTagWith(token: StartTag, rawTag: string, name: string, value: stri
   return `${rawTag.slice(0, end)} ${name}="${escapeAttribute(value)}"${rawTag.slice(end)}`
 }
 
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
-    Object.freeze(value)
-  }
-  return value
-}
-
 /**
  * Reads the guard of an element from its attributes, with the same rules as
  * the element itself (core's parsers). @throws GuardSpecInvalid
@@ -139,9 +131,10 @@ function elementGuard(token: StartTag): ElementGuard {
   if (claimsText !== undefined) claims = parseClaimsAttribute(claimsText)
   let params: Readonly<Record<string, unknown>> = EMPTY
   if (paramsText !== undefined) {
-    const parsed: unknown = JSON.parse(paramsText)
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new TypeError('"params" must be a JSON object')
-    params = deepFreeze(parsed as Record<string, unknown>)
+    // The one params rule of every transport (core): a page may not pin what a client could not send.
+    const parsed = parseParamsText(paramsText)
+    if (!parsed.ok) throw new TypeError(`"params": ${parsed.message}`)
+    params = parsed.params
   }
   const claimsSpec = claims === undefined ? undefined : parseGuardSpec({ claims })
   if (policy !== undefined) return { spec: parseGuardSpec({ policy: policy.trim() }), claims: claimsSpec, params, redirect }
@@ -162,9 +155,8 @@ function elementGuard(token: StartTag): ElementGuard {
  * attributes are reported as problems and the content is never served.
  *
  * @param source The page's text.
- * @param key Identifies the page (its path); part of every fragment name.
  */
-export async function processPage(source: string, key: string): Promise<ProcessedPage> {
+export async function processPage(source: string): Promise<ProcessedPage> {
   const root: string[] = []
   const stack: Frame[] = []
   const guards: PageGuard[] = []
@@ -209,8 +201,10 @@ export async function processPage(source: string, key: string): Promise<Processe
       return
     }
     // Malformed attributes: no fragment is defined, the name is unknown, the element fails closed.
+    // Named by what it is (the element's attributes and content), not by where: every worker and
+    // machine derives the same name from the same file, wherever it is installed.
     const hash = createHash('sha256')
-      .update(`${key}\0${fragments.length}\0${frame.token.attrs.map((a) => `${a.name}=${a.value}`).join('\0')}\0${frame.allowed ?? ''}\0${frame.denied ?? '\u0000none'}`)
+      .update(`${frame.token.tagName}\0${frame.token.attrs.map((a) => `${a.name}=${a.value}`).join('\0')}\0${frame.allowed ?? ''}\0${frame.denied ?? '\u0000none'}`)
       .digest('base64url')
       .slice(0, 22)
     const fragmentName = `${PAGE_FRAGMENT_PREFIX}${hash}`

@@ -8,6 +8,7 @@ import type { FragmentRegistry } from '../fragments/fragment-registry.js'
 import { guardLocation } from '../fragments/guard-location.js'
 import type { RegionRequest } from '../fragments/region-request.js'
 import { PageSet, type LoadedPage } from './page-set.js'
+import { principalOf } from '../request-state.js'
 
 /** Options of {@link FastifyInstance.page}. */
 export interface PageOptions {
@@ -86,7 +87,7 @@ function send303(reply: FastifyReply, location: string, code: WireAuthErrorCode)
  * @returns The page set (for `staticRoot`).
  * @internal
  */
-export function registerPages(app: FastifyInstance, ctx: AuthContext, registry: FragmentRegistry): PageSet {
+export function registerPages(app: FastifyInstance, ctx: AuthContext, registry: FragmentRegistry, pageDecorator = 'page'): PageSet {
   const pages = new PageSet({ registry, log: ctx.log, watch: ctx.options.pages.watch })
   const locationDeps = { safeRedirect: ctx.safeRedirect, loginUrl: ctx.options.loginUrl }
   // The page the guard hook admitted, for the handler; requests without one are never answered with a page.
@@ -106,7 +107,7 @@ export function registerPages(app: FastifyInstance, ctx: AuthContext, registry: 
     if (guard === undefined) return
     const returnTo = request.url
     if (guard.kind === 'route') {
-      const decision = await ctx.engine.evaluateGuard(guard.spec, request.user, { request, params: {} })
+      const decision = await ctx.engine.evaluateGuard(guard.spec, principalOf(request), { request, params: {} })
       if (decision.allowed) return
       const code = decision.code ?? 'ERR_DENIED'
       if (isDocumentRequest(request)) return send303(reply, guardLocation(locationDeps, [guard.spec.redirect], returnTo), code)
@@ -122,13 +123,13 @@ export function registerPages(app: FastifyInstance, ctx: AuthContext, registry: 
     }
     // A page is a document whatever the request says: denied → 303, zero bytes of it.
     if (guard.spec !== undefined) {
-      const decision = await ctx.engine.evaluateGuard(guard.spec, request.user, { request, params: {} })
+      const decision = await ctx.engine.evaluateGuard(guard.spec, principalOf(request), { request, params: {} })
       if (!decision.allowed) return send303(reply, guardLocation(locationDeps, [guard.spec.redirect], returnTo), decision.code ?? 'ERR_DENIED')
     }
     for (const element of page.guards) {
       let code: WireAuthErrorCode | undefined = 'ERR_GUARD_SPEC_INVALID'
       if (element.request !== null) {
-        const decision = await registry.authorize(element.request as RegionRequest, request.user, request)
+        const decision = await registry.authorize(element.request as RegionRequest, principalOf(request), request)
         code = decision.allowed ? undefined : (decision.code ?? 'ERR_DENIED')
       }
       if (code !== undefined) {
@@ -154,7 +155,7 @@ export function registerPages(app: FastifyInstance, ctx: AuthContext, registry: 
     return reply.send(page.body)
   }
 
-  app.decorate('page', function page(this: FastifyInstance, url: string, file: string, options: PageOptions = {}) {
+  app.decorate(pageDecorator, function page(this: FastifyInstance, url: string, file: string, options: PageOptions = {}) {
     if (typeof url !== 'string' || !url.startsWith('/')) pageError(`page url ${JSON.stringify(String(url).slice(0, 64))} must start with "/"`)
     if (typeof file !== 'string' || file === '') pageError(`page ${url}: the file must be a path`)
     if (options === null || typeof options !== 'object') pageError(`page ${url}: options must be an object`)

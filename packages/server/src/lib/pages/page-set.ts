@@ -62,12 +62,14 @@ function fragmentOptions(fragment: InPlaceFragment): FragmentOptions {
 export class PageSet {
   readonly #deps: PageSetDeps
   readonly #entries = new Map<string, Entry>()
+  /** In-place fragment name → number of loaded page versions that use it. */
+  readonly #uses = new Map<string, number>()
 
   constructor(deps: PageSetDeps) {
     this.#deps = deps
   }
 
-  /** Adds a file (once; several URLs may serve one file). `key` names it in fragment hashes and logs. */
+  /** Adds a file (once; several URLs may serve one file). `key` names it in logs. */
   add(file: string, key: string): void {
     if (!this.#entries.has(file)) this.#entries.set(file, { file, key, current: null, loading: null, checking: null })
   }
@@ -107,7 +109,7 @@ export class PageSet {
   async #read(entry: Entry): Promise<LoadedPage> {
     const info = await stat(entry.file)
     const text = await readFile(entry.file, 'utf8')
-    const processed = await processPage(text, entry.key)
+    const processed = await processPage(text)
     for (const problem of processed.problems) {
       this.#deps.log.warn({ code: 'ERR_PAGE_INVALID', page: entry.key, problem: problem.message }, 'page markup fails closed')
     }
@@ -117,9 +119,17 @@ export class PageSet {
       const content = fragment.allowed
       registry.definePageFragment(fragment.name, fragmentOptions(fragment), () => raw(content), fragment.guard.params, requires)
     }
-    const names = processed.fragments.map((fragment) => fragment.name)
-    const kept = new Set(names)
-    for (const name of entry.current?.fragmentNames ?? []) if (!kept.has(name)) registry.remove(name)
+    // Names come from content, so two pages (or two versions) may share one: counted, removed at zero.
+    const names = [...new Set(processed.fragments.map((fragment) => fragment.name))]
+    for (const name of names) this.#uses.set(name, (this.#uses.get(name) ?? 0) + 1)
+    for (const name of entry.current?.fragmentNames ?? []) {
+      const left = (this.#uses.get(name) ?? 1) - 1
+      if (left > 0) this.#uses.set(name, left)
+      else {
+        this.#uses.delete(name)
+        registry.remove(name)
+      }
+    }
     const body = Buffer.from(processed.html, 'utf8')
     const page: LoadedPage = Object.freeze({
       file: entry.file,

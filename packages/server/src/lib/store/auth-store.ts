@@ -74,6 +74,33 @@ export interface RefreshTokenRecord {
   /** Set when rotated; a second use of a used token is reuse. */
   usedAt: number | null
   revokedAt: number | null
+  /**
+   * End of the family's absolute lifetime (epoch ms): no successor outlives
+   * it, however often the family rotates. Null or absent on rows written
+   * before families had one (they end at their own `expiresAt`).
+   */
+  familyExpiresAt?: number | null
+}
+
+/**
+ * An authorization code of the local IdP (RFC 6749 §4.1 with PKCE), keyed by
+ * the SHA-256 (hex) of the code: the store never sees the code itself.
+ */
+export interface AuthorizationCodeRecord {
+  id: string
+  clientId: string
+  /** The exact `redirect_uri` of the authorization request. */
+  redirectUri: string
+  /** PKCE S256 challenge (base64url). */
+  codeChallenge: string
+  userId: string
+  scope: string
+  /** OpenID `nonce` of the request, echoed in no token today but kept for the record. */
+  nonce: string | null
+  createdAt: number
+  expiresAt: number
+  /** Set by the one exchange that may use it. */
+  usedAt: number | null
 }
 
 /** A signing key of the local IdP, kept so tokens survive restarts. */
@@ -169,12 +196,21 @@ export interface AuthStore {
   /** Deletes every session of the user and returns their ids. */
   deleteUserSessions(userId: string): Promise<string[]>
   listSessions(userId: string): Promise<SessionRecord[]>
-  /** Deletes sessions whose idle or absolute expiry is before `now`; returns the count. */
+  /** Deletes sessions whose idle or absolute expiry is before `now` (and expired refresh tokens, denylist rows and authorization codes); returns the count of sessions. */
   deleteExpiredSessions(now: number): Promise<number>
 
   listSigningKeys(): Promise<SigningKeyRecord[]>
   /** Inserts a key unless one with the same kid exists. */
   putSigningKey(key: SigningKeyRecord): Promise<void>
+
+  /** Stores a new authorization code (its hash); the code is single-use and short-lived. */
+  createAuthorizationCode(code: AuthorizationCodeRecord): Promise<void>
+  /**
+   * Atomically marks the code `id` used at `at`. Returns the record as it was
+   * before (with `firstUse` true for the one call that marked it), or null
+   * for an unknown code. Expiry is the caller's to check.
+   */
+  consumeAuthorizationCode(id: string, at: number): Promise<{ record: AuthorizationCodeRecord; firstUse: boolean } | null>
 
   createRefreshToken(token: RefreshTokenRecord): Promise<void>
   getRefreshToken(id: string): Promise<RefreshTokenRecord | null>

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Claim } from '@wire-auth/core'
 import type { ClaimChange, SessionRecord, UserRecord } from './auth-store.js'
 import { isDuplicateKey, toUser, versionKey, type MongoCollections, type UserDoc, type UserState } from './mongodb-documents.js'
-import { checkClaims, storeConflict, storeUnavailable, userNotFound } from './store-errors.js'
+import { checkClaims, storeConflict, storeUnavailable, userDisabled, userNotFound } from './store-errors.js'
 
 /**
  * User changes and session reads of `MongoAuthStore`, built only on writes
@@ -176,7 +176,10 @@ export function updateUserChange(fields: { name?: string | null; passwordHash?: 
 
 /** Inserts a session of an existing user. Its name / claims / version are read from the user on every read. */
 export async function createSessionDoc(c: MongoCollections, session: SessionRecord): Promise<void> {
-  if ((await c.users.findOne({ _id: session.userId }, { projection: { _id: 1 } })) === null) throw userNotFound()
+  // readUser, not the user document: its copy of the state may lag behind the newest version.
+  const owner = await readUser(c, session.userId)
+  if (owner === null) throw userNotFound()
+  if (owner.disabled) throw userDisabled()
   await c.sessions.insertOne({
     _id: session.id,
     userId: session.userId,
@@ -190,6 +193,14 @@ export async function createSessionDoc(c: MongoCollections, session: SessionReco
     ip: session.ip ?? null,
     userAgent: session.userAgent ?? null,
   })
+  // C4 without a transaction: "disable" writes the flag, then deletes the
+  // sessions. An insert that came after that delete sees the flag here and
+  // takes itself back; one that came before is deleted by it.
+  const after = await readUser(c, session.userId)
+  if (after === null || after.disabled) {
+    await c.sessions.deleteOne({ _id: session.id })
+    throw after === null ? userNotFound() : userDisabled()
+  }
 }
 
 /** Deletes every session of the user; loops so a session created meanwhile is both deleted and reported. */

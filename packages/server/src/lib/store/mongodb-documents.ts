@@ -1,6 +1,6 @@
 import { BSON, MongoServerError, type Db, type Collection, type IndexDescription } from 'mongodb'
 import { WireAuthError, type Claim } from '@wire-auth/core'
-import type { AuditRecord, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
+import type { AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 import { storeConflict, storeUnavailable } from './store-errors.js'
 
 /** What a change of a user writes: everything but the id, e-mail and creation time. @internal */
@@ -68,6 +68,11 @@ export interface RefreshMarkDoc {
 }
 
 /** @internal */
+export interface CodeDoc extends Omit<AuthorizationCodeRecord, 'id'> {
+  _id: string
+}
+
+/** @internal */
 export interface KeyDoc extends Omit<SigningKeyRecord, 'kid'> {
   _id: string
 }
@@ -106,6 +111,7 @@ export interface MongoCollections {
   identities: Collection<IdentityDoc>
   sessions: Collection<SessionDoc>
   refreshTokens: Collection<RefreshDoc>
+  authorizationCodes: Collection<CodeDoc>
   refreshUses: Collection<RefreshMarkDoc>
   refreshRevocations: Collection<RefreshMarkDoc>
   signingKeys: Collection<KeyDoc>
@@ -124,6 +130,7 @@ export function collections(db: Db): MongoCollections {
     identities: db.collection<IdentityDoc>('identities'),
     sessions: db.collection<SessionDoc>('sessions'),
     refreshTokens: db.collection<RefreshDoc>('refresh_tokens'),
+    authorizationCodes: db.collection<CodeDoc>('authorization_codes'),
     refreshUses: db.collection<RefreshMarkDoc>('refresh_uses'),
     refreshRevocations: db.collection<RefreshMarkDoc>('refresh_revocations'),
     signingKeys: db.collection<KeyDoc>('signing_keys'),
@@ -162,6 +169,7 @@ export const MONGO_INDEXES: Record<Exclude<keyof MongoCollections, 'db'>, IndexD
     { key: { userId: 1 }, name: 'user' },
     { key: { expiresAt: 1 }, name: 'expires' },
   ],
+  authorizationCodes: [{ key: { expiresAt: 1 }, name: 'expires' }],
   refreshUses: [{ key: { expiresAt: 1 }, name: 'expires' }],
   refreshRevocations: [{ key: { expiresAt: 1 }, name: 'expires' }],
   signingKeys: [{ key: { createdAt: 1 }, name: 'created' }],
@@ -227,6 +235,23 @@ export function toRefresh(doc: RefreshDoc): RefreshTokenRecord {
     expiresAt: doc.expiresAt,
     usedAt: doc.usedAt ?? null,
     revokedAt: doc.revokedAt ?? null,
+    familyExpiresAt: doc.familyExpiresAt ?? null,
+  }
+}
+
+/** @internal */
+export function toCode(doc: CodeDoc): AuthorizationCodeRecord {
+  return {
+    id: doc._id,
+    clientId: doc.clientId,
+    redirectUri: doc.redirectUri,
+    codeChallenge: doc.codeChallenge,
+    userId: doc.userId,
+    scope: doc.scope,
+    nonce: doc.nonce ?? null,
+    createdAt: doc.createdAt,
+    expiresAt: doc.expiresAt,
+    usedAt: doc.usedAt ?? null,
   }
 }
 

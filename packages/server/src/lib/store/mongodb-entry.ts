@@ -8,7 +8,7 @@ await requireOptional('mongodb', '@wire-auth/server/mongodb', () => import('mong
 const store: typeof MongoStore = await import('./mongodb-store.js')
 
 /**
- * The MongoDB store (also FerretDB): see {@link MongoStore.MongoAuthStore}.
+ * The MongoDB store (also FerretDB).
  * Needs the `mongodb` package installed beside `@wire-auth/server`; without
  * it, importing `@wire-auth/server/mongodb` rejects with
  * `ERR_OPTIONAL_DEPENDENCY_MISSING`.

@@ -6,6 +6,7 @@ import type {
   AuthStore,
   ClaimChange,
   NewUser,
+  AuthorizationCodeRecord,
   RefreshTokenRecord,
   SessionRecord,
   SigningKeyRecord,
@@ -33,6 +34,7 @@ import {
   plainJson,
   toAudit,
   toKey,
+  toCode,
   toRefresh,
   toSession,
   toUser,
@@ -395,6 +397,7 @@ export class MongoAuthStore implements AuthStore {
   async deleteExpiredSessions(now: number): Promise<number> {
     return this.run('deleteExpiredSessions', async (c) => {
       await c.refreshTokens.deleteMany({ expiresAt: { $lt: now } })
+      await c.authorizationCodes.deleteMany({ expiresAt: { $lt: now } })
       await c.refreshUses.deleteMany({ expiresAt: { $lt: now } })
       await c.refreshRevocations.deleteMany({ expiresAt: { $lt: now } })
       await c.revokedTokens.deleteMany({ expiresAt: { $lt: new Date(now) } })
@@ -433,7 +436,46 @@ export class MongoAuthStore implements AuthStore {
         expiresAt: token.expiresAt,
         usedAt: token.usedAt ?? null,
         revokedAt: token.revokedAt ?? null,
+        familyExpiresAt: token.familyExpiresAt ?? null,
       })
+    })
+  }
+
+  async createAuthorizationCode(code: AuthorizationCodeRecord): Promise<void> {
+    const userId = str(code.userId, 'code.userId')
+    await this.run('createAuthorizationCode', async (c) => {
+      if ((await c.users.findOne({ _id: userId }, { projection: { _id: 1 } })) === null) throw userNotFound()
+      await c.authorizationCodes.insertOne({
+        _id: str(code.id, 'code.id'),
+        clientId: str(code.clientId, 'code.clientId'),
+        redirectUri: str(code.redirectUri, 'code.redirectUri'),
+        codeChallenge: str(code.codeChallenge, 'code.codeChallenge'),
+        userId,
+        scope: str(code.scope, 'code.scope'),
+        nonce: code.nonce === null ? null : str(code.nonce, 'code.nonce'),
+        createdAt: code.createdAt,
+        expiresAt: code.expiresAt,
+        usedAt: code.usedAt ?? null,
+      })
+    })
+  }
+
+  async consumeAuthorizationCode(id: string, at: number): Promise<{ record: AuthorizationCodeRecord; firstUse: boolean } | null> {
+    const key = str(id, 'id')
+    return this.run('consumeAuthorizationCode', async (c) => {
+      const doc = await c.authorizationCodes.findOne({ _id: key })
+      if (doc === null) return null
+      // Like refresh-token uses: one unique mark per code, so exactly one
+      // consumer's insert succeeds (no conditional update, which FerretDB
+      // does not make atomic). The mark shares refresh_uses under a prefix.
+      try {
+        await c.refreshUses.insertOne({ _id: `code:${key}`, at, expiresAt: doc.expiresAt })
+        return { record: toCode(doc), firstUse: true }
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err
+        const mark = await c.refreshUses.findOne({ _id: `code:${key}` })
+        return { record: { ...toCode(doc), usedAt: mark?.at ?? doc.usedAt ?? at }, firstUse: false }
+      }
     })
   }
 

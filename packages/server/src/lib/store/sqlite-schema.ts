@@ -118,6 +118,23 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE users ADD COLUMN tokens_min_version INTEGER NOT NULL DEFAULT 0;
   `,
+  // 3: refresh-token families end (F10); authorization codes (code flow + PKCE).
+  `
+  ALTER TABLE refresh_tokens ADD COLUMN family_expires_at INTEGER;
+  CREATE TABLE authorization_codes (
+    id             TEXT PRIMARY KEY,
+    client_id      TEXT NOT NULL,
+    redirect_uri   TEXT NOT NULL,
+    code_challenge TEXT NOT NULL,
+    user_id        TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    scope          TEXT NOT NULL,
+    nonce          TEXT,
+    created_at     INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL,
+    used_at        INTEGER
+  );
+  CREATE INDEX authorization_codes_expires ON authorization_codes (expires_at);
+  `,
 ]
 
 /** Thrown (and mapped to ERR_STORE_UNAVAILABLE) when the file was written by a newer wire-auth. */

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { Claim } from '@wire-auth/core'
-import type { AuditRecord, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
+import type { AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 
 /** @internal */
 export interface UserRow {
@@ -39,6 +39,21 @@ export interface RefreshRow {
   expires_at: number
   used_at: number | null
   revoked_at: number | null
+  family_expires_at: number | null
+}
+
+/** @internal */
+export interface CodeRow {
+  id: string
+  client_id: string
+  redirect_uri: string
+  code_challenge: string
+  user_id: string
+  scope: string
+  nonce: string | null
+  created_at: number
+  expires_at: number
+  used_at: number | null
 }
 
 /** @internal */
@@ -115,13 +130,19 @@ export function prepareStatements(db: Database) {
     listKeys: p<KeyRow>('SELECT * FROM signing_keys ORDER BY created_at, kid'),
     insertKey: p('INSERT OR IGNORE INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at) VALUES (?, ?, ?, ?, ?)'),
 
-    insertRefresh: p(`INSERT INTO refresh_tokens (id, family_id, user_id, created_at, expires_at, used_at, revoked_at)
-                      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    insertRefresh: p(`INSERT INTO refresh_tokens (id, family_id, user_id, created_at, expires_at, used_at, revoked_at, family_expires_at)
+                      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     getRefresh: p<RefreshRow>('SELECT * FROM refresh_tokens WHERE id = ?'),
     useRefresh: p('UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL'),
     revokeFamily: p('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL'),
     revokeUserRefresh: p('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
     deleteExpiredRefresh: p('DELETE FROM refresh_tokens WHERE expires_at < ?'),
+
+    insertCode: p(`INSERT INTO authorization_codes (id, client_id, redirect_uri, code_challenge, user_id, scope, nonce, created_at, expires_at, used_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    getCode: p<CodeRow>('SELECT * FROM authorization_codes WHERE id = ?'),
+    useCode: p('UPDATE authorization_codes SET used_at = ? WHERE id = ? AND used_at IS NULL'),
+    deleteExpiredCodes: p('DELETE FROM authorization_codes WHERE expires_at < ?'),
 
     revokeAccess: p(`INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?)
                      ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`),
@@ -197,6 +218,23 @@ export function toRefresh(row: RefreshRow): RefreshTokenRecord {
     expiresAt: row.expires_at,
     usedAt: row.used_at,
     revokedAt: row.revoked_at,
+    familyExpiresAt: row.family_expires_at ?? null,
+  }
+}
+
+/** @internal */
+export function toCode(row: CodeRow): AuthorizationCodeRecord {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    redirectUri: row.redirect_uri,
+    codeChallenge: row.code_challenge,
+    userId: row.user_id,
+    scope: row.scope,
+    nonce: row.nonce,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    usedAt: row.used_at,
   }
 }
 

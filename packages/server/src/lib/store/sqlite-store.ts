@@ -6,6 +6,7 @@ import type {
   AuthStore,
   ClaimChange,
   NewUser,
+  AuthorizationCodeRecord,
   RefreshTokenRecord,
   SessionRecord,
   SigningKeyRecord,
@@ -13,7 +14,7 @@ import type {
   UserRecord,
 } from './auth-store.js'
 import { SqliteConnection } from './sqlite-connection.js'
-import { toAudit, toKey, toRefresh, toSession, toUser, type SqliteStatements } from './sqlite-statements.js'
+import { toAudit, toCode, toKey, toRefresh, toSession, toUser, type SqliteStatements } from './sqlite-statements.js'
 import {
   accountExists,
   checkClaim,
@@ -27,6 +28,7 @@ import {
   clampInt,
   driverCode,
   storeConflict,
+  userDisabled,
   userNotFound,
 } from './store-errors.js'
 
@@ -198,6 +200,11 @@ export class SqliteAuthStore implements AuthStore {
 
   async createSession(session: SessionRecord): Promise<void> {
     await this.conn.immediate('createSession', (s) => {
+      // Re-checked in the transaction that inserts (C4): a sign-in that read
+      // the user before a "disable user" committed never gets a session.
+      const owner = s.getUser.get(session.userId)
+      if (owner === undefined) throw userNotFound()
+      if (owner.disabled) throw userDisabled()
       s.insertSession.run({
         id: session.id,
         userId: session.userId,
@@ -248,6 +255,7 @@ export class SqliteAuthStore implements AuthStore {
     return this.conn.immediate('deleteExpiredSessions', (s) => {
       s.deleteExpiredRefresh.run(now)
       s.deleteExpiredAccess.run(now)
+      s.deleteExpiredCodes.run(now)
       return s.deleteExpiredSessions.run(now, now).changes
     })
   }
@@ -264,8 +272,22 @@ export class SqliteAuthStore implements AuthStore {
 
   async createRefreshToken(token: RefreshTokenRecord): Promise<void> {
     await this.conn.run('createRefreshToken', (s) =>
-      s.insertRefresh.run(token.id, token.familyId, token.userId, token.createdAt, token.expiresAt, token.usedAt ?? null, token.revokedAt ?? null),
+      s.insertRefresh.run(token.id, token.familyId, token.userId, token.createdAt, token.expiresAt, token.usedAt ?? null, token.revokedAt ?? null, token.familyExpiresAt ?? null),
     )
+  }
+
+  async createAuthorizationCode(code: AuthorizationCodeRecord): Promise<void> {
+    await this.conn.run('createAuthorizationCode', (s) =>
+      s.insertCode.run(code.id, code.clientId, code.redirectUri, code.codeChallenge, code.userId, code.scope, code.nonce ?? null, code.createdAt, code.expiresAt, code.usedAt ?? null),
+    )
+  }
+
+  async consumeAuthorizationCode(id: string, at: number): Promise<{ record: AuthorizationCodeRecord; firstUse: boolean } | null> {
+    return this.conn.immediate('consumeAuthorizationCode', (s) => {
+      const row = s.getCode.get(id)
+      if (row === undefined) return null
+      return { record: toCode(row), firstUse: s.useCode.run(at, id).changes === 1 }
+    })
   }
 
   async getRefreshToken(id: string): Promise<RefreshTokenRecord | null> {

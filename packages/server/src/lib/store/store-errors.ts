@@ -25,6 +25,11 @@ export function storeConflict(message: string, cause?: unknown): WireAuthError {
   return new WireAuthError('ERR_STORE_CONFLICT', message, { statusCode: 409, cause })
 }
 
+/** `ERR_USER_DISABLED` (403): a session for a disabled user is refused by the store itself. */
+export function userDisabled(): WireAuthError {
+  return new WireAuthError('ERR_USER_DISABLED', 'this account is disabled', { statusCode: 403 })
+}
+
 /** `ERR_USER_NOT_FOUND` (404). */
 export function userNotFound(cause?: unknown): WireAuthError {
   return new UserNotFound('no such user', cause === undefined ? undefined : { cause })

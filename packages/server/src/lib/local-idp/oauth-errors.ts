@@ -1,0 +1,62 @@
+import { isWireAuthError, type WireAuthErrorCode } from '@wire-auth/core'
+import type { FastifyError, FastifyInstance } from 'fastify'
+
+/** The OAuth 2 `error` value of each wire-auth code; anything else is `invalid_request`. */
+const OAUTH_ERROR: Partial<Record<WireAuthErrorCode, string>> = {
+  ERR_INVALID_GRANT: 'invalid_grant',
+  ERR_USER_DISABLED: 'invalid_grant',
+  ERR_UNSUPPORTED_GRANT_TYPE: 'unsupported_grant_type',
+  ERR_INVALID_CLIENT: 'invalid_client',
+  ERR_RATE_LIMITED: 'temporarily_unavailable',
+  ERR_STORE_UNAVAILABLE: 'temporarily_unavailable',
+  ERR_INTERNAL: 'server_error',
+}
+
+const BY_STATUS: Record<number, WireAuthErrorCode> = {
+  400: 'ERR_VALIDATION',
+  401: 'ERR_UNAUTHENTICATED',
+  403: 'ERR_FORBIDDEN',
+  404: 'ERR_NOT_FOUND',
+  413: 'ERR_BODY_TOO_LARGE',
+  415: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+  429: 'ERR_RATE_LIMITED',
+  503: 'ERR_STORE_UNAVAILABLE',
+}
+
+/** An OAuth 2 error body: RFC 6749 §5.2 members plus wire-auth's `code`. */
+export interface OAuthErrorBody {
+  error: string
+  error_description: string
+  code: WireAuthErrorCode
+}
+
+/** The RFC 6749 §5.2 body of a wire-auth code and message. @internal */
+export function oauthErrorBody(code: WireAuthErrorCode, message: string): OAuthErrorBody {
+  return { error: OAUTH_ERROR[code] ?? 'invalid_request', error_description: message.slice(0, 300), code }
+}
+
+/**
+ * Error handler of the token, revocation and introspection routes: the status
+ * of the main handler, the body of RFC 6749 §5.2 / RFC 7009 §2.2.1 / RFC 7662
+ * §2.3 (`error`, `error_description`) with wire-auth's `code` as an extra
+ * member. Internal failures answer `server_error` without detail.
+ * @internal
+ */
+export function installOAuthErrorHandler(scope: FastifyInstance): void {
+  scope.setErrorHandler(function oauthErrorHandler(error: FastifyError | Error, request, reply) {
+    if (isWireAuthError(error)) {
+      if (error.statusCode >= 500) request.log.error({ code: error.code, err: error.cause ?? error }, error.message)
+      const message = error.statusCode >= 500 && error.code === 'ERR_INTERNAL' ? 'internal error' : error.message
+      return reply.code(error.statusCode).send(oauthErrorBody(error.code, message))
+    }
+    const fastifyError = error as FastifyError
+    if (fastifyError.validation) {
+      return reply.code(400).send(oauthErrorBody('ERR_VALIDATION', `${fastifyError.validationContext ?? 'request'} ${fastifyError.message.replace(/^[a-z]+\//, '')}`))
+    }
+    const status = typeof fastifyError.statusCode === 'number' ? fastifyError.statusCode : 500
+    if (status === 429) return reply.code(429).send(oauthErrorBody('ERR_RATE_LIMITED', 'too many requests'))
+    if (status >= 400 && status < 500) return reply.code(status).send(oauthErrorBody(BY_STATUS[status] ?? 'ERR_VALIDATION', fastifyError.message))
+    request.log.error({ err: error }, 'unexpected error')
+    return reply.code(500).send(oauthErrorBody('ERR_INTERNAL', 'internal error'))
+  })
+}

@@ -1,12 +1,8 @@
 import type { Redis } from 'ioredis'
 
-/** pino-compatible logger subset (`app.log` fits). */
-export interface ChannelLogger {
-  debug?(obj: Record<string, unknown>, msg?: string): void
-  info(obj: Record<string, unknown>, msg?: string): void
-  warn(obj: Record<string, unknown>, msg?: string): void
-  error(obj: Record<string, unknown>, msg?: string): void
-}
+import type { ChannelLogger } from './channel-logger.js'
+
+export type { ChannelLogger } from './channel-logger.js'
 
 /**
  * `url` with its password replaced by `***`, safe to log. A value that is

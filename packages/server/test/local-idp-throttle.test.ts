@@ -182,6 +182,21 @@ describe('throttles are atomic and cannot be turned against the owner (checklist
     for (const r of refused) expect(r).toMatchObject({ verdict: { scope: 'delay', retryAfterSeconds: 60 } })
   })
 
+  it('waiting exactly the Retry-After of a spacing refusal is enough', async () => {
+    for (let i = 0; i < 12; i++) {
+      await strict.signIn('victim@example.com', `guess-${i}-password`, freshIp())
+      clock.advance(61_000)
+    }
+    expect(await strict.signIn('victim@example.com', 'guess-right-now', freshIp())).toMatchObject({ ok: false, reason: 'invalid' })
+    const spaced = await strict.signIn('victim@example.com', PASSWORD, '192.0.2.201')
+    if (spaced.ok || spaced.reason !== 'throttled') throw new Error('expected a spacing refusal')
+    expect(spaced.verdict).toEqual({ scope: 'delay', retryAfterSeconds: 60 })
+    clock.advance(59_999)
+    expect(await strict.signIn('victim@example.com', PASSWORD, '192.0.2.201')).toMatchObject({ ok: false, reason: 'throttled' })
+    clock.advance(1)
+    expect(await strict.signIn('victim@example.com', PASSWORD, '192.0.2.201')).toMatchObject({ ok: true })
+  })
+
   it('a device cookie of a client that signed in before is not blocked by other clients failures, even from the same address (F3)', async () => {
     const home = '198.51.100.77'
     const signedIn = await strict.signIn('victim@example.com', PASSWORD, home)

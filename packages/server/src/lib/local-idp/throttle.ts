@@ -148,8 +148,9 @@ export class LoginThrottle {
       const delay = accountDelayMs(failures, maxFailuresPerAccount)
       if (delay > 0) {
         gateKey = `login:gate:${accountHash(account)}`
-        // One attempt per `delay` on the account from clients without its device cookie.
-        if (!(await take(gateKey, 1, delay))) return refuse({ scope: 'delay', retryAfterSeconds: Math.max(1, Math.ceil(delay / 1000)) })
+        // One attempt per `delay` on the account from clients without its device cookie. The window
+        // counts `at >= now - window`: `delay - 1` lets the next attempt in exactly `delay` later.
+        if (!(await take(gateKey, 1, Math.max(1, delay - 1)))) return refuse({ scope: 'delay', retryAfterSeconds: Math.max(1, Math.ceil(delay / 1000)) })
       }
     }
     return { ok: true, reservation: { at, account, pairKey, clientKey, gateKey } }

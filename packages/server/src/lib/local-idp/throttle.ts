@@ -125,7 +125,8 @@ export class LoginThrottle {
   async reserve(account: string | null, ip: string, deviceId: string | null = null): Promise<{ ok: true; reservation: ThrottleReservation } | { ok: false; verdict: ThrottleVerdict }> {
     const at = this.#now()
     const { windowMs, maxFailuresPerAccount, maxFailuresPerClient } = this.#options
-    const windowSeconds = Math.max(1, Math.ceil(windowMs / 1000))
+    // A failure at `t` counts until `t + windowMs` inclusive: the first free moment is 1 ms later.
+    const windowSeconds = Math.floor(windowMs / 1000) + 1
     const trusted = account !== null && deviceId !== null
     const held: string[] = []
     const refuse = async (verdict: ThrottleVerdict) => {

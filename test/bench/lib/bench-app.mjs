@@ -56,10 +56,10 @@ export async function buildBenchApp({ sqlitePath, mongoUrl, channel, live, helme
     allowedOrigins: [SITE_ORIGIN],
     publicUrl: 'http://127.0.0.1:3000',
     // Every bench client connects from 127.0.0.1: lift the per-address and
-    // per-user socket caps and the per-address render budget (checklist 28),
-    // which would otherwise refuse the load itself; likewise the per-client
-    // request rate of the HTTP fragment routes (messagesPerSecond).
-    live: { maxSocketsPerAddress: 10_000_000, maxSocketsPerUser: 10_000_000, rendersPerSecond: 1_000_000_000, messagesPerSecond: 1_000_000, ...(live ?? {}) },
+    // per-user socket caps, the per-address render budget (checklist 28) and
+    // the per-client request rate of the fragment routes (it is messagesPerSecond),
+    // which would otherwise refuse the load itself. The limiters still run.
+    live: { maxSocketsPerAddress: 10_000_000, maxSocketsPerUser: 10_000_000, rendersPerSecond: 1_000_000_000, messagesPerSecond: 1_000_000_000, ...(live ?? {}) },
     ...(helmet === undefined ? {} : { helmet }),
   })
   registerBenchContent(app)

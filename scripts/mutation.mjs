@@ -14,7 +14,7 @@
 // the results of mutants whose code and covering tests did not change, so a
 // second run of an unchanged file takes seconds.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
@@ -154,7 +154,13 @@ for (const target of files) {
   }
   mkdirSync(`${reportDir}/incremental`, { recursive: true })
   const incremental = `${reportDir}/incremental/${slug(file)}.json`
-  if (values.fresh) rmSync(incremental, { force: true })
+  // StrykerJS reuses a survivor when its code is unchanged even if a newly
+  // mapped test file would kill it (static mutants especially): a changed
+  // test list starts the file afresh.
+  const testList = `${incremental}.tests`
+  const previousTests = existsSync(testList) ? readFileSync(testList, 'utf8') : ''
+  if (values.fresh || previousTests !== tests.join('\n')) rmSync(incremental, { force: true })
+  writeFileSync(testList, tests.join('\n'))
   console.log(`\nmutation: ${target} against ${tests.join(', ')}`)
   const run = spawnSync(process.execPath, [`${root}node_modules/@stryker-mutator/core/bin/stryker.js`, 'run', 'stryker.config.mjs', '--mutate', target], {
     stdio: 'inherit',

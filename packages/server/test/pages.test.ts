@@ -274,6 +274,18 @@ describe('protected markup written in place', () => {
   })
 })
 
+describe('app.page registration', () => {
+  it('refuses a bad url at once and a missing file at boot, with ERR_PAGE_INVALID', async () => {
+    await start()
+    expect(() => app.page('admin', join(root, 'admin.html'))).toThrow(expect.objectContaining({ code: 'ERR_PAGE_INVALID' }))
+    expect(() => app.page('/x', '')).toThrow(expect.objectContaining({ code: 'ERR_PAGE_INVALID' }))
+    expect(() => app.page('/x', join(root, 'admin.html'), { guard: { policy: 'bad name' } })).toThrow(expect.objectContaining({ code: 'ERR_GUARD_SPEC_INVALID' }))
+    await app.close()
+    app = await createServer({ sqlitePath: join(dir.dir, 'auth2.sqlite'), fastify: { logger: false }, setup: (server) => void server.page('/gone', join(root, 'no-such.html')) })
+    await expect(app.ready()).rejects.toMatchObject({ code: 'ERR_PAGE_INVALID' })
+  })
+})
+
 describe('processPage (markup that fails closed)', () => {
   it('drops a marker outside any element, an unclosed template, and a marker beside a named fragment', async () => {
     const outside = await processPage('<p>a</p><template slot="allowed">LEAK-1</template><p>b</p>')

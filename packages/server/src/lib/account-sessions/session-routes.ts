@@ -39,7 +39,7 @@ export function registerSessionRoutes(app: FastifyInstance, actions: AuthActions
     return user.userId
   }
 
-  app.get('/auth/sessions', { config: { wireAuth: 'public' } }, async (request, reply) => {
+  app.get('/auth/sessions', { config: { wireAuth: 'guarded' } }, async (request, reply) => {
     const userId = userIdOf(request)
     const current = sessionIdOf(request)
     const sessions = await actions.listSessions(userId)
@@ -57,7 +57,7 @@ export function registerSessionRoutes(app: FastifyInstance, actions: AuthActions
 
   app.post<{ Params: { id: string } }>(
     '/auth/sessions/:id/revoke',
-    { config: { wireAuth: 'public' }, schema: { params: SESSION_ID }, validatorCompiler: strictValidatorCompiler, preValidation: refuseFields },
+    { config: { wireAuth: 'guarded' }, schema: { params: SESSION_ID }, validatorCompiler: strictValidatorCompiler, preValidation: refuseFields },
     async (request) => {
       const userId = userIdOf(request)
       // Another user's session id answers like an unknown one: false.
@@ -65,7 +65,7 @@ export function registerSessionRoutes(app: FastifyInstance, actions: AuthActions
     },
   )
 
-  app.post('/auth/sessions/revoke-all', { config: { wireAuth: 'public' }, preValidation: refuseFields }, async (request) => {
+  app.post('/auth/sessions/revoke-all', { config: { wireAuth: 'guarded' }, preValidation: refuseFields }, async (request) => {
     const userId = userIdOf(request)
     return { ended: await actions.revokeAllSessions(userId, request) }
   })

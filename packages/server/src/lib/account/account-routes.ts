@@ -35,7 +35,11 @@ function signedIn(request: FastifyRequest): string {
 export async function registerAccountRoutes(app: FastifyInstance, ctx: AuthContext, service: AccountService): Promise<void> {
   const perMinute = ctx.options.localIdp?.rateLimitPerMinute ?? 20
   const passwordMax = (ctx.options.localIdp?.passwordMaxLength ?? 1024) * 4
-  const limited = { config: { wireAuth: 'public' as const, rateLimit: { max: perMinute, timeWindow: ONE_MINUTE } }, bodyLimit: BODY_LIMIT }
+  const rate = { max: perMinute, timeWindow: ONE_MINUTE }
+  // Public: the link's token (or nothing, for "forgot") is the credential.
+  const limited = { config: { wireAuth: 'public' as const, rateLimit: rate }, bodyLimit: BODY_LIMIT }
+  // Guarded: the caller's own account; 401 when anonymous.
+  const own = { config: { wireAuth: 'guarded' as const, rateLimit: rate }, bodyLimit: BODY_LIMIT }
 
   await app.register(async function accountRoutes(scope) {
     if (!scope.hasDecorator('rateLimit')) await scope.register(rateLimit, { global: false })
@@ -47,7 +51,7 @@ export async function registerAccountRoutes(app: FastifyInstance, ctx: AuthConte
 
     scope.get('/auth/account/capabilities', { config: { wireAuth: 'public' } }, async () => service.capabilities())
 
-    scope.post('/auth/account/verify-email/send', limited, async (request, reply) => {
+    scope.post('/auth/account/verify-email/send', own, async (request, reply) => {
       const user = await ctx.store.getUser(signedIn(request))
       if (user === null) throw new Unauthenticated()
       const sent = await service.sendVerification(user, request)
@@ -87,7 +91,7 @@ export async function registerAccountRoutes(app: FastifyInstance, ctx: AuthConte
     scope.post<{ Body: { currentPassword: string; newPassword: string } }>(
       '/auth/account/password/change',
       {
-        ...limited,
+        ...own,
         schema: {
           body: {
             type: 'object',

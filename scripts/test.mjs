@@ -89,6 +89,16 @@ const stopFerretDB = async () => {
   ferretdb = null
   await server?.stop()
 }
+// Last resort (an exit without the stop below): never leave the server behind.
+process.on('exit', () => {
+  if (ferretdb === null) return
+  try {
+    process.kill(ferretdb.pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+  rmSync(ferretdb.dir, { recursive: true, force: true })
+})
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => {
     stopFerretDB().finally(() => process.exit(130))

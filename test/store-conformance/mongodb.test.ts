@@ -85,6 +85,38 @@ describeMongo('MongoAuthStore against MONGODB_URL', () => {
       }
     })
 
+    it('a session is refused for a user disabled in a version the user document does not show yet', async () => {
+      // The user document's copy of the state is a hint written after the
+      // version slot (the commit); a writer may stop between the two. Here the
+      // slot of version 2 (disabled) exists and the document still says version 1.
+      const dbName = `wire_auth_conformance_${run}_lag`
+      const store = new MongoAuthStore({ url, dbName })
+      try {
+        await store.init()
+        const user = await store.createUser({ email: null, name: 'Lag', passwordHash: null })
+        const db = (admin ??= new MongoClient(url, { serverSelectionTimeoutMS: 5000 })).db(dbName)
+        await db.collection('user_versions').insertOne({
+          _id: `${user.id}:2` as never,
+          userId: user.id,
+          name: 'Lag',
+          passwordHash: null,
+          claims: [],
+          disabled: true,
+          tokensMinVersion: 0,
+          version: 2,
+          updatedAt: Date.now(),
+        })
+        expect(await store.getUser(user.id)).toMatchObject({ disabled: true, version: 2 })
+        const now = Date.now()
+        const session = { id: 'lagging', userId: user.id, name: 'Lag', claims: [], userVersion: 1, createdAt: now, lastSeenAt: now, idleExpiresAt: now + 60_000, absoluteExpiresAt: now + 60_000, ip: null, userAgent: null }
+        await expectCode(store.createSession(session), 'ERR_USER_DISABLED', 403)
+        expect(await store.getSession('lagging')).toBeNull()
+      } finally {
+        await store.close()
+        await dropDatabase(dbName)
+      }
+    })
+
     it('init keeps an index an earlier version made under another name, and the e-mail stays unique', async () => {
       const dbName = `wire_auth_conformance_${run}_upgrade`
       const db = (admin ??= new MongoClient(url, { serverSelectionTimeoutMS: 5000 })).db(dbName)

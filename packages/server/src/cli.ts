@@ -7,6 +7,7 @@ import { isWireAuthError } from '@wire-auth/core'
 import { bundleInfo } from './lib/bundle-info.js'
 import { runServe } from './lib/cli/serve.js'
 import { runAudit, runUser } from './lib/cli/users.js'
+import { KEYS_COMMANDS, runKeys } from './lib/cli/keys.js'
 
 const HELP = `wire-auth — server-authoritative login and authorization
 
@@ -20,6 +21,8 @@ Usage:
   wire-auth user sessions <id|email>
   wire-auth user signout <id|email>          end every session of the user
   wire-auth audit [--user id|email] [--action name] [--limit n]
+  wire-auth keys rotate [--now]              new token signing key (old tokens stay valid)
+  wire-auth keys list                        signing keys and their states
   wire-auth bundle-info [--json]            versioned URL and SRI hash of /wire-auth.js
   wire-auth --version
 
@@ -72,6 +75,9 @@ async function main(argv: string[]): Promise<number> {
       // Checked before the store is opened: a typo never creates a store file.
       if (!USER_COMMANDS.has(rest[0] ?? '')) return usageError(`unknown user command ${JSON.stringify(rest[0] ?? '')}`)
       return runUser(rest, { configFile, email: values.email, name: values.name, claims: values.claim ?? [], passwordStdin: values['password-stdin'] ?? false, limit: values.limit, json: values.json ?? false, generatePassword: () => randomBytes(18).toString('base64url') })
+    case 'keys':
+      if (!KEYS_COMMANDS.has(rest[0] ?? '')) return usageError(`unknown keys command ${JSON.stringify(rest[0] ?? '')}`)
+      return runKeys(rest, { configFile, now: values.now ?? false, json: values.json ?? false })
     case 'audit':
       return runAudit({ configFile, user: values.user, action: values.action, limit: values.limit, json: values.json ?? false })
     case 'bundle-info': {
@@ -102,6 +108,7 @@ function parse(argv: string[]) {
       action: { type: 'string' },
       limit: { type: 'string' },
       json: { type: 'boolean' },
+      now: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },

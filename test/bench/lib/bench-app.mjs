@@ -46,17 +46,20 @@ export function registerBenchContent(app) {
  * the benchmark defaults (a SQLite file, allowed site origin, default limits
  * except the per-client caps, lifted: all load comes from one address).
  */
-export async function buildBenchApp({ sqlitePath, channel, live, helmet } = {}) {
+export async function buildBenchApp({ sqlitePath, mongoUrl, channel, live, helmet } = {}) {
   const app = Fastify({ logger: false })
+  // mongoUrl: MongoAuthStore (the benches start FerretDB for it) instead of the SQLite file.
+  const store = mongoUrl ? new (await import('@wire-auth/server/mongodb')).MongoAuthStore({ url: mongoUrl }) : undefined
   await connectAuth(app, {
-    sqlitePath,
+    ...(store ? { store } : { sqlitePath }),
     channel,
     allowedOrigins: [SITE_ORIGIN],
     publicUrl: 'http://127.0.0.1:3000',
     // Every bench client connects from 127.0.0.1: lift the per-address and
-    // per-user socket caps and the per-address render budget (checklist 28),
-    // which would otherwise refuse the load itself.
-    live: { maxSocketsPerAddress: 10_000_000, maxSocketsPerUser: 10_000_000, rendersPerSecond: 1_000_000_000, ...(live ?? {}) },
+    // per-user socket caps, the per-address render budget (checklist 28) and
+    // the per-client request rate of the fragment routes (it is messagesPerSecond),
+    // which would otherwise refuse the load itself. The limiters still run.
+    live: { maxSocketsPerAddress: 10_000_000, maxSocketsPerUser: 10_000_000, rendersPerSecond: 1_000_000_000, messagesPerSecond: 1_000_000_000, ...(live ?? {}) },
     ...(helmet === undefined ? {} : { helmet }),
   })
   registerBenchContent(app)

@@ -47,7 +47,7 @@ async function settle() {
 serveRequests({
   clock: () => now(),
 
-  async start({ mode, sqlitePath, channel, redisChannel, routing, live, helmet, staticReply }) {
+  async start({ mode, sqlitePath, mongoUrl, channel, redisChannel, routing, live, helmet, staticReply }) {
     if (mode === 'wire') {
       let chan
       if (channel === 'redis') {
@@ -57,7 +57,7 @@ serveRequests({
         redisAuthChannel = chan
         await chan.ready()
       }
-      app = await buildBenchApp({ sqlitePath, channel: chan, live, helmet })
+      app = await buildBenchApp({ sqlitePath, mongoUrl, channel: chan, live, helmet })
       await app.listen({ port: 0, host: '127.0.0.1', backlog: 4096 })
       return { port: app.server.address().port, pid: process.pid }
     }

@@ -10,6 +10,9 @@
 //      changes are issued on the other worker and cross Redis; then the
 //      same at 200 changes/s
 //   C. a third worker joins: 50,000 sockets, 1,000 changes/s
+//   D. what the store costs: 2 workers + Redis, the same users and sockets
+//      on SQLite and on MongoAuthStore (FerretDB started here, or
+//      BENCH_MONGODB_URL), 20 and 200 changes/s (BENCH_FANOUT_PARTS=D: only D)
 // Servers and clients are separate processes; clocks are aligned by IPC
 // ping (offset of the fastest round trip).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,6 +22,7 @@ import { SITE_ORIGIN } from '../lib/bench-app.mjs'
 import { figure, report, sized } from '../lib/result.mjs'
 import { align, collect, settle } from '../lib/live-measure.mjs'
 import { startChild } from '../lib/rpc.mjs'
+import { startBenchMongo } from '../lib/mongo.mjs'
 import { summarize } from '../lib/stats.mjs'
 
 const lib = new URL('../lib/', import.meta.url)
@@ -29,6 +33,9 @@ const LOW_RATE = 200
 const RAW_USERS = sized(200, 50)
 const USERS_B_PER_WORKER = sized(1000, 100)
 const USERS_C_PER_WORKER = sized(1667, 150)
+const USERS_D_PER_WORKER = sized(250, 50)
+const D_SLOW_RATE = 20
+const ONLY_D = process.env.BENCH_FANOUT_PARTS === 'D'
 const MOUNT = [
   { id: 'plan', kind: 'region', fragment: 'plan' },
   { id: 'who', kind: 'region', fragment: 'profile' },
@@ -88,7 +95,7 @@ const latencies = (list) => summarize(list.map((c) => c.last - c.t0))
 try {
   // ---- peer: a bare ws server (same rate, same message size, 10 sockets per user)
   let raw
-  {
+  if (!ONLY_D) {
     const worker = child('server-worker.mjs', 'raw ws')
     const client = child('socket-client.mjs', 'clients raw')
     const { port } = await worker.call('start', { mode: 'broadcast' })
@@ -111,7 +118,7 @@ try {
   }
 
   // ---- B: two workers over Redis, then C: three workers, 50,000 sockets
-  {
+  if (!ONLY_D) {
     const redisChannel = `wire-auth:bench:${process.pid}:${Date.now()}`
     const sqlitePath = join(dir, 'shared.sqlite')
     const workers = []
@@ -201,6 +208,76 @@ try {
     const c = await measure(RATE)
     addLatency(`C. 3 workers + Redis, ${c.total.toLocaleString('en-US')} sockets, ${RATE}/s: change → last of 10 sockets`, c.all)
     notes.push(`C: ${c.counts.map((n) => n.toLocaleString('en-US')).join(' + ')} sockets on 3 workers (the new ones opened and mounted in ${openC.toFixed(0)} s), ${RATE}/s in total; same-worker p99 ${c.same.p99.toFixed(1)} ms, other-worker p99 ${c.cross.p99.toFixed(1)} ms; ${c.result.incomplete} of ${c.result.changes} changes never reached all 10 sockets; ${c.result.socketsAfter.toLocaleString('en-US')} sockets still open after. Event-loop delay p99 per worker: ${c.eld.map((e) => e.p99.toFixed(1)).join(', ')} ms.`)
+    }
+  }
+
+  // ---- D: the store's share of a claim change, SQLite vs MongoDB, same sockets and rate
+  if (process.env.BENCH_FANOUT_PARTS !== 'B') {
+    const mongo = await startBenchMongo()
+    try {
+      const runs = {}
+      for (const store of ['sqlite', 'mongodb']) {
+        const redisChannel = `wire-auth:bench:d:${store}:${process.pid}:${Date.now()}`
+        const storeOptions = store === 'sqlite' ? { sqlitePath: join(dir, 'd.sqlite') } : { mongoUrl: mongo.url(`wire_auth_bench_fanout_${process.pid}`) }
+        const workers = []
+        const clientProcs = []
+        for (const k of [0, 1]) {
+          const w = child('server-worker.mjs', `wire-auth D ${store} W${k}`)
+          const { port } = await w.call('start', { mode: 'wire', ...storeOptions, channel: 'redis', redisChannel })
+          w.index = k
+          w.port = port
+          workers.push(w)
+          clientProcs.push(child('socket-client.mjs', `clients D ${store} W${k}`))
+        }
+        let users = []
+        for (const k of [0, 1]) {
+          const { users: seeded } = await populate(workers[k], clientProcs[k], workers[k].port, USERS_D_PER_WORKER, `d-${store}-w${k}`, users.length)
+          users = users.concat(seeded)
+        }
+        progress(`D ${store}: ${users.length * PER_USER} sockets open and mounted`)
+        runs[store] = {}
+        // A rate FerretDB sustains first, then the rate of B′.
+        for (const rate of [D_SLOW_RATE, LOW_RATE]) {
+          await align([...workers, ...clientProcs])
+          const dbBefore = store === 'mongodb' ? mongo.cpuMs() : null
+          const { eld, cpu } = await drive(workers, clientProcs, users, rate)
+          const dbAfter = store === 'mongodb' ? mongo.cpuMs() : null
+          const result = await collect(workers, clientProcs, (user) => (user < USERS_D_PER_WORKER ? 0 : 1), PER_USER)
+          const changes = Math.max(1, result.changes)
+          runs[store][rate] = {
+            stats: latencies(result.complete),
+            cpu: cpu / 1000 / changes,
+            dbCpu: dbBefore === null || dbAfter === null ? null : (dbAfter - dbBefore) / changes,
+            eld,
+            incomplete: result.incomplete,
+            changes: result.changes,
+          }
+          progress(`D ${store} at ${rate}/s: p50 ${runs[store][rate].stats.p50.toFixed(1)} ms`)
+        }
+        for (const c of clientProcs) await c.stop()
+        for (const w of workers) await w.stop(30_000)
+      }
+      const sockets = 2 * USERS_D_PER_WORKER * PER_USER
+      for (const rate of [D_SLOW_RATE, LOW_RATE]) {
+        const [sq, mg] = [runs.sqlite[rate], runs.mongodb[rate]]
+        const dLabel = (store) => `D. 2 workers + Redis on ${store}, ${sockets.toLocaleString('en-US')} sockets, ${rate}/s: change → last of 10 sockets`
+        figures.push(figure({ label: `${dLabel('SQLite')} p50`, value: sq.stats.p50, unit: 'ms', note: `p99 ${sq.stats.p99.toFixed(2)} ms, max ${sq.stats.max.toFixed(1)} ms; ${sq.stats.n.toLocaleString('en-US')} changes` }))
+        figures.push(figure({ label: `${dLabel('MongoDB')} p50`, value: mg.stats.p50, unit: 'ms', peer: { label: 'on SQLite, same sockets and rate', value: sq.stats.p50 }, note: `p99 ${mg.stats.p99.toFixed(2)} ms, max ${mg.stats.max.toFixed(1)} ms; ${mg.stats.n.toLocaleString('en-US')} changes` }))
+        figures.push(figure({ label: `${dLabel('MongoDB')} p99`, value: mg.stats.p99, unit: 'ms', peer: { label: 'on SQLite, same sockets and rate', value: sq.stats.p99 } }))
+        figures.push(
+          figure({
+            label: `D. wire-auth CPU per claim change (store + audit + re-render + 10 sends), both workers, on MongoDB, ${rate}/s`,
+            value: mg.cpu,
+            unit: 'ms',
+            peer: { label: 'on SQLite', value: sq.cpu },
+            note: mg.dbCpu === null ? '' : `plus ${mg.dbCpu.toFixed(2)} ms CPU of the FerretDB process per change`,
+          }),
+        )
+        notes.push(`D at ${rate}/s: changes that never reached all 10 sockets: SQLite ${sq.incomplete} of ${sq.changes}, MongoDB ${mg.incomplete} of ${mg.changes}. Event-loop delay p99 per worker: SQLite ${sq.eld.map((e) => e.p99.toFixed(1)).join(', ')} ms, MongoDB ${mg.eld.map((e) => e.p99.toFixed(1)).join(', ')} ms.`)
+      }
+      notes.push(`D: ${USERS_D_PER_WORKER.toLocaleString('en-US')} users with ${PER_USER} sockets each on each of 2 workers (Redis channel), first on one SQLite file, then on MongoAuthStore against ${mongo.label}; ${D_SLOW_RATE} then ${LOW_RATE} changes/s for ${DRIVE_MS / 1000} s each, issued by both workers.`)
+    } finally {
+      await mongo.stop()
     }
   }
 

@@ -12,9 +12,9 @@ import { loadCommonPasswords, PasswordHasher } from './passwords.js'
 import { AuthorizationCodes, familyOfCode, type CodeGrant } from './authorization-codes.js'
 import type { ResolvedResourceServer } from './idp-options.js'
 import { looksLikeRefreshToken, RefreshTokens } from './refresh-tokens.js'
-import { SigningKeys } from './signing-keys.js'
+import { SigningKeys, type SigningKeyInfo } from './signing-keys.js'
 import { LoginThrottle, type ThrottleVerdict } from './throttle.js'
-import { AccessTokens, type AccessTokenPayload } from './tokens.js'
+import { AccessTokens, CLOCK_TOLERANCE_SECONDS, type AccessTokenPayload } from './tokens.js'
 
 /** The resolved `options.localIdp`. @internal */
 export type ResolvedLocalIdpOptions = NonNullable<ResolvedOptions['localIdp']>
@@ -123,6 +123,15 @@ export interface LocalIdp extends TokenVerifier {
   verifyAccessTokenPayload(token: unknown): Promise<{ payload: AccessTokenPayload; user: UserRecord } | null>
   /** The public JWK set served at `/.well-known/jwks.json`. */
   jwks(): Promise<JSONWebKeySet>
+  /**
+   * Key rotation: stores a new signing key that signs from `delayMs` from now
+   * (default 2 minutes, so every worker has re-read the keys first); the
+   * current key keeps verifying its tokens until they expire, then leaves
+   * the JWKS. Every worker and machine on the store follows within a minute.
+   */
+  rotateSigningKey(delayMs?: number): Promise<SigningKeyInfo>
+  /** The signing keys and their states (`signing`, `next`, `verifying`, `retired`). */
+  listSigningKeys(): Promise<SigningKeyInfo[]>
 }
 
 const NAME_MAX_LENGTH = 128
@@ -165,7 +174,8 @@ class LocalIdpImpl implements LocalIdp {
       { maxFailuresPerAccount: options.maxFailuresPerAccount, maxFailuresPerClient: options.maxFailuresPerClient, windowMs: options.lockoutWindowMs },
       this.#now,
     )
-    this.#keys = new SigningKeys(store, options.signingAlg, this.#now)
+    // A superseded key verifies until the last token it signed has expired (plus the clock tolerance and a minute).
+    this.#keys = new SigningKeys(store, options.signingAlg, this.#now, (options.accessTokenTtl + CLOCK_TOLERANCE_SECONDS + 60) * 1000)
     this.#access = new AccessTokens(this.#keys, store, { issuer: options.issuer, audience: options.audience, ttlSeconds: options.accessTokenTtl }, this.#now)
     this.#refresh = new RefreshTokens(store, options.refreshTokenTtl, options.refreshFamilyTtl, this.#now)
     this.#codes = new AuthorizationCodes(store, this.#now)
@@ -339,6 +349,14 @@ class LocalIdpImpl implements LocalIdp {
 
   jwks(): Promise<JSONWebKeySet> {
     return this.#keys.jwks()
+  }
+
+  rotateSigningKey(delayMs?: number): Promise<SigningKeyInfo> {
+    return this.#keys.rotate(delayMs)
+  }
+
+  listSigningKeys(): Promise<SigningKeyInfo[]> {
+    return this.#keys.list()
   }
 }
 

@@ -1,4 +1,4 @@
-import { createPublicKey, type JsonWebKeyInput } from 'node:crypto'
+import { createPublicKey, randomBytes, type JsonWebKeyInput } from 'node:crypto'
 import { exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose'
 import { httpError } from '../errors.js'
 import type { AuthStore, SigningKeyRecord } from '../store/auth-store.js'
@@ -15,6 +15,26 @@ export interface ActiveSigningKey {
 
 /** How long an unknown `kid` waits before it may trigger another store read. */
 const RELOAD_INTERVAL_MS = 5_000
+
+/** Every worker re-reads the key set at least this often, so a rotation reaches all of them. */
+export const KEY_REFRESH_MS = 60_000
+
+/**
+ * Default delay between `rotate()` and the new key signing: longer than
+ * {@link KEY_REFRESH_MS}, so every worker (and every verifier that re-reads
+ * the JWKS on an unknown kid) knows the key before the first token it signs.
+ */
+export const KEY_ACTIVATION_DELAY_MS = 2 * KEY_REFRESH_MS
+
+/** A signing key as `wire-auth keys list` shows it. */
+export interface SigningKeyInfo {
+  kid: string
+  alg: string
+  /** Epoch ms when it signs (or signed) first. */
+  activatesAt: number
+  /** `signing`: signs new tokens; `next`: published, signs from `activatesAt`; `verifying`: superseded, verifies tokens it signed until they expire; `retired`: out of the JWKS. */
+  state: 'signing' | 'next' | 'verifying' | 'retired'
+}
 
 /** Public JWK members that may appear in the published set. */
 const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y'] as const
@@ -35,11 +55,18 @@ function publicPem(record: SigningKeyRecord): string {
 }
 
 /**
- * The local IdP's signing keys, generated once and kept in the store so that
- * tokens survive restarts and every worker signs and verifies with the same
- * set. Workers racing at first start converge: each offers a key under the
- * same kid (insert-if-absent), re-reads, and signs with the oldest key of
- * the algorithm (ties broken by kid), which every worker picks alike.
+ * The local IdP's signing keys, kept in the store so that tokens survive
+ * restarts and every worker signs and verifies with the same set. Workers
+ * racing at first start converge: each offers the first key under the same
+ * kid (insert-if-absent) and re-reads.
+ *
+ * Rotation ({@link rotate}) adds a key whose `createdAt` is its activation
+ * time, in the future: it is published in the JWKS at once and signs from
+ * then on (the newest key whose time has come signs; ties by kid). A key
+ * superseded by one active for longer than `retireAfterMs` (the access-token
+ * lifetime plus tolerance) has no valid token left: it leaves the JWKS and
+ * verifies nothing more. Workers re-read the set every {@link KEY_REFRESH_MS}
+ * and on an unknown kid, so nobody is signed out by a rotation.
  * @internal
  */
 export class SigningKeys {
@@ -53,10 +80,15 @@ export class SigningKeys {
   #loading: Promise<void> | null = null
   #lastReload = Number.NEGATIVE_INFINITY
 
-  constructor(store: AuthStore, alg: SigningAlg, now: () => number = () => Date.now()) {
+  readonly #retireAfterMs: number
+  #records: SigningKeyRecord[] = []
+
+  /** @param retireAfterMs how long a superseded key keeps verifying (≥ the access-token lifetime). */
+  constructor(store: AuthStore, alg: SigningAlg, now: () => number = () => Date.now(), retireAfterMs = 3_600_000) {
     this.#store = store
     this.alg = alg
     this.#now = now
+    this.#retireAfterMs = retireAfterMs
   }
 
   /** Loads the keys, generating and storing the first one if none exists. Idempotent. */
@@ -77,21 +109,60 @@ export class SigningKeys {
     await this.#adopt(records)
   }
 
-  async #generate(): Promise<SigningKeyRecord> {
+  async #generate(kid = `wa-${this.alg.toLowerCase()}-1`, activatesAt = this.#now()): Promise<SigningKeyRecord> {
     const { privateKey, publicKey } = await generateKeyPair(this.alg, { extractable: true })
     const publicJwk = await exportJWK(publicKey)
     const privateJwk = await exportJWK(privateKey)
-    // A fixed kid per algorithm and generation: racing workers all insert
+    // The first key has a fixed kid per algorithm: racing workers all insert
     // under the same kid, exactly one insert wins, and the re-read gives
-    // every worker that one key.
-    const kid = `wa-${this.alg.toLowerCase()}-1`
-    return { kid, alg: this.alg, privateJwk: { ...privateJwk }, publicJwk: { ...publicJwk }, createdAt: this.#now() }
+    // every worker that one key. Rotated keys get a fresh kid.
+    return { kid, alg: this.alg, privateJwk: { ...privateJwk }, publicJwk: { ...publicJwk }, createdAt: activatesAt }
+  }
+
+  /**
+   * Adds a new key that signs from `now + delayMs` on; the current key keeps
+   * signing until then and verifying until its tokens have expired.
+   */
+  async rotate(delayMs: number = KEY_ACTIVATION_DELAY_MS): Promise<SigningKeyInfo> {
+    await this.init()
+    const activatesAt = this.#now() + Math.max(0, delayMs)
+    const kid = `wa-${this.alg.toLowerCase()}-${activatesAt.toString(36)}-${randomBytes(3).toString('hex')}`
+    await this.#store.putSigningKey(await this.#generate(kid, activatesAt))
+    await this.reload()
+    return { kid, alg: this.alg, activatesAt, state: activatesAt <= this.#now() ? 'signing' : 'next' }
+  }
+
+  /** Re-reads the key set from the store (rotations by another worker or the CLI). */
+  async reload(): Promise<void> {
+    this.#lastReload = this.#now()
+    await this.#adopt(await this.#store.listSigningKeys())
+  }
+
+  /** Every key of the algorithm with its state, oldest first. */
+  async list(): Promise<SigningKeyInfo[]> {
+    await this.init()
+    await this.reload()
+    return this.#records.map((r) => ({ kid: r.kid, alg: r.alg, activatesAt: r.createdAt, state: this.#stateOf(r) }))
+  }
+
+  #stateOf(record: SigningKeyRecord): SigningKeyInfo['state'] {
+    const now = this.#now()
+    if (record.createdAt > now) return 'next'
+    if (record.kid === this.#active?.kid) return 'signing'
+    // Newer = later in the (createdAt, kid) order every worker sorts by.
+    const newer = this.#records.slice(this.#records.indexOf(record) + 1)
+    return newer.some((r) => r.createdAt <= now - this.#retireAfterMs) ? 'retired' : 'verifying'
   }
 
   async #adopt(records: SigningKeyRecord[]): Promise<void> {
+    const now = this.#now()
     const mine = records.filter((r) => r.alg === this.alg).sort((a, b) => a.createdAt - b.createdAt || (a.kid < b.kid ? -1 : a.kid > b.kid ? 1 : 0))
-    const signer = mine[0]
+    // The newest key whose time has come signs; before any has (cannot happen
+    // with the first key, made "now"), the oldest.
+    const due = mine.filter((r) => r.createdAt <= now)
+    const signer = due[due.length - 1] ?? mine[0]
     if (signer === undefined) throw httpError('ERR_INTERNAL', 500, `no ${this.alg} signing key in the store`)
+    this.#records = mine
     let privateKey: CryptoKey
     try {
       privateKey = (await importJWK(signer.privateJwk as JWK, this.alg)) as CryptoKey
@@ -100,23 +171,36 @@ export class SigningKeys {
     }
     // A kid names one key for good (keys are inserted once, never replaced), so a
     // reload converts only the kids it has not seen.
-    const pems = new Map<string, string>()
-    for (const r of mine) pems.set(r.kid, this.#publicPems.get(r.kid) ?? publicPem(r))
-    this.#jwks = { keys: mine.map((r) => publicOnly(r.publicJwk, r.kid, r.alg)) }
-    this.#publicPems = pems
     this.#active = { kid: signer.kid, alg: this.alg, privateKey }
-    this.#lastReload = this.#now()
+    // Retired keys (superseded long enough ago that no token of theirs is valid) are neither published nor trusted.
+    const live = mine.filter((r) => this.#stateOf(r) !== 'retired')
+    const pems = new Map<string, string>()
+    for (const r of live) pems.set(r.kid, this.#publicPems.get(r.kid) ?? publicPem(r))
+    this.#jwks = { keys: live.map((r) => publicOnly(r.publicJwk, r.kid, r.alg)) }
+    this.#publicPems = pems
+    this.#lastReload = now
+    this.#refreshedAt = now
   }
 
-  /** The key to sign with. Call {@link init} first. */
-  async active(): Promise<ActiveSigningKey> {
+  #refreshedAt = Number.NEGATIVE_INFINITY
+
+  /** Re-reads the set when it is older than {@link KEY_REFRESH_MS} (or a scheduled key came due). */
+  async #fresh(): Promise<void> {
     await this.init()
+    const now = this.#now()
+    const due = this.#records.some((r) => r.createdAt > this.#refreshedAt && r.createdAt <= now)
+    if (now - this.#refreshedAt >= KEY_REFRESH_MS || due) await this.reload()
+  }
+
+  /** The key to sign with: re-read at most every minute, so rotations reach every worker. */
+  async active(): Promise<ActiveSigningKey> {
+    await this.#fresh()
     return this.#active as ActiveSigningKey
   }
 
-  /** The published JWK set (public members only). */
+  /** The published JWK set (public members only): the signing key, the next one, and superseded keys still verifying. */
   async jwks(): Promise<JSONWebKeySet> {
-    await this.init()
+    await this.#fresh()
     return this.#jwks
   }
 
@@ -128,7 +212,7 @@ export class SigningKeys {
    * the kid is still unknown.
    */
   async publicKeyPem(kid: string): Promise<string | null> {
-    await this.init()
+    await this.#fresh()
     if (!this.#publicPems.has(kid) && this.#now() - this.#lastReload >= RELOAD_INTERVAL_MS) {
       this.#lastReload = this.#now()
       await this.#adopt(await this.#store.listSigningKeys())

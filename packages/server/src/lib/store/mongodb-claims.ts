@@ -176,7 +176,8 @@ export function updateUserChange(fields: { name?: string | null; passwordHash?: 
 
 /** Inserts a session of an existing user. Its name / claims / version are read from the user on every read. */
 export async function createSessionDoc(c: MongoCollections, session: SessionRecord): Promise<void> {
-  const owner = await c.users.findOne({ _id: session.userId }, { projection: { _id: 1, disabled: 1 } })
+  // readUser, not the user document: its copy of the state may lag behind the newest version.
+  const owner = await readUser(c, session.userId)
   if (owner === null) throw userNotFound()
   if (owner.disabled) throw userDisabled()
   await c.sessions.insertOne({
@@ -195,7 +196,7 @@ export async function createSessionDoc(c: MongoCollections, session: SessionReco
   // C4 without a transaction: "disable" writes the flag, then deletes the
   // sessions. An insert that came after that delete sees the flag here and
   // takes itself back; one that came before is deleted by it.
-  const after = await c.users.findOne({ _id: session.userId }, { projection: { _id: 1, disabled: 1 } })
+  const after = await readUser(c, session.userId)
   if (after === null || after.disabled) {
     await c.sessions.deleteOne({ _id: session.id })
     throw after === null ? userNotFound() : userDisabled()

@@ -75,6 +75,22 @@ describe('checklist 30: errors name no internal class, operation or driver code 
   })
 })
 
+describe('checklist 30: control characters from users are refused where they enter', () => {
+  it('app.auth.grant / grantTo (and the CLI and admin APIs built on them) refuses claim values with control characters: ERR_INVALID_CLAIM', async () => {
+    const product = await securityApp()
+    try {
+      const user = await product.app.authStore.createUser({ email: 'grantee@example.com', name: 'G', passwordHash: null })
+      for (const value of ['beta\u001b[8m', 'beta\u009b8m', 'beta\u202e', 'be\nta', 'beta\u2066']) {
+        await expect(product.app.auth.grantTo(user.id, 'role', value)).rejects.toMatchObject({ code: 'ERR_INVALID_CLAIM' })
+      }
+      await product.app.auth.grantTo(user.id, 'role', 'beta')
+      expect((await product.app.authStore.getUser(user.id))!.claims).toEqual([{ type: 'role', value: 'beta' }])
+    } finally {
+      await product.close()
+    }
+  })
+})
+
 describe('checklist 30: control characters never reach a log line raw (F9)', () => {
   it('createServer’s logger escapes what pino leaves raw (C1, bidi, separators), with the same JSON', async () => {
     const log = logSink()

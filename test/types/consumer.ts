@@ -42,6 +42,20 @@ app.requirePolicy({ polcy: 'AdminOnly' })
 const spec: RequirePolicySpec = { authenticated: true }
 app.requirePolicy(spec)
 
+// config.authGuard and app.page take the same specs (plus `true`: signed in); typos do not compile.
+app.get('/reports', { config: { authGuard: 'AdminOnly' } }, async () => 'ok')
+app.get('/billing', { config: { authGuard: { policy: 'CanReadDocument', redirect: '/plans' } } }, async () => 'ok')
+app.get('/ops', { config: { authGuard: { claims: [['role', 'admin']] } } }, async () => 'ok')
+app.get('/mine', { config: { authGuard: true } }, async () => 'ok')
+// @ts-expect-error a misspelt policy name
+app.get('/typo', { config: { authGuard: 'AdminOnyl' } }, async () => 'ok')
+app.page('/admin-page', './public/admin.html', { guard: 'AdminOnly' })
+// @ts-expect-error a misspelt key
+app.page('/typo-page', './public/admin.html', { guard: { polcy: 'AdminOnly' } })
+await app.auth.refresh({ fragment: 'document', params: { docId: 'd1' } })
+// @ts-expect-error refresh filters are fragment, policy, params, userId
+await app.auth.refresh({ fragmnt: 'document' })
+
 // load's result types render's data.
 app.fragment('news', { authenticated: true, load: async ({ user }) => ({ headline: `for ${user.userId}`, count: 3 }) }, ({ data }) => {
   const count: number = data.count

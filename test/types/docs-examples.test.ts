@@ -105,6 +105,29 @@ describe('examples type-check under strict against the built declarations', () =
     expect(result.ok).toBe(true)
   })
 
+  it('renamed decorators beside @fastify/jwt and @fastify/auth compile (skipLibCheck, as tsc --init sets it; see options.md)', () => {
+    const code = [
+      "import Fastify from 'fastify'",
+      "import fastifyAuth from '@fastify/auth'",
+      "import fastifyJwt from '@fastify/jwt'",
+      "import { connectAuth, html, principalOf, wireAuthOf } from '@wire-auth/server'",
+      'const app = Fastify()',
+      'await app.register(fastifyAuth)',
+      "await app.register(fastifyJwt, { secret: 'a-long-enough-secret-for-the-test' })",
+      "await connectAuth(app, { decorators: { auth: 'wireAuth', user: 'principal' } })",
+      'const { auth, fragment } = wireAuthOf(app)',
+      "fragment('me', { authenticated: true }, ({ user }) => html`<p>${user.name}</p>`)",
+      "app.get('/x', { preHandler: app.auth([async () => undefined]) }, async (request) => {",
+      "  await auth.grant(principalOf(request), request, 'role', 'beta')",
+      '  return { me: principalOf(request).userId }',
+      '})',
+      'export {}',
+    ].join('\n')
+    const result = typeCheck({ 'renamed.ts': code }, true)
+    expect(result.output).toBe('')
+    expect(result.ok).toBe(true)
+  })
+
   it('positive control: a wrong example does not compile', () => {
     const result = typeCheck({ 'wrong.ts': "import { connectAuth } from '@wire-auth/server'\nawait connectAuth(null, { allowedOrigins: 'x' })\nexport {}\n" }, true)
     expect(result.ok).toBe(false)

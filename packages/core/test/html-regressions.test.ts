@@ -434,3 +434,166 @@ describe('rendering values', () => {
     expect(out.value).toBe('<p>1</p>')
   })
 })
+
+describe('the scanner agrees with the browser on edge shapes', () => {
+  it('a `>` inside a comment does not end it', () => {
+    const out = html`<!-- a > <a href="${JS}"> -->`.value
+    expect(out).toBe(`<!-- a > <a href="${JS}"> -->`)
+    expect(elements(parseFragment(out) as unknown as Node)).toEqual([])
+  })
+
+  it('an empty interpolation still counts as comment text (`<!--${""}>` is no `<!-->`)', () => {
+    const out = html`<!--${''}><a href="${JS}">-->`.value
+    expect(out).toBe(`<!-- ><a href="${JS}">-->`)
+    expect(elements(parseFragment(out) as unknown as Node)).toEqual([])
+  })
+
+  it('a `>` inside an end tag attribute does not end the tag', () => {
+    // The value is `><a href=`; the interpolation is an attribute name of the end tag.
+    const out = html`</p title="><a href="${JS}">`.value
+    expect(out).toBe(`</p title="><a href="data-wire-auth-invalid">`)
+    expect(elements(parseFragment(out) as unknown as Node)).toEqual([])
+  })
+
+  it('<script/> is a script start tag', () => {
+    expect(attributeOf(html`<script/>var s = "<b title='"</script><a href="${JS}">`.value, 'a', 'href')).toBe(INVALID)
+  })
+
+  it('a `=` before an attribute name is part of the name', () => {
+    const out = html`<p =href="${JS}">x</p>`.value
+    expect(out).toBe(`<p =href="${JS}">x</p>`)
+    expect(attributeNames(out)).toEqual(['=href'])
+  })
+
+  it('several spaces or a lone `/` between attributes', () => {
+    expect(attributeOf(html`<a  href="${JS}">x</a>`.value, 'a', 'href')).toBe(INVALID)
+    expect(attributeOf(html`<a / href="${JS}">x</a>`.value, 'a', 'href')).toBe(INVALID)
+    expect(attributeOf(html`<a title=x/ href="${JS}">x</a>`.value, 'a', 'href')).toBe(INVALID)
+  })
+
+  it('text after an unquoted value that ended the tag is text', () => {
+    expect(html`<p title=x>${'a b'}</p>`.value).toBe('<p title=x>a b</p>')
+    expect(html`<p title="x">${'a b'}</p>`.value).toBe('<p title="x">a b</p>')
+  })
+
+  it('a developer-written scheme in the static prefix is kept; a decided prefix takes any number of slots', () => {
+    expect(html`<a href="javascript:${'void(0)'}">x</a>`.value).toBe('<a href="javascript:void(0)">x</a>')
+    expect(html`<a href="/a/${'b'}/${'c'}:${'d'}">x</a>`.value).toBe('<a href="/a/b/c:d">x</a>')
+  })
+
+  it('a `</` inside an attribute value or a comment is no end tag', () => {
+    expect(html`<p title="</${'x'}">t</p>`.value).toBe('<p title="</x">t</p>')
+    expect(html`<!-- </${'x'} -->`.value).toBe('<!-- </x -->')
+  })
+
+  it('the static start of an unquoted value is kept when it is quoted', () => {
+    expect(html`<p title=ab${'c'}>t</p>`.value).toBe('<p title="abc">t</p>')
+    expect(html`<p title=a"b${'c'}>t</p>`.value).toBe('<p title="a&quot;bc">t</p>')
+  })
+})
+
+describe('more boundaries', () => {
+  it.each([...WHITESPACE, ['slash', '/'], ['equals', '='], ['quote', '"']])(
+    'a %s from a string next to a raw() value in a name is escaped, so it cannot start another attribute',
+    (_label, ch) => {
+      const out = html`<a ${raw('')}${`${ch}onclick`}="${'alert(1)'}">x</a>`.value
+      expect(attributeNames(out).filter((name) => name.startsWith('on'))).toEqual([])
+    },
+  )
+
+  it('static text between two slots of a name is part of the name', () => {
+    expect(attributeNames(html`<a ${'o'}n${'click'}="${'x'}">x</a>`.value)).toEqual(['data-wire-auth-invalidn'])
+    expect(attributeNames(html`<a ${'da'}ta-${'x'}="${'x'}">x</a>`.value)).toEqual(['data-x'])
+  })
+
+  it('uppercase X in hexadecimal references, and a decoded slash making a path', () => {
+    expect(attributeOf(html`<a href="${'&#X2F;javascript:x'}">x</a>`.value, 'a', 'href')).toBe('&#X2F;javascript:x')
+    expect(attributeOf(html`<a href="${'&#x2f;javascript:x'}">x</a>`.value, 'a', 'href')).toBe('&#x2f;javascript:x')
+  })
+
+  it('whitespace around a safe URL is dropped before the scheme is read', () => {
+    expect(attributeOf(html`<a href="${' https://x.example/'}">x</a>`.value, 'a', 'href')).toBe(' https://x.example/')
+    expect(attributeOf(html`<a href="${'\u00a0mailto:a@example.com'}">x</a>`.value, 'a', 'href')).toBe('\u00a0mailto:a@example.com')
+  })
+
+  it('raw(undefined) is empty, and null, undefined and false render nothing in a style or a comment', () => {
+    expect(raw(undefined as unknown as string).value).toBe('')
+    for (const nothing of [null, undefined, false]) {
+      expect(html`<p style="${nothing}">x</p>`.value).toBe('<p style="">x</p>')
+      expect(html`<!--${nothing}-->`.value).toBe('<!-- -->')
+    }
+    expect(html`<p style="margin: ${0}">x</p>`.value).toBe('<p style="margin: 0">x</p>')
+    expect(html`<p style="${html`red`}">x</p>`.value).toBe('<p style="red">x</p>')
+  })
+})
+
+describe('scanner and URL-check details found by mutation testing', () => {
+  it.each(['lt', 'gt', 'quot', 'apos', 'bsol', 'period', 'lpar', 'rpar', 'amp'])('&%s; decodes to a character that breaks a scheme', (name) => {
+    expect(attributeOf(html`<a href="${raw(`http&${name};s://x.example/`)}">x</a>`.value, 'a', 'href')).toBe(INVALID)
+  })
+
+  it.each(['sol', 'quest', 'num'])('&%s; decodes to a character that makes the URL relative', (name) => {
+    expect(html`<a href="${raw(`&${name};javascript:x`)}">x</a>`.value).toBe(`<a href="&${name};javascript:x">x</a>`)
+  })
+
+  it('&amp; is decoded before the next round: &amp;sol; is a slash two layers down', () => {
+    expect(attributeOf(html`<a href="${'&amp;sol;javascript:x'}">x</a>`.value, 'a', 'href')).toBe('&amp;sol;javascript:x')
+  })
+
+  it.each(['?q=a:b', '#a:b', '/a:b', '?', '#'])('%j is relative: the colon after ?, # or / is no scheme', (url) => {
+    expect(attributeOf(html`<a href="${url}">x</a>`.value, 'a', 'href')).toBe(url)
+  })
+
+  it('a safe URL built from two slots is kept whole', () => {
+    expect(attributeOf(html`<a href="${'https'}${'://x.example/'}">x</a>`.value, 'a', 'href')).toBe('https://x.example/')
+    expect(attributeOf(html`<a href="${'https:'}//${'x.example'}/">x</a>`.value, 'a', 'href')).toBe('https://x.example/')
+  })
+
+  it('a template that ends inside a quoted URL value is checked with its tail', () => {
+    expect(html`<a href="${'javascript'}:alert(1)`.value).toBe(`<a href="${INVALID}:alert(1)`)
+  })
+
+  it('a name interpolation after another attribute does not inherit its name', () => {
+    expect(html`<a href="/x" ${'title'}="${JS}">x</a>`.value).toBe(`<a href="/x" title="${JS}">x</a>`)
+  })
+
+  it('a bogus comment ends at its first `>`, even inside what looks like a quote', () => {
+    for (const start of ['<!x', '<?x', '<!']) {
+      const out = tpl([`${start} <a title="><a href="`, '">x</a>'], JS)
+      expect(attributeOf(out, 'a', 'href')).toBe(INVALID)
+    }
+  })
+
+  it('a script tag becomes raw text only at its `>`', () => {
+    expect(attributeOf(html`<script src="${JS}"></script>`.value, 'script', 'src')).toBe(INVALID)
+    expect(attributeOf(html`<script data-x=">" src="${JS}"></script>`.value, 'script', 'src')).toBe(INVALID)
+  })
+
+  it('the end of a raw-text element split over two static parts is refused', () => {
+    expect(codeOf(() => html`<script>${'x'}</scr${'ipt'}>`)).toBe('ERR_HTML_TEMPLATE_INVALID')
+    expect(codeOf(() => html`<textarea>${'x'}</${'textarea'}>`)).toBe('ERR_HTML_TEMPLATE_INVALID')
+  })
+
+  it('animation values are checked in end tags too, and <animateColor> is an animation element', () => {
+    expect(html`</animate values="${JS}">`.value).toBe(`</animate values="${INVALID}">`)
+    expect(html`<svg><animateColor attributeName="href" values="${JS}"/></svg>`.value).toBe(`<svg><animateColor attributeName="href" values="${INVALID}"/></svg>`)
+  })
+
+  it.each(['expression', '-expression', '--expression(1)', 'binding', 'moz-binding', '-moz-binding', '--moz-binding'])('%j is no CSS value', (value) => {
+    expect(html`<p style="x: ${value}">t</p>`.value).toBe('<p style="x: zWireAuthz">t</p>')
+  })
+
+  it.each(['1.5px', '-.5em', '10%', '1.', '#ABCDEF', 'rgba(0,0,0,.5)', 'hsl(1, 2%, 3%)', 'a , b', 'a\t,\tb', 'a  b', '-x', '.x', '#x-y', 'x-', 'a_b', 'important', 'x !important', 'a,', '1px5', '--'])('%j is a CSS value', (value) => {
+    expect(html`<p style="x: ${value}">t</p>`.value).toBe(`<p style="x: ${value}">t</p>`)
+  })
+
+  it.each(['a ,,b', 'rgb(1;2)', 'rgb(a)', 'x()', 'a\nb', '!x', '1.5.5px', '(1)'])('%j is no CSS value', (value) => {
+    expect(html`<p style="x: ${value}">t</p>`.value).toBe('<p style="x: zWireAuthz">t</p>')
+  })
+})
+
+describe('escape sequences in templates', () => {
+  it('use the cooked text of a part when it has one', () => {
+    expect(html`<p>\u0041\x42${'c'}\n</p>`.value).toBe('<p>AB' + 'c\n</p>')
+  })
+})

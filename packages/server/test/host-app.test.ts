@@ -115,6 +115,7 @@ describe('encapsulation: the host keeps its routes', () => {
     await connectAuth(app, options())
     signInRoute(app)
     app.post('/api/comments', async (request) => ({ ok: true, user: principalOf(request).userId }))
+    app.post('/api/delete-account', { preHandler: app.requirePolicy() }, async () => ({ deleted: true }))
     const preflight = await app.inject({ method: 'OPTIONS', url: '/api/comments', headers: { origin: PARTNER, 'access-control-request-method': 'POST' } })
     expect(preflight.statusCode).toBe(204)
     expect(preflight.headers['access-control-allow-origin']).toBe(PARTNER)
@@ -131,6 +132,11 @@ describe('encapsulation: the host keeps its routes', () => {
     // From an allowed origin the same cookie authenticates.
     const fromSite = await app.inject({ method: 'POST', url: '/api/comments', headers: { origin: SITE, cookie: pair }, payload: {} })
     expect(fromSite.json().user).not.toBeNull()
+    // A guarded host route sees the forged request as anonymous: 401, its handler never runs.
+    const forged = await app.inject({ method: 'POST', url: '/api/delete-account', headers: { origin: 'https://evil.example', cookie: pair }, payload: {} })
+    expect(forged.statusCode).toBe(401)
+    expect(forged.json().code).toBe('ERR_UNAUTHENTICATED')
+    expect((await app.inject({ method: 'POST', url: '/api/delete-account', headers: { origin: SITE, cookie: pair }, payload: {} })).statusCode).toBe(200)
 
     // wire-auth's own routes: refused, and the host's CORS gives the partner no read access.
     const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: { origin: PARTNER, cookie: pair } })

@@ -274,6 +274,18 @@ describe('protected markup written in place', () => {
   })
 })
 
+describe('app.page registration', () => {
+  it('refuses a bad url at once and a missing file at boot, with ERR_PAGE_INVALID', async () => {
+    await start()
+    expect(() => app.page('admin', join(root, 'admin.html'))).toThrow(expect.objectContaining({ code: 'ERR_PAGE_INVALID' }))
+    expect(() => app.page('/x', '')).toThrow(expect.objectContaining({ code: 'ERR_PAGE_INVALID' }))
+    expect(() => app.page('/x', join(root, 'admin.html'), { guard: { policy: 'bad name' } })).toThrow(expect.objectContaining({ code: 'ERR_GUARD_SPEC_INVALID' }))
+    await app.close()
+    app = await createServer({ sqlitePath: join(dir.dir, 'auth2.sqlite'), fastify: { logger: false }, setup: (server) => void server.page('/gone', join(root, 'no-such.html')) })
+    await expect(app.ready()).rejects.toMatchObject({ code: 'ERR_PAGE_INVALID' })
+  })
+})
+
 describe('processPage (markup that fails closed)', () => {
   it('drops a marker outside any element, an unclosed template, and a marker beside a named fragment', async () => {
     const outside = await processPage('<p>a</p><template slot="allowed">LEAK-1</template><p>b</p>')
@@ -304,6 +316,14 @@ describe('processPage (markup that fails closed)', () => {
     expect(page.fragments).toEqual([])
     expect(page.html).not.toContain('LEAK-4')
     expect(page.problems.length).toBe(1)
+  })
+
+  it('a marker inside <noscript> (markup to a browser without scripts, raw text to the tokenizer) or a comment is never served', async () => {
+    const page = await processPage(`<p>a</p><noscript><wire-auth-region><template slot=allowed>LEAK-5</template></wire-auth-region></noscript><noscript><p>plain</p></noscript>`)
+    expect(page.html).toBe('<p>a</p><noscript></noscript><noscript><p>plain</p></noscript>')
+    expect(page.problems).toHaveLength(1)
+    const commented = await processPage('<p>a</p><!-- <wire-auth-region><template slot="allowed">LEAK-6</template></wire-auth-region> --><!-- kept -->')
+    expect(commented.html).toBe('<p>a</p><!-- kept -->')
   })
 
   it('a guard inside protected content is not a page-level guard', async () => {

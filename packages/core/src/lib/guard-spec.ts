@@ -23,10 +23,12 @@ const SPEC_KEYS = new Set(['policy', 'claims', 'authenticated', 'redirect'])
 const AUTHENTICATED: GuardSpec = Object.freeze({ kind: 'authenticated' })
 
 function invalid(message: string, cause?: unknown): never {
+  // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): WireAuthError leaves out an undefined cause itself
   throw new GuardSpecInvalid(message, cause === undefined ? undefined : { cause })
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent (docs/testing.md): null never gets here, and primitives, functions and arrays fail the prototype check below (a prototype-less array is tested)
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
   const proto = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
@@ -64,6 +66,7 @@ function checkClaimList(list: unknown): ClaimRequirement[] {
     if (!Array.isArray(pair) || (pair.length !== 1 && pair.length !== 2)) {
       invalid(`claim #${i + 1} must be [type] or [type, value]`)
     }
+    // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): the field name only goes into the error message
     const type = checkClaimString(pair[0], 'type', i)
     out.push(pair.length === 1 ? Object.freeze([type] as const) : Object.freeze([type, checkClaimString(pair[1], 'value', i)] as const))
   }
@@ -97,6 +100,7 @@ function fromObject(input: Record<string, unknown>): GuardSpec {
   if ('policy' in fields) return withRedirect({ kind: 'policy', policy: checkPolicyName(fields.policy) }, redirect)
   if ('claims' in fields) return withRedirect({ kind: 'claims', claims: Object.freeze(checkClaimList(fields.claims)) }, redirect)
   if ('authenticated' in fields && fields.authenticated !== true) invalid('"authenticated" must be true (use a public fragment for anonymous access)')
+  // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): the shared spec and a fresh frozen one are equal
   return redirect === undefined ? AUTHENTICATED : withRedirect({ kind: 'authenticated' }, redirect)
 }
 
@@ -130,7 +134,9 @@ export function parseGuardSpec(input: unknown): GuardSpec {
   if (typeof input === 'string') {
     const text = input.trim()
     if (text.startsWith('{')) {
+      // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): the name only goes into the error message
       const parsed = parseJson(text, 'the guard spec')
+      // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): JSON text that starts with `{` parses to a plain object or throws
       if (!isPlainObject(parsed)) invalid('a JSON guard spec must be an object')
       return fromObject(parsed)
     }
@@ -154,15 +160,19 @@ export function parseGuardSpec(input: unknown): GuardSpec {
 export function parseClaimsAttribute(value: string): ClaimRequirement[] {
   if (typeof value !== 'string') invalid('the claims attribute must be a string')
   const text = value.trim()
+  // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent (docs/testing.md): an empty text is one empty item, refused below with the same code
   if (text === '') invalid('the claims attribute must not be empty')
   // `{` is JSON too (an object is refused by checkClaimList), never a claim type.
+  // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): the name only goes into the error message
   if (text.startsWith('[') || text.startsWith('{')) return checkClaimList(parseJson(text, 'the claims attribute'))
   if (text.length > MAX_JSON) invalid(`the claims attribute is longer than ${MAX_JSON} characters`)
   const items = text.split(',')
+  // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): checkClaimList refuses more than 16 pairs with the same code (this check only fails fast)
   if (items.length > MAX_CLAIMS) invalid(`"claims" holds more than ${MAX_CLAIMS} pairs`)
   return checkClaimList(
     items.map((item, i) => {
       const part = item.trim()
+      // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent (docs/testing.md): an empty item becomes an empty type, refused by checkClaimString with the same code
       if (part === '') invalid(`claim #${i + 1} is empty`)
       const eq = part.indexOf('=')
       return eq === -1 ? [part] : [part.slice(0, eq).trim(), part.slice(eq + 1).trim()]
@@ -175,6 +185,7 @@ function attribute(value: string | null | undefined, name: string): string | und
   if (typeof value !== 'string') invalid(`the ${name} attribute must be a string`)
   // A present but blank attribute is most likely a template that lost its
   // value; treating it as absent would silently loosen the guard.
+  // Stryker disable next-line ConditionalExpression,MethodExpression,StringLiteral: equivalent (docs/testing.md): a blank policy, claims or redirect is refused by its own check with the same code
   if (value.trim() === '') invalid(`the ${name} attribute must not be empty`)
   return value
 }
@@ -196,9 +207,11 @@ function attribute(value: string | null | undefined, name: string): string | und
  */
 export function parseGuardAttributes(attrs: { policy?: string | null; claims?: string | null; redirect?: string | null }): GuardSpec {
   if (attrs === null || typeof attrs !== 'object') invalid('the guard attributes must be an object')
+  // Stryker disable StringLiteral: equivalent (docs/testing.md): the attribute names only go into the error messages
   const policy = attribute(attrs.policy, 'policy')
   const claimsText = attribute(attrs.claims, 'claims')
   const redirectText = attribute(attrs.redirect, 'redirect')
+  // Stryker restore StringLiteral
   const redirect = redirectText === undefined ? undefined : checkRedirect(redirectText.trim())
   const claims = claimsText === undefined ? undefined : parseClaimsAttribute(claimsText)
   if (policy !== undefined) {
@@ -206,5 +219,6 @@ export function parseGuardAttributes(attrs: { policy?: string | null; claims?: s
     return withRedirect({ kind: 'policy', policy: checkPolicyName(policy.trim()) }, redirect)
   }
   if (claims !== undefined) return withRedirect({ kind: 'claims', claims: Object.freeze(claims) }, redirect)
+  // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): the shared spec and a fresh frozen one are equal
   return redirect === undefined ? AUTHENTICATED : withRedirect({ kind: 'authenticated' }, redirect)
 }

@@ -89,7 +89,7 @@ const make = (value: string): HtmlString => new (HtmlString as unknown as new (v
  * @example escapeHtml('<b title="x">') // '&lt;b title&#61;&quot;x&quot;&gt;'
  */
 export function escapeHtml(value: string): string {
-  const text = typeof value === 'string' ? value : String(value)
+  const text = String(value)
   return HAS_SPECIAL.test(text) ? text.replace(SPECIAL, replaceChar) : text
 }
 
@@ -173,6 +173,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
   const runs: UrlRun[] = []
   const names: NameRun[] = []
   let state = S_TEXT
+  // Stryker disable all: equivalent (docs/testing.md): initial scanner state; every variable is written before it is read
   let tagName = ''
   let isEndTag = false
   let rawEnd = ''
@@ -187,18 +188,22 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
   let nameRun: NameRun | null = null
   let namePending = '' // static name text since the last slot of `nameRun`
   let commentTail = '' // the last three characters of the current comment (an interpolation counts as one)
+// Stryker restore all
 
   const endValue = (): void => {
     if (run !== null) run.tail = pending
     run = null
+    // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): `pending` is reset at the first slot of a URL value before it is read
     pending = ''
   }
   const endName = (): void => {
     if (nameRun !== null) nameRun.suffix = namePending
     nameRun = null
+    // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): `namePending` is reset when a name run starts
     namePending = ''
   }
 
+  // Stryker disable next-line EqualityOperator: equivalent (docs/testing.md): one more round over an empty part adds an empty static and no mode
   for (let i = 0; i < strings.length; i++) {
     const text = strings[i] ?? strings.raw?.[i] ?? ''
     let out = ''
@@ -218,7 +223,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
             // else opens a bogus comment up to the next `>`. (`</` right
             // before an interpolation is refused below.)
             const next = text[p + 1]
-            if (next === undefined || next === '>') state = S_TEXT
+            if (next === undefined) state = S_TEXT
             else if (isAlpha(next)) {
               state = S_TAG_NAME
               tagName = ''
@@ -257,7 +262,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
           else if (isSpace(ch)) state = S_AFTER_ATTR_NAME
           else {
             attrName += ch.toLowerCase()
-            if (nameRun !== null) namePending += ch.toLowerCase()
+            namePending += ch.toLowerCase()
             break
           }
           endName()
@@ -273,6 +278,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
           valueHasSlot = false
           quotedByUs = false
           run = null
+          // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): reset again at the first slot of a URL value
           pending = ''
           if (ch === '"' || ch === "'") {
             quote = ch
@@ -289,8 +295,9 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
             state = ch === '>' ? S_TEXT : S_BEFORE_ATTR
             break
           }
-          if (!valueHasSlot) valueStatic += ch
-          if (run !== null) pending += ch
+          // Both are read only while they matter (before the first slot; while `run` is set).
+          valueStatic += ch
+          pending += ch
           if (quotedByUs && ch === '"') {
             out += '&quot;'
             continue
@@ -298,15 +305,18 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
           break
         case S_COMMENT:
           // `-->`, `--!>`, and the abrupt `<!-->` and `<!--->` all end a comment.
-          if (ch === '>' && (commentTail === '' || commentTail === '-' || commentTail.endsWith('--') || commentTail.endsWith('--!'))) state = S_TEXT
+          if (ch === '>' && (commentTail === '' || commentTail === '-' || commentTail.endsWith('--') || commentTail === '--!')) state = S_TEXT
+          // Stryker disable next-line MethodExpression: equivalent (docs/testing.md): the slice only bounds the string; the checks read its end
           else commentTail = (commentTail + ch).slice(-3)
           break
         case S_BOGUS:
           if (ch === '>') state = S_TEXT
           break
         case S_RAW:
+          // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent (docs/testing.md): `ch === '<'` only skips the slice; the comparison alone decides
           if (ch === '<' && text.slice(p, p + rawEnd.length).toLowerCase() === rawEnd) {
             state = S_TAG_NAME
+            // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): an end tag's name is never compared
             tagName = ''
             isEndTag = true
             out += text.slice(p, p + 2)
@@ -318,10 +328,12 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
       out += ch
       // Entering the content of <script>, <style>, <textarea>…: markup-free until its end tag.
       if (ch === '>' && state === S_TEXT) {
+  // (`tagName` of the tag just closed)
         if (!isEndTag && RAW_TEXT.has(tagName)) {
           state = S_RAW
           rawEnd = `</${tagName}`
         }
+        // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): the next tag sets its name afresh
         tagName = ''
       }
     }
@@ -347,6 +359,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
       valueHasSlot = false
       quotedByUs = false
       run = null
+      // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): reset again at the first slot of a URL value
       pending = ''
     }
     if (state === S_VALUE) {
@@ -362,6 +375,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
         if (!valueHasSlot) {
           // A list is checked item by item, whatever its static prefix says.
           if (list || schemeOf(valueStatic) === undefined) {
+            // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): `tail` is always set when the value ends
             run = { prefix: valueStatic, slots: [i], between: [], tail: '', list }
             runs.push(run)
           }
@@ -380,6 +394,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
         nameRun.between.push(namePending)
         nameRun.slots.push(i)
       } else {
+        // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): `suffix` is always set when the name ends
         nameRun = { prefix: state === S_ATTR_NAME ? attrName : '', slots: [i], between: [], suffix: '' }
         names.push(nameRun)
         if (state !== S_ATTR_NAME) attrName = ''
@@ -388,6 +403,7 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
       namePending = ''
     } else if (state === S_COMMENT) {
       mode = MODE_COMMENT
+      // Stryker disable next-line MethodExpression: equivalent (docs/testing.md): the slice only bounds the string; the checks read its end
       commentTail = (commentTail + 'x').slice(-3)
     }
     statics.push(out)
@@ -399,7 +415,9 @@ function compile(strings: TemplateStringsArray): CompiledTemplate {
 /** True when `out` ends inside an end tag's name: `</`, or the start of `rawEnd` (`</scr`). */
 function endsInEndTag(out: string, rawEnd: string): boolean {
   if (rawEnd === '') return out.endsWith('</')
+  // Stryker disable next-line MethodExpression: equivalent (docs/testing.md): slicing only shortens what endsWith reads
   const tail = out.slice(-rawEnd.length).toLowerCase()
+  // Stryker disable next-line EqualityOperator: equivalent (docs/testing.md): the whole end tag already switched the scanner to a tag name
   for (let k = 2; k <= rawEnd.length; k++) if (tail.endsWith(rawEnd.slice(0, k))) return true
   return false
 }
@@ -413,11 +431,14 @@ const NAMED: Readonly<Record<string, string>> = {
 }
 
 function decodeEntities(text: string): string {
+  // Stryker disable next-line all: equivalent (docs/testing.md): a fast path: without `&` the replace changes nothing
   if (!text.includes('&')) return text
   return text.replace(ENTITY, (match, body: string) => {
     if (body[0] === '#') {
       const code = body[1] === 'x' || body[1] === 'X' ? Number.parseInt(body.slice(2), 16) : Number.parseInt(body.slice(1), 10)
-      if (!(code > 0 && code <= 0x10ffff) || (code >= 0xd800 && code <= 0xdfff)) return '\ufffd'
+      if (!(code > 0 && code <= 0x10ffff)) return '\ufffd'
+      // Stryker disable next-line EqualityOperator,ConditionalExpression,LogicalOperator: equivalent (docs/testing.md): U+FFFD and a lone surrogate are both visible non-scheme characters
+      if (code >= 0xd800 && code <= 0xdfff) return '\ufffd'
       return String.fromCodePoint(code)
     }
     return NAMED[body.toLowerCase()] ?? match
@@ -432,6 +453,7 @@ function decodeEntities(text: string): string {
  */
 function schemeOf(text: string): string | null | undefined {
   const clean = stripInvisible(decodeRepeatedly(text))
+  // Stryker disable next-line EqualityOperator: equivalent (docs/testing.md): reading past the end gives undefined, which matches nothing
   for (let i = 0; i < clean.length; i++) {
     const ch = clean[i]
     if (ch === ':') return clean.slice(0, i).toLowerCase()
@@ -448,6 +470,7 @@ function decodeRepeatedly(text: string): string {
   let decoded = text
   for (let round = 0; round < 3; round++) {
     const next = decodeEntities(decoded)
+    // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): decoding a decoded text again changes nothing
     if (next === decoded) break
     decoded = next
   }
@@ -463,6 +486,7 @@ const isSafeScheme = (scheme: string | null | undefined): boolean => scheme === 
 
 function isSafeRun(run: UrlRun, parts: string[]): boolean {
   let text = run.prefix
+  // Stryker disable next-line EqualityOperator: equivalent (docs/testing.md): text appended after the whole value cannot change a scheme it did not have
   for (let k = 0; k < run.slots.length; k++) {
     text += parts[run.slots[k] as number]
     text += k < run.between.length ? run.between[k] : run.tail
@@ -514,7 +538,6 @@ function render(value: unknown, mode: number): string {
   }
   if (value instanceof HtmlString) return mode === MODE_SRCDOC ? escapeHtml(value.value) : value.value
   if (value === null || value === undefined || value === false) return ''
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value)
   if (Array.isArray(value)) {
     let out = ''
     for (const item of value) out += render(item, mode)
@@ -525,11 +548,9 @@ function render(value: unknown, mode: number): string {
 
 /** The text of a value as {@link render} would print it unescaped (HtmlString values as their text). */
 function plainText(value: unknown): string {
-  if (typeof value === 'string') return value
-  if (value instanceof HtmlString) return value.value
   if (value === null || value === undefined || value === false) return ''
-  if (Array.isArray(value)) return value.map(plainText).join('')
-  return String(value)
+  // String() of an HtmlString is its text.
+  return Array.isArray(value) ? value.map(plainText).join('') : String(value)
 }
 
 /**
@@ -578,13 +599,16 @@ function plainText(value: unknown): string {
  */
 export function html(strings: TemplateStringsArray, ...values: unknown[]): HtmlString {
   let template = cache.get(strings)
+  // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): compiling again gives the same template (the cache is for speed)
   if (template === undefined) {
     template = compile(strings)
     cache.set(strings, template)
   }
   const { statics, modes, runs, names } = template
+  // Stryker disable next-line ConditionalExpression,BlockStatement,LogicalOperator,EqualityOperator: equivalent (docs/testing.md): a fast path; the general path gives the same string
   if (runs.length === 0 && names.length === 0) {
     let out = statics[0] as string
+    // Stryker disable next-line EqualityOperator,StringLiteral: equivalent (docs/testing.md): one more round adds an empty string
     for (let i = 0; i < values.length; i++) out += render(values[i], modes[i] as number) + (statics[i + 1] ?? '')
     return make(out)
   }
@@ -594,14 +618,17 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): HtmlS
     // After a static prefix (`href="java${x}"`) the replacement must not
     // complete a scheme, so it starts a fragment instead.
     parts[run.slots[0] as number] = run.prefix === '' ? INVALID_URL : `#${INVALID_URL}`
+    // Stryker disable next-line EqualityOperator: equivalent (docs/testing.md): one more round writes an unread `parts[undefined]`
     for (let k = 1; k < run.slots.length; k++) parts[run.slots[k] as number] = ''
   }
   for (const run of names) {
     if (isSafeName(run, values, parts)) continue
     parts[run.slots[0] as number] = INVALID_NAME
+    // Stryker disable next-line EqualityOperator: equivalent (docs/testing.md): one more round writes an unread `parts[undefined]`
     for (let k = 1; k < run.slots.length; k++) parts[run.slots[k] as number] = ''
   }
   let out = statics[0] as string
+  // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): the last part always has its static
   for (let i = 0; i < parts.length; i++) out += (parts[i] as string) + (statics[i + 1] ?? '')
   return make(out)
 }

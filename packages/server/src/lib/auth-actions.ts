@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ALL_USERS, type AuthChannel, type AuthEvent } from './channel/auth-channel.js'
 import { checkEvent } from './channel/event-check.js'
 import type { AuthContext } from './context.js'
+import { hasControlChars } from './control-chars.js'
 import { InvalidClaim, Unauthenticated, UserNotFound } from './errors.js'
 import type { AuditRecord, ClaimChange, SessionRecord, UserRecord } from './store/auth-store.js'
 import { principalOf, sessionIdOf, setPrincipal } from './request-state.js'
@@ -16,8 +17,9 @@ function checkClaim(type: unknown, value: unknown, valueRequired: boolean): void
     throw new InvalidClaim('claim type must be 1-128 characters of [A-Za-z0-9_.:/-]')
   }
   if (value === undefined && !valueRequired) return
-  if (typeof value !== 'string' || value.length > MAX_VALUE || !isWellFormed(value)) {
-    throw new InvalidClaim(`claim value must be a well-formed string of at most ${MAX_VALUE} characters`)
+  // Control characters are refused (checklist 30): claim values reach terminals, logs and attributes.
+  if (typeof value !== 'string' || value.length > MAX_VALUE || !isWellFormed(value) || hasControlChars(value)) {
+    throw new InvalidClaim(`claim value must be a well-formed string of at most ${MAX_VALUE} characters, without control characters`)
   }
 }
 

@@ -25,6 +25,7 @@ import { registerHealthRoute } from './health.js'
 import { createMetrics, registerMetricsRoute, type MetricsRecorder } from './metrics.js'
 import { resolveOptions, type WireAuthOptions } from './options.js'
 import { foreignUnsafeRequest } from './origin-check.js'
+import { registerSessionRoutes } from './account-sessions/session-routes.js'
 import { kPrincipal, kSessionId, principalOf, sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
 import { securityHeaders, wireAuthHelmetOptions } from './security-headers.js'
 import { createSessionManager } from './sessions.js'
@@ -122,7 +123,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
 
   /**
    * Resolves the request's principal: a bearer token, else the session
-   * cookie. `refuseForeign` (wire-auth's routes): an unsafe request from a
+   * cookie. On wire-auth's routes (`originCheckThenPrincipal`) an unsafe request from a
    * foreign origin was refused before this runs. On the host's routes such a
    * request is not refused (the host's CORS and partners are its business)
    * but the cookie does not authenticate it: cross-site request forgery
@@ -174,7 +175,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   if (options.helmet) ownHooks.push(securityHeaders(wireAuthHelmetOptions(options.allowedOrigins)))
   // After the headers: a preflight answered here carries them too.
   ownHooks.push(corsHook(ctx))
-  const refuseForeign = async (request: FastifyRequest) => {
+  const originCheckThenPrincipal = async (request: FastifyRequest) => {
     // CSRF: every state-changing browser request to wire-auth's routes comes from an allowed origin
     // (login CSRF included, so not only requests that carry the cookie).
     const foreign = foreignUnsafeRequest(request, ctx.isAllowedOrigin)
@@ -185,7 +186,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   if (wholeApp) {
     // createServer: wire-auth owns the app, so its defaults cover the site's routes too.
     for (const hook of ownHooks) app.addHook('onRequest', hook)
-    app.addHook('onRequest', refuseForeign)
+    app.addHook('onRequest', originCheckThenPrincipal)
     installErrorHandler(app)
     if (!app.hasReplyDecorator('setCookie')) await app.register(cookie)
   } else {
@@ -247,7 +248,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     })
     if (!wholeApp) {
       for (const hook of ownHooks) scope.addHook('onRequest', hook)
-      scope.addHook('onRequest', refuseForeign)
+      scope.addHook('onRequest', originCheckThenPrincipal)
       installErrorHandler(scope)
     }
     if (!scope.hasReplyDecorator('setCookie')) await scope.register(cookie)
@@ -277,6 +278,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
       await actions.signOut(request, reply)
       return reply.code(204).send()
     })
+    // `GET /auth/sessions`, `POST /auth/sessions/{id}/revoke`, `/auth/sessions/revoke-all` (issue 17).
+    registerSessionRoutes(scope, actions)
 
     // Sets ctx.tokens (bearer tokens on HTTP, `auth` on the live socket) when options.localIdp is given.
     await registerLocalIdp(scope, ctx)

@@ -68,17 +68,19 @@ export function mountRegions(
       mounted.delete(region.id)
       conn.paramsBytes -= previous.paramsBytes
     }
+    const state = mountRegion(region)
+    const known = region.fragment === undefined || rules.isKnown(region.fragment)
+    // Only what is refused for its own sake costs no render.
+    if (known && conn.paramsBytes + state.paramsBytes > rules.maxParamsBytes) {
+      refuse('ERR_PARAMS_TOO_LARGE', region.id)
+      continue
+    }
     if (!rules.charge()) {
       refuse('ERR_RATE_LIMITED', region.id)
       continue
     }
-    const state = mountRegion(region)
-    if (region.fragment !== undefined && !rules.isKnown(region.fragment)) {
+    if (!known) {
       outcome.transient.push(state)
-      continue
-    }
-    if (conn.paramsBytes + state.paramsBytes > rules.maxParamsBytes) {
-      refuse('ERR_PARAMS_TOO_LARGE', region.id)
       continue
     }
     mounted.set(region.id, state)

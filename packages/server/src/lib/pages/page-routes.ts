@@ -9,6 +9,7 @@ import { guardLocation } from '../fragments/guard-location.js'
 import type { RegionRequest } from '../fragments/region-request.js'
 import { PageSet, type LoadedPage } from './page-set.js'
 import { principalOf } from '../request-state.js'
+import type { RequirePolicySpec } from '../fastify-types.js'
 
 /** Options of {@link FastifyInstance.page}. */
 export interface PageOptions {
@@ -17,7 +18,7 @@ export interface PageOptions {
    * any guard spec form: `true` (signed in), `"AdminOnly"`,
    * `{ policy, redirect }`, `{ claims: [[type, value]] }`.
    */
-  guard?: unknown
+  guard?: true | RequirePolicySpec
 }
 
 declare module 'fastify' {
@@ -30,7 +31,7 @@ declare module 'fastify' {
      * other requests answer 401 `ERR_UNAUTHENTICATED` / 403 `ERR_FORBIDDEN`.
      * @example app.get('/reports', { config: { authGuard: { policy: 'AdminOnly' } } }, handler)
      */
-    authGuard?: unknown
+    authGuard?: true | RequirePolicySpec
   }
   interface FastifyInstance {
     /**

@@ -288,10 +288,16 @@ const REVIEWED_PUBLIC = [
   'GET /auth/local/authorize', // code flow: needs the caller's session, redirects only to registered URIs
   'POST /auth/local/session-token', // an access token for the caller's own session, allowed Origin required
   'GET /auth/providers',
+  'GET /auth/account/capabilities', // which account flows are on, nothing about anyone
+  'POST /auth/account/verify-email', // the link's single-use token is the credential
+  'POST /auth/account/password/forgot', // same answer for every address, rate-limited per account and client
+  'POST /auth/account/password/reset', // the link's single-use token is the credential
   'GET /auth/:provider/login',
   'GET /auth/:provider/callback',
   'GET /wire-auth.js',
   'GET /wire-auth.js.map',
+  'GET /wire-auth-ui.js', // the UI elements module, public code like the bundle
+  'GET /wire-auth-ui.js.map',
   `GET /wire-auth@${ELEMENTS_VERSION}.js`, // the same bundle under its immutable, SRI-pinnable URL
   'GET /*', // the standalone server's static site
   'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
@@ -303,6 +309,13 @@ const REVIEWED_GUARDED = [
   'POST /auth/fragments',
   'GET /auth/fragments/:name',
   'GET /auth/live',
+  // The caller's own sessions (401 when anonymous; ending one is CSRF-checked).
+  'GET /auth/sessions',
+  'POST /auth/sessions/:id/revoke',
+  'POST /auth/sessions/revoke-all',
+  // The caller's own account (401 when anonymous).
+  'POST /auth/account/verify-email/send',
+  'POST /auth/account/password/change',
   'POST /demo/api/users/:id/claims',
   'POST /demo/api/users/:id/claims/revoke',
   'POST /demo/api/users/:id/sessions/revoke',
@@ -392,6 +405,19 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         expect(messages[0]).toEqual({ t: 'principal', user: { authenticated: false, id: null, name: null } })
         ws.terminate()
       },
+    }
+    for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all', 'POST /auth/account/verify-email/send']) {
+      probes[key] = async () => {
+        const [method, path] = key.split(' ') as ['GET' | 'POST', string]
+        const response = await app.inject({ method, url: path.replace(':id', 'a'.repeat(64)), ...(method === 'POST' ? { payload: {} } : {}) })
+        expect(response.statusCode, key).toBe(401)
+        expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
+      }
+    }
+    probes['POST /auth/account/password/change'] = async () => {
+      const response = await app.inject({ method: 'POST', url: '/auth/account/password/change', payload: { currentPassword: 'a long and unusual passphrase', newPassword: 'a fresh and long passphrase' } })
+      expect(response.statusCode).toBe(401)
+      expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
     }
     for (const key of REVIEWED_GUARDED.filter((k) => k.startsWith('POST /demo/api/'))) {
       probes[key] = async () => {

@@ -19,12 +19,16 @@ import { createFragmentRegistry, registerFragments } from './fragments/fragment-
 import { registerLiveSocket, registerWebsocketPlugin } from './live/live-socket.js'
 import { isLocalIdp } from './local-idp/local-idp.js'
 import { registerLocalIdp } from './local-idp/routes.js'
+import { AccountService } from './account/account-service.js'
+import { registerAccountRoutes } from './account/account-routes.js'
+import { Mailer } from './mail/mailer.js'
 import { registerProviders } from './oidc/register-providers.js'
 import { registerPages } from './pages/page-routes.js'
 import { registerHealthRoute } from './health.js'
 import { createMetrics, registerMetricsRoute, type MetricsRecorder } from './metrics.js'
 import { resolveOptions, type WireAuthOptions } from './options.js'
 import { foreignUnsafeRequest } from './origin-check.js'
+import { registerSessionRoutes } from './account-sessions/session-routes.js'
 import { kPrincipal, kSessionId, principalOf, sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
 import { securityHeaders, wireAuthHelmetOptions } from './security-headers.js'
 import { createSessionManager } from './sessions.js'
@@ -277,9 +281,19 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
       await actions.signOut(request, reply)
       return reply.code(204).send()
     })
+    // `GET /auth/sessions`, `POST /auth/sessions/{id}/revoke`, `/auth/sessions/revoke-all` (issue 17).
+    registerSessionRoutes(scope, actions)
 
     // Sets ctx.tokens (bearer tokens on HTTP, `auth` on the live socket) when options.localIdp is given.
     await registerLocalIdp(scope, ctx)
+    if (isLocalIdp(ctx.tokens)) {
+      // The account flows (issue 18): e-mail verification, password reset and change.
+      const mailer = options.mail === null ? null : new Mailer(options.mail)
+      if (mailer !== null) app.addHook('onClose', async () => mailer.close())
+      else app.log.info({ code: 'ERR_MAIL_NOT_CONFIGURED' }, 'wire-auth: "options.mail" is not set: e-mail verification and password reset are off')
+      ctx.account = new AccountService({ store, idp: ctx.tokens, mailer, actions, audit: ctx.audit, log: app.log, requireVerifiedEmail: options.requireVerifiedEmail, publicUrl: options.publicUrl })
+      await registerAccountRoutes(scope, ctx, ctx.account)
+    }
     // `/auth/providers`, `/auth/{provider}/login` and `/callback` (an empty list without providers).
     decorators.authProviders = await registerProviders(scope, ctx, rawOptions.providers)
     registerFragments(scope, ctx, registry)

@@ -61,6 +61,23 @@ export interface SessionRecord {
   absoluteExpiresAt: number
   ip: string | null
   userAgent: string | null
+  /**
+   * The OpenID provider's payload of the sign-in that started this session
+   * (ID-token claims completed by userinfo, secrets removed), exposed to
+   * policies and fragments as `principal.raw.provider`, never to the browser.
+   * Absent for other sign-ins.
+   */
+  provider?: SessionProvider | null
+}
+
+/** What a session keeps of the OpenID provider sign-in that started it. */
+export interface SessionProvider {
+  /** The provider's configured `name`. */
+  name: string
+  issuer: string
+  subject: string
+  /** ID-token and userinfo claims, without nonce, hashes or anything named like a token or secret. */
+  claims: Record<string, unknown>
 }
 
 /** A refresh token row, keyed by the SHA-256 (hex) of the token. */
@@ -100,6 +117,25 @@ export interface AuthorizationCodeRecord {
   createdAt: number
   expiresAt: number
   /** Set by the one exchange that may use it. */
+  usedAt: number | null
+}
+
+/**
+ * A single-use token of an account flow (e-mail verification, password
+ * reset, e-mail change), keyed by the SHA-256 (hex) of the token: the store
+ * never sees the token itself. Bound to its purpose and account; a later
+ * token of the same purpose for the same account replaces it.
+ */
+export interface AccountTokenRecord {
+  id: string
+  userId: string
+  /** What the token may do: `verify-email`, `reset-password`, `change-email`. */
+  purpose: string
+  /** The address the link was sent to (the address to verify / to change to); null when none applies. */
+  email: string | null
+  createdAt: number
+  expiresAt: number
+  /** Set by the one use that may consume it. */
   usedAt: number | null
 }
 
@@ -196,7 +232,7 @@ export interface AuthStore {
   /** Deletes every session of the user and returns their ids. */
   deleteUserSessions(userId: string): Promise<string[]>
   listSessions(userId: string): Promise<SessionRecord[]>
-  /** Deletes sessions whose idle or absolute expiry is before `now` (and expired refresh tokens, denylist rows and authorization codes); returns the count of sessions. */
+  /** Deletes sessions whose idle or absolute expiry is before `now` (and expired refresh tokens, denylist rows, authorization codes and account tokens); returns the count of sessions. */
   deleteExpiredSessions(now: number): Promise<number>
 
   listSigningKeys(): Promise<SigningKeyRecord[]>
@@ -211,6 +247,21 @@ export interface AuthStore {
    * for an unknown code. Expiry is the caller's to check.
    */
   consumeAuthorizationCode(id: string, at: number): Promise<{ record: AuthorizationCodeRecord; firstUse: boolean } | null>
+
+  /**
+   * Stores an account token (its hash) and, in the same operation, deletes
+   * every earlier token of the same user and purpose (a later link
+   * invalidates earlier ones). Throws `ERR_USER_NOT_FOUND` for an unknown
+   * user, `ERR_STORE_CONFLICT` for a duplicate id.
+   */
+  createAccountToken(token: AccountTokenRecord): Promise<void>
+  /**
+   * Atomically marks the account token `id` used at `at`. Returns the record
+   * as it was before (with `firstUse` true for the one call that marked it),
+   * or null for an unknown or replaced token. Expiry and purpose are the
+   * caller's to check.
+   */
+  consumeAccountToken(id: string, at: number): Promise<{ record: AccountTokenRecord; firstUse: boolean } | null>
 
   createRefreshToken(token: RefreshTokenRecord): Promise<void>
   getRefreshToken(id: string): Promise<RefreshTokenRecord | null>

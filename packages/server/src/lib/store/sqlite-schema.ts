@@ -135,6 +135,24 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX authorization_codes_expires ON authorization_codes (expires_at);
   `,
+  // 4: the provider payload of an OpenID sign-in, kept with its session (issue 16).
+  `
+  ALTER TABLE sessions ADD COLUMN provider TEXT;
+  `,
+  // 5: single-use tokens of the account flows (e-mail verification, password reset).
+  `
+  CREATE TABLE account_tokens (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose    TEXT NOT NULL,
+    email      TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER
+  );
+  CREATE INDEX account_tokens_user ON account_tokens (user_id, purpose);
+  CREATE INDEX account_tokens_expires ON account_tokens (expires_at);
+  `,
 ]
 
 /** Thrown (and mapped to ERR_STORE_UNAVAILABLE) when the file was written by a newer wire-auth. */

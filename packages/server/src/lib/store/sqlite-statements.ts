@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { Claim } from '@wire-auth/core'
-import type { AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
+import type { AccountTokenRecord, AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 
 /** @internal */
 export interface UserRow {
@@ -28,6 +28,7 @@ export interface SessionRow {
   absolute_expires_at: number
   ip: string | null
   user_agent: string | null
+  provider: string | null
 }
 
 /** @internal */
@@ -110,9 +111,9 @@ export function prepareStatements(db: Database) {
     insertIdentity: p('INSERT OR IGNORE INTO identities (issuer, subject, user_id, created_at) VALUES (?, ?, ?, ?)'),
 
     insertSession: p(`INSERT INTO sessions (id, user_id, name, claims, user_version, created_at, last_seen_at,
-                        idle_expires_at, absolute_expires_at, ip, user_agent)
+                        idle_expires_at, absolute_expires_at, ip, user_agent, provider)
                       VALUES (@id, @userId, @name, @claims, @userVersion, @createdAt, @lastSeenAt,
-                        @idleExpiresAt, @absoluteExpiresAt, @ip, @userAgent)`),
+                        @idleExpiresAt, @absoluteExpiresAt, @ip, @userAgent, @provider)`),
     getSession: p<SessionRow>('SELECT * FROM sessions WHERE id = ?'),
     touchSession: p('UPDATE sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ?'),
     deleteSession: p('DELETE FROM sessions WHERE id = ?'),
@@ -143,6 +144,12 @@ export function prepareStatements(db: Database) {
     getCode: p<CodeRow>('SELECT * FROM authorization_codes WHERE id = ?'),
     useCode: p('UPDATE authorization_codes SET used_at = ? WHERE id = ? AND used_at IS NULL'),
     deleteExpiredCodes: p('DELETE FROM authorization_codes WHERE expires_at < ?'),
+
+    insertAccountToken: p(`INSERT INTO account_tokens (id, user_id, purpose, email, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    deleteAccountTokens: p('DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?'),
+    getAccountToken: p<AccountTokenRow>('SELECT * FROM account_tokens WHERE id = ?'),
+    useAccountToken: p('UPDATE account_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL'),
+    deleteExpiredAccountTokens: p('DELETE FROM account_tokens WHERE expires_at < ?'),
 
     revokeAccess: p(`INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?)
                      ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`),
@@ -205,6 +212,7 @@ export function toSession(row: SessionRow): SessionRecord {
     absoluteExpiresAt: row.absolute_expires_at,
     ip: row.ip,
     userAgent: row.user_agent,
+    ...(row.provider === null || row.provider === undefined ? {} : { provider: JSON.parse(row.provider) as SessionProvider }),
   }
 }
 
@@ -220,6 +228,22 @@ export function toRefresh(row: RefreshRow): RefreshTokenRecord {
     revokedAt: row.revoked_at,
     familyExpiresAt: row.family_expires_at ?? null,
   }
+}
+
+/** @internal */
+export interface AccountTokenRow {
+  id: string
+  user_id: string
+  purpose: string
+  email: string | null
+  created_at: number
+  expires_at: number
+  used_at: number | null
+}
+
+/** @internal */
+export function toAccountToken(row: AccountTokenRow): AccountTokenRecord {
+  return { id: row.id, userId: row.user_id, purpose: row.purpose, email: row.email, createdAt: row.created_at, expiresAt: row.expires_at, usedAt: row.used_at }
 }
 
 /** @internal */

@@ -16,7 +16,7 @@ export const DEFAULT_STRINGS = {
   passwordHint: 'At least 8 characters; very common passwords are refused.',
   forgotPassword: 'Forgot your password?',
   orContinueWith: 'or continue with',
-  continueWith: 'Continue with {provider}',
+  continueWith: 'Sign in with {provider}',
   working: 'Please wait…',
   signedInAs: 'Signed in as {name}',
   signOut: 'Sign out',

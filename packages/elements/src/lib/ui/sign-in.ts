@@ -163,6 +163,8 @@ export class WireAuthSignIn extends UiElement {
       return
     }
     form.reset()
+    // Next time (after signing out) this person signs in rather than up.
+    if (signUp) this.mode = 'sign-in'
     this.follow()
     this.dispatchEvent(new CustomEvent('wire-auth-signed-in', { detail: { user: result.body.user }, bubbles: true, composed: true }))
     const target = this.target

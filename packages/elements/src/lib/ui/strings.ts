@@ -21,7 +21,6 @@ export const DEFAULT_STRINGS = {
   signedInAs: 'Signed in as {name}',
   signOut: 'Sign out',
   account: 'Account',
-  userMenu: 'Account menu for {name}',
   sessions: 'Where you are signed in',
   thisDevice: 'This device',
   unknownDevice: 'Unknown device',

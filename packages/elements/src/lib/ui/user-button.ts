@@ -1,7 +1,7 @@
 import { css, type PropertyDeclarations } from '@lit/reactive-element'
 import { html } from 'lit-html'
 import { call } from './api.js'
-import { fill, messageOf } from './strings.js'
+import { messageOf } from './strings.js'
 import { baseStyles, initialsOf, UiElement } from './ui-element.js'
 
 let ids = 0
@@ -182,7 +182,6 @@ export class WireAuthUserButton extends UiElement {
         aria-haspopup="menu"
         aria-expanded=${this.open ? 'true' : 'false'}
         aria-controls="${id}-menu"
-        aria-label=${fill(t.userMenu, { name })}
         @click=${() => (this.open ? this.#close(false) : void this.#show('first'))}
         @keydown=${(e: KeyboardEvent) => this.#onTriggerKey(e)}
       >

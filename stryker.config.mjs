@@ -25,7 +25,8 @@ export default {
   coverageAnalysis: 'perTest',
   // Two cores are shared with other work: one or two test processes.
   concurrency: Number(env('WIRE_AUTH_MUTATION_CONCURRENCY', '1')),
-  timeoutMS: 10_000,
+  // A mutant that hangs a test (a timer never fires) costs this much: keep it short.
+  timeoutMS: 5_000,
   timeoutFactor: 2,
   incremental: true,
   incrementalFile: env('WIRE_AUTH_MUTATION_INCREMENTAL', 'reports/mutation/stryker-incremental.json'),

@@ -102,4 +102,13 @@ describe('wire-auth serve --config', () => {
     expect(result.stderr).toMatch(/ERR_CONFIG_SYNTAX: \S*broken\.config\.mjs:4:3: /)
     expect(readdirSync(cwd)).toEqual(['broken.config.mjs'])
   })
+
+  it('a syntax error in a module the config imports names the config file (ERR_CONFIG_SYNTAX)', async () => {
+    const cwd = emptyDir('syntax-import')
+    writeFileSync(join(cwd, 'helper.mjs'), 'export const port = (\n')
+    writeFileSync(join(cwd, 'imports.config.mjs'), "import { port } from './helper.mjs'\nexport default { port }\n")
+    const result = await wireAuth(['serve', '--config', 'imports.config.mjs', '--port', '0'], cwd)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/ERR_CONFIG_SYNTAX: imports\.config\.mjs \(or a module it imports\): /)
+  })
 })

@@ -23,6 +23,9 @@ for (const file of ['packages/core/src/lib/errors.ts', 'packages/server/src/lib/
 }
 ERROR_CLASSES.delete('WireAuthError') // its first argument is the code
 
+/** Project helpers that throw or answer a coded error, and the index of their message argument. */
+const MESSAGE_HELPERS = { invalid: 0, httpError: 2, fail: 1, sendError: 3 }
+
 const LOG_METHODS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
 
 /** `name` of `x.name`, `x.#name` or `name`; '' otherwise. */
@@ -38,8 +41,7 @@ function propertyName(node) {
 function messageIndex(call) {
   const callee = call.callee
   if (callee.type === 'Identifier') {
-    if (call.type !== 'NewExpression' && callee.name === 'invalid') return 0
-    if (call.type !== 'NewExpression' && callee.name === 'httpError') return 2
+    if (call.type !== 'NewExpression' && Object.hasOwn(MESSAGE_HELPERS, callee.name)) return MESSAGE_HELPERS[callee.name]
     if (call.type === 'NewExpression' && callee.name === 'WireAuthError') return 1
     if (call.type === 'NewExpression' && ERROR_CLASSES.has(callee.name)) return 0
     return -1

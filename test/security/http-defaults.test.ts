@@ -292,6 +292,8 @@ const REVIEWED_PUBLIC = [
   'GET /auth/:provider/callback',
   'GET /wire-auth.js',
   'GET /wire-auth.js.map',
+  'GET /wire-auth-ui.js', // the UI elements module, public code like the bundle
+  'GET /wire-auth-ui.js.map',
   `GET /wire-auth@${ELEMENTS_VERSION}.js`, // the same bundle under its immutable, SRI-pinnable URL
   'GET /*', // the standalone server's static site
   'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
@@ -303,6 +305,10 @@ const REVIEWED_GUARDED = [
   'POST /auth/fragments',
   'GET /auth/fragments/:name',
   'GET /auth/live',
+  // The caller's own sessions (401 when anonymous; ending one is CSRF-checked).
+  'GET /auth/sessions',
+  'POST /auth/sessions/:id/revoke',
+  'POST /auth/sessions/revoke-all',
   'POST /demo/api/users/:id/claims',
   'POST /demo/api/users/:id/claims/revoke',
   'POST /demo/api/users/:id/sessions/revoke',
@@ -392,6 +398,14 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         expect(messages[0]).toEqual({ t: 'principal', user: { authenticated: false, id: null, name: null } })
         ws.terminate()
       },
+    }
+    for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all']) {
+      probes[key] = async () => {
+        const [method, path] = key.split(' ') as ['GET' | 'POST', string]
+        const response = await app.inject({ method, url: path.replace(':id', 'a'.repeat(64)), ...(method === 'POST' ? { payload: {} } : {}) })
+        expect(response.statusCode, key).toBe(401)
+        expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
+      }
     }
     for (const key of REVIEWED_GUARDED.filter((k) => k.startsWith('POST /demo/api/'))) {
       probes[key] = async () => {

@@ -39,6 +39,15 @@ export function recordSuites(ctx: StoreContext): void {
       expect(await ctx.store.getSession('missing')).toBeNull()
     })
 
+    it('the provider payload of an OpenID sign-in round-trips, URL-named and nested claims included', async () => {
+      const user = await newUser(ctx.store)
+      const provider = { name: 'demo', issuer: 'https://op.example', subject: 's-1', claims: { sub: 's-1', 'https://example.com/roles': ['a', 'b'], address: { country: 'FR' }, $weird: 1, 'a.b': true } }
+      const session = { ...sessionFor(user), provider }
+      await ctx.store.createSession(session)
+      expect((await ctx.store.getSession(session.id))?.provider).toEqual(provider)
+      expect((await ctx.store.listSessions(user.id))[0]?.provider).toEqual(provider)
+    })
+
     it('a session of an unknown user is refused with ERR_USER_NOT_FOUND', async () => {
       const user = await newUser(ctx.store)
       await expectCode(ctx.store.createSession(sessionFor({ ...user, id: 'no-such-id' })), 'ERR_USER_NOT_FOUND', 404)

@@ -34,7 +34,10 @@ describe('credential stuffing is throttled (checklist 2)', () => {
     expect(blocked).toMatchObject({ ok: false, reason: 'throttled', verdict: { scope: 'account' } })
     if (blocked.ok || blocked.reason !== 'throttled') throw new Error('unreachable')
     expect(blocked.verdict.retryAfterSeconds).toBeGreaterThan(0)
-    expect(blocked.verdict.retryAfterSeconds).toBeLessThanOrEqual(WINDOW / 1000)
+    expect(blocked.verdict.retryAfterSeconds).toBeLessThanOrEqual(WINDOW / 1000 + 1)
+    // Retry-After is an upper bound: waiting exactly that long is enough.
+    clock.advance(blocked.verdict.retryAfterSeconds * 1000)
+    expect(await idp.signIn('victim@example.com', PASSWORD, attacker)).toMatchObject({ ok: true })
   })
 
   it('counts case and padding variants of the identifier as the same account', async () => {
@@ -180,6 +183,21 @@ describe('throttles are atomic and cannot be turned against the owner (checklist
     const refused = burst.filter((r) => !r.ok && r.reason === 'throttled')
     expect(refused).toHaveLength(14)
     for (const r of refused) expect(r).toMatchObject({ verdict: { scope: 'delay', retryAfterSeconds: 60 } })
+  })
+
+  it('waiting exactly the Retry-After of a spacing refusal is enough', async () => {
+    for (let i = 0; i < 12; i++) {
+      await strict.signIn('victim@example.com', `guess-${i}-password`, freshIp())
+      clock.advance(61_000)
+    }
+    expect(await strict.signIn('victim@example.com', 'guess-right-now', freshIp())).toMatchObject({ ok: false, reason: 'invalid' })
+    const spaced = await strict.signIn('victim@example.com', PASSWORD, '192.0.2.201')
+    if (spaced.ok || spaced.reason !== 'throttled') throw new Error('expected a spacing refusal')
+    expect(spaced.verdict).toEqual({ scope: 'delay', retryAfterSeconds: 60 })
+    clock.advance(59_999)
+    expect(await strict.signIn('victim@example.com', PASSWORD, '192.0.2.201')).toMatchObject({ ok: false, reason: 'throttled' })
+    clock.advance(1)
+    expect(await strict.signIn('victim@example.com', PASSWORD, '192.0.2.201')).toMatchObject({ ok: true })
   })
 
   it('a device cookie of a client that signed in before is not blocked by other clients failures, even from the same address (F3)', async () => {

@@ -318,6 +318,14 @@ describe('processPage (markup that fails closed)', () => {
     expect(page.problems.length).toBe(1)
   })
 
+  it('a marker inside <noscript> (markup to a browser without scripts, raw text to the tokenizer) or a comment is never served', async () => {
+    const page = await processPage(`<p>a</p><noscript><wire-auth-region><template slot=allowed>LEAK-5</template></wire-auth-region></noscript><noscript><p>plain</p></noscript>`)
+    expect(page.html).toBe('<p>a</p><noscript></noscript><noscript><p>plain</p></noscript>')
+    expect(page.problems).toHaveLength(1)
+    const commented = await processPage('<p>a</p><!-- <wire-auth-region><template slot="allowed">LEAK-6</template></wire-auth-region> --><!-- kept -->')
+    expect(commented.html).toBe('<p>a</p><!-- kept -->')
+  })
+
   it('a guard inside protected content is not a page-level guard', async () => {
     const page = await processPage('<wire-auth-region><template slot="allowed"><wire-auth-guard policy="A"></wire-auth-guard></template></wire-auth-region>')
     expect(page.guards).toEqual([])

@@ -185,23 +185,34 @@ describe('SqliteAuthStore', () => {
     const store = open()
     await store.init()
     const user = await store.createUser({ email: 'idle@example.test', name: 'I', passwordHash: null })
-    const waitForMore = async (than: number) => {
-      const deadline = Date.now() + 10_000
-      while (checkpointCount(store.path) <= than && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    // Waits (≤ 15 s) until the count stood still over `turns` turns of the thread. Before the fix the thread
+    // checkpointed every turn, so the count never stood still and the assertions below saw it move.
+    const settled = async (turns: number) => {
+      const deadline = Date.now() + 15_000
+      let last = checkpointCount(store.path)
+      while (Date.now() < deadline) {
+        await sleep(CHECKPOINT_INTERVAL_MS * turns)
+        const now = checkpointCount(store.path)
+        if (now === last && now > 0) return now
+        last = now
+      }
       return checkpointCount(store.path)
     }
-    const afterWrite = await waitForMore(0)
+    const afterWrite = await settled(10)
     expect(afterWrite).toBeGreaterThan(0)
-    // Ten turns of the thread with nothing committed: not one checkpoint (it ran one every turn before).
-    await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_INTERVAL_MS * 10))
+    // Fifteen more turns with nothing committed: not one checkpoint.
+    await sleep(CHECKPOINT_INTERVAL_MS * 15)
     expect(checkpointCount(store.path)).toBe(afterWrite)
     // Reads commit nothing either.
     for (let i = 0; i < 20; i++) await store.getUser(user.id)
-    await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_INTERVAL_MS * 5))
+    await sleep(CHECKPOINT_INTERVAL_MS * 10)
     expect(checkpointCount(store.path)).toBe(afterWrite)
-    // A commit wakes it again.
+    // A commit wakes it again (the idle pause is at most IDLE_MAX_INTERVAL_MS).
     await store.addClaim(user.id, { type: 'role', value: 'x' })
-    expect(await waitForMore(afterWrite)).toBeGreaterThan(afterWrite)
+    const deadline = Date.now() + 15_000
+    while (checkpointCount(store.path) === afterWrite && Date.now() < deadline) await sleep(20)
+    expect(checkpointCount(store.path)).toBeGreaterThan(afterWrite)
   })
 
   it('error messages carry no values: no e-mail in ERR_ACCOUNT_EXISTS', async () => {

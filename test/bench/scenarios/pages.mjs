@@ -2,7 +2,7 @@
 // rewriter, in-place regions cut out, kept in memory) against the same file
 // served by @fastify/static, both measured with autocannon in this run. Each
 // server runs in its own process; autocannon runs here. The page is the
-// demo's home page (demo/public/index.html: 5 regions, one written in place).
+// demo's home page (demo/public/index.html: regions named and written in place).
 import { spawn } from 'node:child_process'
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -73,7 +73,7 @@ try {
     figures: [
       figure({ label: `@fastify/static, index.html as on disk (${Buffer.byteLength(raw)} B), req/s`, value: staticRate, unit: 'req/s', kind: 'rate', note: `latency p50 ${lat(results.static, 'p50')} ms, p99 ${lat(results.static, 'p99')} ms` }),
       figure({
-        label: `app.page(), the processed index.html (${Buffer.byteLength(processed)} B, in-place region cut out), req/s`,
+        label: `app.page(), the processed index.html (${Buffer.byteLength(processed)} B, ${(processed.match(/fragment="page\./g) ?? []).length} in-place regions cut out), req/s`,
         value: pageRate,
         unit: 'req/s',
         kind: 'rate',
@@ -92,7 +92,7 @@ try {
     ],
     notes: [
       `autocannon: ${CONNECTIONS} connections, no pipelining, ${ROUNDS} × ${SECONDS} s per target alternating (after 1 s warm-up each); the figure is the mean.`,
-      'wire-auth runs with its defaults (helmet headers, CORS, session lookup on every request) and `pages.watch: false` (production): each page was read and processed once at boot. @fastify/static stats and streams the file on every request (with ETag / Last-Modified).',
+      'wire-auth is registered with `connectAuth` (embedded: its headers and CORS cover its own routes, so the page carries the host's — here none, like the static peer), reads the session cookie on every request, and runs with `pages.watch: false` (production): each page was read and processed once at boot. @fastify/static stats and streams the file on every request (with ETag / Last-Modified).',
     ],
   })
 } finally {

@@ -81,7 +81,9 @@ function now(): number {
 /** Lets a Node timer keep the process alive or not (browsers' numeric ids have no such notion). */
 function ref(timer: Timer, keepAlive: boolean): void {
   const handle = timer as { ref?: () => unknown; unref?: () => unknown }
+  // Stryker disable next-line OptionalChaining: equivalent (docs/testing.md): Node timers always have ref/unref; `?.` is for browsers' numeric ids
   if (keepAlive) handle.ref?.()
+  // Stryker disable next-line OptionalChaining: equivalent (docs/testing.md): as above
   else handle.unref?.()
 }
 
@@ -128,6 +130,7 @@ function compile(name: string, requirement: unknown): CompiledPolicy {
     const pairs = list.map((pair) => Object.freeze([...pair]) as readonly [string, string])
     return (user) => holdsAll(user, pairs)
   }
+  // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): an unknown requirement is refused with the same code either way
   if ('requiresAuthenticated' in req) {
     if (req.requiresAuthenticated !== true) throw new PolicyInvalid(`policy "${name}": "requiresAuthenticated" must be true`)
     return (user) => user.isAuthenticated
@@ -278,6 +281,7 @@ export class PolicyEngine {
 
   /** A boolean decides; a thenable is adopted as `await` would; anything else is a bad result. */
   #fulfilled(pending: PendingEvaluation, value: unknown): void {
+    // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): #finish ignores a settled evaluation too (this only returns early)
     if (pending.done) return
     if (value === true || value === false) {
       this.#finish(pending, value ? null : 'ERR_DENIED')
@@ -313,6 +317,7 @@ export class PolicyEngine {
    */
   #enqueue(pending: PendingEvaluation): void {
     let after = this.#tail
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (docs/testing.md): deadlines are now() plus one constant time-out on a monotonic clock, so a new one is never earlier than those queued
     while (after !== null && after.deadline > pending.deadline) after = after.prev
     pending.prev = after
     pending.next = after === null ? this.#head : after.next
@@ -321,7 +326,9 @@ export class PolicyEngine {
     if (after === null) this.#head = pending
     else after.next = pending
     const timer = this.#timer
-    if (timer === null || this.#timerAt > pending.deadline) this.#arm(pending.deadline)
+    if (timer === null) this.#arm(pending.deadline)
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (docs/testing.md): deadlines are now() plus one constant time-out on a monotonic clock, so a new one is never earlier than those queued
+    else if (this.#timerAt > pending.deadline) this.#arm(pending.deadline)
     else if (this.#head === pending && this.#tail === pending) ref(timer, true)
   }
 
@@ -338,6 +345,7 @@ export class PolicyEngine {
 
   /** Arms the deadline timer for `deadline` (an earlier armed timer is superseded and does nothing). */
   #arm(deadline: number): void {
+    // Stryker disable next-line ConditionalExpression,BooleanLiteral: equivalent (docs/testing.md): a live timer is superseded only by an earlier deadline, which a monotonic clock never gives
     if (this.#timer !== null) ref(this.#timer, false)
     const timer: Timer = setTimeout(() => this.#expire(timer), Math.max(1, Math.ceil(deadline - now())))
     this.#timer = timer
@@ -346,6 +354,7 @@ export class PolicyEngine {
 
   /** The deadline timer fired: every evaluation whose deadline has passed is denied with ERR_POLICY_TIMEOUT. */
   #expire(timer: Timer): void {
+    // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): only a superseded timer is not #timer (see #arm)
     if (timer !== this.#timer) return
     this.#timer = null
     const at = now()
@@ -388,6 +397,7 @@ export class PolicyEngine {
   /** Logs a denial; a throwing logger must not turn a denial into a rejection. */
   #log(obj: Record<string, unknown>, msg: string): void {
     try {
+      // Stryker disable next-line OptionalChaining: equivalent (docs/testing.md): without a logger the TypeError is caught below, as a throwing logger is
       this.#logger?.warn(obj, msg)
     } catch {
       // The decision stands without the log line.

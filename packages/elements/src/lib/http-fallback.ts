@@ -50,18 +50,26 @@ export async function fetchRegions(origin: string, token: string | null, regions
 
 /**
  * After a cross-origin request failed without an answer: is the backend up
- * but refusing this page's origin (no CORS grant), rather than down? The
- * browser hides which it was, so ask something the backend serves to every
- * origin: the elements bundle (`Access-Control-Allow-Origin: *`, a HEAD
- * without credentials). If that answers, the backend is reachable and it
- * was the origin that was refused (`ERR_ORIGIN_NOT_ALLOWED`).
+ * but refusing this page's origin (no CORS grant), rather than down or in a
+ * transient failure? The browser hides which it was, so ask twice, without
+ * credentials: the elements bundle, which the backend serves to every origin
+ * (`Access-Control-Allow-Origin: *`), and `GET /auth/me`, which it grants
+ * only to allowed origins. Only "the first answers, the second is refused"
+ * means `ERR_ORIGIN_NOT_ALLOWED`; anything else stays "unreachable" (the
+ * regions stay pending and retry).
  */
 async function refusesThisOrigin(origin: string): Promise<boolean> {
   if (typeof location === 'undefined' || location.origin === origin) return false
   try {
-    const probe = await fetch(`${origin}/wire-auth.js`, { method: 'HEAD', credentials: 'omit', cache: 'no-store' })
-    return probe.ok
+    const up = await fetch(`${origin}/wire-auth.js`, { method: 'HEAD', credentials: 'omit', cache: 'no-store' })
+    if (!up.ok) return false
   } catch {
     return false
+  }
+  try {
+    await fetch(`${origin}/auth/me`, { credentials: 'omit', cache: 'no-store' })
+    return false
+  } catch {
+    return true
   }
 }

@@ -85,7 +85,7 @@ export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, opti
         // The versioned URL never changes bytes within a published version.
         .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=300, must-revalidate')
         .header('x-content-type-options', 'nosniff')
-      if (file === 'wire-auth.js') reply.header('sourcemap', 'wire-auth.js.map')
+      if (file.endsWith('.js')) reply.header('sourcemap', `${file}.map`)
       if (matches(request.headers['if-none-match'], served.etag)) return reply.code(304).send()
       return reply.type(contentType).send(served.body)
     }
@@ -94,4 +94,8 @@ export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, opti
   app.get('/wire-auth.js', { config: { wireAuth: 'public' } }, route('wire-auth.js', 'text/javascript; charset=utf-8'))
   if (version !== undefined) app.get(versionedBundlePath(version), { config: { wireAuth: 'public' } }, route('wire-auth.js', 'text/javascript; charset=utf-8', true))
   app.get('/wire-auth.js.map', { config: { wireAuth: 'public' } }, route('wire-auth.js.map', 'application/json; charset=utf-8'))
+  // The UI elements (<wire-auth-sign-in>, <wire-auth-user-button>, <wire-auth-account>,
+  // <wire-auth-signed-out>): a second module the bundle imports only when a page uses one of them.
+  app.get('/wire-auth-ui.js', { config: { wireAuth: 'public' } }, route('wire-auth-ui.js', 'text/javascript; charset=utf-8'))
+  app.get('/wire-auth-ui.js.map', { config: { wireAuth: 'public' } }, route('wire-auth-ui.js.map', 'application/json; charset=utf-8'))
 }

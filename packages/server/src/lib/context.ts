@@ -4,7 +4,7 @@ import type { AuthChannel } from './channel/auth-channel.js'
 import type { MetricsRecorder } from './metrics.js'
 import type { CookieSealer } from './cookie-sealer.js'
 import type { ResolvedOptions } from './options.js'
-import type { AuditRecord, AuthStore, SessionRecord, UserRecord } from './store/auth-store.js'
+import type { AuditRecord, AuthStore, SessionProvider, SessionRecord, UserRecord } from './store/auth-store.js'
 
 /**
  * The parts of the plugin that its modules share. Built once in
@@ -63,7 +63,8 @@ export interface SessionManager {
    * creates a fresh row with a new random id, sets the cookie, and sets
    * `request.user` / `request.sessionId`.
    */
-  start(request: FastifyRequest, reply: FastifyReply, user: UserRecord): Promise<SessionRecord>
+  /** `provider`: the OpenID payload of this sign-in, kept with the session (principal.raw.provider). */
+  start(request: FastifyRequest, reply: FastifyReply, user: UserRecord, provider?: SessionProvider): Promise<SessionRecord>
   /** Deletes the request's session and clears the cookie. */
   destroy(request: FastifyRequest, reply: FastifyReply): Promise<void>
   /**

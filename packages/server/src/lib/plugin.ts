@@ -25,6 +25,7 @@ import { registerHealthRoute } from './health.js'
 import { createMetrics, registerMetricsRoute, type MetricsRecorder } from './metrics.js'
 import { resolveOptions, type WireAuthOptions } from './options.js'
 import { foreignUnsafeRequest } from './origin-check.js'
+import { registerSessionRoutes } from './account-sessions/session-routes.js'
 import { kPrincipal, kSessionId, principalOf, sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
 import { securityHeaders, wireAuthHelmetOptions } from './security-headers.js'
 import { createSessionManager } from './sessions.js'
@@ -277,6 +278,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
       await actions.signOut(request, reply)
       return reply.code(204).send()
     })
+    // `GET /auth/sessions`, `POST /auth/sessions/{id}/revoke`, `/auth/sessions/revoke-all` (issue 17).
+    registerSessionRoutes(scope, actions)
 
     // Sets ctx.tokens (bearer tokens on HTTP, `auth` on the live socket) when options.localIdp is given.
     await registerLocalIdp(scope, ctx)

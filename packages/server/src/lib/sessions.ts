@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ResolvedSession, SessionManager } from './context.js'
 import type { ResolvedOptions } from './options.js'
 import { principalOf as requestPrincipal, sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
-import type { AuthStore, SessionRecord, UserRecord } from './store/auth-store.js'
+import type { AuthStore, SessionProvider, SessionRecord, UserRecord } from './store/auth-store.js'
 
 const { parse: parseCookies, serialize: serializeCookie } = fastifyCookie
 
@@ -22,6 +22,15 @@ export interface SessionManagerDeps {
    * throw.
    */
   onReplaced?: (userId: string, sessionHash: string, userVersion: number) => Promise<void>
+}
+
+/** Freezes `value` and everything in it (the provider payload is shared by every request of the session). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child)
+  }
+  return value
 }
 
 /** SHA-256 hex of a raw session id: the store never sees the cookie value. @internal */
@@ -49,7 +58,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager &
       userId: session.userId,
       name: session.name,
       claims: session.claims,
-      raw: { sessionId: session.id, userVersion: session.userVersion },
+      // The provider payload is for policies and fragments on the server: toSummary() never carries raw.
+      raw: session.provider == null ? { sessionId: session.id, userVersion: session.userVersion } : { sessionId: session.id, userVersion: session.userVersion, provider: deepFreeze(session.provider) },
     })
   }
 
@@ -99,7 +109,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager &
       await store.touchSession(session.id, at, Math.min(at + idleTimeoutMs, session.absoluteExpiresAt))
     },
 
-    async start(request: FastifyRequest, reply: FastifyReply, user: UserRecord): Promise<SessionRecord> {
+    async start(request: FastifyRequest, reply: FastifyReply, user: UserRecord, provider?: SessionProvider): Promise<SessionRecord> {
       const previous = presentedId(request)
       // The request's own live session (if it had one) is ending: whose it was, before it goes.
       const current = requestPrincipal(request)
@@ -123,6 +133,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager &
         absoluteExpiresAt: at + absoluteTimeoutMs,
         ip: request.ip ?? null,
         userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 256) : null,
+        ...(provider === undefined ? {} : { provider }),
       }
       await store.createSession(session)
       // Set-Cookie written directly (Fastify appends it to any other, @fastify/cookie's included):

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import fastifyStatic from '@fastify/static'
-import { InvalidOption, type PolicyEngine } from '@wire-auth/core'
+import type { PolicyEngine } from '@wire-auth/core'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { AuthChannel } from './channel/auth-channel.js'
 import { escapeJsonControlChars } from './control-chars.js'
@@ -10,6 +9,7 @@ import { LocalAuthChannel } from './channel/local-channel.js'
 import { SqliteAuthStore } from './store/sqlite-store.js'
 import type { WireAuthOptions } from './options.js'
 import { isHtmlPath, registerStaticPages } from './pages/page-routes.js'
+import { loadConfigFile } from './config-file.js'
 import { connectAuth, kWholeApp } from './plugin.js'
 import type { AuthStore } from './store/auth-store.js'
 
@@ -172,15 +172,12 @@ async function channelReady(channel: AuthChannel, log: FastifyInstance['log']): 
 }
 
 /**
- * Loads a config module (`.mjs`/`.js` with a default export).
- * @throws `ERR_INVALID_OPTION` when the file has no usable default export.
+ * Loads a config module (`.mjs`/`.js` with a default export: the options
+ * object, or a function returning it), as `wire-auth serve --config` does.
+ * @throws `ERR_INVALID_OPTION` when the file has no usable default export, or
+ * uses a key no option has (the message names the nearest valid key)
+ * @throws `ERR_CONFIG_SYNTAX` when the file does not parse (the message names `file:line:column`)
  */
 export async function loadConfig(file: string): Promise<ServerConfig> {
-  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: ServerConfigExport }
-  const exported = mod.default
-  const config = typeof exported === 'function' ? await exported() : exported
-  if (config === null || typeof config !== 'object') {
-    throw new InvalidOption(`config file ${JSON.stringify(file)} must export default an options object or a function returning one`)
-  }
-  return config
+  return loadConfigFile(file)
 }

@@ -3,7 +3,7 @@ import { InvalidOption } from '@wire-auth/core'
 import { createServer, type ServerConfig } from '../standalone.js'
 import { applyEnvironment } from './env-config.js'
 import { ClusterAuthChannel, relayClusterEvent } from './cluster-channel.js'
-import { loadConfigFile } from './config-file.js'
+import { loadConfigFile } from '../config-file.js'
 
 /** Flags of `wire-auth serve`. @internal */
 export interface ServeFlags {

@@ -125,7 +125,8 @@ export class LoginThrottle {
   async reserve(account: string | null, ip: string, deviceId: string | null = null): Promise<{ ok: true; reservation: ThrottleReservation } | { ok: false; verdict: ThrottleVerdict }> {
     const at = this.#now()
     const { windowMs, maxFailuresPerAccount, maxFailuresPerClient } = this.#options
-    const windowSeconds = Math.max(1, Math.ceil(windowMs / 1000))
+    // A failure at `t` counts until `t + windowMs` inclusive: the first free moment is 1 ms later.
+    const windowSeconds = Math.floor(windowMs / 1000) + 1
     const trusted = account !== null && deviceId !== null
     const held: string[] = []
     const refuse = async (verdict: ThrottleVerdict) => {
@@ -148,8 +149,9 @@ export class LoginThrottle {
       const delay = accountDelayMs(failures, maxFailuresPerAccount)
       if (delay > 0) {
         gateKey = `login:gate:${accountHash(account)}`
-        // One attempt per `delay` on the account from clients without its device cookie.
-        if (!(await take(gateKey, 1, delay))) return refuse({ scope: 'delay', retryAfterSeconds: Math.max(1, Math.ceil(delay / 1000)) })
+        // One attempt per `delay` on the account from clients without its device cookie. The window
+        // counts `at >= now - window`: `delay - 1` lets the next attempt in exactly `delay` later.
+        if (!(await take(gateKey, 1, Math.max(1, delay - 1)))) return refuse({ scope: 'delay', retryAfterSeconds: Math.max(1, Math.ceil(delay / 1000)) })
       }
     }
     return { ok: true, reservation: { at, account, pairKey, clientKey, gateKey } }

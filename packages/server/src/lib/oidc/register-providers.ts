@@ -7,6 +7,7 @@ import { linkProviderIdentity } from './account-linking.js'
 import { OidcCallbackFailed, OidcStateMismatch, ProviderNotFound } from './errors.js'
 import { LOGIN_STATE_TTL_MS, loginStateCookieName, openLoginState, sameString, sealLoginState } from './login-state.js'
 import type { AuthProvider } from './oidc-provider.js'
+import { providerPayload } from './provider-payload.js'
 
 /** What `GET /auth/providers` lists, and `app.authProviders` holds, per provider. */
 export interface ProviderInfo {
@@ -139,7 +140,7 @@ export async function registerProviders(app: FastifyInstance, ctx: AuthContext, 
       if (states.length !== 1 || !sameString(states[0], pending.state)) throw new OidcStateMismatch('the callback state does not match this browser\'s login')
       const identity = await m.provider.completeLogin(m.redirectUri, params, pending)
       const { user, created } = await linkProviderIdentity(ctx.store, m.provider, identity)
-      await ctx.sessions.start(request, reply, user)
+      await ctx.sessions.start(request, reply, user, providerPayload(m.provider.name, identity))
       await ctx.audit(request, {
         action: 'login.success',
         actorId: user.id,

@@ -17,6 +17,8 @@ export const PROTECTED_SLOTS: ReadonlySet<string> = new Set(['allowed', 'denied'
 export const PAGE_FRAGMENT_PREFIX = 'page.'
 
 const ELEMENTS: ReadonlySet<string> = new Set(['wire-auth-region', 'wire-auth-guard'])
+/** The marker as text (inside raw-text content, where the tokenizer sees no tags). */
+const MARKER = /<template\b[^>]*\bslot\s*=\s*["']?\s*(allowed|denied)\b/i
 
 /** The guard of an element as written in the page: its own spec plus an added claims spec. */
 export interface ElementGuard {
@@ -212,7 +214,9 @@ export async function processPage(source: string): Promise<ProcessedPage> {
     frame.sink[frame.at] = startTagWith(frame.token, frame.sink[frame.at] as string, 'fragment', fragmentName)
   }
 
+  let inNoscript = false
   rewriter.on('startTag', (token, rawHtml) => {
+    if (token.tagName === 'noscript') inNoscript = true
     const current = top()
     if (token.tagName === 'template') {
       if (current?.type === 'capture') {
@@ -235,6 +239,7 @@ export async function processPage(source: string): Promise<ProcessedPage> {
   })
 
   rewriter.on('endTag', (token, rawHtml) => {
+    if (token.tagName === 'noscript') inNoscript = false
     const current = top()
     if (token.tagName === 'template' && current?.type === 'capture') {
       if (current.depth > 0) {
@@ -259,11 +264,26 @@ export async function processPage(source: string): Promise<ProcessedPage> {
     sink().push(rawHtml)
   })
 
-  for (const event of ['text', 'comment', 'doctype'] as const) {
-    rewriter.on(event, (_token: unknown, rawHtml: string) => {
-      sink().push(rawHtml)
-    })
-  }
+  rewriter.on('text', (_token, rawHtml) => {
+    // The tokenizer reads <noscript> as raw text (scripting on), a browser without
+    // scripts as markup: a marker in there would be sent as it is. Fail closed.
+    if (inNoscript && MARKER.test(rawHtml)) {
+      problems.push({ message: 'a <template slot="allowed|denied"> inside <noscript> is never served (no script, no guard)' })
+      return
+    }
+    sink().push(rawHtml)
+  })
+  rewriter.on('comment', (_token, rawHtml) => {
+    // Commented-out protected markup is still in the page source: never sent either.
+    if (MARKER.test(rawHtml)) {
+      problems.push({ message: 'a comment holding <template slot="allowed|denied"> is never served' })
+      return
+    }
+    sink().push(rawHtml)
+  })
+  rewriter.on('doctype', (_token, rawHtml) => {
+    sink().push(rawHtml)
+  })
 
   // Every token has a handler above, so the rewriter's own output stays empty;
   // it is drained and awaited so that the tokenizer's final flush has run.

@@ -61,6 +61,23 @@ export interface SessionRecord {
   absoluteExpiresAt: number
   ip: string | null
   userAgent: string | null
+  /**
+   * The OpenID provider's payload of the sign-in that started this session
+   * (ID-token claims completed by userinfo, secrets removed), exposed to
+   * policies and fragments as `principal.raw.provider`, never to the browser.
+   * Absent for other sign-ins.
+   */
+  provider?: SessionProvider | null
+}
+
+/** What a session keeps of the OpenID provider sign-in that started it. */
+export interface SessionProvider {
+  /** The provider's configured `name`. */
+  name: string
+  issuer: string
+  subject: string
+  /** ID-token and userinfo claims, without nonce, hashes or anything named like a token or secret. */
+  claims: Record<string, unknown>
 }
 
 /** A refresh token row, keyed by the SHA-256 (hex) of the token. */

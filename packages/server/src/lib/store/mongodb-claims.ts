@@ -192,6 +192,8 @@ export async function createSessionDoc(c: MongoCollections, session: SessionReco
     absoluteExpiresAt: session.absoluteExpiresAt,
     ip: session.ip ?? null,
     userAgent: session.userAgent ?? null,
+    // A JSON string: provider claim names may hold "." or "$" (URL-named claims), which documents refuse.
+    ...(session.provider === undefined || session.provider === null ? {} : { providerJson: JSON.stringify(session.provider) }),
   })
   // C4 without a transaction: "disable" writes the flag, then deletes the
   // sessions. An insert that came after that delete sees the flag here and

@@ -1,6 +1,6 @@
 import { BSON, MongoServerError, type Db, type Collection, type IndexDescription } from 'mongodb'
 import { WireAuthError, type Claim } from '@wire-auth/core'
-import type { AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
+import type { AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 import { storeConflict, storeUnavailable } from './store-errors.js'
 
 /** What a change of a user writes: everything but the id, e-mail and creation time. @internal */
@@ -47,8 +47,10 @@ export interface IdentityDoc {
 }
 
 /** @internal */
-export interface SessionDoc extends Omit<SessionRecord, 'id'> {
+export interface SessionDoc extends Omit<SessionRecord, 'id' | 'provider'> {
   _id: string
+  /** {@link SessionRecord.provider} as JSON. */
+  providerJson?: string
 }
 
 /** @internal */
@@ -222,6 +224,7 @@ export function toSession(doc: SessionDoc, user?: UserState | null): SessionReco
     absoluteExpiresAt: doc.absoluteExpiresAt,
     ip: doc.ip ?? null,
     userAgent: doc.userAgent ?? null,
+    ...(typeof doc.providerJson === 'string' ? { provider: JSON.parse(doc.providerJson) as SessionProvider } : {}),
   }
 }
 

@@ -135,6 +135,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX authorization_codes_expires ON authorization_codes (expires_at);
   `,
+  // 4: the provider payload of an OpenID sign-in, kept with its session (issue 16).
+  `
+  ALTER TABLE sessions ADD COLUMN provider TEXT;
+  `,
 ]
 
 /** Thrown (and mapped to ERR_STORE_UNAVAILABLE) when the file was written by a newer wire-auth. */

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { Claim } from '@wire-auth/core'
-import type { AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
+import type { AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 
 /** @internal */
 export interface UserRow {
@@ -28,6 +28,7 @@ export interface SessionRow {
   absolute_expires_at: number
   ip: string | null
   user_agent: string | null
+  provider: string | null
 }
 
 /** @internal */
@@ -110,9 +111,9 @@ export function prepareStatements(db: Database) {
     insertIdentity: p('INSERT OR IGNORE INTO identities (issuer, subject, user_id, created_at) VALUES (?, ?, ?, ?)'),
 
     insertSession: p(`INSERT INTO sessions (id, user_id, name, claims, user_version, created_at, last_seen_at,
-                        idle_expires_at, absolute_expires_at, ip, user_agent)
+                        idle_expires_at, absolute_expires_at, ip, user_agent, provider)
                       VALUES (@id, @userId, @name, @claims, @userVersion, @createdAt, @lastSeenAt,
-                        @idleExpiresAt, @absoluteExpiresAt, @ip, @userAgent)`),
+                        @idleExpiresAt, @absoluteExpiresAt, @ip, @userAgent, @provider)`),
     getSession: p<SessionRow>('SELECT * FROM sessions WHERE id = ?'),
     touchSession: p('UPDATE sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ?'),
     deleteSession: p('DELETE FROM sessions WHERE id = ?'),
@@ -205,6 +206,7 @@ export function toSession(row: SessionRow): SessionRecord {
     absoluteExpiresAt: row.absolute_expires_at,
     ip: row.ip,
     userAgent: row.user_agent,
+    ...(row.provider === null || row.provider === undefined ? {} : { provider: JSON.parse(row.provider) as SessionProvider }),
   }
 }
 

@@ -217,6 +217,7 @@ export class SqliteAuthStore implements AuthStore {
         absoluteExpiresAt: session.absoluteExpiresAt,
         ip: session.ip ?? null,
         userAgent: session.userAgent ?? null,
+        provider: session.provider === undefined || session.provider === null ? null : JSON.stringify(session.provider),
       })
       // A claim change that committed between the caller reading the user
       // and this insert did not see the row: bring its snapshot up to date.

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { ConfigSyntaxError, InvalidOption } from '@wire-auth/core'
 import { closest } from 'fastest-levenshtein'
-import type { LiveOptions, LocalIdpOptions, PagesOptions, SessionOptions } from '../options.js'
-import { loadConfig, type ServerConfig } from '../standalone.js'
+import type { LiveOptions, LocalIdpOptions, PagesOptions, SessionOptions } from './options.js'
+import type { ServerConfig, ServerConfigExport } from './standalone.js'
 
 // Every key a config file may use. `satisfies Record<keyof …, true>` makes the
 // build fail when an option is added to the types but not here, so the list
@@ -116,12 +117,13 @@ export function checkConfigKeys(config: ServerConfig, file: string): void {
 }
 
 /**
- * Where a syntax error is in `file`, as `file:line:column`, found by parsing
- * it with acorn: Node's own SyntaxError from `import()` names neither file
- * nor line. `undefined` when acorn parses the file (the error is then in a
- * module the config imports, and Node's message is all there is).
+ * Where a syntax error is in `file` (`file:line:column`) and acorn's
+ * description of it, found by parsing the file with acorn: Node's own
+ * SyntaxError from `import()` names neither file nor line (and other loaders
+ * such as vite's throw errors of their own). `undefined` when the file
+ * parses (an error then comes from a module the config imports).
  */
-async function locateSyntaxError(file: string): Promise<string | undefined> {
+async function locateSyntaxError(file: string): Promise<{ where: string; message: string } | undefined> {
   const source = await readFile(file, 'utf8').catch(() => undefined)
   if (source === undefined) return undefined
   const { parse } = await import('acorn')
@@ -130,13 +132,25 @@ async function locateSyntaxError(file: string): Promise<string | undefined> {
     return undefined
   } catch (err) {
     const loc = (err as { loc?: { line: number; column: number } }).loc
-    return loc === undefined ? undefined : `${file}:${loc.line}:${loc.column + 1}`
+    if (loc === undefined) return undefined
+    return { where: `${file}:${loc.line}:${loc.column + 1}`, message: (err as Error).message.replace(/ \(\d+:\d+\)$/, '') }
   }
 }
 
+/** Imports a config module and calls its default export when it is a function. */
+async function importConfig(file: string): Promise<ServerConfig> {
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: ServerConfigExport }
+  const exported = mod.default
+  const config = typeof exported === 'function' ? await exported() : exported
+  if (config === null || typeof config !== 'object') {
+    throw new InvalidOption(`config file ${JSON.stringify(file)} must export default an options object or a function returning one`)
+  }
+  return config
+}
+
 /**
- * Loads the config module of `wire-auth serve --config <file>` (and of the
- * other commands): a syntax error names the file and line, unknown keys are
+ * Loads a config module (`loadConfig`, `wire-auth serve --config`, the other
+ * commands): a syntax error names the file and line, unknown keys are
  * refused with the nearest valid name.
  * @throws `ERR_CONFIG_SYNTAX` for a file that does not parse
  * @throws `ERR_INVALID_OPTION` for an unknown key or a default export that is not an options object
@@ -145,11 +159,15 @@ async function locateSyntaxError(file: string): Promise<string | undefined> {
 export async function loadConfigFile(file: string): Promise<ServerConfig> {
   let config: ServerConfig
   try {
-    config = await loadConfig(file)
+    config = await importConfig(file)
   } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err
-    const where = (await locateSyntaxError(resolve(file))) ?? `${file} (or a module it imports)`
-    throw new ConfigSyntaxError(`${where}: ${err.message}`, { cause: err })
+    // Whatever the loader threw, a file that does not parse is named with its line.
+    const located = await locateSyntaxError(resolve(file))
+    if (located !== undefined) {
+      throw new ConfigSyntaxError(`${located.where}: ${err instanceof SyntaxError ? err.message : located.message}`, { cause: err })
+    }
+    if (err instanceof SyntaxError) throw new ConfigSyntaxError(`${file} (or a module it imports): ${err.message}`, { cause: err })
+    throw err
   }
   checkConfigKeys(config, file)
   return config

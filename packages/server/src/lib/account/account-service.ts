@@ -44,6 +44,8 @@ export interface AccountDeps {
   requireVerifiedEmail: boolean
   /** `options.publicUrl`: where links point when `options.mail` does not say (the CLI prints links without mail). */
   publicUrl: string
+  /** `options.mail.resetPasswordUrl`, for links made without a mailer (the CLI). */
+  resetPasswordUrl?: string
   now?: () => number
 }
 
@@ -196,7 +198,7 @@ export class AccountService {
   async resetLink(user: UserRecord, request: FastifyRequest | null = null): Promise<string> {
     const token = await this.links.issue(user.id, 'reset-password', user.email, RESET_PASSWORD_TTL_MS)
     await this.#d.audit(request, { action: 'password.reset.link', actorId: null, targetId: user.id, detail: { via: 'admin' } })
-    return linkFor(this.#d.mailer?.resetPasswordUrl ?? `${this.#d.publicUrl}/account/reset-password`, token)
+    return linkFor(this.#d.mailer?.resetPasswordUrl ?? this.#d.resetPasswordUrl ?? `${this.#d.publicUrl}/account/reset-password`, token)
   }
 
   /**

@@ -10,7 +10,8 @@ import { frameBytes, frameText, isMessageProblem, parseClientMessage, type Clien
 import { LiveConnection } from './live-connection.js'
 import { expiryOf, reloadPrincipal, tokenPrincipal, type PrincipalSources } from './principal-reload.js'
 import { mountRegions, sendRegions, unmountRegions, withdrawRegions, type MountRules } from './region-sync.js'
-import { RenderBatch, type MountedRegion } from './render-batch.js'
+import type { MountedRegion } from './cache-keys.js'
+import { RenderBatch } from './render-batch.js'
 
 /** pino-compatible logger subset. */
 export interface LiveLogger {

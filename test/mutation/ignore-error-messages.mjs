@@ -54,12 +54,16 @@ function messageIndex(call) {
   return -1
 }
 
+const propertyKey = (property) => (property.key.type === 'Identifier' ? property.key.name : property.key.type === 'StringLiteral' ? property.key.value : '')
+
 const isText = (node) => node.type === 'StringLiteral' || node.type === 'TemplateLiteral' || (node.type === 'BinaryExpression' && node.operator === '+')
 
 export const strykerPlugins = [
   declareValuePlugin(PluginKind.Ignore, 'error-messages', {
     shouldIgnore(path) {
       const parent = path.parentPath
+      // `{ id, message: '…' }`: the text of a coded problem or error body.
+      if (parent?.node.type === 'ObjectProperty' && path.key === 'value' && !parent.node.computed && propertyKey(parent.node) === 'message' && isText(path.node)) return REASON
       const type = parent?.node.type
       if (type !== 'CallExpression' && type !== 'OptionalCallExpression' && type !== 'NewExpression') return undefined
       if (path.listKey !== 'arguments') return undefined

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
@@ -129,6 +130,32 @@ describe('the published tarballs', () => {
     // Optional peers are not installed for a stranger who did not ask for them.
     expect(existsSync(join(project, 'node_modules/mongodb'))).toBe(false)
     expect(existsSync(join(project, 'node_modules/ioredis'))).toBe(false)
+  })
+
+  it('every package a shipped module imports is declared (dependency or peer): no phantom dependencies', () => {
+    const builtins = new Set(builtinModules)
+    for (const pkg of PACKAGES) {
+      const base = installed(pkg)
+      const manifest = readJson(join(base, 'package.json'))
+      const declared = new Set([manifest.name, ...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})])
+      const undeclared = new Set<string>()
+      for (const file of walk(join(base, 'dist')).filter((f) => f.endsWith('.js'))) {
+        const text = readFileSync(join(base, 'dist', file), 'utf8')
+        // Static imports and re-exports start a line in the compiled output; dynamic imports are import('…').
+        const specifiers = [
+          ...text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s*['"]([^'"]+)['"]/gm),
+          ...text.matchAll(/^import\s*['"]([^'"]+)['"]/gm),
+          ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+        ]
+        for (const [, specifier] of specifiers) {
+          if (specifier!.startsWith('.') || specifier!.startsWith('node:') || builtins.has(specifier!)) continue
+          const parts = specifier!.split('/')
+          const name = specifier!.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!
+          if (!declared.has(name)) undeclared.add(`${name} (dist/${file})`)
+        }
+      }
+      expect([...undeclared], pkg).toEqual([])
+    }
   })
 
   it("every source map resolves inside the package: each source is in the tarball or embedded (sourcesContent)", () => {

@@ -4,6 +4,9 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { byId, http, mountedTab, signedInUser, startServe, stopAll, Tab, tempDir, WAIT_MS, type HttpAnswer, type ServeProcess } from '../support/worker-processes.js'
+import { WORKER_RESOURCE_SERVER } from '../support/worker-config.mjs'
+
+const INTROSPECTION = { authorization: `Basic ${Buffer.from(`${WORKER_RESOURCE_SERVER.id}:${WORKER_RESOURCE_SERVER.secret}`).toString('base64')}` }
 
 // Two `wire-auth serve` processes on one SQLite file and the Redis channel.
 // The file is made unavailable under them the way the store's own fault
@@ -143,7 +146,7 @@ describe('the SQLite file made unavailable under two workers', { timeout: 90_000
       for (const worker of [w1, w2]) {
         expectUnavailable(await http(worker.url, 'POST', '/auth/local/login', { body: credentials }), 'login')
         expectUnavailable(await http(worker.url, 'POST', '/auth/local/token', { body: { grant_type: 'password', username: credentials.email, password: credentials.password } }), 'token')
-        expectUnavailable(await http(worker.url, 'POST', '/auth/local/verify-token', { body: { token } }), 'verify-token')
+        expectUnavailable(await http(worker.url, 'POST', '/auth/local/verify-token', { body: { token }, headers: INTROSPECTION }), 'verify-token')
         expectUnavailable(await http(worker.url, 'GET', '/test/beta-api', { headers: bearer }), 'bearer on a guarded route')
         expectUnavailable(await http(worker.url, 'POST', '/auth/fragments', { headers: bearer, body: { regions: REGIONS } }), 'bearer fragments')
         // Sockets: a bearer upgrade is refused before the 101; a token sent as the first message is refused.
@@ -160,7 +163,7 @@ describe('the SQLite file made unavailable under two workers', { timeout: 90_000
     }
     for (const worker of [w1, w2]) {
       expect((await http(worker.url, 'POST', '/auth/local/login', { body: credentials })).status).toBe(200)
-      expect((await http(worker.url, 'POST', '/auth/local/verify-token', { body: { token } })).json.active).toBe(true)
+      expect((await http(worker.url, 'POST', '/auth/local/verify-token', { body: { token }, headers: INTROSPECTION })).json.active).toBe(true)
       expect((await http(worker.url, 'GET', '/test/beta-api', { headers: bearer })).json).toEqual({ hello: 'Carol' })
       const viaToken = await Tab.open(worker.url, undefined, 'token-after')
       tabs.push(viaToken)

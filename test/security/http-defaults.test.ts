@@ -288,6 +288,10 @@ const REVIEWED_PUBLIC = [
   'GET /auth/local/authorize', // code flow: needs the caller's session, redirects only to registered URIs
   'POST /auth/local/session-token', // an access token for the caller's own session, allowed Origin required
   'GET /auth/providers',
+  'GET /auth/account/capabilities', // which account flows are on, nothing about anyone
+  'POST /auth/account/verify-email', // the link's single-use token is the credential
+  'POST /auth/account/password/forgot', // same answer for every address, rate-limited per account and client
+  'POST /auth/account/password/reset', // the link's single-use token is the credential
   'GET /auth/:provider/login',
   'GET /auth/:provider/callback',
   'GET /wire-auth.js',
@@ -309,6 +313,9 @@ const REVIEWED_GUARDED = [
   'GET /auth/sessions',
   'POST /auth/sessions/:id/revoke',
   'POST /auth/sessions/revoke-all',
+  // The caller's own account (401 when anonymous).
+  'POST /auth/account/verify-email/send',
+  'POST /auth/account/password/change',
   'POST /demo/api/users/:id/claims',
   'POST /demo/api/users/:id/claims/revoke',
   'POST /demo/api/users/:id/sessions/revoke',
@@ -399,13 +406,18 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         ws.terminate()
       },
     }
-    for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all']) {
+    for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all', 'POST /auth/account/verify-email/send']) {
       probes[key] = async () => {
         const [method, path] = key.split(' ') as ['GET' | 'POST', string]
         const response = await app.inject({ method, url: path.replace(':id', 'a'.repeat(64)), ...(method === 'POST' ? { payload: {} } : {}) })
         expect(response.statusCode, key).toBe(401)
         expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
       }
+    }
+    probes['POST /auth/account/password/change'] = async () => {
+      const response = await app.inject({ method: 'POST', url: '/auth/account/password/change', payload: { currentPassword: 'a long and unusual passphrase', newPassword: 'a fresh and long passphrase' } })
+      expect(response.statusCode).toBe(401)
+      expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
     }
     for (const key of REVIEWED_GUARDED.filter((k) => k.startsWith('POST /demo/api/'))) {
       probes[key] = async () => {

@@ -1,6 +1,7 @@
 import { describe } from 'vitest'
 import type { AuthStore } from '../../packages/server/src/lib/store/auth-store.js'
 import { useStore, type StoreHarness } from './harness.js'
+import { accountSuites } from './suite-account.js'
 import { recordSuites } from './suite-records.js'
 import { userSuites } from './suite-users.js'
 
@@ -29,5 +30,6 @@ export function runStoreConformance(name: string, makeStore: () => Promise<{ sto
     const ctx = useStore(make)
     userSuites(ctx)
     recordSuites(ctx)
+    accountSuites(ctx)
   })
 }

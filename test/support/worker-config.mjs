@@ -46,6 +46,9 @@ function watchParent() {
   }, 1000).unref()
 }
 
+/** The resource server the scale tests introspect as (see INTROSPECTION in worker-processes.ts). */
+export const WORKER_RESOURCE_SERVER = { id: 'scale-tests', secret: 'scale-tests-introspection-secret-0123456789', claimTypes: ['role'] }
+
 export default function config() {
   const sqlitePath = process.env.WA_TEST_SQLITE
   const mongoUrl = process.env.WA_TEST_MONGODB_URL || undefined
@@ -58,7 +61,8 @@ export default function config() {
     redisUrl: process.env.WA_TEST_REDIS_URL || undefined,
     redisChannel: process.env.WA_TEST_REDIS_CHANNEL || undefined,
     allowedOrigins: [SITE],
-    localIdp: { grants: ['authorization_code', 'refresh_token', 'password'] },
+    // The password grant is opt-in (RFC 9700); introspection needs a resource server (RFC 7662, issue 13 F14).
+    localIdp: { grants: ['authorization_code', 'refresh_token', 'password'], resourceServers: [WORKER_RESOURCE_SERVER] },
     helmet: false,
     fastify: { logger: { level: process.env.LOG_LEVEL ?? 'warn' } },
     policies: {

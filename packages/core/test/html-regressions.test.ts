@@ -597,3 +597,22 @@ describe('escape sequences in templates', () => {
     expect(html`<p>\u0041\x42${'c'}\n</p>`.value).toBe('<p>AB' + 'c\n</p>')
   })
 })
+
+describe('last scanner survivors', () => {
+  it('only `<!--` opens a comment: `<?--` is a bogus comment up to `>`, `< --` is text', () => {
+    expect(attributeOf(html`<?--a> <a href="${JS}"> -->`.value, 'a', 'href')).toBe(INVALID)
+    expect(attributeOf(html`a < -- <a href="${JS}"> -->`.value, 'a', 'href')).toBe(INVALID)
+  })
+
+  it('a name after a valueless attribute and whitespace is a new attribute', () => {
+    expect(attributeOf(html`<a download href="${JS}">x</a>`.value, 'a', 'href')).toBe(INVALID)
+  })
+
+  it('a `/` before a name only separates', () => {
+    expect(attributeOf(html`<a /href="${JS}">x</a>`.value, 'a', 'href')).toBe(INVALID)
+  })
+
+  it('a string next to a raw() value in a name is escaped as a tag value', () => {
+    expect(html`<a ${raw('')}${'x y'}>x</a>`.value).toBe('<a x&#32;y>x</a>')
+  })
+})

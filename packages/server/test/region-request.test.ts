@@ -3,7 +3,7 @@
 // check that decides. Problems are asserted as problems (with the id when it
 // could be read), never by message text.
 import { describe, expect, it } from 'vitest'
-import { isRegionProblem, parseRegionRequest, parseRegionRequests, REGION_LIMITS, type RegionRequest } from '../src/lib/fragments/region-request.js'
+import { distinctRegions, isRegionProblem, parseRegionRequest, parseRegionRequests, regionDigest, REGION_LIMITS, type RegionRequest } from '../src/lib/fragments/region-request.js'
 
 const refused = (raw: unknown, id?: string) => {
   const result = parseRegionRequest(raw)
@@ -146,5 +146,39 @@ describe('parseRegionRequests', () => {
     expect(isRegionProblem(parseRegionRequests(null, 5))).toBe(true)
     expect(parseRegionRequests([{ id: 'a', fragment: 'f' }, { id: 'a', fragment: 'g' }], 5)).toMatchObject({ id: 'a' })
     expect(parseRegionRequests([{ id: 'a', fragment: 'f' }, { id: 'b' }], 5)).toMatchObject({ id: 'b' })
+  })
+})
+
+describe('parseRegionRequests copies params unless told the input is its own', () => {
+  it('leaves the caller\'s params unfrozen and detached by default', () => {
+    const params = { nested: { a: 1 } }
+    const parsed = parseRegionRequests([{ id: 'a', fragment: 'f', params }], 5) as RegionRequest[]
+    expect(Object.isFrozen(params)).toBe(false)
+    expect(parsed[0]!.params).not.toBe(params)
+    expect(parsed[0]!.params).toEqual(params)
+    expect(Object.isFrozen(parsed[0]!.params)).toBe(true)
+  })
+})
+
+describe('regionDigest and distinctRegions', () => {
+  const parse = (raw: object) => parseRegionRequest(raw) as RegionRequest
+
+  it('a region without params costs no params bytes; with params their UTF-8 bytes', () => {
+    expect(regionDigest(parse({ id: 'a', fragment: 'f' })).paramsBytes).toBe(0)
+    expect(regionDigest(parse({ id: 'a', fragment: 'f', params: { x: 'é' } })).paramsBytes).toBe(Buffer.byteLength('{"x":"é"}'))
+  })
+
+  it('regions equal but for their id have one key; any other field makes another', () => {
+    const a = parse({ id: 'a', fragment: 'f', params: { x: 1 } })
+    const b = parse({ id: 'b', fragment: 'f', params: { x: 1 } })
+    const c = parse({ id: 'c', fragment: 'f', params: { x: 2 } })
+    const d = parse({ id: 'd', fragment: 'f', policy: 'P', params: { x: 1 } })
+    const e = parse({ id: 'e', kind: 'guard', fragment: 'f', params: { x: 1 } })
+    expect(regionDigest(a).key).toBe(regionDigest(b).key)
+    expect(regionDigest(a)).toBe(regionDigest(a))
+    expect(new Set([a, c, d, e].map((r) => regionDigest(r).key)).size).toBe(4)
+    expect(regionDigest(a).key).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(distinctRegions([a, b, c, d, e, b])).toBe(4)
+    expect(distinctRegions([])).toBe(0)
   })
 })

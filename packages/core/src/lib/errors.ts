@@ -79,6 +79,12 @@ export type WireAuthErrorCode =
   | 'ERR_OIDC_CALLBACK_FAILED'
   // secrets at rest and output hygiene (issue 13, identity side)
   | 'ERR_STORE_PERMISSIONS'
+  // account flows: mail, e-mail verification, password reset (issue 18)
+  | 'ERR_MAIL_NOT_CONFIGURED'
+  | 'ERR_MAIL_UNAVAILABLE'
+  | 'ERR_LINK_INVALID'
+  | 'ERR_LINK_EXPIRED'
+  | 'ERR_EMAIL_NOT_VERIFIED'
 
 /** Options accepted by every wire-auth error. */
 export interface WireAuthErrorOptions {

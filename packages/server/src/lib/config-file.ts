@@ -36,6 +36,8 @@ const SERVER_CONFIG_KEYS = {
   decorators: true,
   metrics: true,
   secret: true,
+  mail: true,
+  requireVerifiedEmail: true,
 } as const satisfies Record<keyof ServerConfig, true>
 
 const PAGES_KEYS = { watch: true } as const satisfies Record<keyof PagesOptions, true>

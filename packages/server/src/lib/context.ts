@@ -1,5 +1,6 @@
 import type { ClaimsPrincipal, PolicyEngine } from '@wire-auth/core'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import type { AccountService } from './account/account-service.js'
 import type { AuthChannel } from './channel/auth-channel.js'
 import type { MetricsRecorder } from './metrics.js'
 import type { CookieSealer } from './cookie-sealer.js'
@@ -33,6 +34,8 @@ export interface AuthContext {
   metrics: MetricsRecorder | null
   /** Encrypts the OIDC login-state cookie (key derived from the same secret). */
   sealer: CookieSealer
+  /** E-mail verification, password reset and change; set with the local IdP (null without it). */
+  account?: AccountService | null
 }
 
 /**

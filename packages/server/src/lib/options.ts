@@ -4,6 +4,7 @@ import type { DecoratorNames } from './decorators.js'
 import type { MetricsOptions } from './metrics.js'
 import type { AuthProvider } from './oidc/oidc-provider.js'
 import type { AuthStore } from './store/auth-store.js'
+import { resolveMailOptions, type MailOptions, type ResolvedMailOptions } from './mail/mail-options.js'
 import { resolveTokenEndpointOptions, type ResolvedTokenEndpointOptions, type TokenEndpointOptions } from './local-idp/idp-options.js'
 
 /** Options of the local identity provider (`/auth/local/*`); the token endpoint's are in {@link TokenEndpointOptions}. */
@@ -136,6 +137,17 @@ export interface WireAuthOptions {
    * host chooses, `{ registry }` adds them to the host's prom-client registry.
    */
   metrics?: boolean | MetricsOptions
+  /**
+   * Outgoing mail (nodemailer): turns on e-mail verification and password
+   * reset. Without it those flows answer `ERR_MAIL_NOT_CONFIGURED`.
+   */
+  mail?: MailOptions
+  /**
+   * Local accounts must have verified their e-mail address (claim
+   * `email_verified=true`) to sign in. Default false: leave it to policies
+   * (`{ claims: [["email_verified", "true"]] }`).
+   */
+  requireVerifiedEmail?: boolean
 }
 
 /** Options after defaults were applied and validated. @internal */
@@ -152,6 +164,8 @@ export interface ResolvedOptions {
   helmet: boolean
   metrics: Required<Pick<MetricsOptions, 'prefix'>> & { path: string | false; registry: MetricsOptions['registry'] } | null
   pages: Required<PagesOptions>
+  mail: ResolvedMailOptions | null
+  requireVerifiedEmail: boolean
 }
 
 const MINUTE = 60_000
@@ -315,6 +329,8 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
     serveBundle: bool(options.serveBundle, 'options.serveBundle', true),
     helmet: bool(options.helmet, 'options.helmet', true),
     metrics: resolveMetrics(options.metrics),
+    mail: resolveMailOptions(options.mail, publicUrl, allowedOrigins),
+    requireVerifiedEmail: bool(options.requireVerifiedEmail, 'options.requireVerifiedEmail', false),
   }
 }
 

@@ -19,6 +19,9 @@ import { createFragmentRegistry, registerFragments } from './fragments/fragment-
 import { registerLiveSocket, registerWebsocketPlugin } from './live/live-socket.js'
 import { isLocalIdp } from './local-idp/local-idp.js'
 import { registerLocalIdp } from './local-idp/routes.js'
+import { AccountService } from './account/account-service.js'
+import { registerAccountRoutes } from './account/account-routes.js'
+import { Mailer } from './mail/mailer.js'
 import { registerProviders } from './oidc/register-providers.js'
 import { registerPages } from './pages/page-routes.js'
 import { registerHealthRoute } from './health.js'
@@ -283,6 +286,14 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
 
     // Sets ctx.tokens (bearer tokens on HTTP, `auth` on the live socket) when options.localIdp is given.
     await registerLocalIdp(scope, ctx)
+    if (isLocalIdp(ctx.tokens)) {
+      // The account flows (issue 18): e-mail verification, password reset and change.
+      const mailer = options.mail === null ? null : new Mailer(options.mail)
+      if (mailer !== null) app.addHook('onClose', async () => mailer.close())
+      else app.log.info({ code: 'ERR_MAIL_NOT_CONFIGURED' }, 'wire-auth: "options.mail" is not set: e-mail verification and password reset are off')
+      ctx.account = new AccountService({ store, idp: ctx.tokens, mailer, actions, audit: ctx.audit, log: app.log, requireVerifiedEmail: options.requireVerifiedEmail, publicUrl: options.publicUrl })
+      await registerAccountRoutes(scope, ctx, ctx.account)
+    }
     // `/auth/providers`, `/auth/{provider}/login` and `/callback` (an empty list without providers).
     decorators.authProviders = await registerProviders(scope, ctx, rawOptions.providers)
     registerFragments(scope, ctx, registry)

@@ -1,20 +1,17 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { hashSecret, looksLikeSecret, newSecret } from '../one-time-secret.js'
 import type { AuthStore, AuthorizationCodeRecord } from '../store/auth-store.js'
 
 /** Lifetime of an authorization code, ms (RFC 6749 §4.1.2 recommends at most 10 minutes; one is plenty). */
 export const AUTHORIZATION_CODE_TTL_MS = 60_000
 
-// 32 random bytes in base64url.
-const CODE_SHAPE = /^[A-Za-z0-9_-]{43}$/
 // RFC 7636 §4.1: 43–128 unreserved characters.
 const VERIFIER_SHAPE = /^[A-Za-z0-9._~-]{43,128}$/
 // base64url of a SHA-256.
 const CHALLENGE_SHAPE = /^[A-Za-z0-9_-]{43}$/
 
 /** SHA-256 hex of a raw code: the only form the store sees. */
-function hashCode(raw: string): string {
-  return createHash('sha256').update(raw).digest('hex')
-}
+const hashCode = hashSecret
 
 /** True for a well-formed S256 `code_challenge`. */
 export function isCodeChallenge(value: unknown): value is string {
@@ -66,7 +63,7 @@ export class AuthorizationCodes {
 
   /** Stores a new code for `grant` and returns it (shown once, in the redirect). */
   async issue(grant: CodeGrant): Promise<string> {
-    const code = randomBytes(32).toString('base64url')
+    const code = newSecret()
     const createdAt = this.#now()
     await this.#store.createAuthorizationCode({ id: hashCode(code), ...grant, createdAt, expiresAt: createdAt + AUTHORIZATION_CODE_TTL_MS, usedAt: null })
     return code
@@ -78,7 +75,7 @@ export class AuthorizationCodes {
    * challenge. Any mismatch burns the code all the same.
    */
   async exchange(raw: unknown, clientId: string, redirectUri: unknown, verifier: unknown): Promise<CodeOutcome> {
-    if (typeof raw !== 'string' || !CODE_SHAPE.test(raw)) return { ok: false, reason: 'invalid' }
+    if (!looksLikeSecret(raw)) return { ok: false, reason: 'invalid' }
     const now = this.#now()
     const consumed = await this.#store.consumeAuthorizationCode(hashCode(raw), now)
     if (consumed === null) return { ok: false, reason: 'invalid' }

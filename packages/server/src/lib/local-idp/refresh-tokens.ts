@@ -1,8 +1,6 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
+import { hashSecret, looksLikeSecret, newSecret } from '../one-time-secret.js'
 import type { AuthStore, RefreshTokenRecord } from '../store/auth-store.js'
-
-// 32 random bytes in base64url, nothing else.
-const REFRESH_SHAPE = /^[A-Za-z0-9_-]{43}$/
 
 /** A freshly issued refresh token; `token` is shown to the client once. */
 export interface IssuedRefreshToken {
@@ -24,12 +22,12 @@ export type RefreshOutcome =
 
 /** True when `value` has the shape of one of our refresh tokens (no store lookup). */
 export function looksLikeRefreshToken(value: unknown): value is string {
-  return typeof value === 'string' && REFRESH_SHAPE.test(value)
+  return looksLikeSecret(value)
 }
 
 /** SHA-256 hex of a raw refresh token: the only form the store sees. */
 export function hashRefreshToken(raw: string): string {
-  return createHash('sha256').update(raw).digest('hex')
+  return hashSecret(raw)
 }
 
 /** The end of the family `record` belongs to; rows written before families had one end at their own expiry. */
@@ -64,7 +62,7 @@ export class RefreshTokens {
    * same end) or the first of a new family.
    */
   async issue(userId: string, predecessor?: RefreshTokenRecord, familyId?: string): Promise<IssuedRefreshToken> {
-    const token = randomBytes(32).toString('base64url')
+    const token = newSecret()
     const createdAt = this.#now()
     const familyExpiresAt = predecessor === undefined ? createdAt + this.#familyTtlMs : familyEnd(predecessor)
     const expiresAt = Math.min(createdAt + this.#ttlMs, familyExpiresAt)

@@ -158,8 +158,15 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
             throw err
           }
           await idp.throttle.cancel(reserved.reservation)
-          await ctx.sessions.start(request, reply, user)
+          const account = ctx.account ?? null
+          // With mail configured, the new address gets its verification link (in the background: the answer never waits on delivery).
+          if (account?.capabilities().emailVerification) {
+            await account.sendVerification(user, request, true).catch((err: unknown) => request.log.warn({ code: (err as { code?: unknown }).code, err }, 'wire-auth: no verification mail at sign-up'))
+          }
           await ctx.audit(request, { action: 'user.register', actorId: user.id, targetId: user.id, detail: { via: 'local' } })
+          // requireVerifiedEmail: no session until the address is verified.
+          if (account !== null && !account.maySignIn(user)) return reply.code(201).send({ user: userView(user), verificationRequired: true })
+          await ctx.sessions.start(request, reply, user)
           return reply.code(201).send({ user: userView(user) })
         },
       )
@@ -183,6 +190,10 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
           }
           await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'local', reason: result.reason } })
           throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
+        }
+        if (ctx.account && !ctx.account.maySignIn(result.user)) {
+          await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.user.id, detail: { via: 'local', reason: 'unverified' } })
+          throw httpError('ERR_EMAIL_NOT_VERIFIED', 403, 'verify your e-mail address first: follow the link we sent, or ask for a new one')
         }
         try {
           await ctx.sessions.start(request, reply, result.user)
@@ -281,6 +292,7 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
               await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'token', reason: result.reason } })
               throw httpError('ERR_INVALID_GRANT', 400, 'invalid username or password')
             }
+            if (ctx.account && !ctx.account.maySignIn(result.user)) throw httpError('ERR_EMAIL_NOT_VERIFIED', 403, 'the e-mail address of this account is not verified')
             const tokens = await idp.issueTokens(result.user)
             await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'password' } })
             return tokens

@@ -120,6 +120,25 @@ export interface AuthorizationCodeRecord {
   usedAt: number | null
 }
 
+/**
+ * A single-use token of an account flow (e-mail verification, password
+ * reset, e-mail change), keyed by the SHA-256 (hex) of the token: the store
+ * never sees the token itself. Bound to its purpose and account; a later
+ * token of the same purpose for the same account replaces it.
+ */
+export interface AccountTokenRecord {
+  id: string
+  userId: string
+  /** What the token may do: `verify-email`, `reset-password`, `change-email`. */
+  purpose: string
+  /** The address the link was sent to (the address to verify / to change to); null when none applies. */
+  email: string | null
+  createdAt: number
+  expiresAt: number
+  /** Set by the one use that may consume it. */
+  usedAt: number | null
+}
+
 /** A signing key of the local IdP, kept so tokens survive restarts. */
 export interface SigningKeyRecord {
   kid: string
@@ -213,7 +232,7 @@ export interface AuthStore {
   /** Deletes every session of the user and returns their ids. */
   deleteUserSessions(userId: string): Promise<string[]>
   listSessions(userId: string): Promise<SessionRecord[]>
-  /** Deletes sessions whose idle or absolute expiry is before `now` (and expired refresh tokens, denylist rows and authorization codes); returns the count of sessions. */
+  /** Deletes sessions whose idle or absolute expiry is before `now` (and expired refresh tokens, denylist rows, authorization codes and account tokens); returns the count of sessions. */
   deleteExpiredSessions(now: number): Promise<number>
 
   listSigningKeys(): Promise<SigningKeyRecord[]>
@@ -228,6 +247,21 @@ export interface AuthStore {
    * for an unknown code. Expiry is the caller's to check.
    */
   consumeAuthorizationCode(id: string, at: number): Promise<{ record: AuthorizationCodeRecord; firstUse: boolean } | null>
+
+  /**
+   * Stores an account token (its hash) and, in the same operation, deletes
+   * every earlier token of the same user and purpose (a later link
+   * invalidates earlier ones). Throws `ERR_USER_NOT_FOUND` for an unknown
+   * user, `ERR_STORE_CONFLICT` for a duplicate id.
+   */
+  createAccountToken(token: AccountTokenRecord): Promise<void>
+  /**
+   * Atomically marks the account token `id` used at `at`. Returns the record
+   * as it was before (with `firstUse` true for the one call that marked it),
+   * or null for an unknown or replaced token. Expiry and purpose are the
+   * caller's to check.
+   */
+  consumeAccountToken(id: string, at: number): Promise<{ record: AccountTokenRecord; firstUse: boolean } | null>
 
   createRefreshToken(token: RefreshTokenRecord): Promise<void>
   getRefreshToken(id: string): Promise<RefreshTokenRecord | null>

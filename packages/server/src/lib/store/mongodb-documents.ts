@@ -1,6 +1,6 @@
 import { BSON, MongoServerError, type Db, type Collection, type IndexDescription } from 'mongodb'
 import { WireAuthError, type Claim } from '@wire-auth/core'
-import type { AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
+import type { AccountTokenRecord, AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 import { storeConflict, storeUnavailable } from './store-errors.js'
 
 /** What a change of a user writes: everything but the id, e-mail and creation time. @internal */
@@ -75,6 +75,11 @@ export interface CodeDoc extends Omit<AuthorizationCodeRecord, 'id'> {
 }
 
 /** @internal */
+export interface AccountTokenDoc extends Omit<AccountTokenRecord, 'id'> {
+  _id: string
+}
+
+/** @internal */
 export interface KeyDoc extends Omit<SigningKeyRecord, 'kid'> {
   _id: string
 }
@@ -114,6 +119,7 @@ export interface MongoCollections {
   sessions: Collection<SessionDoc>
   refreshTokens: Collection<RefreshDoc>
   authorizationCodes: Collection<CodeDoc>
+  accountTokens: Collection<AccountTokenDoc>
   refreshUses: Collection<RefreshMarkDoc>
   refreshRevocations: Collection<RefreshMarkDoc>
   signingKeys: Collection<KeyDoc>
@@ -133,6 +139,7 @@ export function collections(db: Db): MongoCollections {
     sessions: db.collection<SessionDoc>('sessions'),
     refreshTokens: db.collection<RefreshDoc>('refresh_tokens'),
     authorizationCodes: db.collection<CodeDoc>('authorization_codes'),
+    accountTokens: db.collection<AccountTokenDoc>('account_tokens'),
     refreshUses: db.collection<RefreshMarkDoc>('refresh_uses'),
     refreshRevocations: db.collection<RefreshMarkDoc>('refresh_revocations'),
     signingKeys: db.collection<KeyDoc>('signing_keys'),
@@ -172,6 +179,10 @@ export const MONGO_INDEXES: Record<Exclude<keyof MongoCollections, 'db'>, IndexD
     { key: { expiresAt: 1 }, name: 'expires' },
   ],
   authorizationCodes: [{ key: { expiresAt: 1 }, name: 'expires' }],
+  accountTokens: [
+    { key: { userId: 1, purpose: 1 }, name: 'user_purpose' },
+    { key: { expiresAt: 1 }, name: 'expires' },
+  ],
   refreshUses: [{ key: { expiresAt: 1 }, name: 'expires' }],
   refreshRevocations: [{ key: { expiresAt: 1 }, name: 'expires' }],
   signingKeys: [{ key: { createdAt: 1 }, name: 'created' }],
@@ -256,6 +267,11 @@ export function toCode(doc: CodeDoc): AuthorizationCodeRecord {
     expiresAt: doc.expiresAt,
     usedAt: doc.usedAt ?? null,
   }
+}
+
+/** @internal */
+export function toAccountToken(doc: AccountTokenDoc): AccountTokenRecord {
+  return { id: doc._id, userId: doc.userId, purpose: doc.purpose, email: doc.email ?? null, createdAt: doc.createdAt, expiresAt: doc.expiresAt, usedAt: doc.usedAt ?? null }
 }
 
 /** @internal */

@@ -6,6 +6,7 @@ import type {
   AuthStore,
   ClaimChange,
   NewUser,
+  AccountTokenRecord,
   AuthorizationCodeRecord,
   RefreshTokenRecord,
   SessionRecord,
@@ -34,6 +35,7 @@ import {
   plainJson,
   toAudit,
   toKey,
+  toAccountToken,
   toCode,
   toRefresh,
   toSession,
@@ -398,6 +400,7 @@ export class MongoAuthStore implements AuthStore {
     return this.run('deleteExpiredSessions', async (c) => {
       await c.refreshTokens.deleteMany({ expiresAt: { $lt: now } })
       await c.authorizationCodes.deleteMany({ expiresAt: { $lt: now } })
+      await c.accountTokens.deleteMany({ expiresAt: { $lt: now } })
       await c.refreshUses.deleteMany({ expiresAt: { $lt: now } })
       await c.refreshRevocations.deleteMany({ expiresAt: { $lt: now } })
       await c.revokedTokens.deleteMany({ expiresAt: { $lt: new Date(now) } })
@@ -457,6 +460,45 @@ export class MongoAuthStore implements AuthStore {
         expiresAt: code.expiresAt,
         usedAt: code.usedAt ?? null,
       })
+    })
+  }
+
+  async createAccountToken(token: AccountTokenRecord): Promise<void> {
+    const userId = str(token.userId, 'token.userId')
+    const purpose = str(token.purpose, 'token.purpose')
+    const id = str(token.id, 'token.id')
+    await this.run('createAccountToken', async (c) => {
+      if ((await c.users.findOne({ _id: userId }, { projection: { _id: 1 } })) === null) throw userNotFound()
+      await c.accountTokens.insertOne({
+        _id: id,
+        userId,
+        purpose,
+        email: token.email === null ? null : str(token.email, 'token.email'),
+        createdAt: token.createdAt,
+        expiresAt: token.expiresAt,
+        usedAt: token.usedAt ?? null,
+      })
+      // After the insert, so a crash in between leaves the older link valid
+      // rather than none; only older tokens go, so two racing requests never
+      // delete each other's.
+      await c.accountTokens.deleteMany({ userId, purpose, createdAt: { $lte: token.createdAt }, _id: { $ne: id } })
+    })
+  }
+
+  async consumeAccountToken(id: string, at: number): Promise<{ record: AccountTokenRecord; firstUse: boolean } | null> {
+    const key = str(id, 'id')
+    return this.run('consumeAccountToken', async (c) => {
+      const doc = await c.accountTokens.findOne({ _id: key })
+      if (doc === null) return null
+      // One unique mark per token, as for authorization codes: exactly one consumer's insert succeeds.
+      try {
+        await c.refreshUses.insertOne({ _id: `account:${key}`, at, expiresAt: doc.expiresAt })
+        return { record: toAccountToken(doc), firstUse: true }
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err
+        const mark = await c.refreshUses.findOne({ _id: `account:${key}` })
+        return { record: { ...toAccountToken(doc), usedAt: mark?.at ?? doc.usedAt ?? at }, firstUse: false }
+      }
     })
   }
 

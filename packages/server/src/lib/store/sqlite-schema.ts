@@ -139,6 +139,20 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE sessions ADD COLUMN provider TEXT;
   `,
+  // 5: single-use tokens of the account flows (e-mail verification, password reset).
+  `
+  CREATE TABLE account_tokens (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose    TEXT NOT NULL,
+    email      TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER
+  );
+  CREATE INDEX account_tokens_user ON account_tokens (user_id, purpose);
+  CREATE INDEX account_tokens_expires ON account_tokens (expires_at);
+  `,
 ]
 
 /** Thrown (and mapped to ERR_STORE_UNAVAILABLE) when the file was written by a newer wire-auth. */

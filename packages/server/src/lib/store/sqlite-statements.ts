@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { Claim } from '@wire-auth/core'
-import type { AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
+import type { AccountTokenRecord, AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 
 /** @internal */
 export interface UserRow {
@@ -145,6 +145,12 @@ export function prepareStatements(db: Database) {
     useCode: p('UPDATE authorization_codes SET used_at = ? WHERE id = ? AND used_at IS NULL'),
     deleteExpiredCodes: p('DELETE FROM authorization_codes WHERE expires_at < ?'),
 
+    insertAccountToken: p(`INSERT INTO account_tokens (id, user_id, purpose, email, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    deleteAccountTokens: p('DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?'),
+    getAccountToken: p<AccountTokenRow>('SELECT * FROM account_tokens WHERE id = ?'),
+    useAccountToken: p('UPDATE account_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL'),
+    deleteExpiredAccountTokens: p('DELETE FROM account_tokens WHERE expires_at < ?'),
+
     revokeAccess: p(`INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?)
                      ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`),
     isAccessRevoked: p<{ one: number }>('SELECT 1 AS one FROM revoked_tokens WHERE jti = ?'),
@@ -222,6 +228,22 @@ export function toRefresh(row: RefreshRow): RefreshTokenRecord {
     revokedAt: row.revoked_at,
     familyExpiresAt: row.family_expires_at ?? null,
   }
+}
+
+/** @internal */
+export interface AccountTokenRow {
+  id: string
+  user_id: string
+  purpose: string
+  email: string | null
+  created_at: number
+  expires_at: number
+  used_at: number | null
+}
+
+/** @internal */
+export function toAccountToken(row: AccountTokenRow): AccountTokenRecord {
+  return { id: row.id, userId: row.user_id, purpose: row.purpose, email: row.email, createdAt: row.created_at, expiresAt: row.expires_at, usedAt: row.used_at }
 }
 
 /** @internal */

@@ -6,6 +6,7 @@ import type {
   AuthStore,
   ClaimChange,
   NewUser,
+  AccountTokenRecord,
   AuthorizationCodeRecord,
   RefreshTokenRecord,
   SessionRecord,
@@ -14,7 +15,7 @@ import type {
   UserRecord,
 } from './auth-store.js'
 import { SqliteConnection } from './sqlite-connection.js'
-import { toAudit, toCode, toKey, toRefresh, toSession, toUser, type SqliteStatements } from './sqlite-statements.js'
+import { toAccountToken, toAudit, toCode, toKey, toRefresh, toSession, toUser, type SqliteStatements } from './sqlite-statements.js'
 import {
   accountExists,
   checkClaim,
@@ -257,6 +258,7 @@ export class SqliteAuthStore implements AuthStore {
       s.deleteExpiredRefresh.run(now)
       s.deleteExpiredAccess.run(now)
       s.deleteExpiredCodes.run(now)
+      s.deleteExpiredAccountTokens.run(now)
       return s.deleteExpiredSessions.run(now, now).changes
     })
   }
@@ -288,6 +290,21 @@ export class SqliteAuthStore implements AuthStore {
       const row = s.getCode.get(id)
       if (row === undefined) return null
       return { record: toCode(row), firstUse: s.useCode.run(at, id).changes === 1 }
+    })
+  }
+
+  async createAccountToken(token: AccountTokenRecord): Promise<void> {
+    await this.conn.immediate('createAccountToken', (s) => {
+      s.deleteAccountTokens.run(token.userId, token.purpose)
+      s.insertAccountToken.run(token.id, token.userId, token.purpose, token.email ?? null, token.createdAt, token.expiresAt, token.usedAt ?? null)
+    })
+  }
+
+  async consumeAccountToken(id: string, at: number): Promise<{ record: AccountTokenRecord; firstUse: boolean } | null> {
+    return this.conn.immediate('consumeAccountToken', (s) => {
+      const row = s.getAccountToken.get(id)
+      if (row === undefined) return null
+      return { record: toAccountToken(row), firstUse: s.useAccountToken.run(at, id).changes === 1 }
     })
   }
 

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import type { AccountTokenRecord } from '../../packages/server/src/lib/store/auth-store.js'
+import { expectCode, newUser, type StoreContext } from './harness.js'
+
+/** Single-use tokens of the account flows (e-mail verification, password reset). */
+export function accountSuites(ctx: StoreContext): void {
+  describe('account tokens', () => {
+    const token = (userId: string, purpose = 'verify-email', at = Date.now()): AccountTokenRecord => ({
+      id: randomUUID(),
+      userId,
+      purpose,
+      email: 'ada@example.test',
+      createdAt: at,
+      expiresAt: at + 60_000,
+      usedAt: null,
+    })
+
+    it('create / consume round-trips every field; unknown tokens give null', async () => {
+      const user = await newUser(ctx.store)
+      const t = token(user.id)
+      await ctx.store.createAccountToken(t)
+      expect(await ctx.store.consumeAccountToken(t.id, t.createdAt + 5)).toEqual({ record: t, firstUse: true })
+      expect(await ctx.store.consumeAccountToken('missing', t.createdAt)).toBeNull()
+      const none = { ...token(user.id, 'reset-password'), email: null }
+      await ctx.store.createAccountToken(none)
+      expect((await ctx.store.consumeAccountToken(none.id, none.createdAt))?.record.email).toBeNull()
+    })
+
+    it('a token is consumed once: the second consumer sees firstUse false and the first use time', async () => {
+      const user = await newUser(ctx.store)
+      const t = token(user.id)
+      await ctx.store.createAccountToken(t)
+      await ctx.store.consumeAccountToken(t.id, t.createdAt + 1)
+      const again = await ctx.store.consumeAccountToken(t.id, t.createdAt + 2)
+      expect(again?.firstUse).toBe(false)
+      expect(again?.record.usedAt).toBe(t.createdAt + 1)
+    })
+
+    it('20 concurrent uses of one token: exactly one is first', async () => {
+      const user = await newUser(ctx.store)
+      const t = token(user.id)
+      await ctx.store.createAccountToken(t)
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ctx.store.consumeAccountToken(t.id, t.createdAt + i)))
+      expect(results.filter((r) => r?.firstUse)).toHaveLength(1)
+    })
+
+    it('a later token of the same user and purpose replaces the earlier; other purposes and users keep theirs', async () => {
+      const a = await newUser(ctx.store)
+      const b = await newUser(ctx.store)
+      const at = Date.now()
+      const first = token(a.id, 'verify-email', at)
+      const reset = token(a.id, 'reset-password', at)
+      const others = token(b.id, 'verify-email', at)
+      await ctx.store.createAccountToken(first)
+      await ctx.store.createAccountToken(reset)
+      await ctx.store.createAccountToken(others)
+      const second = token(a.id, 'verify-email', at + 10)
+      await ctx.store.createAccountToken(second)
+      expect(await ctx.store.consumeAccountToken(first.id, at + 11)).toBeNull()
+      expect((await ctx.store.consumeAccountToken(second.id, at + 11))?.firstUse).toBe(true)
+      expect((await ctx.store.consumeAccountToken(reset.id, at + 11))?.firstUse).toBe(true)
+      expect((await ctx.store.consumeAccountToken(others.id, at + 11))?.firstUse).toBe(true)
+    })
+
+    it('a token of an unknown user is refused; a duplicate id is ERR_STORE_CONFLICT; expired tokens are swept', async () => {
+      const user = await newUser(ctx.store)
+      await expect(ctx.store.createAccountToken(token('no-such-user'))).rejects.toMatchObject({ code: 'ERR_USER_NOT_FOUND' })
+      const t = token(user.id, 'verify-email', Date.now() - 120_000)
+      await ctx.store.createAccountToken(t)
+      // Same id again (another purpose, so the replacement rule does not delete the first).
+      await expectCode(ctx.store.createAccountToken({ ...t, purpose: 'reset-password' }), 'ERR_STORE_CONFLICT', 409)
+      await ctx.store.deleteExpiredSessions(Date.now())
+      expect(await ctx.store.consumeAccountToken(t.id, Date.now())).toBeNull()
+    })
+  })
+}

@@ -94,7 +94,7 @@ export class AccountService {
   }
 
   #mailer(): Mailer {
-    if (this.#d.mailer === null) throw httpError('ERR_MAIL_NOT_CONFIGURED', 501, 'this server sends no mail ("options.mail" is not set)')
+    if (this.#d.mailer === null) throw httpError('ERR_MAIL_NOT_CONFIGURED', 404, 'this flow is off: the server sends no mail ("options.mail" is not set)')
     return this.#d.mailer
   }
 

@@ -13,6 +13,8 @@ const ONE_MINUTE = 60_000
 const BODY_LIMIT = 64 * 1024
 const ID = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', minLength: 1, maxLength: 1024 } } } as const
 const NAME = { type: 'string', minLength: 1, maxLength: 64 } as const
+/** The options routes take `{}`: anything else is refused (400), never ignored. */
+const EMPTY = { body: { type: 'object', additionalProperties: false, properties: {} } } as const
 // The credential answers are checked by SimpleWebAuthn; here only their outer shape and size.
 const CREDENTIAL = { type: 'object', required: ['id', 'rawId', 'response', 'type'], properties: { id: { type: 'string', maxLength: 1024 }, rawId: { type: 'string', maxLength: 1024 }, type: { type: 'string', maxLength: 32 }, response: { type: 'object' } } } as const
 
@@ -56,7 +58,7 @@ export async function registerPasskeyRoutes(app: FastifyInstance, ctx: AuthConte
       return payload
     })
 
-    scope.post('/auth/passkeys/register/options', own, async (request, reply) => {
+    scope.post('/auth/passkeys/register/options', { ...own, schema: EMPTY }, async (request, reply) => {
       const { options, cookie } = await passkeys.registrationOptions(await signedInUser(request))
       reply.setCookie(cookieName, cookie, cookieOptions)
       return options
@@ -72,7 +74,7 @@ export async function registerPasskeyRoutes(app: FastifyInstance, ctx: AuthConte
       },
     )
 
-    scope.post('/auth/passkeys/login/options', open, async (_request, reply) => {
+    scope.post('/auth/passkeys/login/options', { ...open, schema: EMPTY }, async (_request, reply) => {
       const { options, cookie } = await passkeys.authenticationOptions()
       reply.setCookie(cookieName, cookie, cookieOptions)
       return options
@@ -111,7 +113,7 @@ export async function registerPasskeyRoutes(app: FastifyInstance, ctx: AuthConte
       },
     )
 
-    scope.post<{ Params: { id: string } }>('/auth/passkeys/:id/delete', { ...own, schema: { params: ID } }, async (request) => {
+    scope.post<{ Params: { id: string } }>('/auth/passkeys/:id/delete', { ...own, schema: { params: ID, ...EMPTY } }, async (request) => {
       const user = await signedInUser(request)
       if (!(await ctx.store.deletePasskey(user.id, request.params.id))) throw httpError('ERR_PASSKEY_NOT_FOUND', 404, 'no such passkey')
       await ctx.audit(request, { action: 'passkey.remove', actorId: user.id, targetId: user.id, detail: { passkey: request.params.id.slice(0, 16) } })

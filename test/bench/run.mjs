@@ -25,7 +25,7 @@ const SCENARIOS = [
   { id: 'held', file: 'sockets-held.mjs', limitS: 150 },
   { id: 'fanout', file: 'fanout.mjs', limitS: 360 },
   { id: 'peers-http', file: 'peers-http.mjs', limitS: 180 },
-  { id: 'peers-live', file: 'peers-live.mjs', limitS: 240 },
+  { id: 'peers-live', file: 'peers-live.mjs', limitS: 360 },
   { id: 'channel', file: 'channel-scale.mjs', limitS: 300 },
   { id: 'pages', file: 'pages.mjs', limitS: 90 },
 ]

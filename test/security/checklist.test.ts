@@ -143,8 +143,10 @@ describe('checklist 20: one user never obtains another user’s fragments, grant
     const grant = await product.app.inject({ method: 'POST', url: `/demo/api/users/${alice.id}/claims`, headers: { cookie: alice.cookie, origin: SITE }, payload: { type: 'role', value: 'admin' } })
     expect(grant.statusCode).toBe(403)
     expect((await product.app.authStore.getUser(alice.id))!.claims).toEqual([])
-    // The fragment that lists sessions lists only the caller's.
-    const sessions = await product.app.inject({ method: 'POST', url: '/auth/fragments', headers: { cookie: alice.cookie }, payload: { regions: [{ id: 's', fragment: 'account-sessions' }] } })
+    // The route that lists sessions (<wire-auth-account>) lists only the caller's.
+    const sessions = await product.app.inject({ url: '/auth/sessions', headers: { cookie: alice.cookie } })
+    expect(sessions.statusCode).toBe(200)
+    expect(sessions.json().sessions.length).toBeGreaterThan(0)
     expect(sessions.body).not.toContain(bobSession!.id.slice(0, 12))
   })
 })

@@ -224,10 +224,11 @@ describe('one redirect check everywhere (checklist 17)', () => {
     expect(read('oidc/register-providers.ts')).toMatch(/ctx\.safeRedirect\(pending\.returnTo\)/)
   })
 
-  it('the demo login page uses the same function, served from @wire-auth/core', async () => {
-    const login = readFileSync(new URL('../../demo/public/js/login.js', import.meta.url), 'utf8')
-    expect(login).toMatch(/import \{ resolveSafeRedirect \} from '\/vendor\/wire-auth-core\/lib\/redirect\.js'/)
-    expect(login).not.toMatch(/new URL\(value/)
+  it('<wire-auth-sign-in> (the demo login page) uses the same function, from @wire-auth/core', async () => {
+    const signIn = readFileSync(new URL('../../packages/elements/src/lib/ui/sign-in.ts', import.meta.url), 'utf8')
+    expect(signIn).toMatch(/import \{ resolveSafeRedirect \} from '@wire-auth\/core'/)
+    expect(signIn).not.toMatch(/new URL\(value/)
+    expect(readFileSync(new URL('../../demo/public/login.html', import.meta.url), 'utf8')).toMatch(/<wire-auth-sign-in\b/)
     const served = await product.app.inject({ url: '/vendor/wire-auth-core/lib/redirect.js' })
     expect(served.statusCode).toBe(200)
     expect(served.headers['content-type']).toMatch(/^text\/javascript|^application\/javascript/)

@@ -20,6 +20,8 @@ Usage:
   wire-auth user disable|enable <id|email>
   wire-auth user sessions <id|email>
   wire-auth user signout <id|email>          end every session of the user
+  wire-auth user verify-email <id|email>     mark the user's e-mail address verified
+  wire-auth user reset-link <id|email>       print a one-time password-reset link (1 h)
   wire-auth audit [--user id|email] [--action name] [--limit n]
   wire-auth keys rotate [--now]              new token signing key (old tokens stay valid)
   wire-auth keys list                        signing keys and their states
@@ -38,7 +40,7 @@ else from $WIRE_AUTH_PASSWORD, else generates one and writes it to a new
 
 /** Exit code of a usage error (unknown command or option), as the shells' builtins use. */
 const USAGE = 2
-const USER_COMMANDS = new Set(['add', 'list', 'grant', 'revoke', 'disable', 'enable', 'sessions', 'signout'])
+const USER_COMMANDS = new Set(['add', 'list', 'grant', 'revoke', 'disable', 'enable', 'sessions', 'signout', 'verify-email', 'reset-link'])
 
 function usageError(message: string): number {
   process.stderr.write(`wire-auth: ${message}\n\n${HELP}`)

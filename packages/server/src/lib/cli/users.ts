@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { text } from 'node:stream/consumers'
 import { InvalidOption } from '@wire-auth/core'
 import type { FastifyBaseLogger } from 'fastify'
+import { AccountService } from '../account/account-service.js'
 import { createAuthActions } from '../auth-actions.js'
 import { escapeControlChars, escapeJsonControlChars } from '../control-chars.js'
 import { UserNotFound } from '../errors.js'
@@ -115,7 +116,20 @@ async function readPassword(flags: UserFlags): Promise<{ password: string; gener
 /** `wire-auth user <sub-command>`. @internal */
 export async function runUser(args: string[], flags: UserFlags): Promise<number> {
   const [sub, target, claim] = args
-  return withStore(flags.configFile, async ({ store, actions, localIdpOptions }) => {
+  return withStore(flags.configFile, async ({ store, actions, localIdpOptions, options }) => {
+    // The account flows without mail: the CLI prints links, it never sends them.
+    const account = () =>
+      new AccountService({
+        store,
+        idp: createLocalIdp({ store, options: localIdpOptions }),
+        mailer: null,
+        actions,
+        audit: async (_request, record) => store.appendAudit({ ...record, at: Date.now(), ip: null, detail: { ...record.detail, via: 'cli' } }),
+        log: cliLog,
+        requireVerifiedEmail: options.requireVerifiedEmail,
+        publicUrl: options.publicUrl,
+        resetPasswordUrl: options.mail?.resetPasswordUrl,
+      })
     switch (sub) {
       case 'add': {
         // The local IdP's own path: canonical e-mail, name checks, password policy, argon2id.
@@ -165,6 +179,21 @@ export async function runUser(args: string[], flags: UserFlags): Promise<number>
       case 'signout': {
         const user = await findUser(store, target)
         out(`ended ${await actions.revokeAllSessions(user.id)} session(s) of ${user.id}`)
+        return 0
+      }
+      case 'verify-email': {
+        const user = await findUser(store, target)
+        if (user.email === null) throw new InvalidOption(`user ${user.id} has no e-mail address`)
+        await account().markVerified(user)
+        out(`marked ${shown(user.email)} of ${user.id} verified (email_verified=true)`)
+        return 0
+      }
+      case 'reset-link': {
+        const user = await findUser(store, target)
+        const link = await account().resetLink(user)
+        // The link is a credential for one hour: printed on stdout only, for the operator to hand over.
+        out(link)
+        process.stderr.write(`one-time link for ${user.id}: valid 1 hour, replaces earlier reset links; hand it to the user over a trusted channel\n`)
         return 0
       }
       default:

@@ -189,8 +189,14 @@ export class SigningKeys {
     await this.init()
     const now = this.#now()
     const due = this.#records.some((r) => r.createdAt > this.#refreshedAt && r.createdAt <= now)
-    if (now - this.#refreshedAt >= KEY_REFRESH_MS || due) await this.reload()
+    if (now - this.#refreshedAt >= KEY_REFRESH_MS || due) {
+      // One store read for every caller that finds the set stale at once.
+      this.#reloading ??= this.reload().finally(() => (this.#reloading = null))
+      await this.#reloading
+    }
   }
+
+  #reloading: Promise<void> | null = null
 
   /** The key to sign with: re-read at most every minute, so rotations reach every worker. */
   async active(): Promise<ActiveSigningKey> {

@@ -316,6 +316,7 @@ const REVIEWED_GUARDED = [
   // The caller's own account (401 when anonymous).
   'POST /auth/account/verify-email/send',
   'POST /auth/account/password/change',
+  'POST /auth/account/email/change',
   'POST /demo/api/users/:id/claims',
   'POST /demo/api/users/:id/claims/revoke',
   'POST /demo/api/users/:id/sessions/revoke',
@@ -413,6 +414,11 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         expect(response.statusCode, key).toBe(401)
         expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
       }
+    }
+    probes['POST /auth/account/email/change'] = async () => {
+      const response = await app.inject({ method: 'POST', url: '/auth/account/email/change', payload: { email: 'new@example.com', password: 'a long and unusual passphrase' } })
+      expect(response.statusCode).toBe(401)
+      expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
     }
     probes['POST /auth/account/password/change'] = async () => {
       const response = await app.inject({ method: 'POST', url: '/auth/account/password/change', payload: { currentPassword: 'a long and unusual passphrase', newPassword: 'a fresh and long passphrase' } })

@@ -1,7 +1,7 @@
 import { css, type PropertyDeclarations } from '@lit/reactive-element'
 import { resolveSafeRedirect } from '@wire-auth/core'
 import { html, nothing } from 'lit-html'
-import { call } from './api.js'
+import { call, capabilitiesOf } from './api.js'
 import { fill, messageOf } from './strings.js'
 import { baseStyles, UiElement } from './ui-element.js'
 
@@ -61,6 +61,9 @@ export class WireAuthSignIn extends UiElement {
     forgotHref: { attribute: 'forgot-href' },
     noSignUp: { attribute: 'no-sign-up', type: Boolean },
     providers: { state: true },
+    canReset: { state: true },
+    forgot: { state: true },
+    status: { state: true },
     error: { state: true },
     busy: { state: true },
   }
@@ -89,6 +92,11 @@ export class WireAuthSignIn extends UiElement {
   /** Hides the switch to sign-up. */
   declare noSignUp: boolean
   declare private providers: Provider[]
+  /** The server mails password-reset links (`passwordReset` capability). */
+  declare private canReset: boolean
+  /** The "forgot password" form shows. */
+  declare private forgot: boolean
+  declare private status: string
   declare private error: string
   declare private busy: boolean
   #id = `wa-sign-in-${++ids}`
@@ -98,6 +106,9 @@ export class WireAuthSignIn extends UiElement {
     this.mode = 'sign-in'
     this.noSignUp = false
     this.providers = []
+    this.canReset = false
+    this.forgot = false
+    this.status = ''
     this.error = ''
     this.busy = false
   }
@@ -111,6 +122,7 @@ export class WireAuthSignIn extends UiElement {
 
   protected override principalChanged(): void {
     if (this.providers.length === 0) void this.#loadProviders()
+    void capabilitiesOf(this.origin).then((c) => (this.canReset = c?.passwordReset === true))
   }
 
   async #loadProviders(): Promise<void> {
@@ -135,8 +147,29 @@ export class WireAuthSignIn extends UiElement {
 
   #switch(): void {
     this.mode = this.mode === 'sign-up' ? 'sign-in' : 'sign-up'
-    this.error = ''
+    this.#focusForm()
+  }
+
+  #showForgot(forgot: boolean): void {
+    this.forgot = forgot
+    this.#focusForm()
+  }
+
+  #focusForm(): void {
+    this.error = this.status = ''
     void this.updateComplete.then(() => this.renderRoot.querySelector('input')?.focus())
+  }
+
+  async #sendReset(event: SubmitEvent): Promise<void> {
+    event.preventDefault()
+    if (this.busy) return
+    const email = String(new FormData(event.currentTarget as HTMLFormElement).get('email') ?? '')
+    this.busy = true
+    this.error = this.status = ''
+    const result = await call(this.origin, '/auth/account/password/forgot', { email })
+    this.busy = false
+    if (result.ok) this.status = this.text.linkSent
+    else this.error = messageOf(this.text, result.code)
   }
 
   async #submit(event: SubmitEvent): Promise<void> {
@@ -171,6 +204,23 @@ export class WireAuthSignIn extends UiElement {
     if (target !== null) location.assign(target)
   }
 
+  #renderForgot() {
+    const t = this.text
+    const id = this.#id
+    return html`
+      <form part="form" aria-labelledby="${id}-title" aria-describedby="${id}-error" @submit=${(e: SubmitEvent) => void this.#sendReset(e)}>
+        <h2 part="title" id="${id}-title">${t.forgotTitle}</h2>
+        <p class="muted">${t.forgotHint}</p>
+        <label part="label" for="${id}-email">${t.email}</label>
+        <input part="input" id="${id}-email" name="email" type="email" autocomplete="username" required maxlength="1024">
+        <p part="status" class="muted" role="status" aria-live="polite">${this.status}</p>
+        <p part="error" class="error" id="${id}-error" role="alert" aria-live="assertive">${this.error}</p>
+        <button part="submit" class="button primary submit" type="submit" ?disabled=${this.busy}>${this.busy ? t.working : t.sendLink}</button>
+      </form>
+      <div class="row"><button part="switch" class="link" type="button" @click=${() => this.#showForgot(false)}>${t.backToSignIn}</button></div>
+    `
+  }
+
   protected override render() {
     const t = this.text
     const id = this.#id
@@ -178,6 +228,7 @@ export class WireAuthSignIn extends UiElement {
     if (user?.authenticated === true) {
       return html`<p part="signed-in">${fill(t.signedInAs, { name: user.name ?? user.id ?? '' })}</p>`
     }
+    if (this.forgot) return this.#renderForgot()
     const signUp = this.mode === 'sign-up' && !this.noSignUp
     const title = signUp ? t.signUpTitle : t.signInTitle
     return html`
@@ -199,7 +250,13 @@ export class WireAuthSignIn extends UiElement {
       </form>
       <div class="row">
         ${this.noSignUp ? nothing : html`<button part="switch" class="link" type="button" @click=${() => this.#switch()}>${signUp ? t.toSignIn : t.toSignUp}</button>`}
-        ${this.forgotHref !== undefined && !signUp ? html`<a part="forgot" href=${this.forgotHref}>${t.forgotPassword}</a>` : nothing}
+        ${signUp
+          ? nothing
+          : this.forgotHref !== undefined
+            ? html`<a part="forgot" href=${this.forgotHref}>${t.forgotPassword}</a>`
+            : this.canReset
+              ? html`<button part="forgot" class="link" type="button" @click=${() => this.#showForgot(true)}>${t.forgotPassword}</button>`
+              : nothing}
       </div>
       ${this.providers.length === 0
         ? nothing

@@ -299,6 +299,7 @@ const REVIEWED_PUBLIC = [
   'GET /wire-auth-ui.js', // the UI elements module, public code like the bundle
   'GET /wire-auth-ui.js.map',
   `GET /wire-auth@${ELEMENTS_VERSION}.js`, // the same bundle under its immutable, SRI-pinnable URL
+  `GET /wire-auth-ui@${ELEMENTS_VERSION}.js`, // the UI module the versioned bundle imports (pinnable too)
   'GET /*', // the standalone server's static site
   'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
 ]

@@ -3,7 +3,7 @@ import type { PrincipalSummary } from '@wire-auth/core'
 import { html, nothing } from 'lit-html'
 import { call, capabilitiesOf, whenWireAuth } from './api.js'
 import { fill, messageOf } from './strings.js'
-import { baseStyles, UiElement } from './ui-element.js'
+import { baseStyles, UiElement, whoAmI } from './ui-element.js'
 
 let ids = 0
 
@@ -221,6 +221,7 @@ export class WireAuthSignedOut extends ReactiveElement {
       this.#unsubscribe = connection.subscribe(show)
       connection.open()
       show(connection.principal)
+      if (connection.principal === undefined) void whoAmI(connection.origin).then((p) => p !== null && connection.principal === undefined && show(p))
     })
   }
 

@@ -141,7 +141,7 @@ export class WireAuthSignIn extends UiElement {
   #providerHref(provider: Provider): string {
     const url = new URL(provider.loginUrl, this.origin)
     // The backend accepts its own origin or an allowed one: send an absolute URL of this page's origin.
-    url.searchParams.set('returnTo', new URL(this.target ?? location.pathname + location.search, location.href).href)
+    url.searchParams.set('returnTo', new URL(this.target ?? location.pathname + location.search, document.baseURI).href)
     return url.href
   }
 

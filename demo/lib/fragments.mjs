@@ -6,18 +6,6 @@ import { AUDIENCES, DOCUMENTS, audienceOf } from './documents.mjs'
 
 const MAX_USERS = 200
 
-function when(ms) {
-  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
-}
-
-/** "Chrome on Linux" from a User-Agent header; never more than a label. */
-function device(userAgent) {
-  if (typeof userAgent !== 'string' || userAgent === '') return 'Unknown device'
-  const browser = /Edg\//.test(userAgent) ? 'Edge' : /Firefox\//.test(userAgent) ? 'Firefox' : /Chrom(e|ium)\//.test(userAgent) ? 'Chrome' : /Safari\//.test(userAgent) ? 'Safari' : /node|undici|curl/i.test(userAgent) ? 'Script' : 'Browser'
-  const os = /Windows/.test(userAgent) ? 'Windows' : /Mac OS X/.test(userAgent) ? 'macOS' : /Android/.test(userAgent) ? 'Android' : /iPhone|iPad/.test(userAgent) ? 'iOS' : /Linux/.test(userAgent) ? 'Linux' : ''
-  return os ? `${browser} on ${os}` : browser
-}
-
 const claimList = (claims) =>
   claims.length === 0 ? html`<span class="muted">none</span>` : claims.map((c) => html`<span class="chip">${c.type}=${c.value}</span> `)
 
@@ -119,11 +107,11 @@ export function registerDemoFragments(app) {
     {
       authenticated: true,
       async load({ user }) {
-        const [record, sessions] = await Promise.all([app.authStore.getUser(user.userId), app.auth.listSessions(user.userId)])
-        return { record, sessions }
+        // The sessions are listed (and ended) by <wire-auth-account> on the page.
+        return { record: await app.authStore.getUser(user.userId) }
       },
     },
-    ({ data, user, request }) => html`
+    ({ data, user }) => html`
       <section class="card" data-testid="account">
         <h2>Profile</h2>
         <dl class="profile">
@@ -131,25 +119,6 @@ export function registerDemoFragments(app) {
           <dt>E-mail</dt><dd>${data.record?.email ?? 'signed in with a provider'}</dd>
           <dt>Claims</dt><dd>${claimList(user.claims)}</dd>
         </dl>
-      </section>
-      <section class="card">
-        <div class="card-head">
-          <h2>Sessions</h2>
-          <button type="button" class="button danger" data-action="sign-out-everywhere">Sign out everywhere</button>
-        </div>
-        <table class="sessions">
-          <thead><tr><th>Device</th><th>Address</th><th>Signed in</th><th>Last seen</th><th></th></tr></thead>
-          <tbody>
-            ${data.sessions.map((s) => html`
-              <tr data-session="${s.id.slice(0, 12)}">
-                <td>${device(s.userAgent)}${s.id === request?.sessionId ? html` <span class="tag">this device</span>` : ''}</td>
-                <td>${s.ip ?? '—'}</td>
-                <td>${when(s.createdAt)}</td>
-                <td>${when(s.lastSeenAt)}</td>
-                <td>${s.id === request?.sessionId ? '' : html`<button type="button" class="button small" data-action="end-session" data-session-id="${s.id}">Sign out</button>`}</td>
-              </tr>`)}
-          </tbody>
-        </table>
       </section>`,
   )
 }

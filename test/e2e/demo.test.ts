@@ -58,13 +58,15 @@ describe('the demo, driven by Chromium', () => {
     await register(page, demo.url, user)
     await settled(page)
     expect(await authState(page)).toBe('authenticated')
-    expect(await page.locator('header demo-user-name').textContent()).toBe('Lin Park')
+    await page.locator('header wire-auth-user-button [part~="name"]').waitFor()
+    expect(await page.locator('header wire-auth-user-button [part~="name"]').textContent()).toBe('Lin Park')
     expect(await page.locator('[data-doc="welcome"] wire-auth-region.doc-body').textContent()).toContain('Coffee is on the second floor')
     expect(await page.locator('[data-doc="board-minutes"] wire-auth-region.doc-body').getAttribute('status')).toBe('denied')
 
     // Signing out turns this tab anonymous over its socket, without a reload.
     await markDocument(page)
-    await page.click('[data-action="sign-out"]')
+    await page.click('header wire-auth-user-button [part~="button"]')
+    await page.click('header wire-auth-user-button [role="menuitem"]:has-text("Sign out")')
     await page.waitForFunction(() => document.documentElement.dataset.auth === 'anonymous')
     await page.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region.doc-body')?.getAttribute('status') === 'denied')
     expect(await stillSameDocument(page)).toBe(true)
@@ -76,7 +78,8 @@ describe('the demo, driven by Chromium', () => {
     await signIn(page, demo.url, user, { goto: false })
     await page.waitForURL(`${demo.url}/account`)
     await page.getByTestId('account').waitFor()
-    expect(await page.locator('.sessions .tag').first().textContent()).toBe('this device')
+    await page.locator('wire-auth-account [part~="current"]').waitFor()
+    expect(await page.locator('wire-auth-account [part~="current"]').textContent()).toBe('This device')
     expect(await page.getByTestId('account').textContent()).toContain(user.email)
     await screenshot(page, 'account')
     await context.close()
@@ -108,7 +111,7 @@ describe('the demo, driven by Chromium', () => {
     await page.waitForURL((url) => url.pathname === '/login')
     await page.waitForLoadState('networkidle')
     // Positive control: the recorder saw the login page the 303 led to.
-    expect(received.some((body) => body.includes('login-form'))).toBe(true)
+    expect(received.some((body) => body.includes('<wire-auth-sign-in'))).toBe(true)
     // Not even the page shell: no guard element, no admin markup.
     expect(received.filter((body) => body.includes('<wire-auth-guard policy="AdminOnly"'))).toEqual([])
     for (const marker of ADMIN_MARKERS) expect(received.filter((body) => body.includes(marker))).toEqual([])
@@ -234,7 +237,7 @@ describe('the demo, driven by Chromium', () => {
 
     await home.waitForFunction(() => document.documentElement.dataset.auth === 'anonymous', undefined, { timeout: 10_000 })
     await home.waitForFunction(() => document.querySelector('[data-doc="welcome"] wire-auth-region.doc-body')?.getAttribute('status') === 'denied')
-    expect(await home.locator('header demo-user-name').textContent()).toBe('')
+    await home.locator('header wire-auth-user-button [part~="sign-in"]').waitFor()
     expect(await stillSameDocument(home)).toBe(true)
     await account.waitForURL((url) => url.pathname === '/login', { timeout: 10_000 })
 

@@ -43,6 +43,7 @@ it('signs in through the Demo OpenID provider (oidc-provider on loopback) and ba
   await page.goto(`${demo.url}/`)
   await settled(page)
   expect(await authState(page)).toBe('authenticated')
-  expect(await page.locator('header demo-user-name').textContent()).toBe('Grace Hopper')
+  await page.locator('header wire-auth-user-button [part~="name"]').waitFor()
+  expect(await page.locator('header wire-auth-user-button [part~="name"]').textContent()).toBe('Grace Hopper')
   await context.close()
 })

@@ -11,7 +11,6 @@
 import { readFileSync } from 'node:fs'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import { connectAuth } from '@wire-auth/server'
 import { PasswordHasher } from '../../packages/server/src/lib/local-idp/passwords.js'
 import { tempDir } from '../../packages/server/test/support/app.js'
@@ -20,6 +19,7 @@ import { routeKey, routeTable, unmarkedRoutes, type RouteInfo } from './support/
 import { cookieFrom, securityApp, SITE, type SecurityApp, INTROSPECTION_HEADERS } from './support/security-app.js'
 import { storeSnapshot } from './support/store-snapshot.js'
 import { errorCode } from '../support/error-code.js'
+import { SocketClient } from '../support/socket-client.js'
 
 /** Origins that must get nothing: another site, the opaque origin, look-alikes of SITE. */
 const FOREIGN_ORIGINS = [
@@ -299,12 +299,13 @@ const REVIEWED_PUBLIC = [
   'GET /wire-auth-ui.js', // the UI elements module, public code like the bundle
   'GET /wire-auth-ui.js.map',
   `GET /wire-auth@${ELEMENTS_VERSION}.js`, // the same bundle under its immutable, SRI-pinnable URL
+  `GET /wire-auth-ui@${ELEMENTS_VERSION}.js`, // the UI module the versioned bundle imports (pinnable too)
   'GET /*', // the standalone server's static site
   'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
 ]
 /** Pages of the demo with a page-level <wire-auth-guard>: an anonymous GET gets 303 and nothing else. */
 const DEMO_GUARDED_PAGES = ['/admin', '/admin.html', '/account', '/account.html']
-const DEMO_PAGES = [...DEMO_GUARDED_PAGES, '/', '/index', '/index.html', '/login', '/login.html']
+const DEMO_PAGES = [...DEMO_GUARDED_PAGES, '/', '/index', '/index.html', '/login', '/login.html', '/elements', '/elements.html']
 const REVIEWED_GUARDED = [
   'POST /auth/fragments',
   'GET /auth/fragments/:name',
@@ -316,6 +317,7 @@ const REVIEWED_GUARDED = [
   // The caller's own account (401 when anonymous).
   'POST /auth/account/verify-email/send',
   'POST /auth/account/password/change',
+  'POST /auth/account/email/change',
   'POST /demo/api/users/:id/claims',
   'POST /demo/api/users/:id/claims/revoke',
   'POST /demo/api/users/:id/sessions/revoke',
@@ -389,21 +391,11 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         expect(plain.statusCode).toBeLessThan(500)
         await app.listen({ port: 0, host: '127.0.0.1' })
         const { port } = app.server.address() as { port: number }
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/auth/live`, { headers: { origin: SITE } })
-        const messages: Array<Record<string, unknown>> = []
-        const renders = new Promise<Array<Record<string, unknown>>>((resolve, reject) => {
-          ws.on('message', (data) => {
-            const message = JSON.parse(String(data))
-            messages.push(message)
-            if (message.t === 'render') resolve(message.regions)
-          })
-          ws.on('error', reject)
-        })
-        await new Promise((resolve) => ws.once('open', resolve))
-        ws.send(JSON.stringify({ t: 'mount', regions: [{ id: 'a', fragment: 'hello-card' }, { id: 'b', fragment: 'admin-console' }] }))
-        for (const region of await renders) expect(region.status).toBe('denied')
-        expect(messages[0]).toEqual({ t: 'principal', user: { authenticated: false, id: null, name: null } })
-        ws.terminate()
+        const client = await SocketClient.connect(`ws://127.0.0.1:${port}/auth/live`, { origin: SITE })
+        client.send({ t: 'mount', regions: [{ id: 'a', fragment: 'hello-card' }, { id: 'b', fragment: 'admin-console' }] })
+        for (const region of await client.render()) expect(region.status).toBe('denied')
+        expect(client.messages[0]).toEqual({ t: 'principal', user: { authenticated: false, id: null, name: null } })
+        client.close()
       },
     }
     for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all', 'POST /auth/account/verify-email/send']) {
@@ -413,6 +405,11 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         expect(response.statusCode, key).toBe(401)
         expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
       }
+    }
+    probes['POST /auth/account/email/change'] = async () => {
+      const response = await app.inject({ method: 'POST', url: '/auth/account/email/change', payload: { email: 'new@example.com', password: 'a long and unusual passphrase' } })
+      expect(response.statusCode).toBe(401)
+      expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
     }
     probes['POST /auth/account/password/change'] = async () => {
       const response = await app.inject({ method: 'POST', url: '/auth/account/password/change', payload: { currentPassword: 'a long and unusual passphrase', newPassword: 'a fresh and long passphrase' } })

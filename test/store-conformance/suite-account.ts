@@ -5,6 +5,30 @@ import { expectCode, newUser, type StoreContext } from './harness.js'
 
 /** Single-use tokens of the account flows (e-mail verification, password reset). */
 export function accountSuites(ctx: StoreContext): void {
+  describe('setUserEmail (e-mail change)', () => {
+    it('changes the address: found by the new one, not by the old; claims and version stay', async () => {
+      const user = await ctx.store.createUser({ email: 'old@example.test', name: 'Ada', passwordHash: null, claims: [{ type: 'email_verified', value: 'true' }] })
+      const updated = await ctx.store.setUserEmail(user.id, 'new@example.test')
+      expect(updated).toMatchObject({ id: user.id, email: 'new@example.test', claims: user.claims, version: user.version })
+      expect((await ctx.store.getUserByEmail('new@example.test'))?.id).toBe(user.id)
+      expect(await ctx.store.getUserByEmail('old@example.test')).toBeNull()
+      expect((await ctx.store.getUser(user.id))?.email).toBe('new@example.test')
+      // The old address is free again.
+      await ctx.store.createUser({ email: 'old@example.test', name: null, passwordHash: null })
+    })
+
+    it("another user's address is ERR_ACCOUNT_EXISTS and changes nothing; an unknown user ERR_USER_NOT_FOUND", async () => {
+      const a = await ctx.store.createUser({ email: 'a@example.test', name: null, passwordHash: null })
+      await ctx.store.createUser({ email: 'b@example.test', name: null, passwordHash: null })
+      await expectCode(ctx.store.setUserEmail(a.id, 'b@example.test'), 'ERR_ACCOUNT_EXISTS', 409)
+      expect((await ctx.store.getUser(a.id))?.email).toBe('a@example.test')
+      await expectCode(ctx.store.setUserEmail('no-such-user', 'c@example.test'), 'ERR_USER_NOT_FOUND', 404)
+      await expectCode(ctx.store.setUserEmail(a.id, ''), 'ERR_VALIDATION', 400)
+      // Setting the address it already has is fine.
+      expect((await ctx.store.setUserEmail(a.id, 'a@example.test')).email).toBe('a@example.test')
+    })
+  })
+
   describe('account tokens', () => {
     const token = (userId: string, purpose = 'verify-email', at = Date.now()): AccountTokenRecord => ({
       id: randomUUID(),

@@ -51,8 +51,17 @@ await build({
   minify: true,
 })
 
+// The UI elements: a second module that dist/wire-auth.js imports only when a page uses one
+// of them (issue 17). It gets the page's WireAuth from the bundle, so it carries no socket code.
+await build({
+  ...common,
+  entryPoints: ['src/wire-auth-ui.ts'],
+  outfile: 'dist/wire-auth-ui.js',
+  minify: true,
+})
+
 const sources = readdirSync(`${pkg}src`, { recursive: true, encoding: 'utf8' })
-  .filter((file) => file.endsWith('.ts') && file !== 'wire-auth.ts')
+  .filter((file) => file.endsWith('.ts') && file !== 'wire-auth.ts' && file !== 'wire-auth-ui.ts')
   .map((file) => `src/${file}`)
 await build({
   ...common,
@@ -73,12 +82,28 @@ if (gzip > BUDGET_GZIP_BYTES) {
   process.exit(1)
 }
 
+// The UI module has its own budget (issue 17: ≤ 15 KB min+gz).
+const UI_BUDGET_GZIP_BYTES = 15 * 1024
+const uiBundle = readFileSync(`${pkg}dist/wire-auth-ui.js`)
+const uiGzip = gzipSync(uiBundle, { level: 9 }).length
+console.log(`elements: dist/wire-auth-ui.js ${kb(uiBundle.length)} min, ${kb(uiGzip)} min+gz (budget ${kb(UI_BUDGET_GZIP_BYTES)} min+gz)`)
+if (uiGzip > UI_BUDGET_GZIP_BYTES) {
+  console.error(`elements: the UI module is over budget by ${uiGzip - UI_BUDGET_GZIP_BYTES} bytes (min+gz)`)
+  process.exit(1)
+}
+
 const version = JSON.parse(readFileSync(`${pkg}package.json`, 'utf8')).version
 const info = {
   version,
   path: `/wire-auth@${version}.js`,
   integrity: `sha384-${createHash('sha384').update(bundle).digest('base64')}`,
   bytes: bundle.length,
+  // The UI module the versioned bundle imports (wire-auth-ui@<version>.js): pin it with an import map's integrity.
+  ui: {
+    path: `/wire-auth-ui@${version}.js`,
+    integrity: `sha384-${createHash('sha384').update(uiBundle).digest('base64')}`,
+    bytes: uiBundle.length,
+  },
 }
 writeFileSync(`${pkg}dist/bundle-info.json`, `${JSON.stringify(info, null, 2)}\n`)
 console.log(`elements: dist/bundle-info.json ${info.path} ${info.integrity}`)

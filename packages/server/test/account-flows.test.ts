@@ -101,6 +101,7 @@ describe('mail', () => {
       emailVerification: false,
       passwordReset: false,
       passwordChange: true,
+      emailChange: false,
       passkeys: false,
       requireVerifiedEmail: false,
     })
@@ -341,5 +342,60 @@ describe('password change', () => {
     const { cookie } = await signUp(app, address())
     expect((await post(app, '/auth/account/password/change', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).json().error.code).toBe('ERR_UNAUTHENTICATED')
     expect((await post(app, '/auth/account/password/change', { currentPassword: PASSWORD, newPassword: 'password' }, cookie)).json().error.code).toBe('ERR_WEAK_PASSWORD')
+  })
+})
+
+describe('e-mail change', () => {
+  it('takes effect only when the link sent to the new address is followed; the old address gets a notice', async () => {
+    app = await withMail()
+    const old = address('old')
+    const next = address('new')
+    const { id, cookie } = await signUp(app, old)
+    const oldVerify = linkToken(await verifyMail(old))
+    const wrong = await post(app, '/auth/account/email/change', { email: next, password: 'not the right passphrase' }, cookie)
+    expect(wrong.statusCode).toBe(401)
+    expect(wrong.json().error.code).toBe('ERR_INVALID_CREDENTIALS')
+
+    const response = await post(app, '/auth/account/email/change', { email: ` ${next.toUpperCase()} `, password: PASSWORD }, cookie)
+    expect(response.statusCode).toBe(202)
+    expect(response.json()).toEqual({ accepted: true })
+    // Nothing changed yet.
+    expect((await app.authStore.getUser(id))!.email).toBe(old)
+    const token = linkToken(await verifyMail(next))
+    const confirmed = await post(app, '/auth/account/verify-email', { token })
+    expect(confirmed.statusCode).toBe(200)
+    expect(confirmed.json().user).toMatchObject({ id, email: next, emailVerified: true })
+    expect((await login(app, next)).statusCode).toBe(200)
+    expect((await login(app, old)).statusCode).toBe(401)
+    const notice = await smtp.waitFor(old, (m) => m.subject === 'Your e-mail address was changed')
+    expect(notice.text).toContain(next)
+    // The verification link of the old address no longer does anything.
+    expect((await post(app, '/auth/account/verify-email', { token: oldVerify })).json().error.code).toBe('ERR_LINK_INVALID')
+    expect((await post(app, '/auth/account/verify-email', { token })).json().error.code).toBe('ERR_LINK_INVALID')
+    expect((await app.authStore.listAudit({ userId: id, action: 'email.change' })).length).toBe(1)
+  })
+
+  it("another account's address answers the same and mails nobody (no enumeration)", async () => {
+    app = await withMail()
+    const ada = address('ada')
+    const bob = address('bob')
+    const { cookie } = await signUp(app, ada)
+    await signUp(app, bob)
+    await verifyMail(bob)
+    const free = await post(app, '/auth/account/email/change', { email: address('free'), password: PASSWORD }, cookie)
+    const taken = await post(app, '/auth/account/email/change', { email: bob, password: PASSWORD }, cookie)
+    expect(taken.statusCode).toBe(free.statusCode)
+    expect(taken.body).toBe(free.body)
+    // bob got his sign-up mail only.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(smtp.to(bob).length).toBe(1)
+    expect((await app.authStore.getUserByEmail(ada))).not.toBeNull()
+  })
+
+  it('needs a signed-in user, a valid address and mail', async () => {
+    app = await withMail()
+    const { cookie } = await signUp(app, address())
+    expect((await post(app, '/auth/account/email/change', { email: address(), password: PASSWORD })).json().error.code).toBe('ERR_UNAUTHENTICATED')
+    expect((await post(app, '/auth/account/email/change', { email: 'a, b@example.test', password: PASSWORD }, cookie)).json().error.code).toBe('ERR_INVALID_EMAIL')
   })
 })

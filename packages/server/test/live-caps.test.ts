@@ -5,7 +5,7 @@
 import { request as httpRequest } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { RenderBudget } from '../src/lib/fragments/render-budget.js'
-import { mountRegion } from '../src/lib/live/render-batch.js'
+import { mountRegion } from '../src/lib/live/cache-keys.js'
 import { MOUNT, SITE, liveHarness } from './live-harness.js'
 import { signedInUser } from './support/app.js'
 

@@ -62,19 +62,20 @@ export async function stillSameDocument(page: Page): Promise<boolean> {
 /** Registers through the demo's login page; ends signed in on `/`. */
 export async function register(page: Page, baseUrl: string, user: { name: string; email: string; password: string }): Promise<void> {
   await page.goto(`${baseUrl}/login`)
-  await page.locator('#register-form[data-ready]').waitFor()
-  await page.fill('#register-name', user.name)
-  await page.fill('#register-email', user.email)
-  await page.fill('#register-password', user.password)
-  await Promise.all([page.waitForURL(`${baseUrl}/`), page.click('#register-form button[type="submit"]')])
+  // <wire-auth-sign-in> (its shadow root is open: Playwright's CSS selectors pierce it).
+  await page.locator('wire-auth-sign-in [part~="switch"]').click()
+  await page.fill('wire-auth-sign-in input[name="name"]', user.name)
+  await page.fill('wire-auth-sign-in input[name="email"]', user.email)
+  await page.fill('wire-auth-sign-in input[name="password"]', user.password)
+  await Promise.all([page.waitForURL(`${baseUrl}/`), page.click('wire-auth-sign-in button[type="submit"]')])
 }
 
 /** Signs in through the demo's login page (already on it, or from `/login`). */
 export async function signIn(page: Page, baseUrl: string, user: { email: string; password: string }, { goto = true } = {}): Promise<void> {
   if (goto) await page.goto(`${baseUrl}/login`)
-  await page.locator('#login-form[data-ready]').waitFor()
-  await page.fill('#login-email', user.email)
-  await page.fill('#login-password', user.password)
+  await page.locator('wire-auth-sign-in form').waitFor()
+  await page.fill('wire-auth-sign-in input[name="email"]', user.email)
+  await page.fill('wire-auth-sign-in input[name="password"]', user.password)
   const before = page.url()
-  await Promise.all([page.waitForURL((url) => url.href !== before && url.pathname !== '/login'), page.click('#login-form button[type="submit"]')])
+  await Promise.all([page.waitForURL((url) => url.href !== before && url.pathname !== '/login'), page.click('wire-auth-sign-in button[type="submit"]')])
 }

@@ -82,6 +82,8 @@ export class WireAuthConnection {
   #timer: ReturnType<typeof setTimeout> | undefined
   #token: string | null = null
   #listeners = new Set<(principal: PrincipalSummary) => void>()
+  /** The other tabs of this browser (same origin): they follow a sign-in or sign-out here. */
+  #tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('wire-auth') : null
 
   /**
    * @param origin Backend origin.
@@ -93,6 +95,12 @@ export class WireAuthConnection {
     this.#events = events
     globalThis.addEventListener?.('online', () => {
       if (this.#state === 'waiting') this.#connect()
+    })
+    // Another tab's user for this backend changed (signed in, out, or someone else): the
+    // session cookie is shared, so reconnect and let the server say who this tab is now.
+    // Only a different user triggers it, so the tabs settle after one round.
+    this.#tabs?.addEventListener('message', (event: MessageEvent<{ o?: unknown; id?: unknown }>) => {
+      if (event.data?.o === origin && this.principal !== undefined && event.data.id !== this.principal.id) this.reconnect()
     })
   }
 
@@ -290,6 +298,7 @@ export class WireAuthConnection {
   #setPrincipal(principal: PrincipalSummary): void {
     if (sameSummary(this.principal, principal)) return
     this.principal = principal
+    this.#tabs?.postMessage({ o: this.origin, id: principal.id })
     for (const listener of this.#listeners) listener(principal)
     emit(this.#events, 'wire-auth-principal', principal)
   }

@@ -7,7 +7,7 @@ export const VERIFY_EMAIL_TTL_MS = 24 * 60 * 60 * 1000
 export const RESET_PASSWORD_TTL_MS = 60 * 60 * 1000
 
 /** What an account link may do. */
-export type LinkPurpose = 'verify-email' | 'reset-password'
+export type LinkPurpose = 'verify-email' | 'change-email' | 'reset-password'
 
 /** Outcome of presenting a link token. */
 export type LinkOutcome =
@@ -51,12 +51,12 @@ export class AccountLinks {
     await this.#store.consumeAccountToken(hashSecret(newSecret()), this.#now())
   }
 
-  /** Consumes `raw` (atomically: one use wins) and checks its purpose and expiry. */
-  async use(raw: unknown, purpose: LinkPurpose): Promise<LinkOutcome> {
+  /** Consumes `raw` (atomically: one use wins) and checks its purpose (one of `purposes`) and expiry. */
+  async use(raw: unknown, ...purposes: LinkPurpose[]): Promise<LinkOutcome> {
     if (!looksLikeSecret(raw)) return { ok: false, reason: 'invalid' }
     const now = this.#now()
     const consumed = await this.#store.consumeAccountToken(hashSecret(raw), now)
-    if (consumed === null || !consumed.firstUse || consumed.record.purpose !== purpose) return { ok: false, reason: 'invalid' }
+    if (consumed === null || !consumed.firstUse || !(purposes as string[]).includes(consumed.record.purpose)) return { ok: false, reason: 'invalid' }
     if (consumed.record.expiresAt <= now) return { ok: false, reason: 'expired' }
     return { ok: true, record: consumed.record }
   }

@@ -29,6 +29,7 @@ function signedIn(request: FastifyRequest): string {
  * - `POST /auth/account/verify-email` `{ token }` → `{ user }` (grants `email_verified=true`)
  * - `POST /auth/account/password/forgot` `{ email }` → 202 `{ accepted: true }`, whatever the address
  * - `POST /auth/account/password/reset` `{ token, password }` → `{ reset: true }` (signed out everywhere)
+ * - `POST /auth/account/email/change` (signed in) `{ email, password }` → 202 `{ accepted: true }` (a link to the new address)
  * - `POST /auth/account/password/change` (signed in) `{ currentPassword, newPassword }` → `{ user }`
  * @internal
  */
@@ -85,6 +86,25 @@ export async function registerAccountRoutes(app: FastifyInstance, ctx: AuthConte
       async (request) => {
         await service.resetPassword(request.body.token, request.body.password, principalOf(request).userId, request)
         return { reset: true }
+      },
+    )
+
+    scope.post<{ Body: { email: string; password: string } }>(
+      '/auth/account/email/change',
+      {
+        ...own,
+        schema: {
+          body: {
+            type: 'object',
+            required: ['email', 'password'],
+            additionalProperties: false,
+            properties: { email: { type: 'string', maxLength: 1024 }, password: { type: 'string', maxLength: passwordMax } },
+          },
+        },
+      },
+      async (request, reply) => {
+        await service.requestEmailChange(signedIn(request), request.body.email, request.body.password, request.ip, request)
+        return reply.code(202).send({ accepted: true })
       },
     )
 

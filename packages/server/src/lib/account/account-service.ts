@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { AuthActions } from '../auth-actions.js'
 import type { AuthContext } from '../context.js'
 import { httpError } from '../errors.js'
-import { tryCanonicalEmail } from '../local-idp/email.js'
+import { canonicalEmail, tryCanonicalEmail } from '../local-idp/email.js'
 import type { LocalIdp } from '../local-idp/local-idp.js'
 import { clientBucket } from '../local-idp/throttle.js'
 import type { Mailer } from '../mail/mailer.js'
@@ -29,6 +29,7 @@ export interface AccountCapabilities {
   emailVerification: boolean
   passwordReset: boolean
   passwordChange: boolean
+  emailChange: boolean
   passkeys: boolean
   requireVerifiedEmail: boolean
 }
@@ -82,7 +83,7 @@ export class AccountService {
 
   capabilities(): AccountCapabilities {
     const mail = this.#d.mailer !== null
-    return { mail, emailVerification: mail, passwordReset: mail, passwordChange: true, passkeys: false, requireVerifiedEmail: this.#d.requireVerifiedEmail }
+    return { mail, emailVerification: mail, passwordReset: mail, passwordChange: true, emailChange: mail, passkeys: false, requireVerifiedEmail: this.#d.requireVerifiedEmail }
   }
 
   /** True when `user` may sign in under `requireVerifiedEmail`. */
@@ -131,19 +132,77 @@ export class AccountService {
   }
 
   /**
+   * Starts an e-mail change of a signed-in user: the current password is
+   * required (throttled like a login), then a link goes to the NEW address;
+   * the change takes effect only when it is followed. An address that
+   * belongs to another account gets no mail, and the answer is the same
+   * (no enumeration through this route).
+   * @throws `ERR_MAIL_NOT_CONFIGURED`, `ERR_INVALID_EMAIL`, `ERR_INVALID_CREDENTIALS`, `ERR_RATE_LIMITED`
+   */
+  async requestEmailChange(userId: string, newEmail: unknown, password: unknown, ip: string, request: FastifyRequest | null): Promise<void> {
+    const mailer = this.#mailer()
+    const { store } = this.#d
+    const email = canonicalEmail(newEmail)
+    const user = await store.getUser(userId)
+    if (user === null || user.disabled) throw httpError('ERR_USER_NOT_FOUND', 404, 'no such user')
+    await this.#checkPassword(user, password, ip, request, 'email.change.failure')
+    const at = this.#now()
+    if ((await store.recordFailure(`mail:verify:${user.id}`, at, MAIL_WINDOW_MS)) > VERIFY_MAILS_PER_WINDOW) {
+      await store.releaseFailure(`mail:verify:${user.id}`, at)
+      throw httpError('ERR_RATE_LIMITED', 429, 'too many verification mails for this account, retry later')
+    }
+    const holder = await store.getUserByEmail(email)
+    if (holder !== null || email === user.email) {
+      await this.links.issueNothing()
+      await this.#d.audit(request, { action: 'email.change.request', actorId: user.id, targetId: user.id, detail: { sent: false } })
+      return
+    }
+    const token = await this.links.issue(user.id, 'change-email', email, VERIFY_EMAIL_TTL_MS)
+    this.#sendLater(() => mailer.send('verifyEmail', { name: user.name, email, link: linkFor(mailer.verifyEmailUrl, token), expiresInHours: VERIFY_EMAIL_TTL_MS / 3_600_000 }), user.id, 'verifyEmail')
+    await this.#d.audit(request, { action: 'email.change.request', actorId: user.id, targetId: user.id, detail: { sent: true } })
+  }
+
+  /** Verifies `password` for `user` under the login throttle; a wrong one is audited as `action` and throws. */
+  async #checkPassword(user: UserRecord, password: unknown, ip: string, request: FastifyRequest | null, action: string): Promise<void> {
+    const { idp } = this.#d
+    const reserved = await idp.throttle.reserve(user.email, ip)
+    if (!reserved.ok) throw httpError('ERR_RATE_LIMITED', 429, `too many failed attempts, retry in ${reserved.verdict.retryAfterSeconds} s`)
+    const matches = await idp.verifyPassword(user.passwordHash, password)
+    if (!matches) {
+      await idp.throttle.fail(reserved.reservation)
+      await this.#d.audit(request, { action, actorId: user.id, targetId: user.id, detail: {} })
+      throw httpError('ERR_INVALID_CREDENTIALS', 401, 'the current password is wrong')
+    }
+    await idp.throttle.succeed(reserved.reservation)
+  }
+
+  /**
    * Follows a verification link: grants `email_verified=true` through
-   * `app.auth` (every open tab of the account re-renders).
+   * `app.auth` (every open tab of the account re-renders). A link of an
+   * e-mail change first moves the account to the new address, then mails a
+   * notice to the old one.
    * @param signedInUserId the request's user, if any: a link of another account is refused
    * @throws `ERR_LINK_INVALID`, `ERR_LINK_EXPIRED`
    */
   async verifyEmail(raw: unknown, signedInUserId: string | null, request: FastifyRequest | null): Promise<UserRecord> {
-    const outcome = await this.links.use(raw, 'verify-email')
+    const outcome = await this.links.use(raw, 'verify-email', 'change-email')
     if (!outcome.ok) throw linkError(outcome)
     const { record } = outcome
+    const change = record.purpose === 'change-email'
     const user = await this.#d.store.getUser(record.userId)
     // The address changed since the link was sent, or the link is not for the signed-in account.
-    if (user === null || user.disabled || user.email !== record.email || (signedInUserId !== null && signedInUserId !== user.id)) {
+    if (user === null || user.disabled || record.email === null || (!change && user.email !== record.email) || (signedInUserId !== null && signedInUserId !== user.id)) {
       throw linkError({ ok: false, reason: 'invalid' })
+    }
+    if (change) {
+      // ERR_ACCOUNT_EXISTS when someone registered the address meanwhile.
+      await this.#d.store.setUserEmail(user.id, record.email)
+      await this.#d.audit(request, { action: 'email.change', actorId: user.id, targetId: user.id, detail: {} })
+      const mailer = this.#d.mailer
+      const old = user.email
+      if (mailer !== null && old !== null) {
+        this.#sendLater(() => mailer.send('emailChanged', { name: user.name, email: old, newEmail: record.email as string, at: new Date(this.#now()) }), user.id, 'emailChanged')
+      }
     }
     const updated = await this.#d.actions.grantTo(user.id, EMAIL_VERIFIED[0], EMAIL_VERIFIED[1], request)
     await this.#d.audit(request, { action: 'email.verify', actorId: user.id, targetId: user.id, detail: {} })
@@ -237,15 +296,7 @@ export class AccountService {
     await idp.passwords.assertAcceptable(next)
     const user = await store.getUser(userId)
     if (user === null || user.disabled) throw httpError('ERR_USER_NOT_FOUND', 404, 'no such user')
-    const reserved = await idp.throttle.reserve(user.email, ip)
-    if (!reserved.ok) throw httpError('ERR_RATE_LIMITED', 429, `too many failed attempts, retry in ${reserved.verdict.retryAfterSeconds} s`)
-    const matches = await idp.verifyPassword(user.passwordHash, current)
-    if (!matches) {
-      await idp.throttle.fail(reserved.reservation)
-      await this.#d.audit(request, { action: 'password.change.failure', actorId: user.id, targetId: user.id, detail: {} })
-      throw httpError('ERR_INVALID_CREDENTIALS', 401, 'the current password is wrong')
-    }
-    await idp.throttle.succeed(reserved.reservation)
+    await this.#checkPassword(user, current, ip, request, 'password.change.failure')
     const passwordHash = await idp.hashPassword(next)
     // Refresh tokens first, then the version bump (same order as sign-out-everywhere, C5).
     await store.revokeUserRefreshTokens(user.id, this.#now())

@@ -1,9 +1,9 @@
 import cluster from 'node:cluster'
 import { InvalidOption } from '@wire-auth/core'
+import { ClusterAuthChannel, relayClusterEvent } from '../channel/cluster-channel.js'
+import { loadConfigFile } from '../config-file.js'
 import { createServer, type ServerConfig } from '../standalone.js'
 import { applyEnvironment } from './env-config.js'
-import { ClusterAuthChannel, relayClusterEvent } from './cluster-channel.js'
-import { loadConfigFile } from '../config-file.js'
 
 /** Flags of `wire-auth serve`. @internal */
 export interface ServeFlags {

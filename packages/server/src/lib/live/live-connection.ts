@@ -1,6 +1,7 @@
 import { ANONYMOUS, type ClaimsPrincipal, type WireAuthErrorCode } from '@wire-auth/core'
 import type { WebSocket } from 'ws'
-import type { MountedRegion, RenderBatch } from './render-batch.js'
+import type { MountedRegion } from './cache-keys.js'
+import type { RenderBatch } from './render-batch.js'
 
 /** A socket whose send buffer grows past this is a slow reader: closed rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024

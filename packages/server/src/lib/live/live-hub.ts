@@ -10,7 +10,8 @@ import { frameBytes, frameText, isMessageProblem, parseClientMessage, type Clien
 import { LiveConnection } from './live-connection.js'
 import { expiryOf, reloadPrincipal, tokenPrincipal, type PrincipalSources } from './principal-reload.js'
 import { mountRegions, sendRegions, unmountRegions, withdrawRegions, type MountRules } from './region-sync.js'
-import { RenderBatch, type MountedRegion } from './render-batch.js'
+import type { MountedRegion } from './cache-keys.js'
+import { RenderBatch } from './render-batch.js'
 
 /** pino-compatible logger subset. */
 export interface LiveLogger {
@@ -28,8 +29,13 @@ export interface LiveHubDeps {
   limits: Required<LiveOptions>
   /** Clock, for expiry tests. Default `Date.now`. */
   now?: () => number
-  /** Told when the first socket of a user opens here and when the last one closes (the channel's interest routing). */
-  interest?: Pick<AuthChannel, 'watchUser' | 'unwatchUser'>
+  /**
+   * The channel the hub listens to from {@link LiveHub.start} to
+   * {@link LiveHub.close}: its events and resyncs, and (when it routes per
+   * user) told when the first socket of a user opens here and when the last
+   * one closes. Without it the hub only serves its sockets.
+   */
+  channel?: Pick<AuthChannel, 'subscribe' | 'onResync' | 'watchUser' | 'unwatchUser'>
   /** Told, per socket, how long after a channel event arrived it was re-validated (metrics' fan-out latency). */
   onFanout?: (seconds: number) => void
 }
@@ -72,6 +78,8 @@ export class LiveHub {
   readonly #now: () => number
   readonly #sources: PrincipalSources
   #timer: ReturnType<typeof setInterval> | null = null
+  /** Ends the channel subscriptions taken in {@link start}. */
+  #unlink: (() => void) | null = null
   // One set of listeners for every socket: the socket finds its state through a symbol.
   readonly #onMessage: (this: TaggedSocket, data: RawData, isBinary: boolean) => void
   readonly #onPong: (this: TaggedSocket) => void
@@ -172,20 +180,31 @@ export class LiveHub {
     return conn
   }
 
-  /** Starts the ping / expiry sweep. */
+  /** Subscribes to the channel's events and resyncs, and starts the ping / expiry sweep. */
   start(): void {
+    const { channel } = this.#deps
+    if (channel !== undefined && this.#unlink === null) {
+      const unsubscribe = channel.subscribe((event) => this.onEvent(event))
+      const unsubscribeResync = channel.onResync(() => this.resync())
+      this.#unlink = () => {
+        unsubscribe()
+        unsubscribeResync()
+      }
+    }
     if (this.#timer !== null) return
     this.#timer = setInterval(() => this.sweep(), this.#deps.limits.pingIntervalMs)
     this.#timer.unref()
   }
 
-  /** Stops the sweep and forgets every socket (the sockets are closed by the server). */
+  /** Leaves the channel, stops the sweep and forgets every socket (the sockets are closed by the server). */
   close(): void {
+    this.#unlink?.()
+    this.#unlink = null
     if (this.#timer !== null) clearInterval(this.#timer)
     this.#timer = null
     for (const conn of this.#all) conn.closed = true
     this.#all.clear()
-    for (const id of this.#byUser.keys()) this.#deps.interest?.unwatchUser?.(id)
+    for (const id of this.#byUser.keys()) this.#deps.channel?.unwatchUser?.(id)
     this.#byUser.clear()
     this.#byAddress.clear()
   }
@@ -319,7 +338,7 @@ export class LiveHub {
     set.delete(conn)
     if (set.size === 0) {
       this.#byUser.delete(id)
-      this.#deps.interest?.unwatchUser?.(id)
+      this.#deps.channel?.unwatchUser?.(id)
     }
   }
 
@@ -330,7 +349,7 @@ export class LiveHub {
         let set = this.#byUser.get(next.userId)
         if (set === undefined) {
           this.#byUser.set(next.userId, (set = new Set()))
-          this.#deps.interest?.watchUser?.(next.userId)
+          this.#deps.channel?.watchUser?.(next.userId)
         }
         set.add(conn)
       }

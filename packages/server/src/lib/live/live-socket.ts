@@ -50,7 +50,7 @@ export async function registerWebsocketPlugin(app: FastifyInstance, ctx: AuthCon
 /**
  * Mounts the live socket `GET /auth/live` (docs/protocol.md): refuses a
  * foreign or missing `Origin` with 403 before the upgrade, adopts sockets
- * into a {@link LiveHub}, and feeds it the channel's events and resyncs.
+ * into a {@link LiveHub}, which listens to the channel itself.
  * `ownPlugin`: {@link registerWebsocketPlugin}'s answer.
  * @returns The hub (socket counts, for diagnostics and tests).
  * @internal
@@ -104,14 +104,11 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     log: ctx.log,
     limits: live,
     onFanout: ctx.metrics === null ? undefined : ctx.metrics.fanout,
-    interest: ctx.channel,
+    channel: ctx.channel,
   })
-  const unsubscribe = ctx.channel.subscribe((event) => hub.onEvent(event))
-  const unsubscribeResync = ctx.channel.onResync(() => hub.resync())
+  // The hub subscribes itself to the channel here and leaves it on close.
   hub.start()
   app.addHook('onClose', async () => {
-    unsubscribe()
-    unsubscribeResync()
     hub.close()
   })
 

@@ -1,7 +1,9 @@
 import type { WireAuthErrorCode } from '@wire-auth/core'
 import type { RegionRequest, RegionRequestProblem } from '../fragments/region-request.js'
+import { mountRegion, type MountedRegion } from './cache-keys.js'
 import type { LiveConnection } from './live-connection.js'
-import { encodeBody, mountRegion, renderMessage, resultBody, type MountedRegion, type RenderBatch, type RenderedRegion } from './render-batch.js'
+import type { RenderBatch } from './render-batch.js'
+import { encodeBody, renderMessage, resultBody, type RenderedRegion } from './render-encoder.js'
 
 /** What one socket may hold and ask for (checklist 28). @internal */
 export interface MountRules {

@@ -35,6 +35,13 @@ export interface PasswordChangedData extends MailRecipient {
   at: Date
 }
 
+/** Data of the notice sent to the old address after an e-mail change. */
+export interface EmailChangedData extends MailRecipient {
+  /** The address the account uses from now on. */
+  newEmail: string
+  at: Date
+}
+
 /**
  * The messages wire-auth sends. Override any of them with
  * `options.mail.templates`; each returns subject, text and HTML.
@@ -43,6 +50,8 @@ export interface MailTemplates {
   verifyEmail(data: VerifyEmailData): MailContent
   resetPassword(data: ResetPasswordData): MailContent
   passwordChanged(data: PasswordChangedData): MailContent
+  /** Sent to the old address once a change was confirmed from the new one. */
+  emailChanged(data: EmailChangedData): MailContent
 }
 
 const greeting = (name: string | null): string => (name === null ? 'Hello,' : `Hello ${name},`)
@@ -72,6 +81,13 @@ export const defaultMailTemplates: Readonly<MailTemplates> = Object.freeze({
       subject: 'Your password was changed',
       text: `${greeting(d.name)}\n\nThe password of ${d.email} ${how} at ${d.at.toISOString()}. Every other session was signed out.\n\nIf this was not you, reset your password at once and contact support.\n`,
       html: html`<p>${greeting(d.name)}</p><p>The password of <b>${d.email}</b> ${how} at ${d.at.toISOString()}. Every other session was signed out.</p><p>If this was not you, reset your password at once and contact support.</p>`,
+    }
+  },
+  emailChanged(d: EmailChangedData): MailContent {
+    return {
+      subject: 'Your e-mail address was changed',
+      text: `${greeting(d.name)}\n\nThe account that used ${d.email} now uses ${d.newEmail} (changed at ${d.at.toISOString()}). Mail about it goes there from now on.\n\nIf this was not you, contact support at once.\n`,
+      html: html`<p>${greeting(d.name)}</p><p>The account that used <b>${d.email}</b> now uses <b>${d.newEmail}</b> (changed at ${d.at.toISOString()}). Mail about it goes there from now on.</p><p>If this was not you, contact support at once.</p>`,
     }
   },
 })

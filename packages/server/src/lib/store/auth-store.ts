@@ -197,6 +197,14 @@ export interface AuthStore {
   updateUser(id: string, patch: UserPatch): Promise<UserRecord>
 
   /**
+   * Sets the canonical e-mail of a user (the caller canonicalises and has
+   * verified the new address). The user's `version` does not change (no
+   * session snapshot holds the address). Throws `ERR_USER_NOT_FOUND`, and
+   * `ERR_ACCOUNT_EXISTS` when another user has the address.
+   */
+  setUserEmail(id: string, email: string): Promise<UserRecord>
+
+  /**
    * Adds a claim (no-op if present) atomically, bumps `version` when it
    * changed, and rewrites the snapshot of every session of the user (only
    * where the session's `userVersion` is older). Throws `ERR_USER_NOT_FOUND`.

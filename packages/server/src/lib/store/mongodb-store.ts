@@ -55,6 +55,7 @@ import {
   checkNewUser,
   checkSecret,
   checkUserPatch,
+  checkEmail,
   clampInt,
   storeConflict,
   storeUnavailable,
@@ -304,6 +305,30 @@ export class MongoAuthStore implements AuthStore {
     if (patch.disabled !== undefined) fields.disabled = patch.disabled
     const uid = str(id, 'id')
     return (await this.run('updateUser', (c) => changeUser(c, uid, updateUserChange(fields, patch.revokeAccessTokens === true)))).user
+  }
+
+  async setUserEmail(id: string, email: string): Promise<UserRecord> {
+    const uid = str(id, 'id')
+    const address = checkEmail(email)
+    return this.run('setUserEmail', async (c) => {
+      // Not part of the versioned state: the unique index on `email` is the atomic check.
+      // FerretDB reports a unique clash of an update as an internal error, not
+      // 11000, so a clash is told by looking for the other holder (also first,
+      // for the common case).
+      const takenBy = () => c.users.findOne({ email: address, _id: { $ne: uid } }, { projection: { _id: 1 } })
+      if ((await takenBy()) !== null) throw accountExists()
+      let matched: number
+      try {
+        matched = (await c.users.updateOne({ _id: uid }, { $set: { email: address } })).matchedCount
+      } catch (err) {
+        if (isDuplicateKey(err) || (await takenBy()) !== null) throw accountExists(err)
+        throw err
+      }
+      if (matched === 0) throw userNotFound()
+      const doc = await readUser(c, uid)
+      if (doc === null) throw userNotFound()
+      return toUser(doc)
+    })
   }
 
   async addClaim(userId: string, claim: Claim, audit?: AuditRecord): Promise<ClaimChange> {

@@ -96,6 +96,7 @@ export function prepareStatements(db: Database) {
                    VALUES (?, ?, ?, ?, 0, 1, ?, ?)`),
     getUser: p<UserRow>('SELECT * FROM users WHERE id = ?'),
     getUserByEmail: p<UserRow>('SELECT * FROM users WHERE email = ?'),
+    setUserEmail: p('UPDATE users SET email = ?, updated_at = ? WHERE id = ?'),
     listUsers: p<UserRow>('SELECT * FROM users ORDER BY created_at, id LIMIT ? OFFSET ?'),
     setUserFields: p(`UPDATE users SET name = ?, password_hash = ?, disabled = ?,
                       tokens_min_version = CASE WHEN ? THEN version + 1 ELSE tokens_min_version END, version = version + 1, updated_at = ?

@@ -31,6 +31,7 @@ import {
   storeConflict,
   userDisabled,
   userNotFound,
+  checkEmail,
 } from './store-errors.js'
 
 /** Options of {@link SqliteAuthStore}. */
@@ -138,6 +139,16 @@ export class SqliteAuthStore implements AuthStore {
         s.setUserFields.run(name, hash, disabled, revoke ? 1 : 0, Date.now(), id)
       }
       return finishChange(s, id).user
+    })
+  }
+
+  async setUserEmail(id: string, email: string): Promise<UserRecord> {
+    checkEmail(email)
+    return this.conn.immediate('setUserEmail', (s) => {
+      const other = s.getUserByEmail.get(email)
+      if (other !== undefined && other.id !== id) throw accountExists()
+      if (s.setUserEmail.run(email, Date.now(), id).changes === 0) throw userNotFound()
+      return readUser(s, id)!
     })
   }
 

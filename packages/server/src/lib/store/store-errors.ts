@@ -131,3 +131,9 @@ export function checkSecret(value: unknown): string {
   }
   return value
 }
+
+/** A canonical e-mail for `setUserEmail`: a non-empty string of at most 254 characters. @internal */
+export function checkEmail(email: unknown): string {
+  if (typeof email !== 'string' || email.length === 0 || email.length > 254) throw invalid('email must be a canonical address of at most 254 characters')
+  return email
+}

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster'
-import type { AuthChannel, AuthEvent, AuthEventListener } from '../channel/auth-channel.js'
-import { deliver } from '../channel/local-channel.js'
+import type { AuthChannel, AuthEvent, AuthEventListener } from './auth-channel.js'
+import { deliver } from './local-channel.js'
 
 /** IPC message between a worker and the primary of `wire-auth serve --workers`. */
 interface EventMessage {

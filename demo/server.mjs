@@ -15,13 +15,13 @@ import { createServer as createHttpServer } from 'node:http'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createServer, OidcProvider, startupGate } from '@wire-auth/server'
-import { startOidcProvider } from '../test/support/oidc-provider.mjs'
 import { ensureAdminAccount } from './lib/admin-account.mjs'
 import { registerDemoApi } from './lib/api.mjs'
 import { registerCoreModules } from './lib/core-modules.mjs'
 import { canReadDocument, loadDocumentAccess } from './lib/documents.mjs'
 import { registerDemoFragments } from './lib/fragments.mjs'
 import { startHostSite } from './lib/host-site.mjs'
+import { startOidcProvider } from './lib/oidc-provider.mjs'
 
 function portFrom(name, fallback) {
   const raw = process.env[name]

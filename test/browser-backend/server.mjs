@@ -14,19 +14,11 @@ import { join } from 'node:path'
 import cors from '@fastify/cors'
 import Fastify from 'fastify'
 import { connectAuth, html, raw } from '../../packages/server/dist/index.js'
+import { freePort } from '../support/free-port.mjs'
 import { startProtectedApi } from '../support/protected-api.mjs'
 
-/** A free TCP port on loopback. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
+/** A free TCP port on loopback (the tests' shared one). */
+export { freePort }
 
 function newStats() {
   return {

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +6,7 @@ import type { Browser } from 'playwright-core'
 import { html } from '@wire-auth/core'
 import { connectAuth } from '@wire-auth/server'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { freePort } from '../support/free-port.mjs'
 import { linkToken, startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js'
 import { launchChromium, markDocument, newVisitor, settled, stillSameDocument } from './support/browser.js'
 
@@ -38,14 +38,6 @@ let app: FastifyInstance
 let browser: Browser
 let dir: string
 let url: string
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 beforeAll(async () => {
   smtp = await startSmtpServer()

@@ -188,6 +188,52 @@ describe('UI elements in Chromium against the demo backend', () => {
     await phone.close()
   })
 
+  it('the account changes the password when the server offers it (wrong current password first); the other session ends', async () => {
+    const email = unique('di')
+    const laptop = await visitor()
+    const phone = await visitor()
+    const here = await open(laptop)
+    await anonymous(here)
+    await signUp(here, { name: 'Di Ng', email })
+    await signedInAs(here, 'Di Ng')
+    const there = await open(phone)
+    await anonymous(there)
+    await signIn(there, email)
+    await signedInAs(there, 'Di Ng')
+
+    const form = here.locator('wire-auth-account [part~="password-form"]')
+    await form.waitFor()
+    await form.locator('input[name="currentPassword"]').fill('not my password')
+    await form.locator('input[name="newPassword"]').fill('another long passphrase here')
+    await form.locator('button[type="submit"]').click()
+    await here.locator('wire-auth-account [part~="error"]').filter({ hasText: 'Your current password is not right.' }).waitFor()
+    await axeClean(here, 'account: change-password error')
+
+    await form.locator('input[name="currentPassword"]').fill(PASSWORD)
+    await form.locator('input[name="newPassword"]').fill('another long passphrase here')
+    await form.locator('button[type="submit"]').click()
+    await here.locator('wire-auth-account [part~="status"]').filter({ hasText: 'Your password is changed.' }).waitFor()
+    // The server signed the other session out: that browser goes anonymous live; this one stays.
+    await anonymous(there)
+    await signIn(there, email, 'another long passphrase here')
+    await signedInAs(there, 'Di Ng')
+    await signedInAs(here, 'Di Ng')
+    await laptop.close()
+    await phone.close()
+  })
+
+  it('"Forgot your password?" shows only when the server mails reset links', async () => {
+    const context = await visitor()
+    const page = await open(context)
+    await anonymous(page)
+    const capabilities = await page.evaluate(() => fetch('/auth/account/capabilities').then((r) => r.json()))
+    await page.locator('wire-auth-sign-in form').waitFor()
+    // The demo has no mail settings: no reset link (an account flow the server cannot do is never offered).
+    expect(capabilities.passwordReset).toBe(false)
+    expect(await page.locator('wire-auth-sign-in [part~="forgot"]').count()).toBe(0)
+    await context.close()
+  })
+
   it('a page without UI elements never fetches the UI module; one that adds one later does', async () => {
     const context = await newVisitor(browser)
     const fetched: string[] = []

@@ -56,7 +56,12 @@ function messageIndex(call) {
 
 const propertyKey = (property) => (property.key.type === 'Identifier' ? property.key.name : property.key.type === 'StringLiteral' ? property.key.value : '')
 
-const isText = (node) => node.type === 'StringLiteral' || node.type === 'TemplateLiteral' || (node.type === 'BinaryExpression' && node.operator === '+')
+const isText = (node) =>
+  node.type === 'StringLiteral' ||
+  node.type === 'TemplateLiteral' ||
+  (node.type === 'BinaryExpression' && node.operator === '+') ||
+  // `n > 0 ? \`… ${n} more\` : '…'`: a choice between two message texts.
+  (node.type === 'ConditionalExpression' && isText(node.consequent) && isText(node.alternate))
 
 export const strykerPlugins = [
   declareValuePlugin(PluginKind.Ignore, 'error-messages', {

@@ -2,13 +2,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { transformSync } from 'esbuild'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../support/free-port.mjs'
 import { typescriptExamples } from './examples.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -359,15 +359,37 @@ describe('the quick start (docs/quick-start.md, the server README), run from the
     expect(await load(`sha384-${createHash('sha384').update('something else').digest('base64')}`)).toBe('refused')
     await page.close()
   })
+
+  it('a page that pins the bundle pins the UI module it imports: wire-auth-ui@<version>.js, checked against the import map integrity', async () => {
+    const info = readJson(join(installed('elements'), 'dist/bundle-info.json')) as { path: string; integrity: string; ui: { path: string; integrity: string } }
+    const wrong = `sha384-${createHash('sha384').update('something else').digest('base64')}`
+    const pinnedPage = (uiIntegrity: string) => `<!doctype html>
+      <script type="importmap">${JSON.stringify({ integrity: { [`${url}${info.ui.path}`]: uiIntegrity } })}</script>
+      <script type="module" src="${info.path}" integrity="${info.integrity}" crossorigin="anonymous"></script>
+      <wire-auth-sign-in></wire-auth-sign-in>`
+    for (const [uiIntegrity, expected] of [
+      [info.ui.integrity, 'loaded'],
+      [wrong, 'refused'],
+    ] as const) {
+      const page = await browser!.newPage()
+      const errors: string[] = []
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text())
+      })
+      // A page of the backend's origin (so the import map governs the same URLs), served by the test.
+      await page.route(`${url}/pinned.html`, (route) => route.fulfill({ contentType: 'text/html', body: pinnedPage(uiIntegrity) }))
+      const uiRequest = page.waitForRequest((request) => request.url().endsWith(info.ui.path), { timeout: 15_000 })
+      await page.goto(`${url}/pinned.html`)
+      await uiRequest
+      if (expected === 'loaded') {
+        await page.waitForFunction(() => customElements.get('wire-auth-sign-in') !== undefined, undefined, { timeout: 15_000 })
+        expect(errors.filter((e) => e.includes('UI module'))).toEqual([])
+      } else {
+        await expect.poll(() => errors.some((e) => e.includes('the UI module') && e.includes('did not load')), { timeout: 15_000 }).toBe(true)
+        expect(await page.evaluate(() => customElements.get('wire-auth-sign-in') === undefined)).toBe(true)
+      }
+      await page.close()
+    }
+  })
 })
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => resolvePort(port))
-    })
-  })
-}

@@ -71,7 +71,7 @@ describe('checklist 18: a failing policy denies, never allows', () => {
     try {
       await socket.next('principal')
       socket.send({ t: 'mount', regions })
-      const rendered = await socket.render()
+      const rendered = await socket.regions()
       for (const [id, region] of Object.entries(rendered)) expect(region, id).toMatchObject({ status: 'denied', code: CODES[id] })
     } finally {
       socket.close()
@@ -111,14 +111,14 @@ describe('checklist 20: one user never obtains another user’s fragments, grant
             for (const s of sockets) {
               await s.next('principal')
               s.send({ t: 'mount', regions: [{ id: 'me', fragment: 'whoami' }] })
-              await s.render()
+              await s.regions()
             }
             // A change whose events were lost (written to the store only), then the resync that
             // re-validates every socket in one shared batch: users with equal claims must not share renders.
             await Promise.all(users.map((u) => product.app.authStore.addClaim(u.id, { type: 'tier', value: 'delta' })))
             channel.resync()
             for (const [i, s] of sockets.entries()) {
-              const html = (await s.render()).me!.html ?? ''
+              const html = (await s.regions()).me!.html ?? ''
               expect(html).toContain(`data-user="${users[i]!.id}"`)
               expect(html).toContain('tier&#61;delta')
               users.forEach((other, j) => j !== i && expect(html).not.toContain(other.id))
@@ -178,7 +178,7 @@ describe('checklist 24: markup in names, e-mails and claims stays text', () => {
     try {
       await socket.next('principal')
       socket.send({ t: 'mount', regions: [{ id: 'a', fragment: 'whoami' }, { id: 'b', fragment: 'hello-card' }] })
-      const live = await socket.render()
+      const live = await socket.regions()
       for (const html of [...answer.regions.map((r: { html: string }) => r.html), live.a!.html!, live.b!.html!]) {
         expect(html).not.toMatch(/<img|<script|onerror=|"'>/i)
         expect(html).toMatch(/&lt;img src=x onerror=alert\(1\)&gt;|&lt;img/)

@@ -11,7 +11,6 @@
 import { readFileSync } from 'node:fs'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import { connectAuth } from '@wire-auth/server'
 import { PasswordHasher } from '../../packages/server/src/lib/local-idp/passwords.js'
 import { tempDir } from '../../packages/server/test/support/app.js'
@@ -20,6 +19,7 @@ import { routeKey, routeTable, unmarkedRoutes, type RouteInfo } from './support/
 import { cookieFrom, securityApp, SITE, type SecurityApp, INTROSPECTION_HEADERS } from './support/security-app.js'
 import { storeSnapshot } from './support/store-snapshot.js'
 import { errorCode } from '../support/error-code.js'
+import { SocketClient } from '../support/socket-client.js'
 
 /** Origins that must get nothing: another site, the opaque origin, look-alikes of SITE. */
 const FOREIGN_ORIGINS = [
@@ -301,6 +301,7 @@ const REVIEWED_PUBLIC = [
   'GET /wire-auth-ui.js', // the UI elements module, public code like the bundle
   'GET /wire-auth-ui.js.map',
   `GET /wire-auth@${ELEMENTS_VERSION}.js`, // the same bundle under its immutable, SRI-pinnable URL
+  `GET /wire-auth-ui@${ELEMENTS_VERSION}.js`, // the UI module the versioned bundle imports (pinnable too)
   'GET /*', // the standalone server's static site
   'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
 ]
@@ -398,21 +399,11 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         expect(plain.statusCode).toBeLessThan(500)
         await app.listen({ port: 0, host: '127.0.0.1' })
         const { port } = app.server.address() as { port: number }
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/auth/live`, { headers: { origin: SITE } })
-        const messages: Array<Record<string, unknown>> = []
-        const renders = new Promise<Array<Record<string, unknown>>>((resolve, reject) => {
-          ws.on('message', (data) => {
-            const message = JSON.parse(String(data))
-            messages.push(message)
-            if (message.t === 'render') resolve(message.regions)
-          })
-          ws.on('error', reject)
-        })
-        await new Promise((resolve) => ws.once('open', resolve))
-        ws.send(JSON.stringify({ t: 'mount', regions: [{ id: 'a', fragment: 'hello-card' }, { id: 'b', fragment: 'admin-console' }] }))
-        for (const region of await renders) expect(region.status).toBe('denied')
-        expect(messages[0]).toEqual({ t: 'principal', user: { authenticated: false, id: null, name: null } })
-        ws.terminate()
+        const client = await SocketClient.connect(`ws://127.0.0.1:${port}/auth/live`, { origin: SITE })
+        client.send({ t: 'mount', regions: [{ id: 'a', fragment: 'hello-card' }, { id: 'b', fragment: 'admin-console' }] })
+        for (const region of await client.render()) expect(region.status).toBe('denied')
+        expect(client.messages[0]).toEqual({ t: 'principal', user: { authenticated: false, id: null, name: null } })
+        client.close()
       },
     }
     for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all', 'POST /auth/account/verify-email/send']) {

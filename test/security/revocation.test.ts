@@ -55,7 +55,7 @@ async function victim() {
       expect((await client.next('principal')).user).toMatchObject({ authenticated: true, id })
     }
     client.send(MOUNT)
-    const regions = await client.render()
+    const regions = await client.regions()
     expect(regions.hello!.status).toBe('allowed')
     expect(regions.beta!.status).toBe('allowed')
     return client
@@ -92,7 +92,7 @@ describe('revocation takes effect on the next request and on open sockets (check
     expect(await me({ cookie: v.cookieA })).toBe(false)
     expect(await beta({ cookie: v.cookieA })).toBe(401)
     await v.socketA.next('signed-out')
-    const regions = await v.socketA.render()
+    const regions = await v.socketA.regions()
     expect(regions.hello).toMatchObject({ status: 'denied', code: 'ERR_UNAUTHENTICATED' })
     expect(await me({ cookie: v.cookieB })).toBe(true)
     await quiet(v.socketB, v.socketT)
@@ -104,7 +104,7 @@ describe('revocation takes effect on the next request and on open sockets (check
     expect(revoked.statusCode).toBe(200)
     expect(await beta({ cookie: v.cookieB })).toBe(403)
     expect(await beta({ authorization: `Bearer ${v.access}` })).toBe(403)
-    for (const socket of [v.socketA, v.socketB, v.socketT]) expect((await socket.render()).beta).toMatchObject({ status: 'denied', code: 'ERR_DENIED' })
+    for (const socket of [v.socketA, v.socketB, v.socketT]) expect((await socket.regions()).beta).toMatchObject({ status: 'denied', code: 'ERR_DENIED' })
     const introspection = (await product.app.inject({ method: 'POST', url: '/auth/local/verify-token', headers: INTROSPECTION_HEADERS, payload: { token: v.access } })).json()
     expect(introspection.active).toBe(true)
     expect(introspection.claims).toEqual([])
@@ -118,7 +118,7 @@ describe('revocation takes effect on the next request and on open sockets (check
     expect(await beta({ authorization: `Bearer ${v.access}` })).toBe(401)
     expect((await product.app.inject({ method: 'POST', url: '/auth/local/verify-token', headers: INTROSPECTION_HEADERS, payload: { token: v.access } })).json()).toEqual({ active: false })
     await v.socketT.next('signed-out')
-    expect((await v.socketT.render()).beta).toMatchObject({ status: 'denied', code: 'ERR_UNAUTHENTICATED' })
+    expect((await v.socketT.regions()).beta).toMatchObject({ status: 'denied', code: 'ERR_UNAUTHENTICATED' })
     // The user's cookie sessions are another matter.
     await quiet(v.socketA, v.socketB)
     expect(await me({ cookie: v.cookieA })).toBe(true)
@@ -140,7 +140,7 @@ describe('revocation takes effect on the next request and on open sockets (check
     expect((await product.app.inject({ method: 'POST', url: '/auth/local/token', payload: { grant_type: 'refresh_token', refresh_token: v.refresh } })).statusCode).toBe(400)
     for (const socket of [v.socketA, v.socketB, v.socketT]) {
       await socket.next('signed-out')
-      expect((await socket.render()).hello).toMatchObject({ status: 'denied', code: 'ERR_UNAUTHENTICATED' })
+      expect((await socket.regions()).hello).toMatchObject({ status: 'denied', code: 'ERR_UNAUTHENTICATED' })
     }
     const login = await product.app.inject({ method: 'POST', url: '/auth/local/login', payload: { email: v.email, password: PASSWORD } })
     expect(login.statusCode).toBe(401)

@@ -4,7 +4,8 @@ import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import WebSocket from 'ws'
+import { cookieFrom } from './cookies.js'
+import { SocketClient, type Message, type RenderedRegion } from './socket-client.js'
 
 // Helpers of the multi-process tests (test/scale): `wire-auth serve`
 // processes running the BUILT server with test/support/worker-config.mjs,
@@ -182,11 +183,8 @@ export function http(base: string, method: string, path: string, options: { body
 
 /** The session cookie pair a response set, or throws. */
 export function sessionCookie(answer: HttpAnswer, name = 'wa_sid'): string {
-  const header = answer.headers['set-cookie']
-  for (const line of Array.isArray(header) ? header : header === undefined ? [] : [header]) {
-    const pair = line.split(';')[0] ?? ''
-    if (pair.startsWith(`${name}=`) && pair.length > name.length + 1) return pair
-  }
+  const pair = cookieFrom(answer, name)
+  if (pair !== null) return pair
   throw new Error(`no ${name} cookie in the answer (${answer.status} ${answer.body})`)
 }
 
@@ -201,92 +199,17 @@ export async function signedInUser(base: string, name: string): Promise<{ id: st
   return { id, cookie: sessionCookie(signedIn) }
 }
 
-export interface Message {
-  t: string
-  [key: string]: any
-}
-export interface RenderedRegion {
-  id: string
-  status: string
-  html?: string
-  code?: string
-}
+export { byId, type Message, type RenderedRegion } from './socket-client.js'
 
-/** A real `ws` client (one browser tab) that records every message. */
-export class Tab {
-  readonly messages: Message[] = []
-  #cursor = 0
-  #wake: (() => void) | null = null
-  readonly closed: Promise<{ code: number }>
-
-  private constructor(readonly ws: WebSocket, readonly label: string) {
-    ws.on('message', (data) => {
-      this.messages.push(JSON.parse(String(data)) as Message)
-      this.#wake?.()
-    })
-    this.closed = new Promise((resolve) =>
-      ws.on('close', (code) => {
-        resolve({ code })
-        this.#wake?.()
-      }),
-    )
-  }
-
+/** One browser tab of a multi-process test: the shared test socket client. */
+export type Tab = SocketClient
+export const Tab = {
   /** Opens `ws://…/auth/live` of `base` with Origin SITE (and the cookie, if any). */
-  static open(base: string, cookie: string | undefined, label = base, extraHeaders: Record<string, string> = {}): Promise<Tab> {
+  open(base: string, cookie: string | undefined, label = base, extraHeaders: Record<string, string> = {}): Promise<Tab> {
     const headers: Record<string, string> = { origin: SITE, ...extraHeaders }
     if (cookie !== undefined) headers.cookie = cookie
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/auth/live`, { headers, handshakeTimeout: WAIT_MS })
-      const tab = new Tab(ws, label)
-      ws.once('open', () => resolve(tab))
-      ws.once('unexpected-response', (_req, res) => {
-        ws.terminate()
-        reject(Object.assign(new Error(`upgrade refused ${res.statusCode}`), { statusCode: res.statusCode }))
-      })
-      ws.once('error', reject)
-    })
-  }
-
-  send(message: unknown): void {
-    this.ws.send(JSON.stringify(message))
-  }
-
-  /** The next unread message of type `t` (skipping others), waiting up to `timeoutMs`. */
-  async next(t: string, timeoutMs = 5000): Promise<Message> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      while (this.#cursor < this.messages.length) {
-        const message = this.messages[this.#cursor++]!
-        if (message.t === t) return message
-      }
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`${this.label}: socket closed while waiting for ${t}`)
-      const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`${this.label}: no ${t} within ${timeoutMs} ms; last messages ${JSON.stringify(this.messages.slice(-5))}`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left)
-        this.#wake = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-      this.#wake = null
-    }
-  }
-
-  /** The regions of the next `render`. */
-  async render(timeoutMs?: number): Promise<RenderedRegion[]> {
-    return (await this.next('render', timeoutMs)).regions as RenderedRegion[]
-  }
-
-  /** Messages received and not read yet. */
-  unread(): Message[] {
-    return this.messages.slice(this.#cursor)
-  }
-
-  close(): void {
-    this.ws.terminate()
-  }
+    return SocketClient.connect(`${base.replace(/^http/, 'ws')}/auth/live`, headers, { handshakeTimeout: WAIT_MS }, label)
+  },
 }
 
 /** The regions the scale tests mount: BetaOnly, signed in, and the worker's pid (public). */
@@ -304,11 +227,7 @@ export async function mountedTab(base: string, cookie: string | undefined, label
   const tab = await Tab.open(base, cookie, label)
   const principal = await tab.next('principal')
   tab.send(MOUNT)
-  return { tab, principal, regions: byId(await tab.render()) }
-}
-
-export function byId(regions: RenderedRegion[]): Record<string, RenderedRegion> {
-  return Object.fromEntries(regions.map((r) => [r.id, r]))
+  return { tab, principal, regions: await tab.regions() }
 }
 
 /** Polls `probe` every 100 ms until it returns a value other than undefined (bounded by `timeoutMs`). */

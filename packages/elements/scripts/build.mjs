@@ -98,6 +98,12 @@ const info = {
   path: `/wire-auth@${version}.js`,
   integrity: `sha384-${createHash('sha384').update(bundle).digest('base64')}`,
   bytes: bundle.length,
+  // The UI module the versioned bundle imports (wire-auth-ui@<version>.js): pin it with an import map's integrity.
+  ui: {
+    path: `/wire-auth-ui@${version}.js`,
+    integrity: `sha384-${createHash('sha384').update(uiBundle).digest('base64')}`,
+    bytes: uiBundle.length,
+  },
 }
 writeFileSync(`${pkg}dist/bundle-info.json`, `${JSON.stringify(info, null, 2)}\n`)
 console.log(`elements: dist/bundle-info.json ${info.path} ${info.integrity}`)

@@ -85,7 +85,14 @@ async function main(argv: string[]): Promise<number> {
     case 'bundle-info': {
       const info = bundleInfo()
       if (values.json) process.stdout.write(`${JSON.stringify(info)}\n`)
-      else process.stdout.write(`version:   ${info.version}\npath:      ${info.path}\nintegrity: ${info.integrity}\n\n<script type="module" src="https://YOUR-BACKEND${info.path}" integrity="${info.integrity}" crossorigin="anonymous"></script>\n`)
+      else {
+        const importMap = info.ui === undefined ? '' : `<script type="importmap">{ "integrity": { "https://YOUR-BACKEND${info.ui.path}": "${info.ui.integrity}" } }</script>\n`
+        process.stdout.write(
+          `version:   ${info.version}\npath:      ${info.path}\nintegrity: ${info.integrity}\n` +
+            (info.ui === undefined ? '' : `ui:        ${info.ui.path} ${info.ui.integrity}\n`) +
+            `\n${importMap}<script type="module" src="https://YOUR-BACKEND${info.path}" integrity="${info.integrity}" crossorigin="anonymous"></script>\n`,
+        )
+      }
       return 0
     }
     default:

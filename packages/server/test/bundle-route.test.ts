@@ -113,6 +113,17 @@ describe('GET /wire-auth@<version>.js (the versioned, pinnable URL)', () => {
     expect((await app.inject({ url: '/wire-auth@1.2.4.js' })).statusCode).toBe(404)
   })
 
+  it('serves the UI module at /wire-auth-ui@<version>.js too (what the versioned bundle imports), immutable', async () => {
+    writeFileSync(join(dir.dir, 'wire-auth-ui.js'), 'export function start() {}\n')
+    app = bareApp(true, '1.2.3')
+    const plain = await app.inject({ url: '/wire-auth-ui.js' })
+    const pinned = await app.inject({ url: '/wire-auth-ui@1.2.3.js' })
+    expect(pinned.statusCode).toBe(200)
+    expect(pinned.body).toBe(plain.body)
+    expect(pinned.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    expect((await app.inject({ url: '/wire-auth-ui@1.2.4.js' })).statusCode).toBe(404)
+  })
+
   it.skipIf(!built)('takes the version from @wire-auth/elements, and bundleInfo().integrity is the SRI hash of the served bytes', async () => {
     const elements = JSON.parse(readFileSync(new URL('../../elements/package.json', import.meta.url), 'utf8')) as { version: string }
     app = await buildApp({ sqlitePath: join(dir.dir, 'auth.sqlite') })
@@ -126,6 +137,12 @@ describe('GET /wire-auth@<version>.js (the versioned, pinnable URL)', () => {
     // The build's own record agrees with the bytes served.
     const recorded = JSON.parse(readFileSync(join(bundleDirectory(), 'bundle-info.json'), 'utf8')) as { integrity: string; path: string }
     expect(recorded).toMatchObject({ integrity: info.integrity, path: info.path })
+    // And the UI module's, served at its own versioned path.
+    expect(info.ui?.path).toBe(`/wire-auth-ui@${elements.version}.js`)
+    const ui = await app.inject({ url: info.ui!.path })
+    expect(ui.statusCode).toBe(200)
+    expect(info.ui!.integrity).toBe(`sha384-${createHash('sha384').update(ui.rawPayload).digest('base64')}`)
+    expect(recorded).toMatchObject({ ui: info.ui })
   })
 
   it.skipIf(!built)('keeps the licence comments of Lit in the minified bundle', () => {

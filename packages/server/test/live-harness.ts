@@ -1,93 +1,17 @@
 import { html } from '@wire-auth/core'
 import type { FastifyInstance } from 'fastify'
 import { afterEach } from 'vitest'
-import WebSocket from 'ws'
+import type WebSocket from 'ws'
+import { SocketClient } from '../../../test/support/socket-client.js'
 import { LocalAuthChannel, type WireAuthOptions } from '../src/index.js'
 import { buildApp, tempDir } from './support/app.js'
 
 /** The page origin the live tests connect from (in `allowedOrigins`). */
 export const SITE = 'https://www.example.com'
 
-export interface Message {
-  t: string
-  [key: string]: unknown
-}
-export interface RenderedRegion {
-  id: string
-  status: string
-  html?: string
-  code?: string
-  location?: string
-}
-
-/** A real `ws` client that records every message and lets a test wait for the next matching one. */
-export class LiveClient {
-  readonly messages: Message[] = []
-  #cursor = 0
-  #wake: (() => void) | null = null
-  readonly closed: Promise<{ code: number; reason: string }>
-
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data, isBinary) => {
-      // Browsers hand binary frames to the SDK as Blobs, which it ignores: every frame must be text.
-      this.messages.push(isBinary ? { t: 'BINARY FRAME' } : (JSON.parse(String(data)) as Message))
-      this.#wake?.()
-    })
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => {
-      resolve({ code, reason: String(reason) })
-      this.#wake?.()
-    }))
-  }
-
-  static connect(url: string, headers: Record<string, string>, options: WebSocket.ClientOptions = {}): Promise<LiveClient> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers, ...options })
-      const client = new LiveClient(ws)
-      ws.once('open', () => resolve(client))
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`refused ${res.statusCode}`), { statusCode: res.statusCode })))
-      ws.once('error', reject)
-    })
-  }
-
-  send(message: unknown): void {
-    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message))
-  }
-
-  /** The next unread message (optionally of type `t`), waiting up to 5 s. Messages before it are skipped. */
-  async next(t?: string): Promise<Message> {
-    const deadline = Date.now() + 5000
-    for (;;) {
-      while (this.#cursor < this.messages.length) {
-        const message = this.messages[this.#cursor++]
-        if (t === undefined || message.t === t) return message
-      }
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`socket closed while waiting for ${t ?? 'a message'}`)
-      const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`timed out waiting for ${t ?? 'a message'}; got ${JSON.stringify(this.messages.slice(-5))}`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left)
-        this.#wake = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-      this.#wake = null
-    }
-  }
-
-  async render(): Promise<RenderedRegion[]> {
-    return (await this.next('render')).regions as RenderedRegion[]
-  }
-
-  /** Messages received but not read yet. */
-  unread(): Message[] {
-    return this.messages.slice(this.#cursor)
-  }
-
-  close(): void {
-    this.ws.terminate()
-  }
-}
+export type { Message, RenderedRegion } from '../../../test/support/socket-client.js'
+/** The live tests' name for the shared test socket client. */
+export { SocketClient as LiveClient }
 
 /** The in-process channel plus a way to fire its resync, as a Redis channel does after an outage. */
 export class ResyncChannel extends LocalAuthChannel {
@@ -119,7 +43,7 @@ export const MOUNT = {
 export function liveHarness() {
   let dir: { dir: string; cleanup: () => void } | undefined
   let app: FastifyInstance | undefined
-  const clients: LiveClient[] = []
+  const clients: SocketClient[] = []
   const state = {
     url: '',
     renders: 0,
@@ -143,11 +67,11 @@ export function liveHarness() {
     },
 
     /** Opens a socket (Origin SITE unless told; `null` sends none) and tracks it for cleanup. */
-    async connect(cookie?: string, options: WebSocket.ClientOptions = {}, origin: string | null = SITE, extraHeaders: Record<string, string> = {}): Promise<LiveClient> {
+    async connect(cookie?: string, options: WebSocket.ClientOptions = {}, origin: string | null = SITE, extraHeaders: Record<string, string> = {}): Promise<SocketClient> {
       const headers: Record<string, string> = { ...extraHeaders }
       if (origin !== null) headers.origin = origin
       if (cookie !== undefined) headers.cookie = cookie
-      const client = await LiveClient.connect(state.url, headers, options)
+      const client = await SocketClient.connect(state.url, headers, options)
       clients.push(client)
       return client
     },

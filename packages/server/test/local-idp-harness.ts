@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { connectAuth, wireAuthErrorHandler } from '../src/index.js'
 import { createLocalIdp, type LocalIdp, type ResolvedLocalIdpOptions } from '../src/lib/local-idp/local-idp.js'
 import { resolveOptions, type LocalIdpOptions, type WireAuthOptions } from '../src/lib/options.js'
@@ -76,13 +76,5 @@ export async function buildIdpApp(sqlitePath: string, localIdp: LocalIdpOptions 
   return app
 }
 
-/** The `name=value` pair of a Set-Cookie header, or null. */
-export function setCookie(response: LightMyRequestResponse, name = 'wa_sid'): string | null {
-  const header = response.headers['set-cookie']
-  const all = Array.isArray(header) ? header : header === undefined ? [] : [header]
-  for (const line of all) {
-    const pair = line.split(';')[0] ?? ''
-    if (pair.startsWith(`${name}=`) && pair.length > name.length + 1) return pair
-  }
-  return null
-}
+/** The local IdP tests' name for the shared cookie helper. */
+export { cookieFrom as setCookie } from '../../../test/support/cookies.js'

@@ -1,10 +1,10 @@
-import { createServer as createNetServer } from 'node:net'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import * as client from 'openid-client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { AuthStore } from '../src/lib/store/auth-store.js'
 import { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
 import { errorCode } from '../../../test/support/error-code.js'
+import { freePort } from '../../../test/support/free-port.mjs'
 import { buildIdpApp, frozenClock, makeIdp, setCookie, tempStore } from './local-idp-harness.js'
 
 const PASSWORD = 'a long and unusual passphrase'
@@ -28,14 +28,6 @@ function post(a: FastifyInstance, url: string, body: Record<string, unknown>, he
 const bearer = (a: FastifyInstance, token: string) => a.inject({ url: '/test/whoami', headers: { authorization: `Bearer ${token}` } })
 
 /** A free loopback port, so `publicUrl` (the issuer) can name the port the app then listens on. */
-async function freePort(): Promise<number> {
-  const server = createNetServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
 /** Registers Ada through the API and returns her id and session cookie. */
 async function register(a: FastifyInstance): Promise<{ userId: string; cookie: string }> {
   const response = await post(a, '/auth/local/register', { email: 'ada@example.com', password: PASSWORD, name: 'Ada' })

@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { createServer, OidcProvider, SqliteAuthStore, type AuthStore, type ServerConfig } from '@wire-auth/server'
 import { registerDemoApi } from '../../../demo/lib/api.mjs'
 import { registerCoreModules } from '../../../demo/lib/core-modules.mjs'
 import { canReadDocument } from '../../../demo/lib/documents.mjs'
 import { registerDemoFragments } from '../../../demo/lib/fragments.mjs'
+import { cookieFrom } from '../../support/cookies.js'
 import { routeTable, type RouteInfo } from './route-table.js'
 
 /** The page origin every test calls from (in `allowedOrigins`). */
@@ -48,15 +49,7 @@ export interface SecurityApp {
   close(): Promise<void>
 }
 
-/** The session cookie pair (`name=value`) a response set, or null. */
-export function cookieFrom(response: LightMyRequestResponse, name = 'wa_sid'): string | null {
-  const header = response.headers['set-cookie']
-  for (const line of Array.isArray(header) ? header : header === undefined ? [] : [header]) {
-    const pair = line.split(';')[0] ?? ''
-    if (pair.startsWith(`${name}=`) && pair.length > name.length + 1) return pair
-  }
-  return null
-}
+export { cookieFrom }
 
 /**
  * The product as a site runs it: `createServer` with the local IdP, an

@@ -37,6 +37,11 @@ export function versionedBundlePath(version: string): string {
   return `/wire-auth@${version}.js`
 }
 
+/** The path of the versioned UI module, e.g. `/wire-auth-ui@0.1.0.js`. @internal */
+export function versionedUiPath(version: string): string {
+  return `/wire-auth-ui@${version}.js`
+}
+
 /** Subresource Integrity value (`sha384-…`) of the given bytes. @internal */
 export function integrityOf(body: Buffer): string {
   return `sha384-${createHash('sha384').update(body).digest('base64')}`
@@ -52,6 +57,12 @@ export interface BundleInfo {
   integrity: string
   /** Size of the bundle in bytes. */
   bytes: number
+  /**
+   * The UI module the versioned bundle imports when a page holds a UI
+   * element (`<wire-auth-sign-in>`…): its versioned path and integrity, for
+   * an import map's `integrity` entry. Absent when it was not built.
+   */
+  ui?: { path: string; integrity: string; bytes: number }
 }
 
 /**
@@ -76,7 +87,14 @@ export function bundleInfo(): BundleInfo {
     throw bundleNotBuilt(err)
   }
   if (version === undefined) throw bundleNotBuilt(undefined)
-  return { version, path: versionedBundlePath(version), integrity: integrityOf(body), bytes: body.length }
+  const info: BundleInfo = { version, path: versionedBundlePath(version), integrity: integrityOf(body), bytes: body.length }
+  try {
+    const ui = readFileSync(`${directory}${directory.endsWith('/') ? '' : '/'}wire-auth-ui.js`)
+    info.ui = { path: versionedUiPath(version), integrity: integrityOf(ui), bytes: ui.length }
+  } catch {
+    // No UI module in this build: nothing to pin.
+  }
+  return info
 }
 
 function bundleNotBuilt(cause: unknown): WireAuthError {

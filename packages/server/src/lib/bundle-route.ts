@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { bundleDirectory, bundleVersion, versionedBundlePath } from './bundle-info.js'
+import { bundleDirectory, bundleVersion, versionedBundlePath, versionedUiPath } from './bundle-info.js'
 import type { AuthContext } from './context.js'
 
 /** One served file, read once. */
@@ -97,5 +97,7 @@ export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, opti
   // The UI elements (<wire-auth-sign-in>, <wire-auth-user-button>, <wire-auth-account>,
   // <wire-auth-signed-out>): a second module the bundle imports only when a page uses one of them.
   app.get('/wire-auth-ui.js', { config: { wireAuth: 'public' } }, route('wire-auth-ui.js', 'text/javascript; charset=utf-8'))
+  // What the versioned bundle imports: pinned pages pin it too (import map integrity).
+  if (version !== undefined) app.get(versionedUiPath(version), { config: { wireAuth: 'public' } }, route('wire-auth-ui.js', 'text/javascript; charset=utf-8', true))
   app.get('/wire-auth-ui.js.map', { config: { wireAuth: 'public' } }, route('wire-auth-ui.js.map', 'application/json; charset=utf-8'))
 }

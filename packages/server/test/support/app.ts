@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { connectAuth, wireAuthErrorHandler, type WireAuthOptions } from '../../src/index.js'
+import { cookieFrom as sessionCookie } from '../../../../test/support/cookies.js'
 
 /** A temp folder removed by `cleanup()`. */
 export function tempDir(prefix = 'wire-auth-test-'): { dir: string; cleanup: () => void } {
@@ -28,16 +29,8 @@ export async function buildApp(options: WireAuthOptions & { sqlitePath: string }
   return app
 }
 
-/** The session cookie pair (`name=value`) a response set, or null. */
-export function sessionCookie(response: LightMyRequestResponse, name = 'wa_sid'): string | null {
-  const header = response.headers['set-cookie']
-  const all = Array.isArray(header) ? header : header === undefined ? [] : [header]
-  for (const line of all) {
-    const pair = line.split(';')[0] ?? ''
-    if (pair.startsWith(`${name}=`) && pair.length > name.length + 1) return pair
-  }
-  return null
-}
+/** The server tests' name for the shared cookie helper. */
+export { sessionCookie }
 
 /** Creates a user in the app's store and signs it in; returns its id and cookie. */
 export async function signedInUser(app: FastifyInstance, email = `u${Math.random().toString(36).slice(2)}@example.com`, name = 'Test User') {

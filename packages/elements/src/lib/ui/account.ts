@@ -1,9 +1,11 @@
 import { css, ReactiveElement, type PropertyDeclarations } from '@lit/reactive-element'
 import type { PrincipalSummary } from '@wire-auth/core'
 import { html, nothing } from 'lit-html'
-import { call, whenWireAuth } from './api.js'
+import { call, capabilitiesOf, whenWireAuth } from './api.js'
 import { fill, messageOf } from './strings.js'
-import { baseStyles, UiElement } from './ui-element.js'
+import { baseStyles, UiElement, whoAmI } from './ui-element.js'
+
+let ids = 0
 
 /** One entry of `GET /auth/sessions`. */
 interface Session {
@@ -46,6 +48,7 @@ export class WireAuthAccount extends UiElement {
   static override properties: PropertyDeclarations = {
     ...UiElement.properties,
     sessions: { state: true },
+    canChange: { state: true },
     error: { state: true },
     status: { state: true },
   }
@@ -59,10 +62,17 @@ export class WireAuthAccount extends UiElement {
       li[data-current] { border-color: var(--_accent); }
       .badge { display: inline-block; margin-left: .5em; padding: .1em .5em; border-radius: 999px; font-size: .8em; background: var(--_accent); color: var(--wire-auth-accent-text, #ffffff); }
       .device { font-weight: 600; }
+      .password { display: grid; gap: .35em; max-width: 24em; margin-top: 1.5em; }
+      .password input { padding: .55em .7em; border: 1px solid var(--_border); border-radius: var(--_radius); background: var(--_bg); color: inherit; }
+      .password label { font-weight: 600; margin-top: .4em; }
+      .password button { justify-self: start; margin-top: .6em; }
     `,
   ]
 
   declare private sessions: Session[] | undefined
+  /** The server offers password change (`passwordChange` capability). */
+  declare private canChange: boolean
+  #id = `wa-account-${++ids}`
   declare private error: string
   declare private status: string
 
@@ -70,11 +80,34 @@ export class WireAuthAccount extends UiElement {
     super()
     this.error = ''
     this.status = ''
+    this.canChange = false
   }
 
   protected override principalChanged(): void {
     this.sessions = undefined
-    if (this.principal?.authenticated === true) void this.refresh()
+    if (this.principal?.authenticated === true) {
+      void this.refresh()
+      void capabilitiesOf(this.origin).then((c) => (this.canChange = c?.passwordChange === true))
+    }
+  }
+
+  async #changePassword(event: SubmitEvent): Promise<void> {
+    event.preventDefault()
+    const form = event.currentTarget as HTMLFormElement
+    const data = new FormData(form)
+    this.error = this.status = ''
+    const button = form.querySelector('button')
+    if (button !== null) button.disabled = true
+    const result = await call(this.origin, '/auth/account/password/change', { currentPassword: String(data.get('currentPassword') ?? ''), newPassword: String(data.get('newPassword') ?? '') })
+    if (button !== null) button.disabled = false
+    if (!result.ok) {
+      this.error = result.code === 'ERR_INVALID_CREDENTIALS' ? this.text.wrongCurrentPassword : messageOf(this.text, result.code)
+      form.querySelector<HTMLInputElement>(result.code === 'ERR_INVALID_CREDENTIALS' ? 'input[name=currentPassword]' : 'input[name=newPassword]')?.focus()
+      return
+    }
+    form.reset()
+    this.status = this.text.passwordChanged
+    await this.refresh()
   }
 
   /** Reloads the session list from the server. */
@@ -142,6 +175,17 @@ export class WireAuthAccount extends UiElement {
             )}
           </ul>`}
       <button part="end-all" class="button danger" type="button" @click=${(e: Event) => void this.#endAll(e.currentTarget as HTMLButtonElement)}>${t.signOutEverywhere}</button>
+      ${this.canChange
+        ? html`<form part="password-form" class="password" aria-labelledby="${this.#id}-pw" @submit=${(e: SubmitEvent) => void this.#changePassword(e)}>
+            <h2 part="title" id="${this.#id}-pw">${t.changePassword}</h2>
+            <label part="label" for="${this.#id}-current">${t.currentPassword}</label>
+            <input part="input" id="${this.#id}-current" name="currentPassword" type="password" autocomplete="current-password" required>
+            <label part="label" for="${this.#id}-new">${t.newPassword}</label>
+            <input part="input" id="${this.#id}-new" name="newPassword" type="password" autocomplete="new-password" required aria-describedby="${this.#id}-hint">
+            <p class="muted" id="${this.#id}-hint">${t.passwordHint}</p>
+            <button part="submit" class="button" type="submit">${t.changePassword}</button>
+          </form>`
+        : nothing}
       <p part="status" class="muted" role="status" aria-live="polite">${this.status}</p>
       <p part="error" class="error" role="alert" aria-live="assertive">${this.error}</p>
     `
@@ -177,6 +221,7 @@ export class WireAuthSignedOut extends ReactiveElement {
       this.#unsubscribe = connection.subscribe(show)
       connection.open()
       show(connection.principal)
+      if (connection.principal === undefined) void whoAmI(connection.origin).then((p) => p !== null && connection.principal === undefined && show(p))
     })
   }
 

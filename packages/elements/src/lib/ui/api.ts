@@ -63,3 +63,22 @@ export async function call(origin: string, path: string, body?: Record<string, u
   const error = record.error as { code?: unknown } | undefined
   return { ok: false, code: typeof error?.code === 'string' ? error.code : 'ERR_INTERNAL', status: response.status }
 }
+
+/** `GET /auth/account/capabilities` (issue 18), or null when the server has no such route. */
+export interface Capabilities {
+  passwordReset?: boolean
+  passwordChange?: boolean
+  passkeys?: boolean
+}
+
+const capabilities = new Map<string, Promise<Capabilities | null>>()
+
+/** The account flows `origin` offers, asked once per page. @internal */
+export function capabilitiesOf(origin: string): Promise<Capabilities | null> {
+  let pending = capabilities.get(origin)
+  if (pending === undefined) {
+    pending = call(origin, '/auth/account/capabilities').then((result) => (result.ok ? (result.body as Capabilities) : null))
+    capabilities.set(origin, pending)
+  }
+  return pending
+}

@@ -1,7 +1,7 @@
 import { css, type PropertyDeclarations } from '@lit/reactive-element'
 import { resolveSafeRedirect } from '@wire-auth/core'
 import { html, nothing } from 'lit-html'
-import { call } from './api.js'
+import { call, capabilitiesOf } from './api.js'
 import { fill, messageOf } from './strings.js'
 import { baseStyles, UiElement } from './ui-element.js'
 
@@ -36,7 +36,9 @@ export function safeReturnTo(value: string | null | undefined, loginPath = locat
  * with `resolveSafeRedirect`) or the `return-to` attribute, if any.
  *
  * @element wire-auth-sign-in
- * @attr {"sign-in" | "sign-up"} mode - Which form shows first. Default `sign-in`.
+ * @attr {"sign-in" | "sign-up" | "reset"} mode - Which form shows first. Default `sign-in`. `reset`: the page a
+ *   password-reset mail links to (`mail.resetPasswordUrl`): reads `#token=` (and removes it from the
+ *   address bar), asks for the new password, then shows the sign-in form.
  * @attr {string} return-to - Where to go after signing in when the URL has no safe `returnTo`. Default: stay.
  * @attr {string} forgot-href - A "Forgot your password?" link to this URL (shown only when set).
  * @attr {boolean} no-sign-up - Hides the switch to sign-up (registration closed).
@@ -61,6 +63,9 @@ export class WireAuthSignIn extends UiElement {
     forgotHref: { attribute: 'forgot-href' },
     noSignUp: { attribute: 'no-sign-up', type: Boolean },
     providers: { state: true },
+    canReset: { state: true },
+    forgot: { state: true },
+    status: { state: true },
     error: { state: true },
     busy: { state: true },
   }
@@ -81,7 +86,7 @@ export class WireAuthSignIn extends UiElement {
   ]
 
   /** Which form shows. */
-  declare mode: 'sign-in' | 'sign-up'
+  declare mode: 'sign-in' | 'sign-up' | 'reset'
   /** Where to go after signing in (when the URL has no safe `returnTo`). */
   declare returnTo: string | undefined
   /** URL of a password-reset page; shows "Forgot your password?" when set. */
@@ -89,15 +94,25 @@ export class WireAuthSignIn extends UiElement {
   /** Hides the switch to sign-up. */
   declare noSignUp: boolean
   declare private providers: Provider[]
+  /** The server mails password-reset links (`passwordReset` capability). */
+  declare private canReset: boolean
+  /** The "forgot password" form shows. */
+  declare private forgot: boolean
+  declare private status: string
   declare private error: string
   declare private busy: boolean
   #id = `wa-sign-in-${++ids}`
+  /** The reset link's token (mode `reset`), taken out of the URL. */
+  #token: string | null = null
 
   constructor() {
     super()
     this.mode = 'sign-in'
     this.noSignUp = false
     this.providers = []
+    this.canReset = false
+    this.forgot = false
+    this.status = ''
     this.error = ''
     this.busy = false
   }
@@ -107,10 +122,38 @@ export class WireAuthSignIn extends UiElement {
     // A provider sign-in that failed comes back with ?error=<code> (the provider's errorRedirect).
     const code = new URLSearchParams(location.search).get('error')
     if (code !== null && /^ERR_[A-Z_]{1,60}$/.test(code)) this.error = messageOf(this.text, code)
+    if (this.mode === 'reset' && this.#token === null) {
+      this.#token = new URLSearchParams(location.hash.slice(1)).get('token')
+      // The link's secret leaves the address bar (and so history and later Referer-less copies).
+      if (this.#token !== null) history.replaceState(history.state, '', location.pathname + location.search)
+      else this.error = messageOf(this.text, 'ERR_LINK_INVALID')
+    }
+  }
+
+  async #reset(event: SubmitEvent): Promise<void> {
+    event.preventDefault()
+    if (this.busy) return
+    const form = event.currentTarget as HTMLFormElement
+    const password = String(new FormData(form).get('password') ?? '')
+    this.busy = true
+    this.error = this.status = ''
+    const result = await call(this.origin, '/auth/account/password/reset', { token: this.#token ?? '', password })
+    this.busy = false
+    form.reset()
+    if (!result.ok) {
+      this.error = messageOf(this.text, result.code)
+      form.querySelector('input')?.focus()
+      return
+    }
+    this.#token = null
+    this.mode = 'sign-in'
+    this.status = this.text.passwordReset
+    void this.updateComplete.then(() => this.renderRoot.querySelector('input')?.focus())
   }
 
   protected override principalChanged(): void {
     if (this.providers.length === 0) void this.#loadProviders()
+    void capabilitiesOf(this.origin).then((c) => (this.canReset = c?.passwordReset === true))
   }
 
   async #loadProviders(): Promise<void> {
@@ -129,14 +172,35 @@ export class WireAuthSignIn extends UiElement {
   #providerHref(provider: Provider): string {
     const url = new URL(provider.loginUrl, this.origin)
     // The backend accepts its own origin or an allowed one: send an absolute URL of this page's origin.
-    url.searchParams.set('returnTo', new URL(this.target ?? location.pathname + location.search, location.href).href)
+    url.searchParams.set('returnTo', new URL(this.target ?? location.pathname + location.search, document.baseURI).href)
     return url.href
   }
 
   #switch(): void {
     this.mode = this.mode === 'sign-up' ? 'sign-in' : 'sign-up'
-    this.error = ''
+    this.#focusForm()
+  }
+
+  #showForgot(forgot: boolean): void {
+    this.forgot = forgot
+    this.#focusForm()
+  }
+
+  #focusForm(): void {
+    this.error = this.status = ''
     void this.updateComplete.then(() => this.renderRoot.querySelector('input')?.focus())
+  }
+
+  async #sendReset(event: SubmitEvent): Promise<void> {
+    event.preventDefault()
+    if (this.busy) return
+    const email = String(new FormData(event.currentTarget as HTMLFormElement).get('email') ?? '')
+    this.busy = true
+    this.error = this.status = ''
+    const result = await call(this.origin, '/auth/account/password/forgot', { email })
+    this.busy = false
+    if (result.ok) this.status = this.text.linkSent
+    else this.error = messageOf(this.text, result.code)
   }
 
   async #submit(event: SubmitEvent): Promise<void> {
@@ -171,13 +235,48 @@ export class WireAuthSignIn extends UiElement {
     if (target !== null) location.assign(target)
   }
 
+  #renderReset() {
+    const t = this.text
+    const id = this.#id
+    return html`
+      <form part="form" aria-labelledby="${id}-title" aria-describedby="${id}-error" @submit=${(e: SubmitEvent) => void this.#reset(e)}>
+        <h2 part="title" id="${id}-title">${t.resetTitle}</h2>
+        <label part="label" for="${id}-password">${t.newPassword}</label>
+        <input part="input" id="${id}-password" name="password" type="password" autocomplete="new-password" required aria-describedby="${id}-hint">
+        <p class="muted" id="${id}-hint">${t.passwordHint}</p>
+        <p part="error" class="error" id="${id}-error" role="alert" aria-live="assertive">${this.error}</p>
+        <button part="submit" class="button primary submit" type="submit" ?disabled=${this.busy || this.#token === null}>${this.busy ? t.working : t.resetSubmit}</button>
+      </form>
+    `
+  }
+
+  #renderForgot() {
+    const t = this.text
+    const id = this.#id
+    return html`
+      <form part="form" aria-labelledby="${id}-title" aria-describedby="${id}-error" @submit=${(e: SubmitEvent) => void this.#sendReset(e)}>
+        <h2 part="title" id="${id}-title">${t.forgotTitle}</h2>
+        <p class="muted">${t.forgotHint}</p>
+        <label part="label" for="${id}-email">${t.email}</label>
+        <input part="input" id="${id}-email" name="email" type="email" autocomplete="username" required maxlength="1024">
+        <p part="status" class="muted" role="status" aria-live="polite">${this.status}</p>
+        <p part="error" class="error" id="${id}-error" role="alert" aria-live="assertive">${this.error}</p>
+        <button part="submit" class="button primary submit" type="submit" ?disabled=${this.busy}>${this.busy ? t.working : t.sendLink}</button>
+      </form>
+      <div class="row"><button part="switch" class="link" type="button" @click=${() => this.#showForgot(false)}>${t.backToSignIn}</button></div>
+    `
+  }
+
   protected override render() {
     const t = this.text
     const id = this.#id
+    // A reset link works signed in or out (the token is the proof).
+    if (this.mode === 'reset') return this.#renderReset()
     const user = this.principal
     if (user?.authenticated === true) {
       return html`<p part="signed-in">${fill(t.signedInAs, { name: user.name ?? user.id ?? '' })}</p>`
     }
+    if (this.forgot) return this.#renderForgot()
     const signUp = this.mode === 'sign-up' && !this.noSignUp
     const title = signUp ? t.signUpTitle : t.signInTitle
     return html`
@@ -192,6 +291,7 @@ export class WireAuthSignIn extends UiElement {
         <label part="label" for="${id}-password">${t.password}</label>
         <input part="input" id="${id}-password" name="password" type="password" autocomplete="${signUp ? 'new-password' : 'current-password'}" required aria-describedby=${signUp ? `${id}-hint` : nothing}>
         ${signUp ? html`<p class="muted" id="${id}-hint">${t.passwordHint}</p>` : nothing}
+        <p part="status" class="muted" role="status" aria-live="polite">${this.status}</p>
         <p part="error" class="error" id="${id}-error" role="alert" aria-live="assertive">${this.error}</p>
         <button part="submit" class="button primary submit" type="submit" ?disabled=${this.busy} aria-busy=${this.busy ? 'true' : 'false'}>
           ${this.busy ? t.working : signUp ? t.signUp : t.signIn}
@@ -199,7 +299,13 @@ export class WireAuthSignIn extends UiElement {
       </form>
       <div class="row">
         ${this.noSignUp ? nothing : html`<button part="switch" class="link" type="button" @click=${() => this.#switch()}>${signUp ? t.toSignIn : t.toSignUp}</button>`}
-        ${this.forgotHref !== undefined && !signUp ? html`<a part="forgot" href=${this.forgotHref}>${t.forgotPassword}</a>` : nothing}
+        ${signUp
+          ? nothing
+          : this.forgotHref !== undefined
+            ? html`<a part="forgot" href=${this.forgotHref}>${t.forgotPassword}</a>`
+            : this.canReset
+              ? html`<button part="forgot" class="link" type="button" @click=${() => this.#showForgot(true)}>${t.forgotPassword}</button>`
+              : nothing}
       </div>
       ${this.providers.length === 0
         ? nothing

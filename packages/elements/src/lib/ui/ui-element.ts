@@ -1,7 +1,7 @@
 import { css, ReactiveElement, type PropertyDeclarations, type PropertyValues } from '@lit/reactive-element'
 import type { PrincipalSummary } from '@wire-auth/core'
 import { render, type TemplateResult } from 'lit-html'
-import { whenWireAuth, type UiWireAuth } from './api.js'
+import { call, whenWireAuth, type UiWireAuth } from './api.js'
 import { mergeStrings, type WireAuthStringOverrides, type WireAuthStrings } from './strings.js'
 
 /**
@@ -82,6 +82,9 @@ export abstract class UiElement extends ReactiveElement {
       this.#unsubscribe = connection.subscribe((principal) => this.#setPrincipal(principal))
       connection.open()
       if (connection.principal !== undefined) this.#setPrincipal(connection.principal)
+      // A page with no region mounted hears the principal on the socket only: ask once over
+      // HTTP too, so the element is never left blank while the socket is down.
+      else void whoAmI(connection.origin).then((principal) => principal !== null && this.principal === undefined && this.#setPrincipal(principal))
     })
   }
 
@@ -112,6 +115,18 @@ export abstract class UiElement extends ReactiveElement {
     super.update(changed)
     render(template, this.renderRoot as HTMLElement, { host: this })
   }
+}
+
+const whoAmIs = new Map<string, Promise<PrincipalSummary | null>>()
+
+/** `GET /auth/me`, once per backend and page load. @internal */
+export function whoAmI(origin: string): Promise<PrincipalSummary | null> {
+  let pending = whoAmIs.get(origin)
+  if (pending === undefined) {
+    pending = call(origin, '/auth/me').then((result) => (result.ok && typeof result.body.authenticated === 'boolean' ? (result.body as unknown as PrincipalSummary) : null))
+    whoAmIs.set(origin, pending)
+  }
+  return pending
 }
 
 /** Two letters of a name for an avatar. @internal */

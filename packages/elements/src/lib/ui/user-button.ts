@@ -161,9 +161,16 @@ export class WireAuthUserButton extends UiElement {
   }
 
   #signInUrl(): string {
-    const url = new URL(this.signInHref, location.href)
-    if (url.origin === location.origin && url.pathname !== location.pathname) url.searchParams.set('returnTo', location.pathname + location.search)
-    return url.origin === location.origin ? url.pathname + url.search + url.hash : url.href
+    // document.baseURI, not location: an about:srcdoc frame has no usable location to resolve against.
+    let url: URL
+    try {
+      url = new URL(this.signInHref, document.baseURI)
+    } catch {
+      return this.signInHref
+    }
+    const here = new URL(document.baseURI)
+    if (url.origin === here.origin && url.pathname !== location.pathname) url.searchParams.set('returnTo', location.pathname + location.search)
+    return url.origin === here.origin ? url.pathname + url.search + url.hash : url.href
   }
 
   protected override render() {

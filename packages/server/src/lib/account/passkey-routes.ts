@@ -47,7 +47,8 @@ export async function registerPasskeyRoutes(app: FastifyInstance, ctx: AuthConte
   }
   const challengeCookie = (request: FastifyRequest, reply: FastifyReply): unknown => {
     const value = request.cookies?.[cookieName]
-    reply.clearCookie(cookieName, { path: '/' })
+    // Same attributes as when set: a `__Host-` cookie is only replaced by a Secure one.
+    reply.clearCookie(cookieName, { path: '/', secure, httpOnly: true, sameSite: 'strict' })
     return value
   }
 

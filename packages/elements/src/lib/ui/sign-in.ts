@@ -50,6 +50,8 @@ export function safeReturnTo(value: string | null | undefined, loginPath = locat
  * @csspart input - each field
  * @csspart submit - the submit button
  * @csspart switch - the sign-in / sign-up switch
+ * @csspart forgot - the "Forgot your password?" link or button
+ * @csspart status - a result message (`aria-live` polite), e.g. "a link is on its way"
  * @csspart error - the error message (an `aria-live` alert)
  * @csspart providers - the provider buttons' box
  * @csspart provider - each provider button (a link)

@@ -231,6 +231,11 @@ export class WireAuthSignIn extends UiElement {
     form.reset()
     // Next time (after signing out) this person signs in rather than up.
     if (signUp) this.mode = 'sign-in'
+    if (result.body.verificationRequired === true) {
+      // requireVerifiedEmail: no session yet; the mailed link comes first.
+      this.status = this.text.verifyFirst
+      return
+    }
     this.follow()
     this.dispatchEvent(new CustomEvent('wire-auth-signed-in', { detail: { user: result.body.user }, bubbles: true, composed: true }))
     const target = this.target

@@ -292,6 +292,8 @@ const REVIEWED_PUBLIC = [
   'POST /auth/account/verify-email', // the link's single-use token is the credential
   'POST /auth/account/password/forgot', // same answer for every address, rate-limited per account and client
   'POST /auth/account/password/reset', // the link's single-use token is the credential
+  'POST /auth/passkeys/login/options', // a fresh challenge in a cookie, nothing about anyone
+  'POST /auth/passkeys/login/verify', // the passkey's signature over that challenge is the credential
   'GET /auth/:provider/login',
   'GET /auth/:provider/callback',
   'GET /wire-auth.js',
@@ -318,6 +320,12 @@ const REVIEWED_GUARDED = [
   'POST /auth/account/verify-email/send',
   'POST /auth/account/password/change',
   'POST /auth/account/email/change',
+  // The caller's own passkeys (401 when anonymous).
+  'POST /auth/passkeys/register/options',
+  'POST /auth/passkeys/register/verify',
+  'GET /auth/passkeys',
+  'POST /auth/passkeys/:id/rename',
+  'POST /auth/passkeys/:id/delete',
   'POST /demo/api/users/:id/claims',
   'POST /demo/api/users/:id/claims/revoke',
   'POST /demo/api/users/:id/sessions/revoke',
@@ -402,6 +410,15 @@ describe('the route table (every route is explicitly public or guarded)', () => 
       probes[key] = async () => {
         const [method, path] = key.split(' ') as ['GET' | 'POST', string]
         const response = await app.inject({ method, url: path.replace(':id', 'a'.repeat(64)), ...(method === 'POST' ? { payload: {} } : {}) })
+        expect(response.statusCode, key).toBe(401)
+        expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
+      }
+    }
+    for (const key of ['POST /auth/passkeys/register/options', 'POST /auth/passkeys/register/verify', 'GET /auth/passkeys', 'POST /auth/passkeys/:id/rename', 'POST /auth/passkeys/:id/delete']) {
+      probes[key] = async () => {
+        const [method, path] = key.split(' ') as ['GET' | 'POST', string]
+        const payload = key.endsWith('rename') ? { name: 'x' } : key.endsWith('verify') ? { credential: { id: 'a', rawId: 'a', type: 'public-key', response: {} } } : {}
+        const response = await app.inject({ method, url: path.replace(':id', 'a'), ...(method === 'POST' ? { payload } : {}) })
         expect(response.statusCode, key).toBe(401)
         expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
       }

@@ -23,7 +23,7 @@ const SCENARIOS = [
   { id: 'http', file: 'http-fragment.mjs', limitS: 120 },
   { id: 'batch', file: 'batch-render.mjs', limitS: 150 },
   { id: 'held', file: 'sockets-held.mjs', limitS: 150 },
-  { id: 'fanout', file: 'fanout.mjs', limitS: 360 },
+  { id: 'fanout', file: 'fanout.mjs', limitS: 720 },
   { id: 'peers-http', file: 'peers-http.mjs', limitS: 180 },
   { id: 'peers-live', file: 'peers-live.mjs', limitS: 360 },
   { id: 'channel', file: 'channel-scale.mjs', limitS: 300 },

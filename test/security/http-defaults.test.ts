@@ -11,7 +11,6 @@
 import { readFileSync } from 'node:fs'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import { connectAuth } from '@wire-auth/server'
 import { PasswordHasher } from '../../packages/server/src/lib/local-idp/passwords.js'
 import { tempDir } from '../../packages/server/test/support/app.js'
@@ -20,6 +19,7 @@ import { routeKey, routeTable, unmarkedRoutes, type RouteInfo } from './support/
 import { cookieFrom, securityApp, SITE, type SecurityApp, INTROSPECTION_HEADERS } from './support/security-app.js'
 import { storeSnapshot } from './support/store-snapshot.js'
 import { errorCode } from '../support/error-code.js'
+import { SocketClient } from '../support/socket-client.js'
 
 /** Origins that must get nothing: another site, the opaque origin, look-alikes of SITE. */
 const FOREIGN_ORIGINS = [
@@ -292,6 +292,8 @@ const REVIEWED_PUBLIC = [
   'POST /auth/account/verify-email', // the link's single-use token is the credential
   'POST /auth/account/password/forgot', // same answer for every address, rate-limited per account and client
   'POST /auth/account/password/reset', // the link's single-use token is the credential
+  'POST /auth/passkeys/login/options', // a fresh challenge in a cookie, nothing about anyone
+  'POST /auth/passkeys/login/verify', // the passkey's signature over that challenge is the credential
   'GET /auth/:provider/login',
   'GET /auth/:provider/callback',
   'GET /wire-auth.js',
@@ -318,6 +320,12 @@ const REVIEWED_GUARDED = [
   'POST /auth/account/verify-email/send',
   'POST /auth/account/password/change',
   'POST /auth/account/email/change',
+  // The caller's own passkeys (401 when anonymous).
+  'POST /auth/passkeys/register/options',
+  'POST /auth/passkeys/register/verify',
+  'GET /auth/passkeys',
+  'POST /auth/passkeys/:id/rename',
+  'POST /auth/passkeys/:id/delete',
   'POST /demo/api/users/:id/claims',
   'POST /demo/api/users/:id/claims/revoke',
   'POST /demo/api/users/:id/sessions/revoke',
@@ -391,27 +399,26 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         expect(plain.statusCode).toBeLessThan(500)
         await app.listen({ port: 0, host: '127.0.0.1' })
         const { port } = app.server.address() as { port: number }
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/auth/live`, { headers: { origin: SITE } })
-        const messages: Array<Record<string, unknown>> = []
-        const renders = new Promise<Array<Record<string, unknown>>>((resolve, reject) => {
-          ws.on('message', (data) => {
-            const message = JSON.parse(String(data))
-            messages.push(message)
-            if (message.t === 'render') resolve(message.regions)
-          })
-          ws.on('error', reject)
-        })
-        await new Promise((resolve) => ws.once('open', resolve))
-        ws.send(JSON.stringify({ t: 'mount', regions: [{ id: 'a', fragment: 'hello-card' }, { id: 'b', fragment: 'admin-console' }] }))
-        for (const region of await renders) expect(region.status).toBe('denied')
-        expect(messages[0]).toEqual({ t: 'principal', user: { authenticated: false, id: null, name: null } })
-        ws.terminate()
+        const client = await SocketClient.connect(`ws://127.0.0.1:${port}/auth/live`, { origin: SITE })
+        client.send({ t: 'mount', regions: [{ id: 'a', fragment: 'hello-card' }, { id: 'b', fragment: 'admin-console' }] })
+        for (const region of await client.render()) expect(region.status).toBe('denied')
+        expect(client.messages[0]).toEqual({ t: 'principal', user: { authenticated: false, id: null, name: null } })
+        client.close()
       },
     }
     for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all', 'POST /auth/account/verify-email/send']) {
       probes[key] = async () => {
         const [method, path] = key.split(' ') as ['GET' | 'POST', string]
         const response = await app.inject({ method, url: path.replace(':id', 'a'.repeat(64)), ...(method === 'POST' ? { payload: {} } : {}) })
+        expect(response.statusCode, key).toBe(401)
+        expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
+      }
+    }
+    for (const key of ['POST /auth/passkeys/register/options', 'POST /auth/passkeys/register/verify', 'GET /auth/passkeys', 'POST /auth/passkeys/:id/rename', 'POST /auth/passkeys/:id/delete']) {
+      probes[key] = async () => {
+        const [method, path] = key.split(' ') as ['GET' | 'POST', string]
+        const payload = key.endsWith('rename') ? { name: 'x' } : key.endsWith('verify') ? { credential: { id: 'a', rawId: 'a', type: 'public-key', response: {} } } : {}
+        const response = await app.inject({ method, url: path.replace(':id', 'a'), ...(method === 'POST' ? { payload } : {}) })
         expect(response.statusCode, key).toBe(401)
         expect(errorCode(response.json())).toBe('ERR_UNAUTHENTICATED')
       }

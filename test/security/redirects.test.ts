@@ -9,11 +9,11 @@
 import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import { resolveSafeRedirect } from '@wire-auth/core'
 import { OidcProvider } from '@wire-auth/server'
 import { createCookieSealer } from '../../packages/server/src/lib/cookie-sealer.js'
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.mjs'
+import { SocketClient } from '../support/socket-client.js'
 import { BACKEND, SECRET, securityApp, SITE, type SecurityApp } from './support/security-app.js'
 
 const safe = (value: string) => resolveSafeRedirect(value, { baseOrigin: BACKEND, allowedOrigins: [SITE] })
@@ -114,22 +114,13 @@ async function viaPost(redirect: string | undefined, returnTo: string | undefine
 }
 
 async function viaSocket(pairs: Array<[string | undefined, string | undefined]>): Promise<string[]> {
-  const ws = new WebSocket(socketUrl, { headers: { origin: SITE } })
+  const client = await SocketClient.connect(socketUrl, { origin: SITE })
   try {
-    const render = new Promise<Array<{ id: string; location: string }>>((resolve, reject) => {
-      ws.on('message', (data) => {
-        const message = JSON.parse(String(data))
-        if (message.t === 'render') resolve(message.regions)
-        if (message.t === 'error') reject(new Error(JSON.stringify(message)))
-      })
-      ws.on('error', reject)
-    })
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
-    ws.send(JSON.stringify({ t: 'mount', regions: pairs.map(([redirect, returnTo], i) => ({ id: `g${i}`, kind: 'guard', fragment: 'hello-card', redirect, returnTo })) }))
-    const regions = await render
-    return pairs.map((_, i) => regions.find((r) => r.id === `g${i}`)!.location)
+    client.send({ t: 'mount', regions: pairs.map(([redirect, returnTo], i) => ({ id: `g${i}`, kind: 'guard', fragment: 'hello-card', redirect, returnTo })) })
+    const regions = await client.render()
+    return pairs.map((_, i) => regions.find((r) => r.id === `g${i}`)!.location!)
   } finally {
-    ws.terminate()
+    client.close()
   }
 }
 

@@ -1,10 +1,79 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import type { AccountTokenRecord } from '../../packages/server/src/lib/store/auth-store.js'
+import type { AccountTokenRecord, PasskeyRecord } from '../../packages/server/src/lib/store/auth-store.js'
 import { expectCode, newUser, type StoreContext } from './harness.js'
 
 /** Single-use tokens of the account flows (e-mail verification, password reset). */
 export function accountSuites(ctx: StoreContext): void {
+  describe('passkeys', () => {
+    const passkey = (userId: string, at = Date.now()): PasskeyRecord => ({
+      id: randomUUID(),
+      userId,
+      publicKey: 'pQECAyYgASFYIBoo',
+      counter: 0,
+      transports: ['internal', 'hybrid'],
+      name: 'Laptop',
+      createdAt: at,
+      lastUsedAt: null,
+    })
+
+    it('create / get / list round-trip every field, oldest first, per user', async () => {
+      const a = await newUser(ctx.store)
+      const b = await newUser(ctx.store)
+      const first = passkey(a.id, 1000)
+      const second = { ...passkey(a.id, 2000), transports: [], name: 'Phone' }
+      await ctx.store.createPasskey(second)
+      await ctx.store.createPasskey(first)
+      await ctx.store.createPasskey(passkey(b.id))
+      expect(await ctx.store.getPasskey(first.id)).toEqual(first)
+      expect(await ctx.store.listPasskeys(a.id)).toEqual([first, second])
+      expect(await ctx.store.getPasskey('missing')).toBeNull()
+      expect(await ctx.store.listPasskeys('nobody')).toEqual([])
+    })
+
+    it('usePasskey moves the counter forward only (0 stays usable for authenticators that do not count)', async () => {
+      const user = await newUser(ctx.store)
+      const zero = passkey(user.id)
+      await ctx.store.createPasskey(zero)
+      expect(await ctx.store.usePasskey(zero.id, 0, 10)).toBe(true)
+      expect((await ctx.store.getPasskey(zero.id))!.lastUsedAt).toBe(10)
+      const counting = { ...passkey(user.id), counter: 5 }
+      await ctx.store.createPasskey(counting)
+      expect(await ctx.store.usePasskey(counting.id, 5, 20)).toBe(false)
+      expect(await ctx.store.usePasskey(counting.id, 4, 20)).toBe(false)
+      expect(await ctx.store.usePasskey(counting.id, 0, 20)).toBe(false)
+      expect(await ctx.store.usePasskey(counting.id, 6, 30)).toBe(true)
+      expect(await ctx.store.getPasskey(counting.id)).toMatchObject({ counter: 6, lastUsedAt: 30 })
+      expect(await ctx.store.usePasskey('missing', 1, 40)).toBe(false)
+      await expectCode(ctx.store.usePasskey(counting.id, -1, 40), 'ERR_VALIDATION', 400)
+    })
+
+    it("rename and delete act only on the user's own passkey", async () => {
+      const a = await newUser(ctx.store)
+      const b = await newUser(ctx.store)
+      const pk = passkey(a.id)
+      await ctx.store.createPasskey(pk)
+      expect(await ctx.store.renamePasskey(b.id, pk.id, 'Stolen')).toBe(false)
+      expect(await ctx.store.deletePasskey(b.id, pk.id)).toBe(false)
+      expect(await ctx.store.renamePasskey(a.id, pk.id, 'Work laptop')).toBe(true)
+      expect((await ctx.store.getPasskey(pk.id))!.name).toBe('Work laptop')
+      await expectCode(ctx.store.renamePasskey(a.id, pk.id, ''), 'ERR_VALIDATION', 400)
+      expect(await ctx.store.deletePasskey(a.id, pk.id)).toBe(true)
+      expect(await ctx.store.getPasskey(pk.id)).toBeNull()
+      expect(await ctx.store.deletePasskey(a.id, pk.id)).toBe(false)
+    })
+
+    it('an unknown user is refused; a credential id stored twice is ERR_STORE_CONFLICT', async () => {
+      const a = await newUser(ctx.store)
+      const b = await newUser(ctx.store)
+      await expect(ctx.store.createPasskey(passkey('no-such-user'))).rejects.toMatchObject({ code: 'ERR_USER_NOT_FOUND' })
+      const pk = passkey(a.id)
+      await ctx.store.createPasskey(pk)
+      await expectCode(ctx.store.createPasskey({ ...pk, userId: b.id }), 'ERR_STORE_CONFLICT', 409)
+      expect((await ctx.store.getPasskey(pk.id))!.userId).toBe(a.id)
+    })
+  })
+
   describe('setUserEmail (e-mail change)', () => {
     it('changes the address: found by the new one, not by the old; claims and version stay', async () => {
       const user = await ctx.store.createUser({ email: 'old@example.test', name: 'Ada', passwordHash: null, claims: [{ type: 'email_verified', value: 'true' }] })

@@ -106,7 +106,8 @@ describe('mail', () => {
       requireVerifiedEmail: false,
     })
     for (const response of [await post(app, '/auth/account/password/forgot', { email: address() }), await post(app, '/auth/account/verify-email/send', {}, cookie)]) {
-      expect(response.statusCode).toBe(501)
+      // 404: the flow is off on this server (a 5xx would say the server failed, and hide the reason).
+      expect(response.statusCode).toBe(404)
       expect(response.json().error.code).toBe('ERR_MAIL_NOT_CONFIGURED')
     }
   })

@@ -92,7 +92,7 @@ try {
     ],
     notes: [
       `autocannon: ${CONNECTIONS} connections, no pipelining, ${ROUNDS} × ${SECONDS} s per target alternating (after 1 s warm-up each); the figure is the mean.`,
-      'wire-auth is registered with `connectAuth` (embedded: its headers and CORS cover its own routes, so the page carries the host's — here none, like the static peer), reads the session cookie on every request, and runs with `pages.watch: false` (production): each page was read and processed once at boot. @fastify/static stats and streams the file on every request (with ETag / Last-Modified).',
+      "wire-auth is registered with `connectAuth` (embedded: its headers and CORS cover its own routes, so the page carries the host's — here none, like the static peer), reads the session cookie on every request, and runs with `pages.watch: false` (production): each page was read and processed once at boot. @fastify/static stats and streams the file on every request (with ETag / Last-Modified).",
     ],
   })
 } finally {

@@ -74,6 +74,8 @@ export async function securityApp(options: SecurityAppOptions = {}): Promise<Sec
       providers: [new OidcProvider({ name: 'demo', issuer: 'http://127.0.0.1:9', clientId: 'c', clientSecret: 's', allowInsecureRequests: true, timeoutMs: 1000 })],
       policies: { AdminOnly: { requiresClaim: ['role', 'admin'] }, CanReadDocument: canReadDocument },
       staticRoot: DEMO_PUBLIC,
+      // Mounted so the route table reviews the passkey routes too.
+      passkeys: true,
       ...options.config,
       // The password grant is opt-in (RFC 9700); the security tests use it to get tokens quickly,
       // and introspect as SECURITY_RESOURCE_SERVER. A test's own localIdp options are merged over these.

@@ -85,6 +85,8 @@ export type WireAuthErrorCode =
   | 'ERR_LINK_INVALID'
   | 'ERR_LINK_EXPIRED'
   | 'ERR_EMAIL_NOT_VERIFIED'
+  | 'ERR_PASSKEY_INVALID'
+  | 'ERR_PASSKEY_NOT_FOUND'
 
 /** Options accepted by every wire-auth error. */
 export interface WireAuthErrorOptions {

@@ -38,6 +38,7 @@ const SERVER_CONFIG_KEYS = {
   secret: true,
   mail: true,
   requireVerifiedEmail: true,
+  passkeys: true,
 } as const satisfies Record<keyof ServerConfig, true>
 
 const PAGES_KEYS = { watch: true } as const satisfies Record<keyof PagesOptions, true>

@@ -148,6 +148,12 @@ export interface WireAuthOptions {
    * (`{ claims: [["email_verified", "true"]] }`).
    */
   requireVerifiedEmail?: boolean
+  /**
+   * Passkeys (WebAuthn, with SimpleWebAuthn) for local accounts: `true`, or
+   * `{ rpName, rpID }` (default: the host name of `publicUrl` for both).
+   * Off by default.
+   */
+  passkeys?: boolean | { rpName?: string; rpID?: string }
 }
 
 /** Options after defaults were applied and validated. @internal */
@@ -166,6 +172,7 @@ export interface ResolvedOptions {
   pages: Required<PagesOptions>
   mail: ResolvedMailOptions | null
   requireVerifiedEmail: boolean
+  passkeys: { rpName: string; rpID: string } | null
 }
 
 const MINUTE = 60_000
@@ -331,7 +338,24 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
     metrics: resolveMetrics(options.metrics),
     mail: resolveMailOptions(options.mail, publicUrl, allowedOrigins),
     requireVerifiedEmail: bool(options.requireVerifiedEmail, 'options.requireVerifiedEmail', false),
+    passkeys: resolvePasskeys(options.passkeys, publicUrl),
   }
+}
+
+function resolvePasskeys(value: unknown, publicUrl: string): ResolvedOptions['passkeys'] {
+  if (value === undefined || value === false) return null
+  const host = new URL(publicUrl).hostname
+  if (value === true) return { rpName: host, rpID: host }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('"options.passkeys" must be true or { rpName?, rpID? }')
+  const { rpName, rpID, ...rest } = value as Record<string, unknown>
+  const unknown = Object.keys(rest)[0]
+  if (unknown !== undefined) fail(`"options.passkeys.${unknown.slice(0, 64)}" is not an option (known: rpName, rpID)`)
+  if (rpName !== undefined && (typeof rpName !== 'string' || rpName.length === 0 || rpName.length > 128)) fail('"options.passkeys.rpName" must be a string of 1 to 128 characters')
+  // WebAuthn: the RP ID is the page's host or a registrable suffix of it.
+  if (rpID !== undefined && (typeof rpID !== 'string' || !(host === rpID || host.endsWith(`.${rpID}`)))) {
+    fail(`"options.passkeys.rpID" must be the host of "options.publicUrl" (${JSON.stringify(host)}) or a parent domain of it`)
+  }
+  return { rpName: (rpName as string | undefined) ?? host, rpID: (rpID as string | undefined) ?? host }
 }
 
 function resolveMetrics(value: unknown): ResolvedOptions['metrics'] {

@@ -21,6 +21,8 @@ import { isLocalIdp } from './local-idp/local-idp.js'
 import { registerLocalIdp } from './local-idp/routes.js'
 import { AccountService } from './account/account-service.js'
 import { registerAccountRoutes } from './account/account-routes.js'
+import { Passkeys } from './account/passkeys.js'
+import { registerPasskeyRoutes } from './account/passkey-routes.js'
 import { Mailer } from './mail/mailer.js'
 import { registerProviders } from './oidc/register-providers.js'
 import { registerPages } from './pages/page-routes.js'
@@ -291,8 +293,12 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
       const mailer = options.mail === null ? null : new Mailer(options.mail)
       if (mailer !== null) app.addHook('onClose', async () => mailer.close())
       else app.log.info({ code: 'ERR_MAIL_NOT_CONFIGURED' }, 'wire-auth: "options.mail" is not set: e-mail verification and password reset are off')
-      ctx.account = new AccountService({ store, idp: ctx.tokens, mailer, actions, audit: ctx.audit, log: app.log, requireVerifiedEmail: options.requireVerifiedEmail, publicUrl: options.publicUrl })
+      ctx.account = new AccountService({ store, idp: ctx.tokens, mailer, actions, audit: ctx.audit, log: app.log, requireVerifiedEmail: options.requireVerifiedEmail, passkeys: options.passkeys !== null, publicUrl: options.publicUrl })
       await registerAccountRoutes(scope, ctx, ctx.account)
+      if (options.passkeys !== null) {
+        const passkeys = new Passkeys({ store, signer, options: options.passkeys, origins: [...allowed], audit: ctx.audit })
+        await registerPasskeyRoutes(scope, ctx, passkeys, actions, ctx.account)
+      }
     }
     // `/auth/providers`, `/auth/{provider}/login` and `/callback` (an empty list without providers).
     decorators.authProviders = await registerProviders(scope, ctx, rawOptions.providers)

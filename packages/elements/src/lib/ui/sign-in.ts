@@ -36,7 +36,9 @@ export function safeReturnTo(value: string | null | undefined, loginPath = locat
  * with `resolveSafeRedirect`) or the `return-to` attribute, if any.
  *
  * @element wire-auth-sign-in
- * @attr {"sign-in" | "sign-up"} mode - Which form shows first. Default `sign-in`.
+ * @attr {"sign-in" | "sign-up" | "reset"} mode - Which form shows first. Default `sign-in`. `reset`: the page a
+ *   password-reset mail links to (`mail.resetPasswordUrl`): reads `#token=` (and removes it from the
+ *   address bar), asks for the new password, then shows the sign-in form.
  * @attr {string} return-to - Where to go after signing in when the URL has no safe `returnTo`. Default: stay.
  * @attr {string} forgot-href - A "Forgot your password?" link to this URL (shown only when set).
  * @attr {boolean} no-sign-up - Hides the switch to sign-up (registration closed).
@@ -48,6 +50,8 @@ export function safeReturnTo(value: string | null | undefined, loginPath = locat
  * @csspart input - each field
  * @csspart submit - the submit button
  * @csspart switch - the sign-in / sign-up switch
+ * @csspart forgot - the "Forgot your password?" link or button
+ * @csspart status - a result message (`aria-live` polite), e.g. "a link is on its way"
  * @csspart error - the error message (an `aria-live` alert)
  * @csspart providers - the provider buttons' box
  * @csspart provider - each provider button (a link)
@@ -84,7 +88,7 @@ export class WireAuthSignIn extends UiElement {
   ]
 
   /** Which form shows. */
-  declare mode: 'sign-in' | 'sign-up'
+  declare mode: 'sign-in' | 'sign-up' | 'reset'
   /** Where to go after signing in (when the URL has no safe `returnTo`). */
   declare returnTo: string | undefined
   /** URL of a password-reset page; shows "Forgot your password?" when set. */
@@ -100,6 +104,8 @@ export class WireAuthSignIn extends UiElement {
   declare private error: string
   declare private busy: boolean
   #id = `wa-sign-in-${++ids}`
+  /** The reset link's token (mode `reset`), taken out of the URL. */
+  #token: string | null = null
 
   constructor() {
     super()
@@ -118,6 +124,33 @@ export class WireAuthSignIn extends UiElement {
     // A provider sign-in that failed comes back with ?error=<code> (the provider's errorRedirect).
     const code = new URLSearchParams(location.search).get('error')
     if (code !== null && /^ERR_[A-Z_]{1,60}$/.test(code)) this.error = messageOf(this.text, code)
+    if (this.mode === 'reset' && this.#token === null) {
+      this.#token = new URLSearchParams(location.hash.slice(1)).get('token')
+      // The link's secret leaves the address bar (and so history and later Referer-less copies).
+      if (this.#token !== null) history.replaceState(history.state, '', location.pathname + location.search)
+      else this.error = messageOf(this.text, 'ERR_LINK_INVALID')
+    }
+  }
+
+  async #reset(event: SubmitEvent): Promise<void> {
+    event.preventDefault()
+    if (this.busy) return
+    const form = event.currentTarget as HTMLFormElement
+    const password = String(new FormData(form).get('password') ?? '')
+    this.busy = true
+    this.error = this.status = ''
+    const result = await call(this.origin, '/auth/account/password/reset', { token: this.#token ?? '', password })
+    this.busy = false
+    form.reset()
+    if (!result.ok) {
+      this.error = messageOf(this.text, result.code)
+      form.querySelector('input')?.focus()
+      return
+    }
+    this.#token = null
+    this.mode = 'sign-in'
+    this.status = this.text.passwordReset
+    void this.updateComplete.then(() => this.renderRoot.querySelector('input')?.focus())
   }
 
   protected override principalChanged(): void {
@@ -198,10 +231,30 @@ export class WireAuthSignIn extends UiElement {
     form.reset()
     // Next time (after signing out) this person signs in rather than up.
     if (signUp) this.mode = 'sign-in'
+    if (result.body.verificationRequired === true) {
+      // requireVerifiedEmail: no session yet; the mailed link comes first.
+      this.status = this.text.verifyFirst
+      return
+    }
     this.follow()
     this.dispatchEvent(new CustomEvent('wire-auth-signed-in', { detail: { user: result.body.user }, bubbles: true, composed: true }))
     const target = this.target
     if (target !== null) location.assign(target)
+  }
+
+  #renderReset() {
+    const t = this.text
+    const id = this.#id
+    return html`
+      <form part="form" aria-labelledby="${id}-title" aria-describedby="${id}-error" @submit=${(e: SubmitEvent) => void this.#reset(e)}>
+        <h2 part="title" id="${id}-title">${t.resetTitle}</h2>
+        <label part="label" for="${id}-password">${t.newPassword}</label>
+        <input part="input" id="${id}-password" name="password" type="password" autocomplete="new-password" required aria-describedby="${id}-hint">
+        <p class="muted" id="${id}-hint">${t.passwordHint}</p>
+        <p part="error" class="error" id="${id}-error" role="alert" aria-live="assertive">${this.error}</p>
+        <button part="submit" class="button primary submit" type="submit" ?disabled=${this.busy || this.#token === null}>${this.busy ? t.working : t.resetSubmit}</button>
+      </form>
+    `
   }
 
   #renderForgot() {
@@ -224,6 +277,8 @@ export class WireAuthSignIn extends UiElement {
   protected override render() {
     const t = this.text
     const id = this.#id
+    // A reset link works signed in or out (the token is the proof).
+    if (this.mode === 'reset') return this.#renderReset()
     const user = this.principal
     if (user?.authenticated === true) {
       return html`<p part="signed-in">${fill(t.signedInAs, { name: user.name ?? user.id ?? '' })}</p>`
@@ -243,6 +298,7 @@ export class WireAuthSignIn extends UiElement {
         <label part="label" for="${id}-password">${t.password}</label>
         <input part="input" id="${id}-password" name="password" type="password" autocomplete="${signUp ? 'new-password' : 'current-password'}" required aria-describedby=${signUp ? `${id}-hint` : nothing}>
         ${signUp ? html`<p class="muted" id="${id}-hint">${t.passwordHint}</p>` : nothing}
+        <p part="status" class="muted" role="status" aria-live="polite">${this.status}</p>
         <p part="error" class="error" id="${id}-error" role="alert" aria-live="assertive">${this.error}</p>
         <button part="submit" class="button primary submit" type="submit" ?disabled=${this.busy} aria-busy=${this.busy ? 'true' : 'false'}>
           ${this.busy ? t.working : signUp ? t.signUp : t.signIn}

@@ -52,7 +52,7 @@ export async function registerAccountRoutes(app: FastifyInstance, ctx: AuthConte
 
     scope.get('/auth/account/capabilities', { config: { wireAuth: 'public' } }, async () => service.capabilities())
 
-    scope.post('/auth/account/verify-email/send', own, async (request, reply) => {
+    scope.post('/auth/account/verify-email/send', { ...own, schema: { body: { type: 'object', additionalProperties: false, properties: {} } } }, async (request, reply) => {
       const user = await ctx.store.getUser(signedIn(request))
       if (user === null) throw new Unauthenticated()
       const sent = await service.sendVerification(user, request)

@@ -43,6 +43,8 @@ export interface AccountDeps {
   audit: AuthContext['audit']
   log: Pick<FastifyBaseLogger, 'warn' | 'info'>
   requireVerifiedEmail: boolean
+  /** `options.passkeys` is on. */
+  passkeys?: boolean
   /** `options.publicUrl`: where links point when `options.mail` does not say (the CLI prints links without mail). */
   publicUrl: string
   /** `options.mail.resetPasswordUrl`, for links made without a mailer (the CLI). */
@@ -83,7 +85,7 @@ export class AccountService {
 
   capabilities(): AccountCapabilities {
     const mail = this.#d.mailer !== null
-    return { mail, emailVerification: mail, passwordReset: mail, passwordChange: true, emailChange: mail, passkeys: false, requireVerifiedEmail: this.#d.requireVerifiedEmail }
+    return { mail, emailVerification: mail, passwordReset: mail, passwordChange: true, emailChange: mail, passkeys: this.#d.passkeys === true, requireVerifiedEmail: this.#d.requireVerifiedEmail }
   }
 
   /** True when `user` may sign in under `requireVerifiedEmail`. */
@@ -92,7 +94,7 @@ export class AccountService {
   }
 
   #mailer(): Mailer {
-    if (this.#d.mailer === null) throw httpError('ERR_MAIL_NOT_CONFIGURED', 501, 'this server sends no mail ("options.mail" is not set)')
+    if (this.#d.mailer === null) throw httpError('ERR_MAIL_NOT_CONFIGURED', 404, 'this flow is off: the server sends no mail ("options.mail" is not set)')
     return this.#d.mailer
   }
 

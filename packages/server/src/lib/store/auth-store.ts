@@ -139,6 +139,23 @@ export interface AccountTokenRecord {
   usedAt: number | null
 }
 
+/** A passkey (WebAuthn credential) of a user, as SimpleWebAuthn verified it. */
+export interface PasskeyRecord {
+  /** The credential id (base64url), unique across users. */
+  id: string
+  userId: string
+  /** COSE public key, base64url. */
+  publicKey: string
+  /** Signature counter (0 for authenticators that do not count, as synced passkeys). */
+  counter: number
+  /** Transports the authenticator reported (`internal`, `hybrid`, `usb`…). */
+  transports: string[]
+  /** A label the user chose. */
+  name: string
+  createdAt: number
+  lastUsedAt: number | null
+}
+
 /** A signing key of the local IdP, kept so tokens survive restarts. */
 export interface SigningKeyRecord {
   kid: string
@@ -270,6 +287,23 @@ export interface AuthStore {
    * caller's to check.
    */
   consumeAccountToken(id: string, at: number): Promise<{ record: AccountTokenRecord; firstUse: boolean } | null>
+
+  /** Stores a passkey. Throws `ERR_USER_NOT_FOUND`, `ERR_STORE_CONFLICT` for a credential id already stored. */
+  createPasskey(passkey: PasskeyRecord): Promise<void>
+  getPasskey(id: string): Promise<PasskeyRecord | null>
+  /** The user's passkeys, oldest first. */
+  listPasskeys(userId: string): Promise<PasskeyRecord[]>
+  /**
+   * Records a sign-in with the passkey: sets `counter` and `lastUsedAt` when
+   * `counter` is above the stored one, or both are 0 (authenticators that do
+   * not count). False otherwise (a cloned authenticator, a replay) or when
+   * the passkey is gone.
+   */
+  usePasskey(id: string, counter: number, at: number): Promise<boolean>
+  /** Renames the user's passkey; false when the user has no such passkey. */
+  renamePasskey(userId: string, id: string, name: string): Promise<boolean>
+  /** Deletes the user's passkey; false when the user has no such passkey. */
+  deletePasskey(userId: string, id: string): Promise<boolean>
 
   createRefreshToken(token: RefreshTokenRecord): Promise<void>
   getRefreshToken(id: string): Promise<RefreshTokenRecord | null>

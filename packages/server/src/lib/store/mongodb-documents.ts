@@ -1,6 +1,6 @@
 import { BSON, MongoServerError, type Db, type Collection, type IndexDescription } from 'mongodb'
 import { WireAuthError, type Claim } from '@wire-auth/core'
-import type { AccountTokenRecord, AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
+import type { PasskeyRecord, AccountTokenRecord, AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 import { storeConflict, storeUnavailable } from './store-errors.js'
 
 /** What a change of a user writes: everything but the id, e-mail and creation time. @internal */
@@ -75,6 +75,11 @@ export interface CodeDoc extends Omit<AuthorizationCodeRecord, 'id'> {
 }
 
 /** @internal */
+export interface PasskeyDoc extends Omit<PasskeyRecord, 'id'> {
+  _id: string
+}
+
+/** @internal */
 export interface AccountTokenDoc extends Omit<AccountTokenRecord, 'id'> {
   _id: string
 }
@@ -120,6 +125,7 @@ export interface MongoCollections {
   refreshTokens: Collection<RefreshDoc>
   authorizationCodes: Collection<CodeDoc>
   accountTokens: Collection<AccountTokenDoc>
+  passkeys: Collection<PasskeyDoc>
   refreshUses: Collection<RefreshMarkDoc>
   refreshRevocations: Collection<RefreshMarkDoc>
   signingKeys: Collection<KeyDoc>
@@ -140,6 +146,7 @@ export function collections(db: Db): MongoCollections {
     refreshTokens: db.collection<RefreshDoc>('refresh_tokens'),
     authorizationCodes: db.collection<CodeDoc>('authorization_codes'),
     accountTokens: db.collection<AccountTokenDoc>('account_tokens'),
+    passkeys: db.collection<PasskeyDoc>('passkeys'),
     refreshUses: db.collection<RefreshMarkDoc>('refresh_uses'),
     refreshRevocations: db.collection<RefreshMarkDoc>('refresh_revocations'),
     signingKeys: db.collection<KeyDoc>('signing_keys'),
@@ -179,6 +186,7 @@ export const MONGO_INDEXES: Record<Exclude<keyof MongoCollections, 'db'>, IndexD
     { key: { expiresAt: 1 }, name: 'expires' },
   ],
   authorizationCodes: [{ key: { expiresAt: 1 }, name: 'expires' }],
+  passkeys: [{ key: { userId: 1, createdAt: 1 }, name: 'user_created' }],
   accountTokens: [
     { key: { userId: 1, purpose: 1 }, name: 'user_purpose' },
     { key: { expiresAt: 1 }, name: 'expires' },
@@ -267,6 +275,11 @@ export function toCode(doc: CodeDoc): AuthorizationCodeRecord {
     expiresAt: doc.expiresAt,
     usedAt: doc.usedAt ?? null,
   }
+}
+
+/** @internal */
+export function toPasskey(doc: PasskeyDoc): PasskeyRecord {
+  return { id: doc._id, userId: doc.userId, publicKey: doc.publicKey, counter: doc.counter, transports: [...(doc.transports ?? [])], name: doc.name, createdAt: doc.createdAt, lastUsedAt: doc.lastUsedAt ?? null }
 }
 
 /** @internal */

@@ -7,6 +7,7 @@ import type {
   ClaimChange,
   NewUser,
   AccountTokenRecord,
+  PasskeyRecord,
   AuthorizationCodeRecord,
   RefreshTokenRecord,
   SessionRecord,
@@ -36,6 +37,7 @@ import {
   toAudit,
   toKey,
   toAccountToken,
+  toPasskey,
   toCode,
   toRefresh,
   toSession,
@@ -56,6 +58,9 @@ import {
   checkSecret,
   checkUserPatch,
   checkEmail,
+  checkPasskey,
+  checkCounter,
+  checkPasskeyName,
   clampInt,
   storeConflict,
   storeUnavailable,
@@ -486,6 +491,49 @@ export class MongoAuthStore implements AuthStore {
         usedAt: code.usedAt ?? null,
       })
     })
+  }
+
+  async createPasskey(passkey: PasskeyRecord): Promise<void> {
+    const p = checkPasskey(passkey)
+    await this.run('createPasskey', async (c) => {
+      if ((await c.users.findOne({ _id: p.userId }, { projection: { _id: 1 } })) === null) throw userNotFound()
+      await c.passkeys.insertOne({ _id: p.id, userId: p.userId, publicKey: p.publicKey, counter: p.counter, transports: [...p.transports], name: p.name, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt ?? null })
+    })
+  }
+
+  async getPasskey(id: string): Promise<PasskeyRecord | null> {
+    const key = str(id, 'id')
+    return this.run('getPasskey', async (c) => {
+      const doc = await c.passkeys.findOne({ _id: key })
+      return doc === null ? null : toPasskey(doc)
+    })
+  }
+
+  async listPasskeys(userId: string): Promise<PasskeyRecord[]> {
+    const uid = str(userId, 'userId')
+    return this.run('listPasskeys', async (c) => (await c.passkeys.find({ userId: uid }).sort({ createdAt: 1, _id: 1 }).toArray()).map(toPasskey))
+  }
+
+  async usePasskey(id: string, counter: number, at: number): Promise<boolean> {
+    const key = str(id, 'id')
+    checkCounter(counter)
+    // A filtered update: FerretDB does not make it atomic against a concurrent
+    // one, so two sign-ins racing with one counter value may both pass here
+    // (the WebAuthn counter is a clone signal, not the replay defence: the
+    // single-use challenge is).
+    const filter = counter === 0 ? { _id: key, counter: 0 } : { _id: key, counter: { $lt: counter } }
+    return this.run('usePasskey', async (c) => (await c.passkeys.updateOne(filter, { $set: { counter, lastUsedAt: at } })).matchedCount === 1)
+  }
+
+  async renamePasskey(userId: string, id: string, name: string): Promise<boolean> {
+    checkPasskeyName(name)
+    const filter = { _id: str(id, 'id'), userId: str(userId, 'userId') }
+    return this.run('renamePasskey', async (c) => (await c.passkeys.updateOne(filter, { $set: { name } })).matchedCount === 1)
+  }
+
+  async deletePasskey(userId: string, id: string): Promise<boolean> {
+    const filter = { _id: str(id, 'id'), userId: str(userId, 'userId') }
+    return this.run('deletePasskey', async (c) => (await c.passkeys.deleteOne(filter)).deletedCount === 1)
   }
 
   async createAccountToken(token: AccountTokenRecord): Promise<void> {

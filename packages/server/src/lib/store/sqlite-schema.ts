@@ -153,6 +153,20 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX account_tokens_user ON account_tokens (user_id, purpose);
   CREATE INDEX account_tokens_expires ON account_tokens (expires_at);
   `,
+  // 6: passkeys (WebAuthn credentials).
+  `
+  CREATE TABLE passkeys (
+    id           TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    public_key   TEXT NOT NULL,
+    counter      INTEGER NOT NULL,
+    transports   TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER
+  );
+  CREATE INDEX passkeys_user ON passkeys (user_id, created_at);
+  `,
 ]
 
 /** Thrown (and mapped to ERR_STORE_UNAVAILABLE) when the file was written by a newer wire-auth. */

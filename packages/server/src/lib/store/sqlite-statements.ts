@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { Claim } from '@wire-auth/core'
-import type { AccountTokenRecord, AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
+import type { PasskeyRecord, AccountTokenRecord, AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 
 /** @internal */
 export interface UserRow {
@@ -146,6 +146,13 @@ export function prepareStatements(db: Database) {
     useCode: p('UPDATE authorization_codes SET used_at = ? WHERE id = ? AND used_at IS NULL'),
     deleteExpiredCodes: p('DELETE FROM authorization_codes WHERE expires_at < ?'),
 
+    insertPasskey: p('INSERT INTO passkeys (id, user_id, public_key, counter, transports, name, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    getPasskey: p<PasskeyRow>('SELECT * FROM passkeys WHERE id = ?'),
+    listPasskeys: p<PasskeyRow>('SELECT * FROM passkeys WHERE user_id = ? ORDER BY created_at, id'),
+    usePasskey: p('UPDATE passkeys SET counter = ?, last_used_at = ? WHERE id = ? AND (counter < ? OR (counter = 0 AND ? = 0))'),
+    renamePasskey: p('UPDATE passkeys SET name = ? WHERE id = ? AND user_id = ?'),
+    deletePasskey: p('DELETE FROM passkeys WHERE id = ? AND user_id = ?'),
+
     insertAccountToken: p(`INSERT INTO account_tokens (id, user_id, purpose, email, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     deleteAccountTokens: p('DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?'),
     getAccountToken: p<AccountTokenRow>('SELECT * FROM account_tokens WHERE id = ?'),
@@ -229,6 +236,23 @@ export function toRefresh(row: RefreshRow): RefreshTokenRecord {
     revokedAt: row.revoked_at,
     familyExpiresAt: row.family_expires_at ?? null,
   }
+}
+
+/** @internal */
+export interface PasskeyRow {
+  id: string
+  user_id: string
+  public_key: string
+  counter: number
+  transports: string
+  name: string
+  created_at: number
+  last_used_at: number | null
+}
+
+/** @internal */
+export function toPasskey(row: PasskeyRow): PasskeyRecord {
+  return { id: row.id, userId: row.user_id, publicKey: row.public_key, counter: row.counter, transports: JSON.parse(row.transports) as string[], name: row.name, createdAt: row.created_at, lastUsedAt: row.last_used_at }
 }
 
 /** @internal */

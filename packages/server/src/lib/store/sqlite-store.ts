@@ -7,6 +7,7 @@ import type {
   ClaimChange,
   NewUser,
   AccountTokenRecord,
+  PasskeyRecord,
   AuthorizationCodeRecord,
   RefreshTokenRecord,
   SessionRecord,
@@ -15,7 +16,7 @@ import type {
   UserRecord,
 } from './auth-store.js'
 import { SqliteConnection } from './sqlite-connection.js'
-import { toAccountToken, toAudit, toCode, toKey, toRefresh, toSession, toUser, type SqliteStatements } from './sqlite-statements.js'
+import { toPasskey, toAccountToken, toAudit, toCode, toKey, toRefresh, toSession, toUser, type SqliteStatements } from './sqlite-statements.js'
 import {
   accountExists,
   checkClaim,
@@ -32,6 +33,9 @@ import {
   userDisabled,
   userNotFound,
   checkEmail,
+  checkPasskey,
+  checkCounter,
+  checkPasskeyName,
 } from './store-errors.js'
 
 /** Options of {@link SqliteAuthStore}. */
@@ -302,6 +306,36 @@ export class SqliteAuthStore implements AuthStore {
       if (row === undefined) return null
       return { record: toCode(row), firstUse: s.useCode.run(at, id).changes === 1 }
     })
+  }
+
+  async createPasskey(passkey: PasskeyRecord): Promise<void> {
+    const p = checkPasskey(passkey)
+    await this.conn.run('createPasskey', (s) => s.insertPasskey.run(p.id, p.userId, p.publicKey, p.counter, JSON.stringify(p.transports), p.name, p.createdAt, p.lastUsedAt ?? null))
+  }
+
+  async getPasskey(id: string): Promise<PasskeyRecord | null> {
+    return this.conn.run('getPasskey', (s) => {
+      const row = s.getPasskey.get(id)
+      return row === undefined ? null : toPasskey(row)
+    })
+  }
+
+  async listPasskeys(userId: string): Promise<PasskeyRecord[]> {
+    return this.conn.run('listPasskeys', (s) => s.listPasskeys.all(userId).map(toPasskey))
+  }
+
+  async usePasskey(id: string, counter: number, at: number): Promise<boolean> {
+    checkCounter(counter)
+    return this.conn.run('usePasskey', (s) => s.usePasskey.run(counter, at, id, counter, counter).changes === 1)
+  }
+
+  async renamePasskey(userId: string, id: string, name: string): Promise<boolean> {
+    checkPasskeyName(name)
+    return this.conn.run('renamePasskey', (s) => s.renamePasskey.run(name, id, userId).changes === 1)
+  }
+
+  async deletePasskey(userId: string, id: string): Promise<boolean> {
+    return this.conn.run('deletePasskey', (s) => s.deletePasskey.run(id, userId).changes === 1)
   }
 
   async createAccountToken(token: AccountTokenRecord): Promise<void> {

@@ -137,3 +137,28 @@ export function checkEmail(email: unknown): string {
   if (typeof email !== 'string' || email.length === 0 || email.length > 254) throw invalid('email must be a canonical address of at most 254 characters')
   return email
 }
+
+/** A passkey name: 1-64 characters. @internal */
+export function checkPasskeyName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 64) throw invalid('a passkey name must be a string of 1 to 64 characters')
+  return name
+}
+
+/** A signature counter: an integer from 0 to 2^32 - 1. @internal */
+export function checkCounter(counter: unknown): number {
+  if (typeof counter !== 'number' || !Number.isInteger(counter) || counter < 0 || counter > 0xffffffff) throw invalid('a passkey counter must be an integer from 0 to 2^32 - 1')
+  return counter
+}
+
+/** The fields of a new passkey, checked. @internal */
+export function checkPasskey(p: unknown): import('./auth-store.js').PasskeyRecord {
+  if (typeof p !== 'object' || p === null) throw invalid('a passkey must be an object')
+  const r = p as Record<string, unknown>
+  for (const field of ['id', 'userId', 'publicKey'] as const) {
+    if (typeof r[field] !== 'string' || (r[field] as string).length === 0 || (r[field] as string).length > 2048) throw invalid(`passkey.${field} must be a non-empty string`)
+  }
+  if (!Array.isArray(r.transports) || r.transports.length > 16 || !r.transports.every((t) => typeof t === 'string' && t.length <= 32)) throw invalid('passkey.transports must be a list of strings')
+  checkCounter(r.counter)
+  checkPasskeyName(r.name)
+  return p as import('./auth-store.js').PasskeyRecord
+}

@@ -234,6 +234,24 @@ describe('UI elements in Chromium against the demo backend', () => {
     await context.close()
   })
 
+  it('the demo\'s two themes (login: the site\'s colours; account: "midnight") are axe-clean too', async () => {
+    const context = await visitor()
+    const page = await context.newPage()
+    await page.goto(`${demo.url}/login`)
+    await page.locator('wire-auth-sign-in form').waitFor()
+    await page.locator('wire-auth-user-button [part~="sign-in"]').waitFor()
+    await axeClean(page, 'demo login page (handbook theme)')
+    await signUp(page, { name: 'Eve Theme', email: unique('eve') })
+    await page.waitForURL(`${demo.url}/`)
+    await page.goto(`${demo.url}/account`)
+    await page.locator('wire-auth-account [part~="current"]').waitFor()
+    await axeClean(page, 'demo account page (midnight theme)')
+    await page.locator('wire-auth-user-button [part~="button"]').click()
+    await page.locator('wire-auth-user-button [role="menu"]').waitFor()
+    await axeClean(page, 'demo account page, user menu open (midnight theme)')
+    await context.close()
+  })
+
   it('a page without UI elements never fetches the UI module; one that adds one later does', async () => {
     const context = await newVisitor(browser)
     const fetched: string[] = []

@@ -25,6 +25,8 @@ const NEW = 'a brand new long passphrase'
 
 let smtp: TestSmtpServer
 let app: FastifyInstance
+let strict: FastifyInstance
+let strictUrl: string
 let browser: Browser
 let dir: string
 let url: string
@@ -47,12 +49,20 @@ beforeAll(async () => {
   app.get('/', async (_request, reply) => reply.type('text/html').send(page('<wire-auth-sign-in></wire-auth-sign-in>')))
   app.get('/account/reset-password', async (_request, reply) => reply.type('text/html').send(page('<wire-auth-sign-in mode="reset"></wire-auth-sign-in>')))
   await app.listen({ port, host: '127.0.0.1' })
+  // A second server that lets only verified addresses sign in.
+  const strictPort = await freePort()
+  strictUrl = `http://127.0.0.1:${strictPort}`
+  strict = Fastify({ logger: false })
+  await connectAuth(strict, { sqlitePath: join(dir, 'strict.sqlite'), publicUrl: strictUrl, localIdp: true, requireVerifiedEmail: true, mail: { transport: smtp.url, from: 'no-reply@example.test' } })
+  strict.get('/', async (_request, reply) => reply.type('text/html').send(page('<wire-auth-sign-in mode="sign-up"></wire-auth-sign-in>')))
+  await strict.listen({ port: strictPort, host: '127.0.0.1' })
   browser = await launchChromium()
 })
 
 afterAll(async () => {
   await browser?.close()
   await app?.close()
+  await strict?.close()
   await smtp?.close()
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
@@ -117,5 +127,24 @@ it('forgot password → mail through SMTP → the reset page sets a new password
   await again.fill('wire-auth-sign-in input[name="password"]', 'yet another long passphrase')
   await again.click('wire-auth-sign-in button[type="submit"]')
   await again.locator('wire-auth-sign-in [part~="error"]').filter({ hasText: 'This link is not valid any more. Ask for a new one.' }).waitFor()
+  await context.close()
+})
+
+it('with requireVerifiedEmail, sign-up says to open the mailed link first, and signing in before that says why it is refused', async () => {
+  const context = await browser.newContext()
+  const p = await context.newPage()
+  await p.goto(strictUrl)
+  const email = `strict.${process.pid}.${Date.now().toString(36)}@example.test`
+  await p.fill('wire-auth-sign-in input[name="email"]', email)
+  await p.fill('wire-auth-sign-in input[name="password"]', OLD)
+  await p.click('wire-auth-sign-in button[type="submit"]')
+  await p.locator('wire-auth-sign-in [part~="status"]').filter({ hasText: 'open the link we mailed you' }).waitFor()
+  await smtp.waitFor(email, (m) => m.subject === 'Confirm your e-mail address')
+  // Still anonymous; the form is the sign-in form now.
+  await p.locator('wire-auth-user-button [part~="sign-in"]').waitFor()
+  await p.fill('wire-auth-sign-in input[name="email"]', email)
+  await p.fill('wire-auth-sign-in input[name="password"]', OLD)
+  await p.click('wire-auth-sign-in button[type="submit"]')
+  await p.locator('wire-auth-sign-in [part~="error"]').filter({ hasText: 'Confirm your e-mail address first' }).waitFor()
   await context.close()
 })

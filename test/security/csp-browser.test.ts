@@ -104,9 +104,9 @@ describe.skipIf(!READY)(`the demo under the backend's CSP in Chromium${READY ? '
     ]
     for (const [returnTo, landing] of cases) {
       await page.goto(`${base}/login?${new URLSearchParams({ returnTo })}`)
-      await page.fill('#login-email', email)
-      await page.fill('#login-password', PASSWORD)
-      await Promise.all([page.waitForURL((url) => url.pathname !== '/login' || landing === '/login'), page.click('#login-form button[type="submit"]')])
+      await page.fill('wire-auth-sign-in input[name="email"]', email)
+      await page.fill('wire-auth-sign-in input[name="password"]', PASSWORD)
+      await Promise.all([page.waitForURL((url) => url.pathname !== '/login' || landing === '/login'), page.click('wire-auth-sign-in button[type="submit"]')])
       const url = new URL(page.url())
       expect(url.origin, returnTo).toBe(base)
       expect(url.pathname, returnTo).toBe(landing)

@@ -165,3 +165,59 @@ describe('FragmentRegistry: evaluation details', () => {
     expect(await registry.evaluateRegion(claimsGuard, bob, null)).toMatchObject({ status: 'redirect', code: 'ERR_DENIED' })
   })
 })
+
+describe('FragmentRegistry: requirement order and contexts', () => {
+  it('every requirement must allow: a page fragment requirement, then the element policy, then the element claims', async () => {
+    const { registry, engine } = setup()
+    engine.addPolicy('Allow', () => true).addPolicy('Deny', () => false)
+    registry.definePageFragment('page:3', { authenticated: true }, () => html`<p>p</p>`, Object.freeze({}), [{ kind: 'authenticated' }])
+    registry.definePageFragment('page:4', { authenticated: true }, () => html`<p>p</p>`, Object.freeze({}))
+    expect(await registry.evaluateRegion(region({ fragment: 'page:4' }), ada, null)).toEqual({ id: 'r', status: 'allowed', html: '<p>p</p>' })
+    expect(await registry.evaluateRegion(region({ fragment: 'page:3', policy: 'Deny' }), ada, null)).toMatchObject({ status: 'denied', code: 'ERR_DENIED' })
+    expect(await registry.evaluateRegion(region({ fragment: 'page:3', policy: 'Allow', claims: [['role', 'nobody']] }), ada, null)).toMatchObject({ status: 'denied', code: 'ERR_DENIED' })
+    expect(await registry.evaluateRegion(region({ fragment: 'page:3', policy: 'Deny', claims: [['role', 'admin']] }), ada, null)).toMatchObject({ status: 'denied', code: 'ERR_DENIED' })
+    expect(await registry.evaluateRegion(region({ fragment: 'page:3', policy: 'Allow', claims: [['role', 'admin']] }), ada, null)).toMatchObject({ status: 'allowed' })
+  })
+
+  it('a malformed element policy name denies with ERR_GUARD_SPEC_INVALID, alone or with claims', async () => {
+    const { registry } = setup()
+    registry.register('f', { public: true }, () => html`x`)
+    expect(await registry.evaluateRegion(region({ fragment: 'f', policy: 'no spaces allowed' }), ada, null)).toMatchObject({ status: 'denied', code: 'ERR_GUARD_SPEC_INVALID' })
+    expect(await registry.evaluateRegion(region({ fragment: 'f', policy: 'no spaces allowed', claims: [['role', 'admin']] }), ada, null)).toMatchObject({ status: 'denied', code: 'ERR_GUARD_SPEC_INVALID' })
+  })
+
+  it('authorize hands policies the region params, or the pinned params of a page fragment', async () => {
+    const { registry, engine } = setup()
+    engine.addPolicy('Owner', (user, { params }) => user.userId === params.ownerId)
+    registry.register('item', { policy: 'Owner' }, () => html`x`)
+    registry.definePageFragment('page:5', { policy: 'Owner' }, () => html`x`, Object.freeze({ ownerId: 'u2' }))
+    expect(await registry.authorize(region({ fragment: 'item', params: { ownerId: 'u1' } }), ada, null)).toEqual({ allowed: true })
+    expect(await registry.authorize(region({ fragment: 'item' }), ada, null)).toEqual({ allowed: false, code: 'ERR_DENIED' })
+    expect(await registry.authorize(region({ fragment: 'page:5', params: { ownerId: 'u1' } }), ada, null)).toEqual({ allowed: false, code: 'ERR_DENIED' })
+    expect(await registry.authorize(region({ fragment: 'page:5' }), bob, null)).toEqual({ allowed: true })
+  })
+
+  it('load receives the user and params; its result reaches render, also null or a non-thenable object', async () => {
+    const { registry } = setup()
+    const seen: unknown[] = []
+    registry.register('loads', { public: true, load: ({ user, params }) => `${user.userId}:${String(params.k)}` }, ({ data }) => html`<p>${String(data)}</p>`)
+    registry.register('nullData', { public: true, load: () => null }, ({ data }) => (seen.push(data), html`<p>n</p>`))
+    const notThenable = { then: 'no' }
+    registry.register('objectData', { public: true, load: () => notThenable }, ({ data }) => (seen.push(data), html`<p>o</p>`))
+    const thenableFunction = Object.assign(() => undefined, { then: (ok: (v: unknown) => void) => ok('from a function') })
+    registry.register('fnData', { public: true, load: () => thenableFunction as never }, ({ data }) => html`<p>${String(data)}</p>`)
+    expect(await registry.evaluateRegion(region({ fragment: 'loads', params: { k: 'v' } }), ada, null)).toEqual({ id: 'r', status: 'allowed', html: '<p>u1:v</p>' })
+    expect(await registry.evaluateRegion(region({ fragment: 'nullData' }), ada, null)).toMatchObject({ status: 'allowed' })
+    expect(await registry.evaluateRegion(region({ fragment: 'objectData' }), ada, null)).toMatchObject({ status: 'allowed' })
+    expect(seen).toEqual([null, notThenable])
+    expect(seen[1]).toBe(notThenable)
+    expect(await registry.evaluateRegion(region({ fragment: 'fnData' }), ada, null)).toEqual({ id: 'r', status: 'allowed', html: '<p>from a function</p>' })
+  })
+
+  it('lookups of unknown names answer undefined; a public fragment has no redirect of its own', () => {
+    const { registry } = setup()
+    registry.register('pub', { public: true }, () => html`x`)
+    expect(registry.pinnedParamsOf('missing')).toBeUndefined()
+    expect(registry.location({ fragment: 'pub', returnTo: '/p' })).toBe('/login?returnTo=%2Fp')
+  })
+})

@@ -30,7 +30,8 @@ export function deviceOf(userAgent: string | null): string | null {
  * "Sign out" per session and "Sign out everywhere" (`GET /auth/sessions`,
  * `POST /auth/sessions/{id}/revoke`, `/auth/sessions/revoke-all`). A
  * session ended here turns that browser anonymous at once; the list
- * follows sign-in and sign-out live. Anonymous visitors see a sign-in hint.
+ * follows sign-in and sign-out live. With the server's `passwordChange`
+ * capability, a change-password form. Anonymous visitors see a sign-in hint.
  *
  * @element wire-auth-account
  * @attr {string} backend - Backend URL. Default: the bundle's origin.
@@ -41,6 +42,11 @@ export function deviceOf(userAgent: string | null): string | null {
  * @csspart current - the "This device" badge
  * @csspart end - each "Sign out this session" button
  * @csspart end-all - the "Sign out everywhere" button
+ * @csspart password-form - the change-password form (when the server offers it)
+ * @csspart label - each field label of that form
+ * @csspart input - each field of that form
+ * @csspart submit - its submit button
+ * @csspart signed-out - the hint anonymous visitors see
  * @csspart status - the result of the last action (`aria-live` polite)
  * @csspart error - an error (an `aria-live` alert)
  */

@@ -50,6 +50,8 @@ export function safeReturnTo(value: string | null | undefined, loginPath = locat
  * @csspart input - each field
  * @csspart submit - the submit button
  * @csspart switch - the sign-in / sign-up switch
+ * @csspart forgot - the "Forgot your password?" link or button
+ * @csspart status - a result message (`aria-live` polite), e.g. "a link is on its way"
  * @csspart error - the error message (an `aria-live` alert)
  * @csspart providers - the provider buttons' box
  * @csspart provider - each provider button (a link)
@@ -229,6 +231,11 @@ export class WireAuthSignIn extends UiElement {
     form.reset()
     // Next time (after signing out) this person signs in rather than up.
     if (signUp) this.mode = 'sign-in'
+    if (result.body.verificationRequired === true) {
+      // requireVerifiedEmail: no session yet; the mailed link comes first.
+      this.status = this.text.verifyFirst
+      return
+    }
     this.follow()
     this.dispatchEvent(new CustomEvent('wire-auth-signed-in', { detail: { user: result.body.user }, bubbles: true, composed: true }))
     const target = this.target

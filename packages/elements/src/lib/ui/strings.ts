@@ -20,6 +20,7 @@ export const DEFAULT_STRINGS = {
   sendLink: 'Send the link',
   linkSent: 'If an account uses this address, a link to reset its password is on its way.',
   backToSignIn: 'Back to sign in',
+  verifyFirst: 'Almost there: open the link we mailed you to confirm your address, then sign in.',
   resetTitle: 'Choose a new password',
   resetSubmit: 'Set the new password',
   passwordReset: 'Your password is changed. Sign in with it.',

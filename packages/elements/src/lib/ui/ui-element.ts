@@ -36,7 +36,8 @@ export const baseStyles = css`
     outline: 3px solid var(--wire-auth-focus, #1a73e8); outline-offset: 2px;
   }
   .error { color: var(--_danger); margin: .5em 0; }
-  .error:empty { display: none; }
+  /* Empty live regions take no room but stay in the accessibility tree, so what appears in them is announced. */
+  [role='alert']:empty, [role='status']:empty { margin: 0; }
   .muted { color: var(--_muted); font-size: .9em; }
   .link { background: none; border: 0; padding: 0; color: var(--_accent); text-decoration: underline; cursor: pointer; }
 `

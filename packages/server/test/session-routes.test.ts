@@ -96,6 +96,10 @@ describe('session routes', () => {
     const extra = await post(app, '/auth/sessions/revoke-all', ada, JSON.stringify({ everyone: true }))
     expect(extra.statusCode).toBe(400)
     expect(extra.json().error.code).toBe('ERR_VALIDATION')
+    // A JSON null is not an empty body (found by the HTTP fuzzer: it signed the caller out everywhere).
+    const nullBody = await post(app, '/auth/sessions/revoke-all', ada, 'null')
+    expect(nullBody.statusCode).toBe(400)
+    expect(nullBody.json().error.code).toBe('ERR_VALIDATION')
   })
 
   it('revoke-all signs the user out everywhere, this browser included', async () => {

@@ -17,11 +17,14 @@ export interface SessionSummary {
 }
 
 const SESSION_ID = { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9a-f]{64}$' } } } as const
-/** No field is known: unknown fields are refused, as on every wire-auth route; an empty object (or no body) is fine. */
+/**
+ * No field is known: unknown fields are refused, as on every wire-auth route; an empty object (or no body)
+ * is fine. A JSON `null` is a body that is not an object: refused like any other (the HTTP fuzzer found it).
+ */
 async function refuseFields(request: { body: unknown }): Promise<void> {
   const body = request.body
-  if (body === undefined || body === null) return
-  if (typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length > 0) throw httpError('ERR_VALIDATION', 400, 'the body must be empty or {}')
+  if (body === undefined) return
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).length > 0) throw httpError('ERR_VALIDATION', 400, 'the body must be empty or {}')
 }
 
 /**

@@ -14,18 +14,16 @@
 // The SQLite files run in WAL mode (better-sqlite3's documented advice for performance).
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import Database from 'better-sqlite3'
 import sqliteStoreFactory from 'better-sqlite3-session-store'
 import { LOREM } from './bench-app.mjs'
-import { serveRequests } from './rpc.mjs'
+import { loopDelayCommands, serveRequests } from './rpc.mjs'
 import { now } from './stats.mjs'
 
 const SECRET = randomBytes(32).toString('hex')
 let close = async () => {}
 let db = null
 let io = null
-let eld = null
 const stamps = []
 /** socketio: user row version per user id, as stored. */
 const versions = new Map()
@@ -251,18 +249,7 @@ serveRequests({
 
   cpu: () => process.cpuUsage(),
 
-  eldStart() {
-    eld = monitorEventLoopDelay({ resolution: 1 })
-    eld.enable()
-    return true
-  },
-
-  eldStop() {
-    eld?.disable()
-    const out = eld ? { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 } : null
-    eld = null
-    return out
-  },
+  ...loopDelayCommands(),
 
   async exit() {
     await close()

@@ -1,6 +1,7 @@
 // Parent/child plumbing: children are long-lived Node processes driven by
 // request/response messages over the IPC channel.
 import { fork } from 'node:child_process'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -113,4 +114,25 @@ export async function clockOffset(child, now, samples = 40) {
     if (rtt < best.rtt) best = { rtt, offset: theirs - (sent + received) / 2 }
   }
   return best
+}
+
+/**
+ * The `eldStart` / `eldStop` commands of a server process: event-loop delay
+ * (p50, p99, max in ms) between the two calls.
+ */
+export function loopDelayCommands() {
+  let eld = null
+  return {
+    eldStart() {
+      eld = monitorEventLoopDelay({ resolution: 1 })
+      eld.enable()
+      return true
+    },
+    eldStop() {
+      eld?.disable()
+      const out = eld ? { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 } : null
+      eld = null
+      return out
+    },
+  }
 }

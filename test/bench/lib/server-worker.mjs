@@ -5,11 +5,10 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
 import { writeHeapSnapshot } from 'node:v8'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import Fastify from 'fastify'
 import { WebSocketServer } from 'ws'
 import { LOREM, buildBenchApp, seedUsers } from './bench-app.mjs'
-import { serveRequests } from './rpc.mjs'
+import { loopDelayCommands, serveRequests } from './rpc.mjs'
 import { now, summarize } from './stats.mjs'
 
 let app = null
@@ -17,7 +16,6 @@ let echo = null
 /** The RedisAuthChannel of a 'wire' server started with channel: 'redis'. */
 let redisAuthChannel = null
 let reply = ''
-let eld = null
 let profiler = null
 const stamps = []
 /** Whether each user driven by this worker holds plan=pro now. */
@@ -187,18 +185,7 @@ serveRequests({
     return stamps.splice(0, stamps.length)
   },
 
-  eldStart() {
-    eld = monitorEventLoopDelay({ resolution: 1 })
-    eld.enable()
-    return true
-  },
-
-  eldStop() {
-    eld?.disable()
-    const out = eld ? { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 } : null
-    eld = null
-    return out
-  },
+  ...loopDelayCommands(),
 
   cpu: () => process.cpuUsage(),
 

@@ -1,7 +1,8 @@
 import { isWireAuthError, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
-const BY_STATUS: Record<number, WireAuthErrorCode> = {
+/** The wire-auth code of a Fastify error that carries only a 4xx/5xx status (one table for every error handler). @internal */
+export const BY_STATUS: Readonly<Record<number, WireAuthErrorCode>> = {
   400: 'ERR_VALIDATION',
   401: 'ERR_UNAUTHENTICATED',
   403: 'ERR_FORBIDDEN',

@@ -1,5 +1,6 @@
 import { isWireAuthError, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { BY_STATUS } from '../error-handler.js'
 
 /** The OAuth 2 `error` value of each wire-auth code; anything else is `invalid_request`. */
 const OAUTH_ERROR: Partial<Record<WireAuthErrorCode, string>> = {
@@ -10,17 +11,6 @@ const OAUTH_ERROR: Partial<Record<WireAuthErrorCode, string>> = {
   ERR_RATE_LIMITED: 'temporarily_unavailable',
   ERR_STORE_UNAVAILABLE: 'temporarily_unavailable',
   ERR_INTERNAL: 'server_error',
-}
-
-const BY_STATUS: Record<number, WireAuthErrorCode> = {
-  400: 'ERR_VALIDATION',
-  401: 'ERR_UNAUTHENTICATED',
-  403: 'ERR_FORBIDDEN',
-  404: 'ERR_NOT_FOUND',
-  413: 'ERR_BODY_TOO_LARGE',
-  415: 'ERR_UNSUPPORTED_MEDIA_TYPE',
-  429: 'ERR_RATE_LIMITED',
-  503: 'ERR_STORE_UNAVAILABLE',
 }
 
 /** An OAuth 2 error body: RFC 6749 §5.2 members plus wire-auth's `code`. */

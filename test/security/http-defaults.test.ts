@@ -307,7 +307,12 @@ const REVIEWED_PUBLIC = [
 ]
 /** Pages of the demo with a page-level <wire-auth-guard>: an anonymous GET gets 303 and nothing else. */
 const DEMO_GUARDED_PAGES = ['/admin', '/admin.html', '/account', '/account.html']
-const DEMO_PAGES = [...DEMO_GUARDED_PAGES, '/', '/index', '/index.html', '/login', '/login.html', '/elements', '/elements.html']
+const DEMO_PAGES = [
+  ...DEMO_GUARDED_PAGES,
+  ...['/', '/index', '/index.html', '/login', '/login.html', '/elements', '/elements.html'],
+  // The pages account mails link to (the token is in the #fragment, posted by the page).
+  ...['/account/verify-email', '/account/verify-email.html', '/account/reset-password', '/account/reset-password.html'],
+]
 const REVIEWED_GUARDED = [
   'POST /auth/fragments',
   'GET /auth/fragments/:name',

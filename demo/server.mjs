@@ -17,7 +17,6 @@ import { fileURLToPath } from 'node:url'
 import { createServer, OidcProvider, startupGate } from '@wire-auth/server'
 import { ensureAdminAccount } from './lib/admin-account.mjs'
 import { registerDemoApi } from './lib/api.mjs'
-import { registerCoreModules } from './lib/core-modules.mjs'
 import { canReadDocument, loadDocumentAccess } from './lib/documents.mjs'
 import { registerDemoFragments } from './lib/fragments.mjs'
 import { startHostSite } from './lib/host-site.mjs'
@@ -114,7 +113,6 @@ const app = await createServer({
   async setup(app) {
     registerDemoFragments(app)
     registerDemoApi(app)
-    await registerCoreModules(app)
   },
 })
 await app.ready()

@@ -24,7 +24,7 @@ export type {
 export type { LocalIdp } from './lib/local-idp/local-idp.js'
 export { createServer, loadConfig } from './lib/standalone.js'
 export { bundleInfo } from './lib/bundle-info.js'
-export type { BundleInfo } from './lib/bundle-info.js'
+export type { BundleInfo, BundleModuleInfo } from './lib/bundle-info.js'
 export type { ServerConfig, ServerConfigExport } from './lib/standalone.js'
 export type { WireAuthOptions, LocalIdpOptions, SessionOptions, LiveOptions, PagesOptions } from './lib/options.js'
 export type { MailOptions } from './lib/mail/mail-options.js'

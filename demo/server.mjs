@@ -24,7 +24,6 @@ import { fileURLToPath } from 'node:url'
 import { createServer, OidcProvider, startupGate } from '@wire-auth/server'
 import { ensureAdminAccount } from './lib/admin-account.mjs'
 import { registerDemoApi } from './lib/api.mjs'
-import { registerCoreModules } from './lib/core-modules.mjs'
 import { DEV_MAIL_PATH, registerDevMailPage } from './lib/dev-mail-page.mjs'
 import { canReadDocument, loadDocumentAccess } from './lib/documents.mjs'
 import { registerDemoFragments } from './lib/fragments.mjs'
@@ -131,7 +130,6 @@ const app = await createServer({
   async setup(app) {
     registerDemoFragments(app)
     registerDemoApi(app)
-    await registerCoreModules(app)
     if (mailCapture !== null) registerDevMailPage(app, mailCapture)
   },
 })

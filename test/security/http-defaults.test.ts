@@ -302,8 +302,13 @@ const REVIEWED_PUBLIC = [
   'GET /wire-auth-ui.js.map',
   `GET /wire-auth@${ELEMENTS_VERSION}.js`, // the same bundle under its immutable, SRI-pinnable URL
   `GET /wire-auth-ui@${ELEMENTS_VERSION}.js`, // the UI module the versioned bundle imports (pinnable too)
+  'GET /wire-auth-tokens.js', // the token helpers the bundle loads on first WireAuth.getToken()/signIn()
+  'GET /wire-auth-tokens.js.map',
+  `GET /wire-auth-tokens@${ELEMENTS_VERSION}.js`,
+  'GET /wire-auth-webauthn.js', // @simplewebauthn/browser, loaded by the UI module to add a passkey
+  'GET /wire-auth-webauthn.js.map',
+  `GET /wire-auth-webauthn@${ELEMENTS_VERSION}.js`,
   'GET /*', // the standalone server's static site
-  'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
 ]
 /** Pages of the demo with a page-level <wire-auth-guard>: an anonymous GET gets 303 and nothing else. */
 const DEMO_GUARDED_PAGES = ['/admin', '/admin.html', '/account', '/account.html']

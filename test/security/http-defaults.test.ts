@@ -326,6 +326,8 @@ const REVIEWED_GUARDED = [
   'POST /auth/account/verify-email/send',
   'POST /auth/account/password/change',
   'POST /auth/account/email/change',
+  // The caller's linked provider identities (401 when anonymous; never the subject).
+  'GET /auth/account/identities',
   // The caller's own passkeys (401 when anonymous).
   'POST /auth/passkeys/register/options',
   'POST /auth/passkeys/register/verify',
@@ -412,7 +414,7 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         client.close()
       },
     }
-    for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all', 'POST /auth/account/verify-email/send']) {
+    for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all', 'POST /auth/account/verify-email/send', 'GET /auth/account/identities']) {
       probes[key] = async () => {
         const [method, path] = key.split(' ') as ['GET' | 'POST', string]
         const response = await app.inject({ method, url: path.replace(':id', 'a'.repeat(64)), ...(method === 'POST' ? { payload: {} } : {}) })

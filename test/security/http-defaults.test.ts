@@ -309,11 +309,15 @@ const REVIEWED_PUBLIC = [
   'GET /wire-auth-webauthn.js.map',
   `GET /wire-auth-webauthn@${ELEMENTS_VERSION}.js`,
   'GET /*', // the standalone server's static site
-  'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
 ]
 /** Pages of the demo with a page-level <wire-auth-guard>: an anonymous GET gets 303 and nothing else. */
 const DEMO_GUARDED_PAGES = ['/admin', '/admin.html', '/account', '/account.html']
-const DEMO_PAGES = [...DEMO_GUARDED_PAGES, '/', '/index', '/index.html', '/login', '/login.html', '/elements', '/elements.html']
+const DEMO_PAGES = [
+  ...DEMO_GUARDED_PAGES,
+  ...['/', '/index', '/index.html', '/login', '/login.html', '/elements', '/elements.html'],
+  // The pages account mails link to (the token is in the #fragment, posted by the page).
+  ...['/account/verify-email', '/account/verify-email.html', '/account/reset-password', '/account/reset-password.html'],
+]
 const REVIEWED_GUARDED = [
   'POST /auth/fragments',
   'GET /auth/fragments/:name',
@@ -534,11 +538,11 @@ describe('input hardening: what the fuzzing found (each test named after what br
   })
 
   describe('answers Fastify or its plugins gave without a code', () => {
-    it('GET /auth/live without an upgrade → 426 ERR_VALIDATION (was an empty 404)', async () => {
+    it('GET /auth/live without an upgrade → 426 ERR_UPGRADE_REQUIRED (was an empty 404; then ERR_VALIDATION, a 400 code, issue 20)', async () => {
       const response = await product.app.inject({ url: '/auth/live', headers: { origin: 'https://www.example.com' } })
       expect(response.statusCode).toBe(426)
       expect(response.headers.upgrade).toBe('websocket')
-      expect(errorCode(response.json())).toBe('ERR_VALIDATION')
+      expect(errorCode(response.json())).toBe('ERR_UPGRADE_REQUIRED')
     })
 
     it('a malformed URL → 400 ERR_VALIDATION without echoing the URL (was FST_ERR_BAD_URL with the path)', async () => {

@@ -10,7 +10,8 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server'
 import type { FastifyRequest } from 'fastify'
-import type { AuthContext, CookieSigner } from '../context.js'
+import type { AuthContext } from '../context.js'
+import type { CookieSigner } from '../signer.js'
 import { httpError } from '../errors.js'
 import type { AuthStore, PasskeyRecord, UserRecord } from '../store/auth-store.js'
 

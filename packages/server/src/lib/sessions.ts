@@ -35,6 +35,10 @@ export interface SessionManager {
   load(sessionHash: string, now?: number): Promise<ResolvedSession | null>
   /** SHA-256 hex of a raw cookie session id. */
   hash(rawId: string): string
+  /** The raw session id in the request's Cookie header when it has the shape of one, else null. */
+  readRawId(request: FastifyRequest): string | null
+  /** Renews the idle expiry once `touchIntervalMs` has passed since the last renewal; never brings a deleted row back. */
+  touchIfDue(resolved: ResolvedSession, now: number): Promise<void>
   /** The session cookie name in use. */
   readonly cookieName: string
 }
@@ -77,7 +81,7 @@ const RAW_ID = /^[A-Za-z0-9_-]{43}$/
  * rolling renewal that never resurrects a deleted row.
  * @internal
  */
-export function createSessionManager(deps: SessionManagerDeps): SessionManager & { readRawId(request: FastifyRequest): string | null; touchIfDue(resolved: ResolvedSession, now: number): Promise<void> } {
+export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   const { store, options } = deps
   const now = deps.now ?? Date.now
   const { cookieName, secure, sameSite, idleTimeoutMs, absoluteTimeoutMs, touchIntervalMs } = options.session

@@ -92,10 +92,7 @@ export class LiveHub {
     this.#sources = {
       sessions: deps.sessions,
       store: deps.store,
-      // Read through: the local IdP may set it after the hub was built.
-      get tokens() {
-        return deps.tokens
-      },
+      tokens: deps.tokens,
       now: this.#now,
     }
     const hub = this

@@ -373,11 +373,6 @@ class LocalIdpImpl implements LocalIdp {
   }
 }
 
-/** True for an object made by {@link createLocalIdp}. @internal */
-export function isLocalIdp(value: unknown): value is LocalIdp {
-  return value instanceof LocalIdpImpl
-}
-
 /**
  * Creates the local identity provider's services over a store. Fastify-free:
  * the CLI (`wire-auth user add`) and the demo use it directly; the plugin

@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { AccountService } from '../account/account-service.js'
 import type { AuthContext } from '../context.js'
 import { httpError } from '../errors.js'
 import type { UserRecord } from '../store/auth-store.js'
@@ -9,7 +10,7 @@ import { parseForm } from './form-body.js'
 import { registerAuthorizationRoutes } from './authorize-routes.js'
 import type { ResolvedResourceServer } from './idp-options.js'
 import { installOAuthErrorHandler } from './oauth-errors.js'
-import { createLocalIdp, isLocalIdp, type LocalIdp } from './local-idp.js'
+import type { LocalIdp } from './local-idp.js'
 import type { ThrottleVerdict } from './throttle.js'
 
 /** Body cap of the local IdP's routes: a maximal password, JSON-escaped, fits. */
@@ -86,25 +87,18 @@ function throttled(reply: FastifyReply, verdict: ThrottleVerdict): Error {
 }
 
 /**
- * Mounts the local identity provider: `POST /auth/local/{register,login,
- * token,verify-token,revoke}` and `GET /.well-known/jwks.json`.
+ * Mounts the local identity provider's routes: `POST /auth/local/{register,
+ * login,token,verify-token,revoke}`, `GET /.well-known/jwks.json` and the
+ * authorization code flow (`authorize-routes.ts`).
  *
  * Call it from the plugin after `@fastify/rate-limit` (global: false), the
- * error handler and `@fastify/cookie` are registered, with `ctx` complete
- * except `tokens`. It creates the {@link LocalIdp} (unless `localIdp` is
- * given or `ctx.tokens` already is one), awaits its `init()` (signing key,
- * dummy hash, password list), sets `ctx.tokens` (the plugin decorates
- * `app.localIdp` with it), then mounts the routes in an encapsulated scope
- * (the form-body parser stays inside). Does nothing when
- * `ctx.options.localIdp` is null.
+ * error handler and `@fastify/cookie` are registered, with `idp` initialised
+ * (`createAuthContext` does both). The routes live in an encapsulated scope
+ * (the form-body parser stays inside).
  * @internal
  */
-export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, localIdp?: LocalIdp): Promise<void> {
-  const options = ctx.options.localIdp
-  if (options === null) return
-  const idp = localIdp ?? (isLocalIdp(ctx.tokens) ? ctx.tokens : createLocalIdp({ store: ctx.store, options, log: ctx.log }))
-  await idp.init()
-  ctx.tokens = idp
+export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, idp: LocalIdp, account: AccountService): Promise<void> {
+  const options = idp.options
 
   const grants = new Set<string>(options.grants)
   const clients = new Map(options.clients.map((c) => [c.clientId, c]))
@@ -158,14 +152,13 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
             throw err
           }
           await idp.throttle.cancel(reserved.reservation)
-          const account = ctx.account ?? null
           // With mail configured, the new address gets its verification link (in the background: the answer never waits on delivery).
-          if (account?.capabilities().emailVerification) {
+          if (account.capabilities().emailVerification) {
             await account.sendVerification(user, request, true).catch((err: unknown) => request.log.warn({ code: (err as { code?: unknown }).code, err }, 'wire-auth: no verification mail at sign-up'))
           }
           await ctx.audit(request, { action: 'user.register', actorId: user.id, targetId: user.id, detail: { via: 'local' } })
           // requireVerifiedEmail: no session until the address is verified.
-          if (account !== null && !account.maySignIn(user)) return reply.code(201).send({ user: userView(user), verificationRequired: true })
+          if (!account.maySignIn(user)) return reply.code(201).send({ user: userView(user), verificationRequired: true })
           await ctx.sessions.start(request, reply, user)
           return reply.code(201).send({ user: userView(user) })
         },
@@ -191,7 +184,7 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
           await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'local', reason: result.reason } })
           throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
         }
-        if (ctx.account && !ctx.account.maySignIn(result.user)) {
+        if (!account.maySignIn(result.user)) {
           await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.user.id, detail: { via: 'local', reason: 'unverified' } })
           throw httpError('ERR_EMAIL_NOT_VERIFIED', 403, 'verify your e-mail address first: follow the link we sent, or ask for a new one')
         }
@@ -292,7 +285,7 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
               await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'token', reason: result.reason } })
               throw httpError('ERR_INVALID_GRANT', 400, 'invalid username or password')
             }
-            if (ctx.account && !ctx.account.maySignIn(result.user)) throw httpError('ERR_EMAIL_NOT_VERIFIED', 403, 'the e-mail address of this account is not verified')
+            if (!account.maySignIn(result.user)) throw httpError('ERR_EMAIL_NOT_VERIFIED', 403, 'the e-mail address of this account is not verified')
             const tokens = await idp.issueTokens(result.user)
             await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'password' } })
             return tokens

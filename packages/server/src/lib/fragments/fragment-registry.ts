@@ -13,6 +13,7 @@ import { compileFragment, type CompiledFragment, type FragmentOptions, type Frag
 import { guardLocation } from './guard-location.js'
 import { regionDigest, type RegionRequest, type RegionResult } from './region-request.js'
 import { RenderBudget } from './render-budget.js'
+import { codedError } from '../errors.js'
 
 /** pino-compatible logger subset. */
 export interface FragmentLogger {
@@ -138,7 +139,7 @@ export class FragmentRegistry {
   register<Data, Request>(name: string, options: FragmentOptions<Data, Request>, render: FragmentRender<Data, Request>): void {
     const fragment = compileFragment(name, options, render)
     if (this.#fragments.has(fragment.name)) {
-      throw new WireAuthError('ERR_FRAGMENT_DUPLICATE', `fragment "${fragment.name}" is already registered`, { statusCode: 500 })
+      throw codedError('ERR_FRAGMENT_DUPLICATE', `fragment "${fragment.name}" is already registered`)
     }
     this.#fragments.set(fragment.name, fragment)
   }

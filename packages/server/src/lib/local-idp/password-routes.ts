@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { AccountService } from '../account/account-service.js'
 import type { AuthContext } from '../context.js'
-import { httpError } from '../errors.js'
+import { codedError } from '../errors.js'
 import type { UserRecord } from '../store/auth-store.js'
 import type { LocalIdp } from './local-idp.js'
 import { BODY_LIMIT, passwordFieldMax, routeLimits, throttled } from './route-limits.js'
@@ -101,11 +101,11 @@ export function registerPasswordRoutes(scope: FastifyInstance, ctx: AuthContext,
           throw throttled(reply, result.verdict)
         }
         await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'local', reason: result.reason } })
-        throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
+        throw codedError('ERR_INVALID_CREDENTIALS', 'invalid e-mail or password')
       }
       if (!account.maySignIn(result.user)) {
         await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.user.id, detail: { via: 'local', reason: 'unverified' } })
-        throw httpError('ERR_EMAIL_NOT_VERIFIED', 403, 'verify your e-mail address first: follow the link we sent, or ask for a new one')
+        throw codedError('ERR_EMAIL_NOT_VERIFIED', 'verify your e-mail address first: follow the link we sent, or ask for a new one')
       }
       try {
         await ctx.sessions.start(request, reply, result.user)
@@ -114,7 +114,7 @@ export function registerPasswordRoutes(scope: FastifyInstance, ctx: AuthContext,
         // the session; answer exactly like a disabled account's sign-in.
         if ((err as { code?: unknown }).code !== 'ERR_USER_DISABLED') throw err
         await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.user.id, detail: { via: 'local', reason: 'disabled' } })
-        throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
+        throw codedError('ERR_INVALID_CREDENTIALS', 'invalid e-mail or password')
       }
       reply.setCookie(deviceCookie, ctx.signer.sign(result.device), deviceCookieOptions)
       await ctx.audit(request, { action: 'login.success', actorId: result.user.id, targetId: result.user.id, detail: { via: 'local' } })

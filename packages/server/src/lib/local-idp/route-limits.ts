@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify'
-import { httpError } from '../errors.js'
+import { codedError } from '../errors.js'
 import type { ResolvedLocalIdpOptions } from './local-idp.js'
 import type { ThrottleVerdict } from './throttle.js'
 
@@ -34,5 +34,5 @@ export function passwordFieldMax(options: ResolvedLocalIdpOptions): number {
 /** The 429 of a login throttle, with its `retry-after`. @internal */
 export function throttled(reply: FastifyReply, verdict: ThrottleVerdict): Error {
   reply.header('retry-after', String(verdict.retryAfterSeconds))
-  return httpError('ERR_RATE_LIMITED', 429, `too many failed attempts, retry in ${verdict.retryAfterSeconds} s`)
+  return codedError('ERR_RATE_LIMITED', `too many failed attempts, retry in ${verdict.retryAfterSeconds} s`)
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { AccountService } from '../account/account-service.js'
 import type { AuthContext } from '../context.js'
-import { httpError } from '../errors.js'
+import { codedError } from '../errors.js'
 import { parseForm } from './form-body.js'
 import type { ResolvedResourceServer } from './idp-options.js'
 import type { LocalIdp } from './local-idp.js'
@@ -121,26 +121,26 @@ export async function registerTokenRoutes(scope: FastifyInstance, ctx: AuthConte
       async (request, reply) => {
         const body = request.body
         if (!grants.has(body.grant_type)) {
-          throw httpError('ERR_UNSUPPORTED_GRANT_TYPE', 400, `grant_type must be one of ${[...grants].map((g) => `"${g}"`).join(', ')}`)
+          throw codedError('ERR_UNSUPPORTED_GRANT_TYPE', `grant_type must be one of ${[...grants].map((g) => `"${g}"`).join(', ')}`)
         }
         if (body.grant_type === 'authorization_code') {
           if (body.code === undefined || body.redirect_uri === undefined || body.code_verifier === undefined) {
-            throw httpError('ERR_VALIDATION', 400, 'grant_type=authorization_code needs "code", "redirect_uri", "code_verifier" and "client_id"')
+            throw codedError('ERR_VALIDATION', 'grant_type=authorization_code needs "code", "redirect_uri", "code_verifier" and "client_id"')
           }
           const client = body.client_id === undefined ? undefined : clients.get(body.client_id)
-          if (client === undefined) throw httpError('ERR_INVALID_CLIENT', 401, 'unknown client_id')
+          if (client === undefined) throw codedError('ERR_INVALID_CLIENT', 'unknown client_id')
           const result = await idp.exchangeAuthorizationCode(body.code, client.clientId, body.redirect_uri, body.code_verifier)
           if (!result.ok) {
             if (result.reason === 'reuse') {
               await ctx.audit(request, { action: 'token.reuse', actorId: null, targetId: result.userId, detail: { grant: 'authorization_code', clientId: client.clientId } })
             }
-            throw httpError('ERR_INVALID_GRANT', 400, 'the authorization code is invalid, expired, used, or was issued for another client, redirect URI or verifier')
+            throw codedError('ERR_INVALID_GRANT', 'the authorization code is invalid, expired, used, or was issued for another client, redirect URI or verifier')
           }
           await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'authorization_code', clientId: client.clientId } })
           return result.tokens
         }
         if (body.grant_type === 'password') {
-          if (body.username === undefined || body.password === undefined) throw httpError('ERR_VALIDATION', 400, 'grant_type=password needs "username" and "password"')
+          if (body.username === undefined || body.password === undefined) throw codedError('ERR_VALIDATION', 'grant_type=password needs "username" and "password"')
           const result = await idp.signIn(body.username, body.password, request.ip)
           if (!result.ok) {
             if (result.reason === 'throttled') {
@@ -148,21 +148,21 @@ export async function registerTokenRoutes(scope: FastifyInstance, ctx: AuthConte
               throw throttled(reply, result.verdict)
             }
             await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'token', reason: result.reason } })
-            throw httpError('ERR_INVALID_GRANT', 400, 'invalid username or password')
+            throw codedError('ERR_INVALID_GRANT', 'invalid username or password')
           }
-          if (!account.maySignIn(result.user)) throw httpError('ERR_EMAIL_NOT_VERIFIED', 403, 'the e-mail address of this account is not verified')
+          if (!account.maySignIn(result.user)) throw codedError('ERR_EMAIL_NOT_VERIFIED', 'the e-mail address of this account is not verified')
           const tokens = await idp.issueTokens(result.user)
           await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'password' } })
           return tokens
         }
         // refresh_token
-        if (body.refresh_token === undefined) throw httpError('ERR_VALIDATION', 400, 'grant_type=refresh_token needs "refresh_token"')
+        if (body.refresh_token === undefined) throw codedError('ERR_VALIDATION', 'grant_type=refresh_token needs "refresh_token"')
         const result = await idp.refresh(body.refresh_token)
         if (!result.ok) {
           if (result.reason === 'reuse') {
             await ctx.audit(request, { action: 'token.reuse', actorId: null, targetId: result.userId, detail: { familyId: result.familyId } })
           }
-          throw httpError('ERR_INVALID_GRANT', 400, 'the refresh token is invalid, expired or revoked')
+          throw codedError('ERR_INVALID_GRANT', 'the refresh token is invalid, expired or revoked')
         }
         await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'refresh_token' } })
         return result.tokens
@@ -185,7 +185,7 @@ export async function registerTokenRoutes(scope: FastifyInstance, ctx: AuthConte
         const caller = authenticateResourceServer(request.headers.authorization, resourceServers)
         // RFC 6749 §5.2: a failed HTTP Basic authentication answers 401 with the scheme to use.
         if (caller === null) reply.header('www-authenticate', 'Basic realm="wire-auth", charset="UTF-8"')
-        if (caller === null) throw httpError('ERR_INVALID_CLIENT', 401, 'introspection needs HTTP Basic credentials of a configured resource server')
+        if (caller === null) throw codedError('ERR_INVALID_CLIENT', 'introspection needs HTTP Basic credentials of a configured resource server')
         return idp.introspect(request.body.token, caller)
       })
     }

@@ -1,6 +1,7 @@
 import { PolicyDuplicate, PolicyInvalid, type WireAuthErrorCode } from './errors.js'
 import type { GuardSpec } from './guard-spec.js'
 import type { ClaimsPrincipal } from './principal.js'
+import { NAME_PATTERN } from './protocol/limits.js'
 
 /** What a policy function receives besides the user. */
 export interface PolicyContext {
@@ -183,7 +184,7 @@ export class PolicyEngine {
    * @throws PolicyInvalid `ERR_POLICY_INVALID` when name or requirement is malformed.
    */
   addPolicy(name: string, requirement: PolicyRequirement): this {
-    if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) {
+    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
       throw new PolicyInvalid(`policy name ${JSON.stringify(name)} must be 1-128 characters of [A-Za-z0-9_.:-]`)
     }
     if (this.#policies.has(name)) throw new PolicyDuplicate(`policy "${name}" is already registered`)

@@ -7,11 +7,13 @@ import {
   type PolicyContext,
   type PolicyDecision,
   type PolicyEngine,
+  type RegionRequest,
+  type RegionResult,
   type WireAuthErrorCode,
 } from '@wire-auth/core'
 import { compileFragment, type CompiledFragment, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
 import { guardLocation } from './guard-location.js'
-import { regionDigest, type RegionRequest, type RegionResult } from './region-request.js'
+import { regionDigest } from './region-digest.js'
 import { RenderBudget } from './render-budget.js'
 
 /** pino-compatible logger subset. */

@@ -302,12 +302,22 @@ const REVIEWED_PUBLIC = [
   'GET /wire-auth-ui.js.map',
   `GET /wire-auth@${ELEMENTS_VERSION}.js`, // the same bundle under its immutable, SRI-pinnable URL
   `GET /wire-auth-ui@${ELEMENTS_VERSION}.js`, // the UI module the versioned bundle imports (pinnable too)
+  'GET /wire-auth-tokens.js', // the token helpers the bundle loads on first WireAuth.getToken()/signIn()
+  'GET /wire-auth-tokens.js.map',
+  `GET /wire-auth-tokens@${ELEMENTS_VERSION}.js`,
+  'GET /wire-auth-webauthn.js', // @simplewebauthn/browser, loaded by the UI module to add a passkey
+  'GET /wire-auth-webauthn.js.map',
+  `GET /wire-auth-webauthn@${ELEMENTS_VERSION}.js`,
   'GET /*', // the standalone server's static site
-  'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
 ]
 /** Pages of the demo with a page-level <wire-auth-guard>: an anonymous GET gets 303 and nothing else. */
 const DEMO_GUARDED_PAGES = ['/admin', '/admin.html', '/account', '/account.html']
-const DEMO_PAGES = [...DEMO_GUARDED_PAGES, '/', '/index', '/index.html', '/login', '/login.html', '/elements', '/elements.html']
+const DEMO_PAGES = [
+  ...DEMO_GUARDED_PAGES,
+  ...['/', '/index', '/index.html', '/login', '/login.html', '/elements', '/elements.html'],
+  // The pages account mails link to (the token is in the #fragment, posted by the page).
+  ...['/account/verify-email', '/account/verify-email.html', '/account/reset-password', '/account/reset-password.html'],
+]
 const REVIEWED_GUARDED = [
   'POST /auth/fragments',
   'GET /auth/fragments/:name',
@@ -320,6 +330,7 @@ const REVIEWED_GUARDED = [
   'POST /auth/account/verify-email/send',
   'POST /auth/account/password/change',
   'POST /auth/account/email/change',
+  'GET /auth/account/identities',
   // The caller's own passkeys (401 when anonymous).
   'POST /auth/passkeys/register/options',
   'POST /auth/passkeys/register/verify',
@@ -406,7 +417,7 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         client.close()
       },
     }
-    for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all', 'POST /auth/account/verify-email/send']) {
+    for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all', 'POST /auth/account/verify-email/send', 'GET /auth/account/identities']) {
       probes[key] = async () => {
         const [method, path] = key.split(' ') as ['GET' | 'POST', string]
         const response = await app.inject({ method, url: path.replace(':id', 'a'.repeat(64)), ...(method === 'POST' ? { payload: {} } : {}) })

@@ -28,6 +28,26 @@ export function recordSuites(ctx: StoreContext): void {
       await expectCode(ctx.store.linkIdentity('https://idp.example', 'sub-1', 'no-such-id'), 'ERR_USER_NOT_FOUND', 404)
       expect(await ctx.store.findIdentity('https://idp.example', 'sub-1')).toBeNull()
     })
+
+    it('listIdentities gives a user\'s own identities, oldest first, and nobody else\'s', async () => {
+      const a = await newUser(ctx.store)
+      const b = await newUser(ctx.store)
+      expect(await ctx.store.listIdentities(a.id)).toEqual([])
+      const before = Date.now()
+      await ctx.store.linkIdentity('https://idp.example', 'sub-a', a.id)
+      await ctx.store.linkIdentity('https://idp.example', 'sub-b', b.id)
+      await ctx.store.linkIdentity('https://other.example', 'sub-a2', a.id)
+      const listed = await ctx.store.listIdentities(a.id)
+      expect(listed.map(({ issuer, subject, userId }) => ({ issuer, subject, userId }))).toEqual([
+        { issuer: 'https://idp.example', subject: 'sub-a', userId: a.id },
+        { issuer: 'https://other.example', subject: 'sub-a2', userId: a.id },
+      ])
+      for (const identity of listed) expect(identity.createdAt).toBeGreaterThanOrEqual(before)
+      expect(listed[0]!.createdAt).toBeLessThanOrEqual(listed[1]!.createdAt)
+      expect((await ctx.store.listIdentities(b.id)).map((i) => i.subject)).toEqual(['sub-b'])
+      expect(await ctx.store.listIdentities('no-such-id')).toEqual([])
+    })
+
   })
 
   describe('sessions', () => {

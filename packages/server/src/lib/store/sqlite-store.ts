@@ -8,6 +8,7 @@ import type {
   NewUser,
   AccountTokenRecord,
   PasskeyRecord,
+  IdentityRecord,
   AuthorizationCodeRecord,
   RefreshTokenRecord,
   SessionRecord,
@@ -203,6 +204,12 @@ export class SqliteAuthStore implements AuthStore {
 
   async findIdentity(issuer: string, subject: string): Promise<string | null> {
     return this.conn.run('findIdentity', (s) => s.findIdentity.get(issuer, subject)?.user_id ?? null)
+  }
+
+  async listIdentities(userId: string): Promise<IdentityRecord[]> {
+    return this.conn.run('listIdentities', (s) =>
+      s.listIdentities.all(userId).map((row) => ({ issuer: row.issuer, subject: row.subject, userId: row.user_id, createdAt: row.created_at })),
+    )
   }
 
   async linkIdentity(issuer: string, subject: string, userId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { PolicyDuplicate, PolicyInvalid, type WireAuthErrorCode } from './errors.js'
 import type { GuardSpec } from './guard-spec.js'
+import type { WireAuthLogger } from './logger.js'
 import type { ClaimsPrincipal } from './principal.js'
 import { NAME_PATTERN } from './protocol/limits.js'
 
@@ -33,10 +34,8 @@ export interface PolicyDecision {
   code?: WireAuthErrorCode
 }
 
-/** pino-compatible logger subset. */
-export interface PolicyLogger {
-  warn(obj: Record<string, unknown>, msg?: string): void
-}
+/** What the policy engine logs to: the `warn` of the one logger subset ({@link WireAuthLogger}). */
+export type PolicyLogger = Pick<WireAuthLogger, 'warn'>
 
 /** Options of {@link createPolicyEngine}. */
 export interface PolicyEngineOptions {

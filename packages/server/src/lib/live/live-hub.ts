@@ -1,4 +1,4 @@
-import { ANONYMOUS, isMessageProblem, parseClientMessage, type ClaimsPrincipal, type ClientMessage, type RegionRequest, type RegionRequestProblem } from '@wire-auth/core'
+import { ANONYMOUS, isMessageProblem, parseClientMessage, type ClaimsPrincipal, type ClientMessage, type RegionRequest, type RegionRequestProblem, type WireAuthLogger } from '@wire-auth/core'
 import type { RawData, WebSocket } from 'ws'
 import { ALL_USERS, type AuthChannel, type AuthEvent } from '../channel/auth-channel.js'
 import type { SessionManager, TokenVerifier } from '../context.js'
@@ -12,11 +12,8 @@ import { mountRegions, sendRegions, unmountRegions, withdrawRegions, type MountR
 import type { MountedRegion } from './cache-keys.js'
 import { RenderBatch } from './render-batch.js'
 
-/** pino-compatible logger subset. */
-export interface LiveLogger {
-  warn(obj: Record<string, unknown>, msg?: string): void
-  error(obj: Record<string, unknown>, msg?: string): void
-}
+/** What the hub logs to: part of core's one logger subset. */
+export type LiveLogger = Pick<WireAuthLogger, 'warn' | 'error'>
 
 /** What a {@link LiveHub} needs. @internal */
 export interface LiveHubDeps {

@@ -1,10 +1,10 @@
-import { CLAIM_RULES, createPrincipal, isClaimType, WireAuthError, type ClaimsPrincipal } from '@wire-auth/core'
+import { CLAIM_RULES, createPrincipal, isClaimType, type ClaimsPrincipal } from '@wire-auth/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ALL_USERS, type AuthChannel, type AuthEvent } from './channel/auth-channel.js'
 import { checkEvent } from './channel/event-check.js'
 import type { AuthContext } from './context.js'
 import { hasControlChars } from './control-chars.js'
-import { InvalidClaim, Unauthenticated, UserNotFound } from './errors.js'
+import { codedError, InvalidClaim, Unauthenticated, UserDisabled, UserNotFound } from './errors.js'
 import type { AuditRecord, ClaimChange, SessionRecord, UserRecord } from './store/auth-store.js'
 import { principalOf, sessionIdOf, setPrincipal } from './request-state.js'
 import { isWellFormed } from './well-formed.js'
@@ -140,23 +140,23 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
 
   const actions: AuthActions = {
     async refresh(filter = {}) {
-      if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) throw new WireAuthError('ERR_VALIDATION', 'refresh() takes a filter object', { statusCode: 400 })
+      if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) throw codedError('ERR_VALIDATION', 'refresh() takes a filter object')
       for (const key of Object.keys(filter)) {
-        if (!REFRESH_KEYS.has(key)) throw new WireAuthError('ERR_VALIDATION', `refresh(): unknown filter "${key.slice(0, 64)}"`, { statusCode: 400 })
+        if (!REFRESH_KEYS.has(key)) throw codedError('ERR_VALIDATION', `refresh(): unknown filter "${key.slice(0, 64)}"`)
       }
       const { fragment, policy, params, userId } = filter
       if (userId !== undefined && (typeof userId !== 'string' || userId === '' || userId === ALL_USERS)) {
-        throw new WireAuthError('ERR_VALIDATION', 'refresh(): "userId" must be a user id', { statusCode: 400 })
+        throw codedError('ERR_VALIDATION', 'refresh(): "userId" must be a user id')
       }
       const checked = checkEvent({ type: 'data-changed', userId: userId ?? ALL_USERS, version: 0, fragment, policy, params })
-      if (!checked.ok) throw new WireAuthError('ERR_VALIDATION', `refresh(): ${checked.reason}`, { statusCode: 400 })
+      if (!checked.ok) throw codedError('ERR_VALIDATION', `refresh(): ${checked.reason}`)
       await publish(checked.event)
     },
 
     async signIn(request, reply, userOrId) {
       const user = typeof userOrId === 'string' ? await store.getUser(userOrId) : userOrId
       if (user === null) throw new UserNotFound()
-      if (user.disabled) throw new WireAuthError('ERR_USER_DISABLED', 'this account is disabled', { statusCode: 403 })
+      if (user.disabled) throw new UserDisabled()
       return ctx.sessions.start(request, reply, user)
     },
 

@@ -9,6 +9,7 @@ import {
   type PrincipalSummary,
   type WireAuthErrorCode,
 } from '@wire-auth/core'
+import { codedError } from '../errors.js'
 
 /** What `load` receives: runs only after the guard allowed. */
 export interface FragmentLoadContext<Request = unknown> {
@@ -99,7 +100,7 @@ export const FRAGMENT_NAME = NAME_PATTERN
 const OPTION_KEYS = new Set(['policy', 'claims', 'authenticated', 'public', 'redirect', 'load', 'else', 'bindVerdict'])
 
 function fail(code: 'ERR_FRAGMENT_UNGUARDED' | 'ERR_FRAGMENT_INVALID', message: string, cause?: unknown): never {
-  throw new WireAuthError(code, message, { statusCode: 500, cause })
+  throw codedError(code, message, { cause })
 }
 
 /**

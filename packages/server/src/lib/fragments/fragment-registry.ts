@@ -16,6 +16,7 @@ import { compileFragment, type CompiledFragment, type FragmentOptions, type Frag
 import { guardLocation } from './guard-location.js'
 import { regionDigest } from './region-digest.js'
 import { RenderBudget } from './render-budget.js'
+import { codedError } from '../errors.js'
 
 /** What the registry logs to: part of core's one logger subset. */
 export type FragmentLogger = Pick<WireAuthLogger, 'warn' | 'error'>
@@ -138,7 +139,7 @@ export class FragmentRegistry {
   register<Data, Request>(name: string, options: FragmentOptions<Data, Request>, render: FragmentRender<Data, Request>): void {
     const fragment = compileFragment(name, options, render)
     if (this.#fragments.has(fragment.name)) {
-      throw new WireAuthError('ERR_FRAGMENT_DUPLICATE', `fragment "${fragment.name}" is already registered`, { statusCode: 500 })
+      throw codedError('ERR_FRAGMENT_DUPLICATE', `fragment "${fragment.name}" is already registered`)
     }
     this.#fragments.set(fragment.name, fragment)
   }

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto'
 import { createVerifier } from 'fast-jwt'
 import { SignJWT } from 'jose'
 import { MAX_TOKEN_LENGTH, isPlainObject, type Claim } from '@wire-auth/core'
-import { httpError } from '../errors.js'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
 import type { SigningKeys } from './signing-keys.js'
+import { codedError } from '../errors.js'
 
 /** Header `typ` of access tokens (RFC 9068); verification requires it. */
 export const ACCESS_TOKEN_TYP = 'at+jwt'
@@ -158,7 +158,7 @@ export class AccessTokens {
       .setExpirationTime(exp)
       .sign(key.privateKey)
     // Verification refuses anything longer; better a clear error now than a dead token.
-    if (token.length > MAX_TOKEN_LENGTH) throw httpError('ERR_INTERNAL', 500, `the claims of user ${user.id} do not fit in an access token (${MAX_TOKEN_LENGTH} bytes)`)
+    if (token.length > MAX_TOKEN_LENGTH) throw codedError('ERR_INTERNAL', `the claims of user ${user.id} do not fit in an access token (${MAX_TOKEN_LENGTH} bytes)`)
     return { token, jti, iat, exp }
   }
 
@@ -233,7 +233,7 @@ export class AccessTokens {
     try {
       verify = this.#createVerifier(pem)
     } catch (err) {
-      throw httpError('ERR_INTERNAL', 500, `no verifier can be made for the signing key ${kid}`, err)
+      throw codedError('ERR_INTERNAL', `no verifier can be made for the signing key ${kid}`, { cause: err })
     }
     this.#verifiers.set(kid, verify)
     return verify

@@ -1,5 +1,5 @@
 import { CLAIM_RULES, WireAuthError, type Claim } from '@wire-auth/core'
-import { InvalidClaim, StoreUnavailable, UserNotFound } from '../errors.js'
+import { codedError, InvalidClaim, StoreUnavailable, UserNotFound } from '../errors.js'
 
 /**
  * Error helpers shared by the store implementations. Messages name the
@@ -17,17 +17,12 @@ export function storeUnavailable(store: string, operation: string, cause: unknow
 
 /** `ERR_ACCOUNT_EXISTS` (409): the canonical e-mail is taken. */
 export function accountExists(cause?: unknown): WireAuthError {
-  return new WireAuthError('ERR_ACCOUNT_EXISTS', 'an account with this e-mail already exists', { statusCode: 409, cause })
+  return codedError('ERR_ACCOUNT_EXISTS', 'an account with this e-mail already exists', { cause })
 }
 
 /** `ERR_STORE_CONFLICT` (409): a unique key (identity, refresh token id…) is taken. */
 export function storeConflict(message: string, cause?: unknown): WireAuthError {
-  return new WireAuthError('ERR_STORE_CONFLICT', message, { statusCode: 409, cause })
-}
-
-/** `ERR_USER_DISABLED` (403): a session for a disabled user is refused by the store itself. */
-export function userDisabled(): WireAuthError {
-  return new WireAuthError('ERR_USER_DISABLED', 'this account is disabled', { statusCode: 403 })
+  return codedError('ERR_STORE_CONFLICT', message, { cause })
 }
 
 /** `ERR_USER_NOT_FOUND` (404). */
@@ -119,13 +114,13 @@ export function checkUserPatch(patch: unknown): void {
 }
 
 function invalid(message: string): WireAuthError {
-  return new WireAuthError('ERR_VALIDATION', message, { statusCode: 400 })
+  return codedError('ERR_VALIDATION', message)
 }
 
 /** Checks a generated secret. @throws `ERR_INVALID_OPTION` when `generate()` returned no string. */
 export function checkSecret(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new WireAuthError('ERR_INVALID_OPTION', 'getSecret: generate() must return a non-empty string', { statusCode: 500 })
+    throw codedError('ERR_INVALID_OPTION', 'getSecret: generate() must return a non-empty string')
   }
   return value
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,6 +21,8 @@ const PASSWORD = 'correct horse battery staple'
 // @simplewebauthn/browser's own bundle: the ceremony as a site runs it (the UI elements have no passkey UI yet).
 const WEBAUTHN_BROWSER = readFileSync(fileURLToPath(new URL('../../node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js', import.meta.url)), 'utf8')
 
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
 let demo: DemoServer
 let browser: Browser
 const unique = () => `${process.pid}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 6)}`
@@ -40,6 +43,17 @@ async function mailLink(page: Page, to: string, subject: string, count = 1): Pro
   const href = await (await waitForMail(page, to, subject, count)).first().locator('a.mail-link').getAttribute('href')
   expect(href).toMatch(/#token=[A-Za-z0-9_-]{43}$/)
   return href!
+}
+
+/** axe-core finds no violation on the page, or in the part `within` selects (evaluated through the DevTools protocol: the page's CSP stays on). */
+async function axeClean(page: Page, state: string, within?: string): Promise<void> {
+  await page.evaluate(AXE)
+  const violations = await page.evaluate(async (within) => {
+    const axe = (window as unknown as { axe: { run(c: unknown, o: unknown): Promise<{ violations: unknown[] }> } }).axe
+    const found = (await axe.run(within === undefined ? document : { include: [[within]] }, { resultTypes: ['violations'] })).violations as Array<{ id: string; nodes: Array<{ target: string[] }> }>
+    return found.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  }, within)
+  expect(violations, state).toEqual([])
 }
 
 /** The mail's link clicked on /dev/mail (the page must show it). */
@@ -101,27 +115,32 @@ describe('the demo in development: account mail through its SMTP server, read on
       await tab.getByTestId('members-locked').waitFor()
       await markDocument(tab)
     }
+    await axeClean(second, 'home, members corner locked', '[data-testid="members"]')
 
     const mailbox = await context.newPage()
     const link = await mailLink(mailbox, email, 'Confirm your e-mail address')
     expect(link.startsWith(`${demo.url}/account/verify-email#token=`)).toBe(true)
     await screenshot(mailbox, 'dev-mail')
+    await axeClean(mailbox, '/dev/mail')
     await followLink(mailbox, link)
     await mailbox.getByTestId('verify-status').filter({ hasText: `Confirmed: ${email}` }).waitFor()
     // The token left the address bar.
     expect(new URL(mailbox.url()).hash).toBe('')
     await screenshot(mailbox, 'verify-email')
+    await axeClean(mailbox, '/account/verify-email, confirmed')
 
     for (const tab of [first, second]) {
       await tab.getByTestId('members-open').waitFor({ timeout: 10_000 })
       expect(await stillSameDocument(tab)).toBe(true)
     }
     await screenshot(first, 'home-members-verified')
+    await axeClean(first, 'home, members corner open', '[data-testid="members"]')
 
     // The same link again (from another page: the same path with a new #fragment would not reload): refused, and the page says why.
     await mailbox.goto(`${demo.url}/`)
     await mailbox.goto(link)
     await mailbox.getByTestId('verify-error').filter({ hasText: 'not valid any more' }).waitFor()
+    await axeClean(mailbox, '/account/verify-email, refused')
 
     // Another account's link, opened where Noor is signed in: refused, and it verifies nobody.
     const other = await newVisitor(browser)
@@ -181,6 +200,7 @@ describe('the demo in development: account mail through its SMTP server, read on
     await login.locator('wire-auth-sign-in input[name="password"]').waitFor()
     expect(new URL(login.url()).hash).toBe('')
     await screenshot(login, 'reset-password')
+    await axeClean(login, '/account/reset-password')
     const newPassword = 'a different and longer passphrase'
     await login.fill('wire-auth-sign-in input[name="password"]', newPassword)
     await login.click('wire-auth-sign-in button[type="submit"]')

@@ -1,4 +1,4 @@
-import { ERROR_TABLE, errorBody, parseParamsText, type WireAuthErrorCode } from '@wire-auth/core'
+import { ERROR_TABLE, errorBody, isRegionProblem, parseParamsText, parseRegionRequest, parseRegionRequests, regionRequestSchema, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthContext } from '../context.js'
 import { principalOf } from '../request-state.js'
@@ -6,7 +6,7 @@ import { strictValidatorCompiler } from '../strict-validator.js'
 import { FRAGMENT_NAME } from './fragment-definition.js'
 import { FragmentRegistry } from './fragment-registry.js'
 import { clientBucket } from '../local-idp/throttle.js'
-import { distinctRegions, isRegionProblem, parseRegionRequest, parseRegionRequests, regionDigest, regionRequestSchema } from './region-request.js'
+import { distinctRegions, regionDigest } from './region-digest.js'
 import { codedError } from '../errors.js'
 
 /** Body limit of `POST /auth/fragments` unless `live.maxMessageBytes` is larger (Fastify's default). */

@@ -330,6 +330,7 @@ const REVIEWED_GUARDED = [
   'POST /auth/account/verify-email/send',
   'POST /auth/account/password/change',
   'POST /auth/account/email/change',
+  // The caller's linked provider identities (401 when anonymous; never the subject).
   'GET /auth/account/identities',
   // The caller's own passkeys (401 when anonymous).
   'POST /auth/passkeys/register/options',

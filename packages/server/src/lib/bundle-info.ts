@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { WireAuthError } from '@wire-auth/core'
+import { codedError } from './errors.js'
 
 /**
  * Where the elements bundle lives: `@wire-auth/elements/wire-auth.js` when
@@ -125,5 +126,5 @@ export function bundleInfo(): BundleInfo {
 }
 
 function bundleNotBuilt(cause: unknown): WireAuthError {
-  return new WireAuthError('ERR_BUNDLE_NOT_BUILT', 'the elements bundle (wire-auth.js) is not built or @wire-auth/elements is not installed', { statusCode: 503, cause })
+  return codedError('ERR_BUNDLE_NOT_BUILT', 'the elements bundle (wire-auth.js) is not built or @wire-auth/elements is not installed', { cause })
 }

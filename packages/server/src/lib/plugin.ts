@@ -12,7 +12,7 @@ import type { AuthContext } from './context.js'
 import { corsHook } from './cors.js'
 import { kRegistered, resolveDecoratorNames, type ResolvedDecoratorNames } from './decorators.js'
 import { installErrorHandler } from './error-handler.js'
-import { Forbidden, OriginNotAllowed, Unauthenticated } from './errors.js'
+import { codedError, Forbidden, OriginNotAllowed, Unauthenticated } from './errors.js'
 import type { FragmentRegistration, RequirePolicy, WireAuthAppDecorators } from './fastify-types.js'
 import type { FragmentOptions, FragmentRender } from './fragments/fragment-definition.js'
 import { createFragmentRegistry, registerFragments } from './fragments/fragment-routes.js'
@@ -259,10 +259,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     if (!scope.hasReplyDecorator('setCookie')) await scope.register(cookie)
     await scope.register(rateLimit, {
       global: false,
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
-        error: { code: 'ERR_RATE_LIMITED', message: `too many requests, retry in ${Math.ceil(context.ttl / 1000)} s` },
-      }),
+      // Thrown by the plugin: the error handler of the route's scope answers it (429 from the table).
+      errorResponseBuilder: (_request, context) => codedError('ERR_RATE_LIMITED', `too many requests, retry in ${Math.ceil(context.ttl / 1000)} s`),
     })
     if (metrics !== null) {
       scope.addHook('onResponse', async (_request, reply) => {
@@ -319,7 +317,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
           method: 'OPTIONS',
           url,
           config: { wireAuth: 'public' },
-          handler: (_request, reply) => reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: 'no such route' } }),
+          handler: (_request, reply) => reply.send(codedError('ERR_NOT_FOUND', 'no such route')),
         })
       }
     })

@@ -11,8 +11,8 @@ import {
 } from '@simplewebauthn/server'
 import type { FastifyRequest } from 'fastify'
 import type { AuthContext, CookieSigner } from '../context.js'
-import { httpError } from '../errors.js'
 import type { AuthStore, PasskeyRecord, UserRecord } from '../store/auth-store.js'
+import { codedError } from '../errors.js'
 
 /** How long a WebAuthn ceremony may take, from its options to its answer: 5 minutes. */
 export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000
@@ -44,7 +44,7 @@ export interface PendingChallenge {
 }
 
 function invalid(message = 'the passkey could not be verified'): Error {
-  return httpError('ERR_PASSKEY_INVALID', 400, message)
+  return codedError('ERR_PASSKEY_INVALID', message)
 }
 
 /** The view of a stored passkey. */
@@ -123,7 +123,7 @@ export class Passkeys {
     try {
       verified = await verifyRegistrationResponse({ response: response as RegistrationResponseJSON, expectedChallenge, expectedOrigin: this.#origins, expectedRPID: this.#options.rpID, requireUserVerification: false })
     } catch (err) {
-      throw httpError('ERR_PASSKEY_INVALID', 400, 'the passkey could not be verified', err)
+      throw codedError('ERR_PASSKEY_INVALID', 'the passkey could not be verified', { cause: err })
     }
     if (!verified.verified) throw invalid()
     const { credential } = verified.registrationInfo

@@ -7,18 +7,19 @@ import {
   type PolicyContext,
   type PolicyDecision,
   type PolicyEngine,
+  type RegionRequest,
+  type RegionResult,
   type WireAuthErrorCode,
+  type WireAuthLogger,
 } from '@wire-auth/core'
 import { compileFragment, type CompiledFragment, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
 import { guardLocation } from './guard-location.js'
-import { regionDigest, type RegionRequest, type RegionResult } from './region-request.js'
+import { regionDigest } from './region-digest.js'
 import { RenderBudget } from './render-budget.js'
+import { codedError } from '../errors.js'
 
-/** pino-compatible logger subset. */
-export interface FragmentLogger {
-  warn(obj: Record<string, unknown>, msg?: string): void
-  error(obj: Record<string, unknown>, msg?: string): void
-}
+/** What the registry logs to: part of core's one logger subset. */
+export type FragmentLogger = Pick<WireAuthLogger, 'warn' | 'error'>
 
 /** What a {@link FragmentRegistry} needs. @internal */
 export interface FragmentRegistryDeps {
@@ -138,7 +139,7 @@ export class FragmentRegistry {
   register<Data, Request>(name: string, options: FragmentOptions<Data, Request>, render: FragmentRender<Data, Request>): void {
     const fragment = compileFragment(name, options, render)
     if (this.#fragments.has(fragment.name)) {
-      throw new WireAuthError('ERR_FRAGMENT_DUPLICATE', `fragment "${fragment.name}" is already registered`, { statusCode: 500 })
+      throw codedError('ERR_FRAGMENT_DUPLICATE', `fragment "${fragment.name}" is already registered`)
     }
     this.#fragments.set(fragment.name, fragment)
   }

@@ -2,7 +2,6 @@ import rateLimit from '@fastify/rate-limit'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthContext } from '../context.js'
-import { httpError } from '../errors.js'
 import type { UserRecord } from '../store/auth-store.js'
 import { strictValidatorCompiler } from '../strict-validator.js'
 import { parseForm } from './form-body.js'
@@ -11,6 +10,7 @@ import type { ResolvedResourceServer } from './idp-options.js'
 import { installOAuthErrorHandler } from './oauth-errors.js'
 import { createLocalIdp, isLocalIdp, type LocalIdp } from './local-idp.js'
 import type { ThrottleVerdict } from './throttle.js'
+import { codedError } from '../errors.js'
 
 /** Body cap of the local IdP's routes: a maximal password, JSON-escaped, fits. */
 const BODY_LIMIT = 64 * 1024
@@ -82,7 +82,7 @@ function authenticateResourceServer(header: unknown, servers: ReadonlyMap<string
 
 function throttled(reply: FastifyReply, verdict: ThrottleVerdict): Error {
   reply.header('retry-after', String(verdict.retryAfterSeconds))
-  return httpError('ERR_RATE_LIMITED', 429, `too many failed attempts, retry in ${verdict.retryAfterSeconds} s`)
+  return codedError('ERR_RATE_LIMITED', `too many failed attempts, retry in ${verdict.retryAfterSeconds} s`)
 }
 
 /**
@@ -189,11 +189,11 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
             throw throttled(reply, result.verdict)
           }
           await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'local', reason: result.reason } })
-          throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
+          throw codedError('ERR_INVALID_CREDENTIALS', 'invalid e-mail or password')
         }
         if (ctx.account && !ctx.account.maySignIn(result.user)) {
           await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.user.id, detail: { via: 'local', reason: 'unverified' } })
-          throw httpError('ERR_EMAIL_NOT_VERIFIED', 403, 'verify your e-mail address first: follow the link we sent, or ask for a new one')
+          throw codedError('ERR_EMAIL_NOT_VERIFIED', 'verify your e-mail address first: follow the link we sent, or ask for a new one')
         }
         try {
           await ctx.sessions.start(request, reply, result.user)
@@ -202,7 +202,7 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
           // the session; answer exactly like a disabled account's sign-in.
           if ((err as { code?: unknown }).code !== 'ERR_USER_DISABLED') throw err
           await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.user.id, detail: { via: 'local', reason: 'disabled' } })
-          throw httpError('ERR_INVALID_CREDENTIALS', 401, 'invalid e-mail or password')
+          throw codedError('ERR_INVALID_CREDENTIALS', 'invalid e-mail or password')
         }
         reply.setCookie(deviceCookie, ctx.signer.sign(result.device), deviceCookieOptions)
         await ctx.audit(request, { action: 'login.success', actorId: result.user.id, targetId: result.user.id, detail: { via: 'local' } })
@@ -263,26 +263,26 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
         async (request, reply) => {
           const body = request.body
           if (!grants.has(body.grant_type)) {
-            throw httpError('ERR_UNSUPPORTED_GRANT_TYPE', 400, `grant_type must be one of ${[...grants].map((g) => `"${g}"`).join(', ')}`)
+            throw codedError('ERR_UNSUPPORTED_GRANT_TYPE', `grant_type must be one of ${[...grants].map((g) => `"${g}"`).join(', ')}`)
           }
           if (body.grant_type === 'authorization_code') {
             if (body.code === undefined || body.redirect_uri === undefined || body.code_verifier === undefined) {
-              throw httpError('ERR_VALIDATION', 400, 'grant_type=authorization_code needs "code", "redirect_uri", "code_verifier" and "client_id"')
+              throw codedError('ERR_VALIDATION', 'grant_type=authorization_code needs "code", "redirect_uri", "code_verifier" and "client_id"')
             }
             const client = body.client_id === undefined ? undefined : clients.get(body.client_id)
-            if (client === undefined) throw httpError('ERR_INVALID_CLIENT', 401, 'unknown client_id')
+            if (client === undefined) throw codedError('ERR_INVALID_CLIENT', 'unknown client_id')
             const result = await idp.exchangeAuthorizationCode(body.code, client.clientId, body.redirect_uri, body.code_verifier)
             if (!result.ok) {
               if (result.reason === 'reuse') {
                 await ctx.audit(request, { action: 'token.reuse', actorId: null, targetId: result.userId, detail: { grant: 'authorization_code', clientId: client.clientId } })
               }
-              throw httpError('ERR_INVALID_GRANT', 400, 'the authorization code is invalid, expired, used, or was issued for another client, redirect URI or verifier')
+              throw codedError('ERR_INVALID_GRANT', 'the authorization code is invalid, expired, used, or was issued for another client, redirect URI or verifier')
             }
             await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'authorization_code', clientId: client.clientId } })
             return result.tokens
           }
           if (body.grant_type === 'password') {
-            if (body.username === undefined || body.password === undefined) throw httpError('ERR_VALIDATION', 400, 'grant_type=password needs "username" and "password"')
+            if (body.username === undefined || body.password === undefined) throw codedError('ERR_VALIDATION', 'grant_type=password needs "username" and "password"')
             const result = await idp.signIn(body.username, body.password, request.ip)
             if (!result.ok) {
               if (result.reason === 'throttled') {
@@ -290,21 +290,21 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
                 throw throttled(reply, result.verdict)
               }
               await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: result.userId, detail: { via: 'token', reason: result.reason } })
-              throw httpError('ERR_INVALID_GRANT', 400, 'invalid username or password')
+              throw codedError('ERR_INVALID_GRANT', 'invalid username or password')
             }
-            if (ctx.account && !ctx.account.maySignIn(result.user)) throw httpError('ERR_EMAIL_NOT_VERIFIED', 403, 'the e-mail address of this account is not verified')
+            if (ctx.account && !ctx.account.maySignIn(result.user)) throw codedError('ERR_EMAIL_NOT_VERIFIED', 'the e-mail address of this account is not verified')
             const tokens = await idp.issueTokens(result.user)
             await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'password' } })
             return tokens
           }
           // refresh_token
-          if (body.refresh_token === undefined) throw httpError('ERR_VALIDATION', 400, 'grant_type=refresh_token needs "refresh_token"')
+          if (body.refresh_token === undefined) throw codedError('ERR_VALIDATION', 'grant_type=refresh_token needs "refresh_token"')
           const result = await idp.refresh(body.refresh_token)
           if (!result.ok) {
             if (result.reason === 'reuse') {
               await ctx.audit(request, { action: 'token.reuse', actorId: null, targetId: result.userId, detail: { familyId: result.familyId } })
             }
-            throw httpError('ERR_INVALID_GRANT', 400, 'the refresh token is invalid, expired or revoked')
+            throw codedError('ERR_INVALID_GRANT', 'the refresh token is invalid, expired or revoked')
           }
           await ctx.audit(request, { action: 'token.issue', actorId: result.user.id, targetId: result.user.id, detail: { grant: 'refresh_token' } })
           return result.tokens
@@ -327,7 +327,7 @@ export async function registerLocalIdp(app: FastifyInstance, ctx: AuthContext, l
           const caller = authenticateResourceServer(request.headers.authorization, resourceServers)
           // RFC 6749 §5.2: a failed HTTP Basic authentication answers 401 with the scheme to use.
           if (caller === null) reply.header('www-authenticate', 'Basic realm="wire-auth", charset="UTF-8"')
-          if (caller === null) throw httpError('ERR_INVALID_CLIENT', 401, 'introspection needs HTTP Basic credentials of a configured resource server')
+          if (caller === null) throw codedError('ERR_INVALID_CLIENT', 'introspection needs HTTP Basic credentials of a configured resource server')
           return idp.introspect(request.body.token, caller)
         })
       }

@@ -1,9 +1,9 @@
-import { WireAuthError, type WireAuthErrorOptions } from '@wire-auth/core'
+import { ERROR_TABLE, WireAuthError, type WireAuthErrorOptions } from '@wire-auth/core'
 
 /** `/auth/{provider}/…` names no configured provider. Code `ERR_PROVIDER_NOT_FOUND` (404). */
 export class ProviderNotFound extends WireAuthError {
-  constructor(message = 'no such provider', options?: WireAuthErrorOptions) {
-    super('ERR_PROVIDER_NOT_FOUND', message, { statusCode: 404, ...options })
+  constructor(message?: string, options?: WireAuthErrorOptions) {
+    super('ERR_PROVIDER_NOT_FOUND', message ?? ERROR_TABLE.ERR_PROVIDER_NOT_FOUND.message, { ...options, statusCode: ERROR_TABLE.ERR_PROVIDER_NOT_FOUND.status })
   }
 }
 
@@ -14,7 +14,7 @@ export class ProviderNotFound extends WireAuthError {
  */
 export class ProviderUnavailable extends WireAuthError {
   constructor(message: string, options?: WireAuthErrorOptions) {
-    super('ERR_PROVIDER_UNAVAILABLE', message, { statusCode: 502, ...options })
+    super('ERR_PROVIDER_UNAVAILABLE', message ?? ERROR_TABLE.ERR_PROVIDER_UNAVAILABLE.message, { ...options, statusCode: ERROR_TABLE.ERR_PROVIDER_UNAVAILABLE.status })
   }
 }
 
@@ -25,7 +25,7 @@ export class ProviderUnavailable extends WireAuthError {
  */
 export class OidcStateMismatch extends WireAuthError {
   constructor(message: string, options?: WireAuthErrorOptions) {
-    super('ERR_OIDC_STATE_MISMATCH', message, { statusCode: 400, ...options })
+    super('ERR_OIDC_STATE_MISMATCH', message ?? ERROR_TABLE.ERR_OIDC_STATE_MISMATCH.message, { ...options, statusCode: ERROR_TABLE.ERR_OIDC_STATE_MISMATCH.status })
   }
 }
 
@@ -36,7 +36,7 @@ export class OidcStateMismatch extends WireAuthError {
  */
 export class OidcCallbackFailed extends WireAuthError {
   constructor(message: string, options?: WireAuthErrorOptions) {
-    super('ERR_OIDC_CALLBACK_FAILED', message, { statusCode: 400, ...options })
+    super('ERR_OIDC_CALLBACK_FAILED', message ?? ERROR_TABLE.ERR_OIDC_CALLBACK_FAILED.message, { ...options, statusCode: ERROR_TABLE.ERR_OIDC_CALLBACK_FAILED.status })
   }
 }
 

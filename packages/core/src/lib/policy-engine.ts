@@ -1,6 +1,8 @@
 import { PolicyDuplicate, PolicyInvalid, type WireAuthErrorCode } from './errors.js'
 import type { GuardSpec } from './guard-spec.js'
+import type { WireAuthLogger } from './logger.js'
 import type { ClaimsPrincipal } from './principal.js'
+import { NAME_PATTERN } from './protocol/limits.js'
 
 /** What a policy function receives besides the user. */
 export interface PolicyContext {
@@ -32,10 +34,8 @@ export interface PolicyDecision {
   code?: WireAuthErrorCode
 }
 
-/** pino-compatible logger subset. */
-export interface PolicyLogger {
-  warn(obj: Record<string, unknown>, msg?: string): void
-}
+/** What the policy engine logs to: the `warn` of the one logger subset ({@link WireAuthLogger}). */
+export type PolicyLogger = Pick<WireAuthLogger, 'warn'>
 
 /** Options of {@link createPolicyEngine}. */
 export interface PolicyEngineOptions {
@@ -183,7 +183,7 @@ export class PolicyEngine {
    * @throws PolicyInvalid `ERR_POLICY_INVALID` when name or requirement is malformed.
    */
   addPolicy(name: string, requirement: PolicyRequirement): this {
-    if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) {
+    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
       throw new PolicyInvalid(`policy name ${JSON.stringify(name)} must be 1-128 characters of [A-Za-z0-9_.:-]`)
     }
     if (this.#policies.has(name)) throw new PolicyDuplicate(`policy "${name}" is already registered`)

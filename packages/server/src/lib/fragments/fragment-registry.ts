@@ -7,19 +7,19 @@ import {
   type PolicyContext,
   type PolicyDecision,
   type PolicyEngine,
+  type RegionRequest,
+  type RegionResult,
   type WireAuthErrorCode,
+  type WireAuthLogger,
 } from '@wire-auth/core'
 import { compileFragment, type CompiledFragment, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
 import { guardLocation } from './guard-location.js'
-import { regionDigest, type RegionRequest, type RegionResult } from './region-request.js'
+import { regionDigest } from './region-digest.js'
 import { RenderBudget } from './render-budget.js'
 import { codedError } from '../errors.js'
 
-/** pino-compatible logger subset. */
-export interface FragmentLogger {
-  warn(obj: Record<string, unknown>, msg?: string): void
-  error(obj: Record<string, unknown>, msg?: string): void
-}
+/** What the registry logs to: part of core's one logger subset. */
+export type FragmentLogger = Pick<WireAuthLogger, 'warn' | 'error'>
 
 /** What a {@link FragmentRegistry} needs. @internal */
 export interface FragmentRegistryDeps {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { createPrincipal, type Claim, type ClaimsPrincipal } from '@wire-auth/core'
+import { createPrincipal, type Claim, type ClaimsPrincipal, type WireAuthLogger } from '@wire-auth/core'
 import type { JSONWebKeySet } from 'jose'
 import type { TokenVerifier } from '../context.js'
 import { hasControlChars } from '../control-chars.js'
@@ -26,7 +26,7 @@ export interface LocalIdpDeps {
   /** Clock, epoch ms. Default `Date.now`; tests freeze and advance it. */
   now?: () => number
   /** Receives non-fatal problems (a failed password rehash). */
-  log?: { warn(obj: object, msg: string): void }
+  log?: Pick<WireAuthLogger, 'warn'>
 }
 
 /** The OAuth 2 token response of `POST /auth/local/token`. */

@@ -1,4 +1,4 @@
-import { createPrincipal, type ClaimsPrincipal } from '@wire-auth/core'
+import { CLAIM_RULES, createPrincipal, isClaimType, type ClaimsPrincipal } from '@wire-auth/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ALL_USERS, type AuthChannel, type AuthEvent } from './channel/auth-channel.js'
 import { checkEvent } from './channel/event-check.js'
@@ -9,17 +9,15 @@ import type { AuditRecord, ClaimChange, SessionRecord, UserRecord } from './stor
 import { principalOf, sessionIdOf, setPrincipal } from './request-state.js'
 import { isWellFormed } from './well-formed.js'
 
-const CLAIM_TYPE = /^[A-Za-z0-9_.:/-]{1,128}$/
-const MAX_VALUE = 1024
-
 function checkClaim(type: unknown, value: unknown, valueRequired: boolean): void {
-  if (typeof type !== 'string' || !CLAIM_TYPE.test(type)) {
+  // The claim rules are core's (CLAIM_RULES): a grantable type, a bounded value.
+  if (!isClaimType(type)) {
     throw new InvalidClaim('claim type must be 1-128 characters of [A-Za-z0-9_.:/-]')
   }
   if (value === undefined && !valueRequired) return
   // Control characters are refused (checklist 30): claim values reach terminals, logs and attributes.
-  if (typeof value !== 'string' || value.length > MAX_VALUE || !isWellFormed(value) || hasControlChars(value)) {
-    throw new InvalidClaim(`claim value must be a well-formed string of at most ${MAX_VALUE} characters, without control characters`)
+  if (typeof value !== 'string' || value.length > CLAIM_RULES.maxGrantedValue || !isWellFormed(value) || hasControlChars(value)) {
+    throw new InvalidClaim(`claim value must be a well-formed string of at most ${CLAIM_RULES.maxGrantedValue} characters, without control characters`)
   }
 }
 

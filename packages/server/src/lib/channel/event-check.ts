@@ -1,4 +1,4 @@
-import { parseParams } from '@wire-auth/core'
+import { isPlainObject, parseParams } from '@wire-auth/core'
 import type { AuthEvent } from './auth-channel.js'
 
 // The rules of an AuthEvent, beside nothing but itself: the Redis channel
@@ -60,12 +60,6 @@ export function checkEvent(value: unknown): { ok: true; event: AuthEvent } | { o
   }
   if (origin !== undefined) event.origin = origin
   return { ok: true, event: Object.freeze(event) }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
 }
 
 function isId(value: unknown): value is string {

@@ -1,4 +1,5 @@
 import {
+  NAME_PATTERN,
   WireAuthError,
   parseGuardSpec,
   type ClaimRequirement,
@@ -93,8 +94,8 @@ export interface CompiledFragment {
   readonly requires?: readonly GuardSpec[]
 }
 
-/** Fragment names: also a URL path segment of `GET /auth/fragments/:name`. */
-export const FRAGMENT_NAME = /^[A-Za-z0-9_.:-]{1,128}$/
+/** Fragment names (the protocol's {@link NAME_PATTERN}): also a URL path segment of `GET /auth/fragments/:name`. */
+export const FRAGMENT_NAME = NAME_PATTERN
 
 const OPTION_KEYS = new Set(['policy', 'claims', 'authenticated', 'public', 'redirect', 'load', 'else', 'bindVerdict'])
 

@@ -1,4 +1,4 @@
-import { ERROR_TABLE, errorBody, parseParamsText, type WireAuthErrorCode } from '@wire-auth/core'
+import { ERROR_TABLE, errorBody, isRegionProblem, parseParamsText, parseRegionRequest, parseRegionRequests, regionRequestSchema, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthContext } from '../context.js'
 import { principalOf } from '../request-state.js'
@@ -6,7 +6,7 @@ import { strictValidatorCompiler } from '../strict-validator.js'
 import { FRAGMENT_NAME } from './fragment-definition.js'
 import { FragmentRegistry } from './fragment-registry.js'
 import { clientBucket } from '../local-idp/throttle.js'
-import { distinctRegions, isRegionProblem, parseRegionRequest, parseRegionRequests, regionDigest, regionRequestSchema } from './region-request.js'
+import { distinctRegions, regionDigest } from './region-digest.js'
 import { codedError } from '../errors.js'
 
 /** Body limit of `POST /auth/fragments` unless `live.maxMessageBytes` is larger (Fastify's default). */
@@ -23,14 +23,14 @@ function chargeAll(registry: FragmentRegistry, client: string, count: number): b
 }
 
 /** A refused request: thrown to the error handler (status by code, from the table), never cached. */
-function refuse(reply: FastifyReply, code: WireAuthErrorCode, message: string): never {
+function rejectRequest(reply: FastifyReply, code: WireAuthErrorCode, message: string): never {
   reply.header('cache-control', 'no-store')
   throw codedError(code, message)
 }
 
 function rateLimited(reply: FastifyReply, registry: FragmentRegistry, client: string): never {
   reply.header('retry-after', String(Math.max(1, Math.ceil(registry.renders.retryAfterMs(client) / 1000))))
-  return refuse(reply, 'ERR_RATE_LIMITED', `at most ${registry.renders.perSecond} region evaluations per second from one client`)
+  return rejectRequest(reply, 'ERR_RATE_LIMITED', `at most ${registry.renders.perSecond} region evaluations per second from one client`)
 }
 
 /**
@@ -111,15 +111,15 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext, regist
         },
       },
       async (request, reply) => {
-        if (request.validationError) return refuse(reply, 'ERR_VALIDATION', request.validationError.message)
+        if (request.validationError) return rejectRequest(reply, 'ERR_VALIDATION', request.validationError.message)
         const regions = parseRegionRequests((request.body as { regions: unknown }).regions, live.maxRegionsPerSocket, true)
-        if (isRegionProblem(regions)) return refuse(reply, regions.code ?? 'ERR_VALIDATION', regions.id === undefined ? regions.message : `region "${regions.id}": ${regions.message}`)
+        if (isRegionProblem(regions)) return rejectRequest(reply, regions.code ?? 'ERR_VALIDATION', regions.id === undefined ? regions.message : `region "${regions.id}": ${regions.message}`)
         // Bounded work per request (issue 13 F6): params bytes as for one socket, and
         // each distinct region evaluated once, out of the client's render budget.
         let paramsBytes = 0
         for (const region of regions) paramsBytes += regionDigest(region).paramsBytes
         if (paramsBytes > live.maxParamsBytesPerSocket) {
-          return refuse(reply, 'ERR_PARAMS_TOO_LARGE', `at most ${live.maxParamsBytesPerSocket} bytes of params per request`)
+          return rejectRequest(reply, 'ERR_PARAMS_TOO_LARGE', `at most ${live.maxParamsBytesPerSocket} bytes of params per request`)
         }
         const client = clientBucket(request.ip)
         if (!chargeAll(registry, client, distinctRegions(regions))) return rateLimited(reply, registry, client)
@@ -149,18 +149,18 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext, regist
         },
       },
       async (request: FastifyRequest, reply: FastifyReply) => {
-        if (request.validationError) return refuse(reply, 'ERR_VALIDATION', request.validationError.message)
+        if (request.validationError) return rejectRequest(reply, 'ERR_VALIDATION', request.validationError.message)
         const { name } = request.params as { name: string }
         const query = request.query as { kind?: 'region' | 'guard'; params?: string; redirect?: string; returnTo?: string }
-        if (!FRAGMENT_NAME.test(name) || !registry.has(name)) return refuse(reply, 'ERR_FRAGMENT_NOT_FOUND', 'no such fragment')
+        if (!FRAGMENT_NAME.test(name) || !registry.has(name)) return rejectRequest(reply, 'ERR_FRAGMENT_NOT_FOUND', 'no such fragment')
         let params: Readonly<Record<string, unknown>> | undefined
         if (query.params !== undefined) {
           const parsed = parseParamsText(query.params)
-          if (!parsed.ok) return refuse(reply, parsed.code, parsed.message)
+          if (!parsed.ok) return rejectRequest(reply, parsed.code, parsed.message)
           params = parsed.params
         }
         const region = parseRegionRequest({ id: 'get', kind: query.kind ?? 'region', fragment: name, params, redirect: query.redirect, returnTo: query.returnTo }, true)
-        if (isRegionProblem(region)) return refuse(reply, region.code ?? 'ERR_VALIDATION', region.message)
+        if (isRegionProblem(region)) return rejectRequest(reply, region.code ?? 'ERR_VALIDATION', region.message)
         const client = clientBucket(request.ip)
         if (!chargeAll(registry, client, 1)) return rateLimited(reply, registry, client)
 

@@ -1,4 +1,4 @@
-import { WireAuthError, type Claim } from '@wire-auth/core'
+import { CLAIM_RULES, WireAuthError, type Claim } from '@wire-auth/core'
 import { codedError, InvalidClaim, StoreUnavailable, UserNotFound } from '../errors.js'
 
 /**
@@ -38,12 +38,10 @@ export function driverCode(err: unknown): string | undefined {
   return undefined
 }
 
-/** Longest claim type / value the stores accept. */
-export const MAX_CLAIM_TYPE_LENGTH = 256
-export const MAX_CLAIM_VALUE_LENGTH = 4096
-
 /**
- * Checks one claim from a caller and returns a fresh `{ type, value }`.
+ * Checks one claim from a caller and returns a fresh `{ type, value }`
+ * under the stores' bounds of core's claim rules (`CLAIM_RULES.maxStoredType`,
+ * `maxStoredValue`: the last line of defence behind `app.auth`'s stricter ones).
  * @throws `ERR_INVALID_CLAIM` (400) when type or value is not a string, the
  *   type is empty, or either is too long.
  */
@@ -57,14 +55,14 @@ export function checkClaim(claim: unknown): Claim {
 /** Checks a claim type. @throws `ERR_INVALID_CLAIM` */
 export function checkClaimType(type: unknown): string {
   if (typeof type !== 'string' || type.length === 0) throw new InvalidClaim('a claim type must be a non-empty string')
-  if (type.length > MAX_CLAIM_TYPE_LENGTH) throw new InvalidClaim(`a claim type must be at most ${MAX_CLAIM_TYPE_LENGTH} characters`)
+  if (type.length > CLAIM_RULES.maxStoredType) throw new InvalidClaim(`a claim type must be at most ${CLAIM_RULES.maxStoredType} characters`)
   return type
 }
 
 /** Checks a claim value. @throws `ERR_INVALID_CLAIM` */
 export function checkClaimValue(value: unknown): string {
   if (typeof value !== 'string') throw new InvalidClaim('a claim value must be a string')
-  if (value.length > MAX_CLAIM_VALUE_LENGTH) throw new InvalidClaim(`a claim value must be at most ${MAX_CLAIM_VALUE_LENGTH} characters`)
+  if (value.length > CLAIM_RULES.maxStoredValue) throw new InvalidClaim(`a claim value must be at most ${CLAIM_RULES.maxStoredValue} characters`)
   return value
 }
 

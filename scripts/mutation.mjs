@@ -30,6 +30,7 @@ export const TARGETS = {
   'packages/core/src/lib/guard-spec.ts': [`${CORE}/guard-spec.test.ts`, 'test/security/fuzz-guard-spec.test.ts'],
   'packages/core/src/lib/redirect.ts': [`${CORE}/redirect.test.ts`],
   'packages/core/src/lib/policy-engine.ts': [`${CORE}/policy-engine.test.ts`],
+  'packages/core/src/lib/deadlines.ts': [`${CORE}/deadlines.test.ts`, `${CORE}/policy-engine.test.ts`],
   'packages/core/src/lib/principal.ts': [`${CORE}/principal.test.ts`, `${CORE}/policy-engine.test.ts`],
   'packages/core/src/lib/errors.ts': [`${CORE}/errors.test.ts`],
   'packages/core/src/lib/protocol/region-request.ts': [`${SERVER}/region-request.test.ts`, `${SERVER}/fragments-registry.test.ts`],

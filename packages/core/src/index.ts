@@ -15,6 +15,8 @@ export { parseParams, parseParamsText, PARAMS_LIMITS, FORBIDDEN_PARAMS_KEYS, utf
 export type { ParsedParams, ParamsProblem } from './lib/params.js'
 export { isPlainObject } from './lib/is-plain-object.js'
 export type { WireAuthLogger } from './lib/logger.js'
+export { DeadlineList } from './lib/deadlines.js'
+export type { Deadline } from './lib/deadlines.js'
 // The wire protocol (docs/protocol.md): messages, limits, claim rules, the one parser and the encoder shape.
 export type { RegionRequest, RegionResult, RegionRequestProblem, ClientMessage, ServerMessage } from './lib/protocol/messages.js'
 export { MAX_REGION_CLAIMS, MAX_REGION_STRING, MAX_REGION_URL, MAX_TOKEN_LENGTH, NAME_PATTERN, REGION_ID_PATTERN, SOCKET_CLIENT_FRAME_CHARS, SOCKET_MAX_MESSAGE_BYTES } from './lib/protocol/limits.js'

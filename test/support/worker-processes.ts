@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { CLI } from './cli.js'
 import { cookieFrom } from './cookies.js'
 import { SocketClient, type Message, type RenderedRegion } from './socket-client.js'
 
@@ -11,7 +12,7 @@ import { SocketClient, type Message, type RenderedRegion } from './socket-client
 // processes running the BUILT server with test/support/worker-config.mjs,
 // plain HTTP on fresh connections, and `ws` clients that record messages.
 
-export const CLI = fileURLToPath(new URL('../../packages/server/dist/cli.js', import.meta.url))
+export { CLI }
 export const WORKER_CONFIG = fileURLToPath(new URL('./worker-config.mjs', import.meta.url))
 /** Origin the clients send; the fixture config allows it. */
 export const SITE = 'https://www.example.com'

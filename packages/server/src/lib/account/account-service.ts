@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { AuthActions } from '../auth-actions.js'
-import type { AuthContext } from '../context.js'
+import type { AuditWriter } from '../audit.js'
 import { canonicalEmail, tryCanonicalEmail } from '../local-idp/email.js'
 import type { LocalIdp } from '../local-idp/local-idp.js'
 import { clientBucket } from '../local-idp/throttle.js'
@@ -40,7 +40,7 @@ export interface AccountDeps {
   idp: LocalIdp
   mailer: Mailer | null
   actions: Pick<AuthActions, 'grantTo' | 'revokeAllSessions' | 'revokeSessionById' | 'listSessions'>
-  audit: AuthContext['audit']
+  audit: AuditWriter
   log: Pick<FastifyBaseLogger, 'warn' | 'info'>
   requireVerifiedEmail: boolean
   /** `options.passkeys` is on. */

@@ -10,7 +10,8 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server'
 import type { FastifyRequest } from 'fastify'
-import type { AuthContext, CookieSigner } from '../context.js'
+import type { AuditWriter } from '../audit.js'
+import type { CookieSigner } from '../signer.js'
 import type { AuthStore, PasskeyRecord, UserRecord } from '../store/auth-store.js'
 import { codedError } from '../errors.js'
 
@@ -65,10 +66,10 @@ export class Passkeys {
   readonly #signer: CookieSigner
   readonly #options: ResolvedPasskeyOptions
   readonly #origins: string[]
-  readonly #audit: AuthContext['audit']
+  readonly #audit: AuditWriter
   readonly #now: () => number
 
-  constructor(deps: { store: AuthStore; signer: CookieSigner; options: ResolvedPasskeyOptions; origins: string[]; audit: AuthContext['audit']; now?: () => number }) {
+  constructor(deps: { store: AuthStore; signer: CookieSigner; options: ResolvedPasskeyOptions; origins: string[]; audit: AuditWriter; now?: () => number }) {
     this.#store = deps.store
     this.#signer = deps.signer
     this.#options = deps.options

@@ -1,9 +1,10 @@
 import { ANONYMOUS, isMessageProblem, parseClientMessage, type ClaimsPrincipal, type ClientMessage, type RegionRequest, type RegionRequestProblem, type WireAuthLogger } from '@wire-auth/core'
 import type { RawData, WebSocket } from 'ws'
 import { ALL_USERS, type AuthChannel, type AuthEvent } from '../channel/auth-channel.js'
-import type { SessionManager, TokenVerifier } from '../context.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
+import type { TokenVerifier } from '../local-idp/local-idp.js'
 import type { LiveOptions } from '../options.js'
+import type { SessionManager } from '../sessions.js'
 import type { AuthStore } from '../store/auth-store.js'
 import { frameBytes, frameText } from './socket-frame.js'
 import { LiveConnection } from './live-connection.js'
@@ -87,10 +88,7 @@ export class LiveHub {
     this.#sources = {
       sessions: deps.sessions,
       store: deps.store,
-      // Read through: the local IdP may set it after the hub was built.
-      get tokens() {
-        return deps.tokens
-      },
+      tokens: deps.tokens,
       now: this.#now,
     }
     const hub = this

@@ -98,10 +98,7 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     registry,
     sessions: ctx.sessions,
     store: ctx.store,
-    // The local IdP sets ctx.tokens when it is mounted, possibly after this module.
-    get tokens() {
-      return ctx.tokens
-    },
+    tokens: ctx.localIdp,
     log: ctx.log,
     limits: live,
     onFanout: ctx.metrics === null ? undefined : ctx.metrics.fanout,

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createPrincipal, type Claim, type ClaimsPrincipal, type WireAuthLogger } from '@wire-auth/core'
 import type { JSONWebKeySet } from 'jose'
-import type { TokenVerifier } from '../context.js'
 import { hasControlChars } from '../control-chars.js'
 import { codedError, UserDisabled } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
@@ -15,6 +14,20 @@ import { looksLikeRefreshToken, RefreshTokens } from './refresh-tokens.js'
 import { SigningKeys, type SigningKeyInfo } from './signing-keys.js'
 import { LoginThrottle, type ThrottleVerdict } from './throttle.js'
 import { AccessTokens, CLOCK_TOLERANCE_SECONDS, type AccessTokenPayload } from './tokens.js'
+
+/**
+ * Verifies bearer access tokens of the local IdP.
+ * @internal
+ */
+export interface TokenVerifier {
+  /**
+   * Verifies signature, alg, iss, aud, exp, nbf, token kind and revocation.
+   * Returns the principal (with `raw.jti`, `raw.exp`) or null when invalid.
+   * Never throws for bad input; throws ERR_STORE_UNAVAILABLE only when the
+   * store cannot be asked.
+   */
+  verifyAccessToken(token: string): Promise<ClaimsPrincipal | null>
+}
 
 /** The resolved `options.localIdp`. @internal */
 export type ResolvedLocalIdpOptions = NonNullable<ResolvedOptions['localIdp']>
@@ -358,11 +371,6 @@ class LocalIdpImpl implements LocalIdp {
   listSigningKeys(): Promise<SigningKeyInfo[]> {
     return this.#keys.list()
   }
-}
-
-/** True for an object made by {@link createLocalIdp}. @internal */
-export function isLocalIdp(value: unknown): value is LocalIdp {
-  return value instanceof LocalIdpImpl
 }
 
 /**

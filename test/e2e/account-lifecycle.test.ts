@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,13 +13,15 @@ import { startDemo, type DemoServer } from './support/demo-server.js'
 //     the same link again, and another account's link, are refused; a new link can be asked for;
 //   - forgot password (another device) → mail → reset → the tabs signed in elsewhere go anonymous live;
 //     an unknown address gets the same answer and no mail;
-//   - passkey added (Chromium's virtual authenticator) → signed out → signed in with it, no e-mail typed,
-//     and the other tab follows;
+//   - passkey added with <wire-auth-account> (Chromium's virtual authenticator) → signed out → signed in
+//     with it, no e-mail typed, and the other tab follows;
 //   - under NODE_ENV=production the demo has no mail capture and no /dev/mail.
 
 const PASSWORD = 'correct horse battery staple'
-// @simplewebauthn/browser's own bundle: the ceremony as a site runs it (the UI elements have no passkey UI yet).
+// @simplewebauthn/browser's own bundle: the sign-in ceremony as a site runs it (<wire-auth-sign-in> offers no passkey yet).
 const WEBAUTHN_BROWSER = readFileSync(fileURLToPath(new URL('../../node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js', import.meta.url)), 'utf8')
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 let demo: DemoServer
 let browser: Browser
@@ -40,6 +43,17 @@ async function mailLink(page: Page, to: string, subject: string, count = 1): Pro
   const href = await (await waitForMail(page, to, subject, count)).first().locator('a.mail-link').getAttribute('href')
   expect(href).toMatch(/#token=[A-Za-z0-9_-]{43}$/)
   return href!
+}
+
+/** axe-core finds no violation on the page, or in the part `within` selects (evaluated through the DevTools protocol: the page's CSP stays on). */
+async function axeClean(page: Page, state: string, within?: string): Promise<void> {
+  await page.evaluate(AXE)
+  const violations = await page.evaluate(async (within) => {
+    const axe = (window as unknown as { axe: { run(c: unknown, o: unknown): Promise<{ violations: unknown[] }> } }).axe
+    const found = (await axe.run(within === undefined ? document : { include: [[within]] }, { resultTypes: ['violations'] })).violations as Array<{ id: string; nodes: Array<{ target: string[] }> }>
+    return found.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  }, within)
+  expect(violations, state).toEqual([])
 }
 
 /** The mail's link clicked on /dev/mail (the page must show it). */
@@ -101,27 +115,32 @@ describe('the demo in development: account mail through its SMTP server, read on
       await tab.getByTestId('members-locked').waitFor()
       await markDocument(tab)
     }
+    await axeClean(second, 'home, members corner locked', '[data-testid="members"]')
 
     const mailbox = await context.newPage()
     const link = await mailLink(mailbox, email, 'Confirm your e-mail address')
     expect(link.startsWith(`${demo.url}/account/verify-email#token=`)).toBe(true)
     await screenshot(mailbox, 'dev-mail')
+    await axeClean(mailbox, '/dev/mail')
     await followLink(mailbox, link)
     await mailbox.getByTestId('verify-status').filter({ hasText: `Confirmed: ${email}` }).waitFor()
     // The token left the address bar.
     expect(new URL(mailbox.url()).hash).toBe('')
     await screenshot(mailbox, 'verify-email')
+    await axeClean(mailbox, '/account/verify-email, confirmed')
 
     for (const tab of [first, second]) {
       await tab.getByTestId('members-open').waitFor({ timeout: 10_000 })
       expect(await stillSameDocument(tab)).toBe(true)
     }
     await screenshot(first, 'home-members-verified')
+    await axeClean(first, 'home, members corner open', '[data-testid="members"]')
 
     // The same link again (from another page: the same path with a new #fragment would not reload): refused, and the page says why.
     await mailbox.goto(`${demo.url}/`)
     await mailbox.goto(link)
     await mailbox.getByTestId('verify-error').filter({ hasText: 'not valid any more' }).waitFor()
+    await axeClean(mailbox, '/account/verify-email, refused')
 
     // Another account's link, opened where Noor is signed in: refused, and it verifies nobody.
     const other = await newVisitor(browser)
@@ -181,6 +200,7 @@ describe('the demo in development: account mail through its SMTP server, read on
     await login.locator('wire-auth-sign-in input[name="password"]').waitFor()
     expect(new URL(login.url()).hash).toBe('')
     await screenshot(login, 'reset-password')
+    await axeClean(login, '/account/reset-password')
     const newPassword = 'a different and longer passphrase'
     await login.fill('wire-auth-sign-in input[name="password"]', newPassword)
     await login.click('wire-auth-sign-in button[type="submit"]')
@@ -203,52 +223,53 @@ describe('the demo in development: account mail through its SMTP server, read on
     await laptop.close()
   })
 
-  it('passkey added → signed out (both tabs) → signed in with it, no e-mail typed → both tabs signed in, live', async () => {
-    // bypassCSP: the test injects @simplewebauthn/browser into the demo's page (its CSP allows only its own scripts).
-    const context = await browser.newContext({ viewport: { width: 1200, height: 820 }, bypassCSP: true })
+  it('passkey added on the account page → signed out (both tabs) → signed in with it, no e-mail typed → both tabs follow, live', async () => {
+    const context = await newVisitor(browser)
     const { page: main, email } = await newUser(context, 'Kim')
     const other = await context.newPage()
     await other.goto(`${demo.url}/`)
     await settled(other)
     await markDocument(other)
 
+    // The virtual authenticator belongs to this tab (and stays through its navigations).
     const cdp = await context.newCDPSession(main)
     await cdp.send('WebAuthn.enable')
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
       options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
     })
-    // WebAuthn needs the focused tab.
-    await main.bringToFront()
-    await main.addScriptTag({ content: WEBAUTHN_BROWSER })
-    const added = await main.evaluate(async () => {
-      const post = (path: string, body: unknown) => fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-      const optionsJSON = await (await post('/auth/passkeys/register/options', {})).json()
-      const credential = await (window as any).SimpleWebAuthnBrowser.startRegistration({ optionsJSON })
-      const response = await post('/auth/passkeys/register/verify', { credential, name: 'This laptop' })
-      return { status: response.status, rpId: optionsJSON.rp.id }
-    })
-    expect(added).toEqual({ status: 201, rpId: 'localhost' })
-    expect((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials).toHaveLength(1)
 
-    // Sign out from the menu: both tabs go anonymous.
+    // Added with <wire-auth-account> on the demo's account page (WebAuthn needs the focused tab).
+    await main.goto(`${demo.url}/account`)
+    await main.bringToFront()
+    await main.locator('wire-auth-account [part~="add-passkey"]').click()
+    await main.locator('wire-auth-account [part~="status"]').filter({ hasText: 'The passkey is added.' }).waitFor()
+    await main.locator('wire-auth-account [part~="passkey"]').first().waitFor()
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId })
+    expect(credentials).toHaveLength(1)
+    expect(credentials[0]!.isResidentCredential).toBe(true)
+
+    // Sign out from the menu: both tabs go anonymous; the guarded account page leaves for the sign-in page.
     await main.click('header wire-auth-user-button [part~="button"]')
     await main.click('header wire-auth-user-button [role="menuitem"]:has-text("Sign out")')
-    for (const tab of [main, other]) await tab.waitForFunction(() => document.documentElement.dataset.auth === 'anonymous', undefined, { timeout: 10_000 })
+    await main.waitForURL((url) => url.pathname === '/login', { timeout: 10_000 })
+    await other.waitForFunction(() => document.documentElement.dataset.auth === 'anonymous', undefined, { timeout: 10_000 })
 
-    // Sign in with the passkey: the options name no account; the authenticator offers its discoverable credential.
+    // Sign in with the passkey: the options name no account; the authenticator offers its discoverable
+    // credential. <wire-auth-sign-in> has no passkey button yet: the page runs the ceremony with
+    // @simplewebauthn/browser (evaluated through the DevTools protocol, so the page's CSP stays on).
     await main.bringToFront()
-    await main.addScriptTag({ content: WEBAUTHN_BROWSER })
-    const signedIn = await main.evaluate(async () => {
-      const post = (path: string, body: unknown) => fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    await main.evaluate(WEBAUTHN_BROWSER)
+    // A string, evaluated as the DevTools console would: vitest leaves its import() alone, the page's CSP stays on.
+    const signedIn = (await main.evaluate(`(async () => {
+      const post = (path, body) => fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
       const optionsJSON = await (await post('/auth/passkeys/login/options', {})).json()
-      const credential = await (window as any).SimpleWebAuthnBrowser.startAuthentication({ optionsJSON })
+      const credential = await SimpleWebAuthnBrowser.startAuthentication({ optionsJSON })
       const response = await post('/auth/passkeys/login/verify', { credential })
-      // Signed in with fetch: the page tells its wire-auth connection (documented WireAuth.reconnect()).
-      // (new Function: vitest would rewrite an import() written here.)
-      const { WireAuth } = await new Function('return import("/wire-auth.js")')()
+      // Signed in with fetch: the page tells its wire-auth connection (the documented WireAuth.reconnect()).
+      const { WireAuth } = await import('/wire-auth.js')
       WireAuth.reconnect()
       return { status: response.status, body: await response.json(), allow: optionsJSON.allowCredentials ?? [] }
-    })
+    })()`)) as { status: number; body: { user: { email: string } }; allow: unknown[] }
     expect(signedIn.allow).toEqual([])
     expect(signedIn.status).toBe(200)
     expect(signedIn.body.user.email).toBe(email)

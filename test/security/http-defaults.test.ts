@@ -330,6 +330,7 @@ const REVIEWED_GUARDED = [
   'POST /auth/account/verify-email/send',
   'POST /auth/account/password/change',
   'POST /auth/account/email/change',
+  // The caller's linked provider identities (401 when anonymous; never the subject).
   'GET /auth/account/identities',
   // The caller's own passkeys (401 when anonymous).
   'POST /auth/passkeys/register/options',
@@ -537,11 +538,11 @@ describe('input hardening: what the fuzzing found (each test named after what br
   })
 
   describe('answers Fastify or its plugins gave without a code', () => {
-    it('GET /auth/live without an upgrade → 426 ERR_VALIDATION (was an empty 404)', async () => {
+    it('GET /auth/live without an upgrade → 426 ERR_UPGRADE_REQUIRED (was an empty 404; then ERR_VALIDATION, a 400 code, issue 20)', async () => {
       const response = await product.app.inject({ url: '/auth/live', headers: { origin: 'https://www.example.com' } })
       expect(response.statusCode).toBe(426)
       expect(response.headers.upgrade).toBe('websocket')
-      expect(errorCode(response.json())).toBe('ERR_VALIDATION')
+      expect(errorCode(response.json())).toBe('ERR_UPGRADE_REQUIRED')
     })
 
     it('a malformed URL → 400 ERR_VALIDATION without echoing the URL (was FST_ERR_BAD_URL with the path)', async () => {

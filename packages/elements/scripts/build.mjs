@@ -22,6 +22,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
+import { templateWhitespace } from './template-whitespace.mjs'
 
 // Issue 17's 12 KB. The code flow with PKCE, token renewal and WireAuth.getToken() (issue 16,
 // ≈ 1.3 KB min+gz) load on first call from dist/wire-auth-tokens.js (src/lib/lazy.ts), which
@@ -46,8 +47,9 @@ const common = {
   alias: { '@wire-auth/core': coreSource },
   logLevel: 'warning',
 }
-// The served modules import their lazily loaded parts from beside themselves (src/lib/lazy.ts).
-const served = { ...common, minify: true, define: { __WIRE_AUTH_SERVED__: 'true' } }
+// The served modules import their lazily loaded parts from beside themselves (src/lib/lazy.ts),
+// and their lit templates lose the indentation the minifier keeps (template-whitespace.mjs).
+const served = { ...common, minify: true, define: { __WIRE_AUTH_SERVED__: 'true' }, plugins: [templateWhitespace] }
 
 await build({ ...served, entryPoints: ['src/wire-auth.ts'], outfile: 'dist/wire-auth.js' })
 
@@ -56,8 +58,8 @@ await build({ ...served, entryPoints: ['src/wire-auth.ts'], outfile: 'dist/wire-
 await build({ ...served, entryPoints: ['src/wire-auth-ui.ts'], outfile: 'dist/wire-auth-ui.js' })
 
 // Loaded on first use: the token helpers (by the bundle, on the first WireAuth.signIn(),
-// completeSignIn() or getToken()) and @simplewebauthn/browser (by the UI module, when the
-// user adds a passkey).
+// completeSignIn() or getToken()) and @simplewebauthn/browser (by the UI module, when a
+// user adds a passkey or signs in with one).
 await build({ ...served, entryPoints: ['src/wire-auth-tokens.ts'], outfile: 'dist/wire-auth-tokens.js' })
 await build({ ...served, entryPoints: ['src/wire-auth-webauthn.ts'], outfile: 'dist/wire-auth-webauthn.js' })
 

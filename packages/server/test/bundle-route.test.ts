@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { bundleInfo } from '../src/lib/bundle-info.js'
 import { bundleDirectory, registerBundleRoute } from '../src/lib/bundle-route.js'
 import type { AuthContext } from '../src/lib/context.js'
+import { installErrorHandler } from '../src/lib/error-handler.js'
 import { buildApp, tempDir } from './support/app.js'
 
 let dir: { dir: string; cleanup: () => void }
@@ -22,6 +23,8 @@ afterEach(async () => {
 
 function bareApp(serveBundle = true, version?: string): FastifyInstance {
   const instance = Fastify({ logger: false })
+  // As in wire-auth's scope: the error handler answers the route's coded errors.
+  installErrorHandler(instance)
   registerBundleRoute(instance, { options: { serveBundle }, log: instance.log } as unknown as AuthContext, { directory: dir.dir, version })
   return instance
 }

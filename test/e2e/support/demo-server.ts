@@ -3,6 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
+import { launchChromium } from './browser.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 
@@ -85,4 +88,22 @@ export async function startDemo(options: { env?: Record<string, string> } = {}):
     await stop()
     throw err
   }
+}
+
+/**
+ * For the calling test file: the demo ({@link startDemo}) and Chromium, started
+ * before its first test and stopped after its last. Read `demo` and `browser`
+ * inside tests and hooks (they are set once the file's `beforeAll` ran).
+ */
+export function demoInChromium(): { demo: DemoServer; browser: Browser } {
+  const running = {} as { demo: DemoServer; browser: Browser }
+  beforeAll(async () => {
+    running.demo = await startDemo()
+    running.browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await running.browser?.close()
+    await running.demo?.stop()
+  })
+  return running
 }

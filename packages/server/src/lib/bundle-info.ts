@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { WireAuthError } from '@wire-auth/core'
+import { codedError } from './errors.js'
 
 /**
  * Where the elements bundle lives: `@wire-auth/elements/wire-auth.js` when
@@ -40,7 +41,7 @@ export function versionedBundlePath(version: string): string {
 /**
  * The modules the bundle imports only when a page needs them, served beside it as
  * `wire-auth-<name>.js`: the UI elements, the token helpers (first `WireAuth.signIn()`
- * or `getToken()`), `@simplewebauthn/browser` (imported by the UI module to add a passkey).
+ * or `getToken()`), `@simplewebauthn/browser` (imported by the UI module for a passkey ceremony).
  * @internal
  */
 export const LAZY_MODULES = ['ui', 'tokens', 'webauthn'] as const
@@ -76,7 +77,7 @@ export interface BundleInfo {
   ui?: BundleModuleInfo
   /** The token helpers the versioned bundle imports on the first `WireAuth.signIn()`, `completeSignIn()` or `getToken()`. */
   tokens?: BundleModuleInfo
-  /** `@simplewebauthn/browser`, imported by the versioned UI module when the user adds a passkey. */
+  /** The passkey ceremony (`@simplewebauthn/browser`), imported by the versioned UI module when the user adds a passkey or signs in with one. */
   webauthn?: BundleModuleInfo
 }
 
@@ -125,5 +126,5 @@ export function bundleInfo(): BundleInfo {
 }
 
 function bundleNotBuilt(cause: unknown): WireAuthError {
-  return new WireAuthError('ERR_BUNDLE_NOT_BUILT', 'the elements bundle (wire-auth.js) is not built or @wire-auth/elements is not installed', { statusCode: 503, cause })
+  return codedError('ERR_BUNDLE_NOT_BUILT', 'the elements bundle (wire-auth.js) is not built or @wire-auth/elements is not installed', { cause })
 }

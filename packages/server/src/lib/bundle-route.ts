@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { LAZY_MODULES, bundleDirectory, bundleVersion, versionedBundlePath, versionedModulePath } from './bundle-info.js'
 import type { AuthContext } from './context.js'
+import { codedError } from './errors.js'
 
 /** One served file, read once. */
 interface BundleFile {
@@ -69,10 +70,8 @@ export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, opti
     return async function serveBundle(request: FastifyRequest, reply: FastifyReply) {
       const served = await load(file)
       if (served === null) {
-        return reply
-          .code(503)
-          .header('cache-control', 'no-store')
-          .send({ error: { code: 'ERR_BUNDLE_NOT_BUILT', message: `the elements bundle (${file}) is not built: run \`npm run build\`` } })
+        reply.header('cache-control', 'no-store')
+        throw codedError('ERR_BUNDLE_NOT_BUILT', `the elements bundle (${file}) is not built: run \`npm run build\``)
       }
       // Public code with nothing private in it: any page may load it (a module
       // script is a CORS request). An allowed origin keeps the credentialed

@@ -16,6 +16,7 @@ import type {
   UserPatch,
   UserRecord,
 } from './auth-store.js'
+import { UserDisabled } from '../errors.js'
 import { SqliteConnection } from './sqlite-connection.js'
 import { toPasskey, toAccountToken, toAudit, toCode, toKey, toRefresh, toSession, toUser, type SqliteStatements } from './sqlite-statements.js'
 import {
@@ -31,7 +32,6 @@ import {
   clampInt,
   driverCode,
   storeConflict,
-  userDisabled,
   userNotFound,
   checkEmail,
   checkPasskey,
@@ -227,7 +227,7 @@ export class SqliteAuthStore implements AuthStore {
       // the user before a "disable user" committed never gets a session.
       const owner = s.getUser.get(session.userId)
       if (owner === undefined) throw userNotFound()
-      if (owner.disabled) throw userDisabled()
+      if (owner.disabled) throw new UserDisabled()
       s.insertSession.run({
         id: session.id,
         userId: session.userId,

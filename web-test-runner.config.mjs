@@ -1,7 +1,7 @@
 // Browser tests of @wire-auth/elements in real Chromium against a real backend.
 //
 // The test pages are served by the web-test-runner dev server on
-// http://localhost:<port>; the backend (test/browser-backend/server.mjs, the
+// http://localhost:<port>; the backend (packages/elements/test/backend/server.mjs, the
 // BUILT server on a temp SQLite file) runs on another port, so every test is
 // cross-origin (CORS, the socket's Origin check) but same-site (cookies).
 // Tests load the bundle from the backend (`<backend>/wire-auth.js`), as a
@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { defaultReporter } from '@web/test-runner'
 import { chromeLauncher } from '@web/test-runner-chrome'
-import { freePort, startBrowserBackend } from './test/browser-backend/server.mjs'
+import { freePort, startBrowserBackend } from './packages/elements/test/backend/server.mjs'
 
 const resultsDir = fileURLToPath(new URL('./test-results/', import.meta.url))
 

@@ -7,9 +7,16 @@
 // partner site on a second origin (DEMO_HOST_PORT) that embeds the elements
 // from this backend.
 //
+// In development (NODE_ENV is not "production") the demo also runs a
+// capturing SMTP server on loopback and shows what it received at /dev/mail,
+// so e-mail verification and password reset work offline. Under
+// NODE_ENV=production neither exists: mail goes to DEMO_SMTP_URL, or the
+// flows that need mail are off.
+//
 // Environment: PORT (default 3000; 0 picks a free port), HOST (default
 // 127.0.0.1), DEMO_DATA_DIR (default demo/data), DEMO_OIDC_PORT (default
-// PORT+1, or a free port), DEMO_HOST_PORT (partner site; off unless set).
+// PORT+1, or a free port), DEMO_HOST_PORT (partner site; off unless set),
+// DEMO_SMTP_URL (production only: where mail goes), NODE_ENV.
 import { mkdirSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { join, relative, resolve } from 'node:path'
@@ -17,10 +24,11 @@ import { fileURLToPath } from 'node:url'
 import { createServer, OidcProvider, startupGate } from '@wire-auth/server'
 import { ensureAdminAccount } from './lib/admin-account.mjs'
 import { registerDemoApi } from './lib/api.mjs'
-import { registerCoreModules } from './lib/core-modules.mjs'
+import { DEV_MAIL_PATH, registerDevMailPage } from './lib/dev-mail-page.mjs'
 import { canReadDocument, loadDocumentAccess } from './lib/documents.mjs'
 import { registerDemoFragments } from './lib/fragments.mjs'
 import { startHostSite } from './lib/host-site.mjs'
+import { startMailCapture } from './lib/mail-capture.mjs'
 import { startOidcProvider } from './lib/oidc-provider.mjs'
 
 function portFrom(name, fallback) {
@@ -84,6 +92,11 @@ try {
   openId = await startOidcProvider({ port: 0, clientId: 'wire-auth-demo', redirectUris: [redirectUri], accounts })
 }
 
+// Mail: in development a mailbox of our own on loopback (never in production).
+const production = process.env.NODE_ENV === 'production'
+const mailCapture = production ? null : await startMailCapture({ host: '127.0.0.1' })
+const mailTransport = mailCapture?.url ?? (process.env.DEMO_SMTP_URL || null)
+
 const app = await createServer({
   sqlitePath: join(dataDir, 'wire-auth.sqlite'),
   publicUrl,
@@ -106,6 +119,9 @@ const app = await createServer({
     AdminOnly: { requiresClaim: ['role', 'admin'] },
     CanReadDocument: canReadDocument,
   },
+  ...(mailTransport === null ? {} : { mail: { transport: mailTransport, from: 'Team Handbook <no-reply@handbook.example>' } }),
+  // Passkeys: the relying party is publicUrl's host (localhost).
+  passkeys: { rpName: 'Team Handbook (wire-auth demo)' },
   staticRoot: join(here, 'public'),
   fastify: {
     serverFactory: gate.serverFactory,
@@ -114,7 +130,7 @@ const app = await createServer({
   async setup(app) {
     registerDemoFragments(app)
     registerDemoApi(app)
-    await registerCoreModules(app)
+    if (mailCapture !== null) registerDevMailPage(app, mailCapture)
   },
 })
 await app.ready()
@@ -129,6 +145,8 @@ const lines = [
   '  (a development set-up on plain http: the provider\'s warnings above are expected)',
 ]
 if (hostSite !== null) lines.push(`  Partner site (other origin): ${hostSite.url}`)
+if (mailCapture !== null) lines.push(`  Captured mail (development only): ${publicUrl}${DEV_MAIL_PATH}`)
+else lines.push(`  Mail: ${mailTransport === null ? 'off (set DEMO_SMTP_URL); e-mail verification and password reset are off' : 'sent through DEMO_SMTP_URL'}`)
 if (admin.created) {
   lines.push('', 'Created the admin account:', `  e-mail:   ${admin.email}`, `  password: in ${shown(admin.file)} (mode 0600; not printed)`)
 } else {
@@ -142,7 +160,7 @@ async function shutdown() {
   if (closing) return
   closing = true
   server.closeAllConnections?.()
-  await Promise.allSettled([app.close(), openId.close(), hostSite?.close()])
+  await Promise.allSettled([app.close(), openId.close(), hostSite?.close(), mailCapture?.close()])
   server.close()
   process.exit(0)
 }

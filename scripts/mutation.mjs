@@ -30,16 +30,17 @@ export const TARGETS = {
   'packages/core/src/lib/guard-spec.ts': [`${CORE}/guard-spec.test.ts`, 'test/security/fuzz-guard-spec.test.ts'],
   'packages/core/src/lib/redirect.ts': [`${CORE}/redirect.test.ts`],
   'packages/core/src/lib/policy-engine.ts': [`${CORE}/policy-engine.test.ts`],
+  'packages/core/src/lib/deadlines.ts': [`${CORE}/deadlines.test.ts`, `${CORE}/policy-engine.test.ts`],
   'packages/core/src/lib/principal.ts': [`${CORE}/principal.test.ts`, `${CORE}/policy-engine.test.ts`],
   'packages/core/src/lib/errors.ts': [`${CORE}/errors.test.ts`],
-  'packages/server/src/lib/fragments/region-request.ts': [`${SERVER}/region-request.test.ts`, `${SERVER}/fragments-registry.test.ts`],
+  'packages/core/src/lib/protocol/region-request.ts': [`${CORE}/protocol-region-request.test.ts`, `${SERVER}/fragments-registry.test.ts`, `${SERVER}/protocol-one-parser.test.ts`],
   'packages/server/src/lib/fragments/fragment-definition.ts': [`${SERVER}/fragment-definition.test.ts`, `${SERVER}/fragments-registry.test.ts`],
   'packages/server/src/lib/fragments/fragment-registry.ts': [`${SERVER}/fragments-registry.test.ts`, `${SERVER}/fragment-registry-api.test.ts`, `${SERVER}/fragment-cache-vary.test.ts`],
-  'packages/server/src/lib/fragments/fragment-routes.ts': [`${SERVER}/fragments-http.test.ts`, `${SERVER}/fragments-limits.test.ts`, `${SERVER}/fragment-cache-vary.test.ts`],
-  'packages/server/src/lib/sessions.ts': [`${SERVER}/plugin.test.ts`, 'test/security/revocation.test.ts'],
-  'packages/server/src/lib/local-idp/throttle.ts': [`${SERVER}/local-idp-throttle.test.ts`],
+  'packages/server/src/lib/fragments/fragment-routes.ts': [`${SERVER}/fragment-routes.test.ts`, `${SERVER}/fragments-http.test.ts`, `${SERVER}/fragments-limits.test.ts`, `${SERVER}/fragment-cache-vary.test.ts`],
+  'packages/server/src/lib/sessions.ts': [`${SERVER}/sessions.test.ts`, `${SERVER}/plugin.test.ts`, 'test/security/revocation.test.ts'],
+  'packages/server/src/lib/local-idp/throttle.ts': [`${SERVER}/local-idp-throttle-units.test.ts`, `${SERVER}/local-idp-throttle.test.ts`],
   'packages/server/src/lib/local-idp/tokens.ts': [`${SERVER}/local-idp-tokens.test.ts`, `${SERVER}/local-idp-tokens-differential.test.ts`],
-  'packages/server/src/lib/local-idp/refresh-tokens.ts': [`${SERVER}/local-idp-token-routes.test.ts`],
+  'packages/server/src/lib/local-idp/refresh-tokens.ts': [`${SERVER}/local-idp-refresh-tokens.test.ts`, `${SERVER}/local-idp-token-routes.test.ts`],
 }
 
 const { values } = parseArgs({

@@ -1,37 +1,16 @@
-import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import Fastify from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { cliTempDir, runCli } from './support/cli.js'
 import { connectAuth } from '../packages/server/src/index.js'
 
 // `wire-auth user verify-email` and `user reset-link` on the built bin, then
 // the printed link followed over HTTP against the same SQLite file.
-const cli = fileURLToPath(new URL('../packages/server/dist/cli.js', import.meta.url))
-const run = promisify(execFile)
 const PASSWORD = 'a long and unusual passphrase'
 
-let dir: string
-const sqlite = () => join(dir, 'cli.sqlite')
-
-async function wireAuth(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: dir, env: { ...process.env, WIRE_AUTH_SQLITE: sqlite(), WIRE_AUTH_PASSWORD: PASSWORD } })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
-
-beforeAll(() => {
-  if (!existsSync(cli)) throw new Error('packages/server/dist/cli.js is missing: run `npm run build` first')
-  dir = mkdtempSync(join(tmpdir(), 'wire-auth-cli-account-'))
-})
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const tmp = cliTempDir('wire-auth-cli-account-')
+const sqlite = () => join(tmp.dir, 'cli.sqlite')
+const wireAuth = (args: string[]) => runCli(args, { cwd: tmp.dir, env: { WIRE_AUTH_SQLITE: sqlite(), WIRE_AUTH_PASSWORD: PASSWORD } })
 
 describe('wire-auth user verify-email / reset-link', () => {
   it('verify-email grants email_verified=true and audits it as an admin action', async () => {

@@ -1,37 +1,18 @@
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { cliTempDir, runCli } from './support/cli.js'
 
 // The built bin of @wire-auth/server (`npm test` builds first), run as a user would.
-const cli = fileURLToPath(new URL('../packages/server/dist/cli.js', import.meta.url))
-const run = promisify(execFile)
-let dir: string
-
-async function wireAuth(args: string[], cwd = dir) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd, env: { ...process.env, WIRE_AUTH_SQLITE: join(cwd, 'store.sqlite') } })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const tmp = cliTempDir('wire-auth-cli-usage-')
+const wireAuth = (args: string[], cwd = tmp.dir) => runCli(args, { cwd, env: { WIRE_AUTH_SQLITE: join(cwd, 'store.sqlite') } })
 
 /** A fresh empty folder per case, so "no store file was created" can be checked. */
 function emptyDir(name: string): string {
-  return mkdtempSync(join(dir, `${name}-`))
+  return mkdtempSync(join(tmp.dir, `${name}-`))
 }
 
-beforeAll(() => {
-  if (!existsSync(cli)) throw new Error('packages/server/dist/cli.js is missing: run `npm run build` first')
-  dir = mkdtempSync(join(tmpdir(), 'wire-auth-cli-usage-'))
-})
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('wire-auth CLI usage', () => {
   it('--version prints the version of @wire-auth/server', async () => {

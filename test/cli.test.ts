@@ -1,33 +1,13 @@
-import { execFile, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { spawn } from 'node:child_process'
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { CLI, cliTempDir, runCli } from './support/cli.js'
 
-// The CLI is the built bin of @wire-auth/server: `npm test` builds first.
-const cli = fileURLToPath(new URL('../packages/server/dist/cli.js', import.meta.url))
-const run = promisify(execFile)
-
-let dir: string
-const env = () => ({ ...process.env, WIRE_AUTH_SQLITE: join(dir, 'cli.sqlite'), WIRE_AUTH_PASSWORD: '' })
-
-async function wireAuth(args: string[], extraEnv: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: dir, env: { ...env(), ...extraEnv } })
-    return { code: 0, stdout, stderr }
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
-
-beforeAll(() => {
-  if (!existsSync(cli)) throw new Error('packages/server/dist/cli.js is missing: run `npm run build` first')
-  dir = mkdtempSync(join(tmpdir(), 'wire-auth-cli-'))
-})
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const tmp = cliTempDir('wire-auth-cli-')
+const storeEnv = () => ({ WIRE_AUTH_SQLITE: join(tmp.dir, 'cli.sqlite'), WIRE_AUTH_PASSWORD: '' })
+const env = () => ({ ...process.env, ...storeEnv() })
+const wireAuth = (args: string[], extraEnv: Record<string, string> = {}) => runCli(args, { cwd: tmp.dir, env: { ...storeEnv(), ...extraEnv } })
 
 describe('wire-auth CLI', () => {
   it('prints help and fails on an unknown command with a clear message', async () => {
@@ -67,7 +47,7 @@ describe('wire-auth CLI', () => {
   })
 
   it('reads the password from stdin and refuses a common one with its code', async () => {
-    const child = spawn(process.execPath, [cli, 'user', 'add', '--email', 'bob@example.com', '--password-stdin'], { cwd: dir, env: env() })
+    const child = spawn(process.execPath, [CLI, 'user', 'add', '--email', 'bob@example.com', '--password-stdin'], { cwd: tmp.dir, env: env() })
     child.stdin.end('password123\n')
     let stderr = ''
     child.stderr.on('data', (chunk) => (stderr += chunk))
@@ -87,9 +67,9 @@ describe('wire-auth CLI', () => {
   })
 
   it('serves from a config module and answers /auth/me', async () => {
-    const config = join(dir, 'wire-auth.config.mjs')
-    writeFileSync(config, `export default () => ({ sqlitePath: ${JSON.stringify(join(dir, 'serve.sqlite'))}, localIdp: true })\n`)
-    const child = spawn(process.execPath, [cli, 'serve', '--config', config, '--port', '0'], { cwd: dir, env: env() })
+    const config = join(tmp.dir, 'wire-auth.config.mjs')
+    writeFileSync(config, `export default () => ({ sqlitePath: ${JSON.stringify(join(tmp.dir, 'serve.sqlite'))}, localIdp: true })\n`)
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--port', '0'], { cwd: tmp.dir, env: env() })
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = ''

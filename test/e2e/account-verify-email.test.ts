@@ -1,14 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
 import type { Browser } from 'playwright-core'
 import { html } from '@wire-auth/core'
-import { connectAuth } from '@wire-auth/server'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { freePort } from '../support/free-port.mjs'
 import { linkToken, startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js'
 import { launchChromium, markDocument, newVisitor, settled, stillSameDocument } from './support/browser.js'
+import { startE2eApp, type E2eApp } from './support/e2e-app.js'
 
 // Issue 18 end to end: sign up in Chromium → the verification mail is
 // delivered through a real SMTP server (smtp-server) → the link is followed
@@ -34,36 +29,34 @@ const VERIFY_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>ver
 </script></body></html>`
 
 let smtp: TestSmtpServer
-let app: FastifyInstance
+let backend: E2eApp
 let browser: Browser
-let dir: string
-let url: string
 
 beforeAll(async () => {
   smtp = await startSmtpServer()
-  dir = mkdtempSync(join(tmpdir(), 'wire-auth-e2e-account-'))
-  const port = await freePort()
-  url = `http://127.0.0.1:${port}`
-  app = Fastify({ logger: false })
-  await connectAuth(app, { sqlitePath: join(dir, 'auth.sqlite'), publicUrl: url, localIdp: true, mail: { transport: smtp.url, from: 'no-reply@example.test' } })
-  app.fragment('verified-panel', { claims: [['email_verified', 'true']] }, ({ user }) => html`<p data-testid="verified">Welcome, ${user.name}: your address is verified.</p>`)
-  app.get('/', async (_request, reply) => reply.type('text/html').send(PAGE))
-  app.get('/account/verify-email', async (_request, reply) => reply.type('text/html').send(VERIFY_PAGE))
-  await app.listen({ port, host: '127.0.0.1' })
+  backend = await startE2eApp(
+    { localIdp: true, mail: { transport: smtp.url, from: 'no-reply@example.test' } },
+    {
+      setup(app) {
+        app.fragment('verified-panel', { claims: [['email_verified', 'true']] }, ({ user }) => html`<p data-testid="verified">Welcome, ${user.name}: your address is verified.</p>`)
+        app.get('/', async (_request, reply) => reply.type('text/html').send(PAGE))
+        app.get('/account/verify-email', async (_request, reply) => reply.type('text/html').send(VERIFY_PAGE))
+      },
+    },
+  )
   browser = await launchChromium()
 })
 
 afterAll(async () => {
   await browser?.close()
-  await app?.close()
+  await backend?.close()
   await smtp?.close()
-  if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
 it('sign up → mail through SMTP → follow the link → the email_verified region opens live in two open tabs', async () => {
   const context = await newVisitor(browser)
   const first = await context.newPage()
-  await first.goto(url)
+  await first.goto(backend.url)
   const email = `e2e.${process.pid}@example.test`
   const status = await first.evaluate(async (address) => {
     const response = await fetch('/auth/local/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: address, password: 'a long and unusual passphrase', name: 'Noor' }) })
@@ -72,7 +65,7 @@ it('sign up → mail through SMTP → follow the link → the email_verified reg
   expect(status).toBe(201)
   await first.reload()
   const second = await context.newPage()
-  await second.goto(url)
+  await second.goto(backend.url)
   for (const page of [first, second]) {
     await settled(page)
     await page.getByTestId('unverified').waitFor()
@@ -81,7 +74,7 @@ it('sign up → mail through SMTP → follow the link → the email_verified reg
 
   const mail = await smtp.waitFor(email, (m) => m.subject === 'Confirm your e-mail address')
   const link = /https?:\/\/\S+#token=[A-Za-z0-9_-]{43}/.exec(mail.text)![0]
-  expect(link.startsWith(`${url}/account/verify-email#token=`)).toBe(true)
+  expect(link.startsWith(`${backend.url}/account/verify-email#token=`)).toBe(true)
   const third = await context.newPage()
   await third.goto(link)
   await third.locator('#result', { hasText: 'verified' }).waitFor()
@@ -93,7 +86,7 @@ it('sign up → mail through SMTP → follow the link → the email_verified reg
   }
 
   // The same link a second time: refused.
-  await third.goto(`${url}/`)
+  await third.goto(`${backend.url}/`)
   await third.goto(link)
   await third.locator('#result', { hasText: 'refused ERR_LINK_INVALID' }).waitFor()
   expect(linkToken(mail)).toHaveLength(43)

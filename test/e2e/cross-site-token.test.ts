@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { connectAuth, html, OidcProvider } from '../../packages/server/dist/index.js'
+import { connectAuth, html, OidcProvider } from '@wire-auth/server'
 import { listenOnFreePort, startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.mjs'
 
 // Issue 16: a page on another SITE than the backend (127.0.0.1 vs localhost),

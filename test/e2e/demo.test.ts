@@ -1,33 +1,22 @@
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { authState, launchChromium, markDocument, newVisitor, register, screenshot, settled, signIn, stillSameDocument } from './support/browser.js'
-import { startDemo, type DemoServer } from './support/demo-server.js'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { authState, markDocument, newVisitor, register, screenshot, settled, signIn, stillSameDocument } from './support/browser.js'
+import { demoInChromium } from './support/demo-server.js'
 
 // Text that exists only in the admin console fragment, never in a static file.
 const ADMIN_MARKERS = ['User management', 'admin-users-table']
 const PASSWORD = 'correct horse battery staple'
 
-let demo: DemoServer
-let browser: Browser
-
-beforeAll(async () => {
-  demo = await startDemo()
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await demo?.stop()
-})
+const e2e = demoInChromium()
 
 /** Signs the admin in (own browser profile) and opens the admin page. */
 async function openAdmin(): Promise<Page> {
-  const context = await newVisitor(browser)
+  const context = await newVisitor(e2e.browser)
   const page = await context.newPage()
-  await page.goto(`${demo.url}/admin`)
+  await page.goto(`${e2e.demo.url}/admin`)
   await page.waitForURL((url) => url.pathname === '/login')
-  await signIn(page, demo.url, demo.admin, { goto: false })
-  await page.waitForURL(`${demo.url}/admin`)
+  await signIn(page, e2e.demo.url, e2e.demo.admin, { goto: false })
+  await page.waitForURL(`${e2e.demo.url}/admin`)
   await page.locator('[data-marker="admin-users-table"]').waitFor({ timeout: 15_000 })
   return page
 }
@@ -40,22 +29,22 @@ async function adminRow(admin: Page, email: string) {
 
 describe('the demo, driven by Chromium', () => {
   it('registers a newcomer, signs them in again, and opens the guarded account page', async () => {
-    const context = await newVisitor(browser)
+    const context = await newVisitor(e2e.browser)
     const page = await context.newPage()
 
-    await page.goto(`${demo.url}/`)
+    await page.goto(`${e2e.demo.url}/`)
     await settled(page)
     expect(await authState(page)).toBe('anonymous')
     await page.getByTestId('beta-else').waitFor()
     expect(await page.locator('[data-doc="welcome"] .locked').isVisible()).toBe(true)
     await screenshot(page, 'home-signed-out')
 
-    await page.goto(`${demo.url}/login`)
+    await page.goto(`${e2e.demo.url}/login`)
     await page.locator('a[data-provider="demo"]').waitFor()
     await screenshot(page, 'login')
 
     const user = { name: 'Lin Park', email: 'lin@example.com', password: PASSWORD }
-    await register(page, demo.url, user)
+    await register(page, e2e.demo.url, user)
     await settled(page)
     expect(await authState(page)).toBe('authenticated')
     await page.locator('header wire-auth-user-button [part~="name"]').waitFor()
@@ -72,11 +61,11 @@ describe('the demo, driven by Chromium', () => {
     expect(await stillSameDocument(page)).toBe(true)
 
     // The guarded page sends an anonymous visitor to the login page and back.
-    await page.goto(`${demo.url}/account`)
+    await page.goto(`${e2e.demo.url}/account`)
     await page.waitForURL((url) => url.pathname === '/login')
     expect(new URL(page.url()).searchParams.get('returnTo') ?? '').toContain('/account')
-    await signIn(page, demo.url, user, { goto: false })
-    await page.waitForURL(`${demo.url}/account`)
+    await signIn(page, e2e.demo.url, user, { goto: false })
+    await page.waitForURL(`${e2e.demo.url}/account`)
     await page.getByTestId('account').waitFor()
     await page.locator('wire-auth-account [part~="current"]').waitFor()
     expect(await page.locator('wire-auth-account [part~="current"]').textContent()).toBe('This device')
@@ -86,7 +75,7 @@ describe('the demo, driven by Chromium', () => {
   })
 
   it('redirects an anonymous visitor away from /admin without ever sending the console', async () => {
-    const context = await newVisitor(browser)
+    const context = await newVisitor(e2e.browser)
     const page = await context.newPage()
     const received: string[] = []
     page.on('response', async (response) => {
@@ -100,14 +89,14 @@ describe('the demo, driven by Chromium', () => {
 
     // The server decides before any byte: a plain GET (what curl does) gets 303 and nothing of the page.
     for (const path of ['/admin', '/admin.html']) {
-      const plain = await fetch(`${demo.url}${path}`, { redirect: 'manual', headers: { 'user-agent': 'curl/8.5.0', accept: '*/*' } })
+      const plain = await fetch(`${e2e.demo.url}${path}`, { redirect: 'manual', headers: { 'user-agent': 'curl/8.5.0', accept: '*/*' } })
       expect(plain.status).toBe(303)
       expect(plain.headers.get('location')).toBe(`/login?returnTo=${encodeURIComponent(path)}`)
       const body = await plain.text()
       expect(body).toBe('')
     }
 
-    await page.goto(`${demo.url}/admin`)
+    await page.goto(`${e2e.demo.url}/admin`)
     await page.waitForURL((url) => url.pathname === '/login')
     await page.waitForLoadState('networkidle')
     // Positive control: the recorder saw the login page the 303 led to.
@@ -118,8 +107,8 @@ describe('the demo, driven by Chromium', () => {
 
     // A signed-in user without role=admin is turned away the same way.
     const user = { name: 'Sam Reader', email: 'sam@example.com', password: PASSWORD }
-    await register(page, demo.url, user)
-    await page.goto(`${demo.url}/admin`)
+    await register(page, e2e.demo.url, user)
+    await page.goto(`${e2e.demo.url}/admin`)
     await page.waitForURL((url) => url.pathname !== '/admin')
     await page.waitForLoadState('networkidle')
     for (const marker of ADMIN_MARKERS) expect(received.filter((body) => body.includes(marker))).toEqual([])
@@ -127,12 +116,12 @@ describe('the demo, driven by Chromium', () => {
   })
 
   it('shows the beta region in both open tabs, without a reload, when the admin grants role=beta', async () => {
-    const context = await newVisitor(browser)
+    const context = await newVisitor(e2e.browser)
     const tabA = await context.newPage()
     const user = { name: 'Rosa Diaz', email: 'rosa@example.com', password: PASSWORD }
-    await register(tabA, demo.url, user)
+    await register(tabA, e2e.demo.url, user)
     const tabB = await context.newPage()
-    await tabB.goto(`${demo.url}/`)
+    await tabB.goto(`${e2e.demo.url}/`)
     for (const tab of [tabA, tabB]) {
       await settled(tab)
       await tab.getByTestId('beta-else').waitFor()
@@ -159,9 +148,9 @@ describe('the demo, driven by Chromium', () => {
 
     // Revoking the claim takes it away again, live.
     // The page as served holds none of the in-place markup, for this beta tester, the admin, or a stranger.
-    const stranger = await newVisitor(browser)
+    const stranger = await newVisitor(e2e.browser)
     for (const requester of [context.request, admin.context().request, stranger.request]) {
-      const served = await requester.get(`${demo.url}/`)
+      const served = await requester.get(`${e2e.demo.url}/`)
       expect(served.status()).toBe(200)
       const body = await served.text()
       expect(body).toContain('beta-notes')
@@ -182,10 +171,10 @@ describe('the demo, driven by Chromium', () => {
   })
 
   it('updates the handbook in open tabs, live, when the admin changes who may read a document', async () => {
-    const context = await newVisitor(browser)
+    const context = await newVisitor(e2e.browser)
     const reader = await context.newPage()
     const user = { name: 'Noor Haddad', email: 'noor@example.com', password: PASSWORD }
-    await register(reader, demo.url, user)
+    await register(reader, e2e.demo.url, user)
     await settled(reader)
     const minutes = '[data-doc="board-minutes"] wire-auth-region.doc-body'
     expect(await reader.locator(minutes).getAttribute('status')).toBe('denied')
@@ -195,13 +184,13 @@ describe('the demo, driven by Chromium', () => {
     // The admin page: the console, the handbook access table, and the notes written in place.
     await admin.locator('[data-marker="document-access"]').waitFor({ timeout: 15_000 })
     await admin.locator('[data-marker="admin-notes"]').waitFor({ timeout: 15_000 })
-    const servedAdmin = await (await admin.context().request.get(`${demo.url}/admin`)).text()
+    const servedAdmin = await (await admin.context().request.get(`${e2e.demo.url}/admin`)).text()
     expect(servedAdmin).toContain('<h1>Admin</h1>')
     expect(servedAdmin).not.toContain('admin-notes')
 
     // The handbook bodies are written in place in the home page (one region per item, each with its own
     // params): the page as served holds none of them, not even for the admin who may read them all.
-    const servedHome = await (await admin.context().request.get(`${demo.url}/`)).text()
+    const servedHome = await (await admin.context().request.get(`${e2e.demo.url}/`)).text()
     for (const text of ['Coffee is on the second floor', 'The board approved', 'Roll back first']) expect(servedHome).not.toContain(text)
     expect((servedHome.match(/fragment="page\./g) ?? []).length).toBeGreaterThanOrEqual(5)
 
@@ -220,12 +209,12 @@ describe('the demo, driven by Chromium', () => {
   })
 
   it("turns both tabs anonymous and redirects the guarded one when the admin ends the user's sessions", async () => {
-    const context = await newVisitor(browser)
+    const context = await newVisitor(e2e.browser)
     const home = await context.newPage()
     const user = { name: 'Kai Moreno', email: 'kai@example.com', password: PASSWORD }
-    await register(home, demo.url, user)
+    await register(home, e2e.demo.url, user)
     const account = await context.newPage()
-    await account.goto(`${demo.url}/account`)
+    await account.goto(`${e2e.demo.url}/account`)
     await account.getByTestId('account').waitFor()
     await settled(home)
     expect(await authState(home)).toBe('authenticated')

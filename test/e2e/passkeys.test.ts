@@ -1,13 +1,9 @@
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import Fastify, { type FastifyInstance } from 'fastify'
 import type { Browser, Page } from 'playwright-core'
-import { connectAuth } from '@wire-auth/server'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { launchChromium, newVisitor } from './support/browser.js'
+import { startE2eApp, type E2eApp } from './support/e2e-app.js'
 
 // Passkeys (issue 18) in Chromium with a virtual authenticator (DevTools
 // protocol WebAuthn.addVirtualAuthenticator): register while signed in, sign
@@ -19,36 +15,27 @@ const BROWSER_LIB = readFileSync(fileURLToPath(new URL('../../node_modules/@simp
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>passkeys</title><script src="/test/webauthn.js"></script></head><body><p>passkeys</p></body></html>`
 const PASSWORD = 'a long and unusual passphrase'
 
-let app: FastifyInstance
+let backend: E2eApp
 let browser: Browser
-let dir: string
-let url: string
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'wire-auth-e2e-passkeys-'))
-  const port = await freePort()
   // WebAuthn needs a host name as RP ID (not an IP address): localhost.
-  url = `http://localhost:${port}`
-  app = Fastify({ logger: false })
-  await connectAuth(app, { sqlitePath: join(dir, 'auth.sqlite'), publicUrl: url, localIdp: true, passkeys: { rpName: 'wire-auth e2e' } })
-  app.get('/', async (_request, reply) => reply.type('text/html').send(PAGE))
-  app.get('/test/webauthn.js', async (_request, reply) => reply.type('text/javascript').send(BROWSER_LIB))
-  await app.listen({ port, host: '127.0.0.1' })
+  backend = await startE2eApp(
+    { localIdp: true, passkeys: { rpName: 'wire-auth e2e' } },
+    {
+      hostname: 'localhost',
+      setup(app) {
+        app.get('/', async (_request, reply) => reply.type('text/html').send(PAGE))
+        app.get('/test/webauthn.js', async (_request, reply) => reply.type('text/javascript').send(BROWSER_LIB))
+      },
+    },
+  )
   browser = await launchChromium()
 })
 
 afterAll(async () => {
   await browser?.close()
-  await app?.close()
-  if (dir) rmSync(dir, { recursive: true, force: true })
+  await backend?.close()
 })
 
 /** `fetch` from the page (its cookies, its Origin). */
@@ -66,7 +53,7 @@ function call(page: Page, path: string, body?: unknown): Promise<{ status: numbe
 it('register a passkey, sign out, sign in with it (no e-mail typed), list, rename, remove', async () => {
   const context = await newVisitor(browser)
   const page = await context.newPage()
-  await page.goto(url)
+  await page.goto(backend.url)
   const cdp = await context.newCDPSession(page)
   await cdp.send('WebAuthn.enable')
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
@@ -123,10 +110,10 @@ it('register a passkey, sign out, sign in with it (no e-mail typed), list, renam
   expect(listed.body.passkeys[0].publicKey).toBeUndefined()
 
   // Another account can neither rename nor remove it.
-  const other = await app.inject({ method: 'POST', url: '/auth/local/register', payload: { email: 'ola@example.com', password: PASSWORD } })
+  const other = await backend.app.inject({ method: 'POST', url: '/auth/local/register', payload: { email: 'ola@example.com', password: PASSWORD } })
   const otherCookie = String(other.headers['set-cookie']).split(';')[0]!
   for (const action of ['rename', 'delete']) {
-    const response = await app.inject({ method: 'POST', url: `/auth/passkeys/${encodeURIComponent(passkeyId)}/${action}`, headers: { cookie: otherCookie }, payload: action === 'rename' ? { name: 'Mine' } : {} })
+    const response = await backend.app.inject({ method: 'POST', url: `/auth/passkeys/${encodeURIComponent(passkeyId)}/${action}`, headers: { cookie: otherCookie }, payload: action === 'rename' ? { name: 'Mine' } : {} })
     expect(response.statusCode, action).toBe(404)
     expect(response.json().error.code).toBe('ERR_PASSKEY_NOT_FOUND')
   }
@@ -148,7 +135,7 @@ it('register a passkey, sign out, sign in with it (no e-mail typed), list, renam
   expect(refused).toEqual([400, 'ERR_PASSKEY_INVALID'])
   expect((await call(page, '/auth/me')).body.authenticated).toBe(false)
 
-  const actions = (await app.authStore.listAudit({ userId })).map((a) => `${a.action}${a.detail.via === 'passkey' ? ':passkey' : ''}`)
+  const actions = (await backend.app.authStore.listAudit({ userId })).map((a) => `${a.action}${a.detail.via === 'passkey' ? ':passkey' : ''}`)
   expect(actions).toEqual(expect.arrayContaining(['passkey.register', 'login.success:passkey', 'passkey.rename', 'passkey.remove', 'login.failure:passkey']))
   await context.close()
 })

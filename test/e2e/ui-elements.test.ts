@@ -2,39 +2,28 @@
 // <wire-auth-signed-out>) in real Chromium against the real demo backend: a page with one script
 // tag and these elements, no other JavaScript.
 import { createRequire } from 'node:module'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, newVisitor, screenshot } from './support/browser.js'
-import { startDemo, type DemoServer } from './support/demo-server.js'
+import type { BrowserContext, Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { newVisitor, screenshot } from './support/browser.js'
+import { demoInChromium } from './support/demo-server.js'
 
 const PASSWORD = 'correct horse battery staple'
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 
 // The page under test is demo/public/elements.html: the bundle's script tag and the elements, nothing else.
 
-let demo: DemoServer
-let browser: Browser
-
-beforeAll(async () => {
-  demo = await startDemo()
-  browser = await launchChromium()
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await demo?.stop()
-})
+const e2e = demoInChromium()
 
 /** A fresh browser profile (its own cookies); CSP bypassed only so that the test can inject axe-core. */
 function visitor(): Promise<BrowserContext> {
-  return browser.newContext({ viewport: { width: 1200, height: 820 }, deviceScaleFactor: 1, bypassCSP: true })
+  return e2e.browser.newContext({ viewport: { width: 1200, height: 820 }, deviceScaleFactor: 1, bypassCSP: true })
 }
 /** An e-mail no earlier run used (the demo's store may outlive a run). */
 const unique = (name: string) => `${name}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.com`
 
 async function open(context: BrowserContext): Promise<Page> {
   const page = await context.newPage()
-  await page.goto(`${demo.url}/elements.html`)
+  await page.goto(`${e2e.demo.url}/elements.html`)
   return page
 }
 
@@ -222,28 +211,28 @@ describe('UI elements in Chromium against the demo backend', () => {
     await phone.close()
   })
 
-  it('"Forgot your password?" shows only when the server mails reset links', async () => {
+  it('"Forgot your password?" shows when the server mails reset links (the demo captures its mail)', async () => {
     const context = await visitor()
     const page = await open(context)
     await anonymous(page)
     const capabilities = await page.evaluate(() => fetch('/auth/account/capabilities').then((r) => r.json()))
     await page.locator('wire-auth-sign-in form').waitFor()
-    // The demo has no mail settings: no reset link (an account flow the server cannot do is never offered).
-    expect(capabilities.passwordReset).toBe(false)
-    expect(await page.locator('wire-auth-sign-in [part~="forgot"]').count()).toBe(0)
+    // The demo mails (to its dev mail page); a server that cannot is covered by packages/elements/test/ui.test.js.
+    expect(capabilities.passwordReset).toBe(true)
+    await page.locator('wire-auth-sign-in [part~="forgot"]').waitFor()
     await context.close()
   })
 
   it('the demo\'s two themes (login: the site\'s colours; account: "midnight") are axe-clean too', async () => {
     const context = await visitor()
     const page = await context.newPage()
-    await page.goto(`${demo.url}/login`)
+    await page.goto(`${e2e.demo.url}/login`)
     await page.locator('wire-auth-sign-in form').waitFor()
     await page.locator('wire-auth-user-button [part~="sign-in"]').waitFor()
     await axeClean(page, 'demo login page (handbook theme)')
     await signUp(page, { name: 'Eve Theme', email: unique('eve') })
-    await page.waitForURL(`${demo.url}/`)
-    await page.goto(`${demo.url}/account`)
+    await page.waitForURL(`${e2e.demo.url}/`)
+    await page.goto(`${e2e.demo.url}/account`)
     await page.locator('wire-auth-account [part~="current"]').waitFor()
     await axeClean(page, 'demo account page (midnight theme)')
     await page.locator('wire-auth-user-button [part~="button"]').click()
@@ -253,19 +242,19 @@ describe('UI elements in Chromium against the demo backend', () => {
   })
 
   it('a page without UI elements never fetches the UI module; one that adds one later does', async () => {
-    const context = await newVisitor(browser)
+    const context = await newVisitor(e2e.browser)
     const fetched: string[] = []
     context.on('request', (request) => request.url().includes('wire-auth-ui.js') && fetched.push(request.url()))
     await context.route('**/plain.html', (route) =>
       route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>x</title><script type="module" src="/wire-auth.js"></script><wire-auth-region fragment="hello-card"></wire-auth-region>' }),
     )
     const page = await context.newPage()
-    await page.goto(`${demo.url}/plain.html`)
+    await page.goto(`${e2e.demo.url}/plain.html`)
     await page.waitForFunction(() => document.querySelector('wire-auth-region')?.getAttribute('status') !== 'pending')
     expect(fetched).toEqual([])
     await page.evaluate(() => document.body.append(document.createElement('wire-auth-user-button')))
     await page.locator('wire-auth-user-button [part~="sign-in"]').waitFor()
-    expect(fetched).toEqual([`${demo.url}/wire-auth-ui.js`])
+    expect(fetched).toEqual([`${e2e.demo.url}/wire-auth-ui.js`])
     await context.close()
   })
 })

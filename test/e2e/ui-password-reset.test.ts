@@ -1,14 +1,9 @@
-import { createServer } from 'node:net'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createRequire } from 'node:module'
-import Fastify, { type FastifyInstance } from 'fastify'
 import type { Browser, Page } from 'playwright-core'
-import { connectAuth } from '@wire-auth/server'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js'
 import { launchChromium } from './support/browser.js'
+import { startE2eApp, type E2eApp } from './support/e2e-app.js'
 
 // Issue 17 × 18: "Forgot your password?" in <wire-auth-sign-in> appears when the server mails reset
 // links; the mail goes through a real SMTP server (smtp-server); the link opens a page holding
@@ -24,47 +19,35 @@ const OLD = 'the first long passphrase'
 const NEW = 'a brand new long passphrase'
 
 let smtp: TestSmtpServer
-let app: FastifyInstance
-let strict: FastifyInstance
-let strictUrl: string
+let backend: E2eApp
+/** A second server that lets only verified addresses sign in. */
+let strict: E2eApp
 let browser: Browser
-let dir: string
-let url: string
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 beforeAll(async () => {
   smtp = await startSmtpServer()
-  dir = mkdtempSync(join(tmpdir(), 'wire-auth-e2e-ui-reset-'))
-  const port = await freePort()
-  url = `http://127.0.0.1:${port}`
-  app = Fastify({ logger: false })
-  await connectAuth(app, { sqlitePath: join(dir, 'auth.sqlite'), publicUrl: url, localIdp: true, mail: { transport: smtp.url, from: 'no-reply@example.test' } })
-  app.get('/', async (_request, reply) => reply.type('text/html').send(page('<wire-auth-sign-in></wire-auth-sign-in>')))
-  app.get('/account/reset-password', async (_request, reply) => reply.type('text/html').send(page('<wire-auth-sign-in mode="reset"></wire-auth-sign-in>')))
-  await app.listen({ port, host: '127.0.0.1' })
-  // A second server that lets only verified addresses sign in.
-  const strictPort = await freePort()
-  strictUrl = `http://127.0.0.1:${strictPort}`
-  strict = Fastify({ logger: false })
-  await connectAuth(strict, { sqlitePath: join(dir, 'strict.sqlite'), publicUrl: strictUrl, localIdp: true, requireVerifiedEmail: true, mail: { transport: smtp.url, from: 'no-reply@example.test' } })
-  strict.get('/', async (_request, reply) => reply.type('text/html').send(page('<wire-auth-sign-in mode="sign-up"></wire-auth-sign-in>')))
-  await strict.listen({ port: strictPort, host: '127.0.0.1' })
+  const mail = { transport: smtp.url, from: 'no-reply@example.test' }
+  backend = await startE2eApp(
+    { localIdp: true, mail },
+    {
+      setup(app) {
+        app.get('/', async (_request, reply) => reply.type('text/html').send(page('<wire-auth-sign-in></wire-auth-sign-in>')))
+        app.get('/account/reset-password', async (_request, reply) => reply.type('text/html').send(page('<wire-auth-sign-in mode="reset"></wire-auth-sign-in>')))
+      },
+    },
+  )
+  strict = await startE2eApp(
+    { localIdp: true, requireVerifiedEmail: true, mail },
+    { setup: (app) => app.get('/', async (_request, reply) => reply.type('text/html').send(page('<wire-auth-sign-in mode="sign-up"></wire-auth-sign-in>'))) },
+  )
   browser = await launchChromium()
 })
 
 afterAll(async () => {
   await browser?.close()
-  await app?.close()
+  await backend?.close()
   await strict?.close()
   await smtp?.close()
-  if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
 async function axeClean(p: Page, state: string): Promise<void> {
@@ -79,7 +62,7 @@ async function axeClean(p: Page, state: string): Promise<void> {
 it('forgot password → mail through SMTP → the reset page sets a new password → sign in with it', async () => {
   const context = await browser.newContext({ bypassCSP: true })
   const home = await context.newPage()
-  await home.goto(url)
+  await home.goto(backend.url)
   const email = `reset.${process.pid}.${Date.now().toString(36)}@example.test`
   const registered = await home.evaluate(
     async ([address, password]) => (await fetch('/auth/local/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: address, password }) })).status,
@@ -99,7 +82,7 @@ it('forgot password → mail through SMTP → the reset page sets a new password
 
   const mail = await smtp.waitFor(email, (m) => m.subject === 'Reset your password')
   const link = /https?:\/\/\S+#token=[A-Za-z0-9_-]{43}/.exec(mail.text)![0]
-  expect(link.startsWith(`${url}/account/reset-password#token=`)).toBe(true)
+  expect(link.startsWith(`${backend.url}/account/reset-password#token=`)).toBe(true)
 
   const reset = await context.newPage()
   await reset.goto(link)
@@ -133,7 +116,7 @@ it('forgot password → mail through SMTP → the reset page sets a new password
 it('with requireVerifiedEmail, sign-up says to open the mailed link first, and signing in before that says why it is refused', async () => {
   const context = await browser.newContext()
   const p = await context.newPage()
-  await p.goto(strictUrl)
+  await p.goto(strict.url)
   const email = `strict.${process.pid}.${Date.now().toString(36)}@example.test`
   await p.fill('wire-auth-sign-in input[name="email"]', email)
   await p.fill('wire-auth-sign-in input[name="password"]', OLD)

@@ -2,8 +2,8 @@
 // demo's pages in real Chromium under the CSP the backend sends, signed out
 // and signed in as an admin (every fragment rendered), must raise no
 // `securitypolicyviolation` and log no error. The login page's returnTo goes
-// through resolveSafeRedirect (served from @wire-auth/core) under that CSP.
-// Needs the built bundle and core modules (`npm run build`) and Chromium.
+// through resolveSafeRedirect (in <wire-auth-sign-in>, from @wire-auth/core) under that CSP.
+// Needs the built bundle (`npm run build`) and Chromium.
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -13,7 +13,7 @@ import { listenOnFreePort } from '../support/oidc-provider.mjs'
 import { securityApp, type SecurityApp } from './support/security-app.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const BUILT = ['../../packages/elements/dist/wire-auth.js', '../../packages/core/dist/lib/redirect.js'].every((path) => existsSync(fileURLToPath(new URL(path, import.meta.url))))
+const BUILT = existsSync(fileURLToPath(new URL('../../packages/elements/dist/wire-auth.js', import.meta.url)))
 const READY = BUILT && existsSync(CHROMIUM)
 const PASSWORD = 'correct horse battery staple'
 

@@ -302,12 +302,22 @@ const REVIEWED_PUBLIC = [
   'GET /wire-auth-ui.js.map',
   `GET /wire-auth@${ELEMENTS_VERSION}.js`, // the same bundle under its immutable, SRI-pinnable URL
   `GET /wire-auth-ui@${ELEMENTS_VERSION}.js`, // the UI module the versioned bundle imports (pinnable too)
+  'GET /wire-auth-tokens.js', // the token helpers the bundle loads on first WireAuth.getToken()/signIn()
+  'GET /wire-auth-tokens.js.map',
+  `GET /wire-auth-tokens@${ELEMENTS_VERSION}.js`,
+  'GET /wire-auth-webauthn.js', // @simplewebauthn/browser, loaded by the UI module to add a passkey
+  'GET /wire-auth-webauthn.js.map',
+  `GET /wire-auth-webauthn@${ELEMENTS_VERSION}.js`,
   'GET /*', // the standalone server's static site
-  'GET /vendor/wire-auth-core/*', // the demo's copy of @wire-auth/core's modules (resolveSafeRedirect)
 ]
 /** Pages of the demo with a page-level <wire-auth-guard>: an anonymous GET gets 303 and nothing else. */
 const DEMO_GUARDED_PAGES = ['/admin', '/admin.html', '/account', '/account.html']
-const DEMO_PAGES = [...DEMO_GUARDED_PAGES, '/', '/index', '/index.html', '/login', '/login.html', '/elements', '/elements.html']
+const DEMO_PAGES = [
+  ...DEMO_GUARDED_PAGES,
+  ...['/', '/index', '/index.html', '/login', '/login.html', '/elements', '/elements.html'],
+  // The pages account mails link to (the token is in the #fragment, posted by the page).
+  ...['/account/verify-email', '/account/verify-email.html', '/account/reset-password', '/account/reset-password.html'],
+]
 const REVIEWED_GUARDED = [
   'POST /auth/fragments',
   'GET /auth/fragments/:name',
@@ -320,6 +330,8 @@ const REVIEWED_GUARDED = [
   'POST /auth/account/verify-email/send',
   'POST /auth/account/password/change',
   'POST /auth/account/email/change',
+  // The caller's linked provider identities (401 when anonymous; never the subject).
+  'GET /auth/account/identities',
   // The caller's own passkeys (401 when anonymous).
   'POST /auth/passkeys/register/options',
   'POST /auth/passkeys/register/verify',
@@ -406,7 +418,7 @@ describe('the route table (every route is explicitly public or guarded)', () => 
         client.close()
       },
     }
-    for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all', 'POST /auth/account/verify-email/send']) {
+    for (const key of ['GET /auth/sessions', 'POST /auth/sessions/:id/revoke', 'POST /auth/sessions/revoke-all', 'POST /auth/account/verify-email/send', 'GET /auth/account/identities']) {
       probes[key] = async () => {
         const [method, path] = key.split(' ') as ['GET' | 'POST', string]
         const response = await app.inject({ method, url: path.replace(':id', 'a'.repeat(64)), ...(method === 'POST' ? { payload: {} } : {}) })
@@ -526,11 +538,11 @@ describe('input hardening: what the fuzzing found (each test named after what br
   })
 
   describe('answers Fastify or its plugins gave without a code', () => {
-    it('GET /auth/live without an upgrade → 426 ERR_VALIDATION (was an empty 404)', async () => {
+    it('GET /auth/live without an upgrade → 426 ERR_UPGRADE_REQUIRED (was an empty 404; then ERR_VALIDATION, a 400 code, issue 20)', async () => {
       const response = await product.app.inject({ url: '/auth/live', headers: { origin: 'https://www.example.com' } })
       expect(response.statusCode).toBe(426)
       expect(response.headers.upgrade).toBe('websocket')
-      expect(errorCode(response.json())).toBe('ERR_VALIDATION')
+      expect(errorCode(response.json())).toBe('ERR_UPGRADE_REQUIRED')
     })
 
     it('a malformed URL → 400 ERR_VALIDATION without echoing the URL (was FST_ERR_BAD_URL with the path)', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { AuthorizationCodeRecord, RefreshTokenRecord, SigningKeyRecord } from '../../packages/server/src/lib/store/auth-store.js'
-import { c, expectCode, newUser, sessionFor, type StoreContext } from './harness.js'
+import { c, expectCode, newUser, sessionFor, singleUseTests, type StoreContext } from './harness.js'
 
 /** Identities, sessions, keys, tokens, failures, audit, secrets and lifecycle. */
 export function recordSuites(ctx: StoreContext): void {
@@ -28,6 +28,26 @@ export function recordSuites(ctx: StoreContext): void {
       await expectCode(ctx.store.linkIdentity('https://idp.example', 'sub-1', 'no-such-id'), 'ERR_USER_NOT_FOUND', 404)
       expect(await ctx.store.findIdentity('https://idp.example', 'sub-1')).toBeNull()
     })
+
+    it('listIdentities gives a user\'s own identities, oldest first, and nobody else\'s', async () => {
+      const a = await newUser(ctx.store)
+      const b = await newUser(ctx.store)
+      expect(await ctx.store.listIdentities(a.id)).toEqual([])
+      const before = Date.now()
+      await ctx.store.linkIdentity('https://idp.example', 'sub-a', a.id)
+      await ctx.store.linkIdentity('https://idp.example', 'sub-b', b.id)
+      await ctx.store.linkIdentity('https://other.example', 'sub-a2', a.id)
+      const listed = await ctx.store.listIdentities(a.id)
+      expect(listed.map(({ issuer, subject, userId }) => ({ issuer, subject, userId }))).toEqual([
+        { issuer: 'https://idp.example', subject: 'sub-a', userId: a.id },
+        { issuer: 'https://other.example', subject: 'sub-a2', userId: a.id },
+      ])
+      for (const identity of listed) expect(identity.createdAt).toBeGreaterThanOrEqual(before)
+      expect(listed[0]!.createdAt).toBeLessThanOrEqual(listed[1]!.createdAt)
+      expect((await ctx.store.listIdentities(b.id)).map((i) => i.subject)).toEqual(['sub-b'])
+      expect(await ctx.store.listIdentities('no-such-id')).toEqual([])
+    })
+
   })
 
   describe('sessions', () => {
@@ -228,22 +248,12 @@ export function recordSuites(ctx: StoreContext): void {
       expect(await ctx.store.consumeAuthorizationCode('missing', ac.createdAt)).toBeNull()
     })
 
-    it('a code is consumed once: the second consumer sees firstUse false and the first use time', async () => {
-      const user = await newUser(ctx.store)
-      const ac = code(user.id)
-      await ctx.store.createAuthorizationCode(ac)
-      await ctx.store.consumeAuthorizationCode(ac.id, ac.createdAt + 1)
-      const again = await ctx.store.consumeAuthorizationCode(ac.id, ac.createdAt + 2)
-      expect(again?.firstUse).toBe(false)
-      expect(again?.record.usedAt).toBe(ac.createdAt + 1)
-    })
-
-    it('20 concurrent exchanges of one code: exactly one is first', async () => {
-      const user = await newUser(ctx.store)
-      const ac = code(user.id)
-      await ctx.store.createAuthorizationCode(ac)
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ctx.store.consumeAuthorizationCode(ac.id, ac.createdAt + i)))
-      expect(results.filter((r) => r?.firstUse)).toHaveLength(1)
+    singleUseTests(ctx, {
+      noun: 'code',
+      uses: 'exchanges',
+      make: (userId) => code(userId),
+      create: (ac) => ctx.store.createAuthorizationCode(ac),
+      consume: (id, at) => ctx.store.consumeAuthorizationCode(id, at),
     })
 
     it('a code of an unknown user is refused; a duplicate id is ERR_STORE_CONFLICT; expired codes are swept', async () => {

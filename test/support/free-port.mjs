@@ -1,5 +1,5 @@
 // The one `freePort` of the tests and test servers. Plain Node ESM, so that
-// .mjs servers (test/browser-backend) and vitest files share it. Types:
+// .mjs servers (packages/elements/test/backend) and vitest files share it. Types:
 // ./free-port.d.mts.
 import { createServer } from 'node:net'
 

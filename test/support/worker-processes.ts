@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { CLI } from './cli.js'
 import { cookieFrom } from './cookies.js'
 import { SocketClient, type Message, type RenderedRegion } from './socket-client.js'
 
@@ -11,7 +12,7 @@ import { SocketClient, type Message, type RenderedRegion } from './socket-client
 // processes running the BUILT server with test/support/worker-config.mjs,
 // plain HTTP on fresh connections, and `ws` clients that record messages.
 
-export const CLI = fileURLToPath(new URL('../../packages/server/dist/cli.js', import.meta.url))
+export { CLI }
 export const WORKER_CONFIG = fileURLToPath(new URL('./worker-config.mjs', import.meta.url))
 /** Origin the clients send; the fixture config allows it. */
 export const SITE = 'https://www.example.com'
@@ -130,6 +131,17 @@ function tryKill(pid: number, signal: NodeJS.Signals): boolean {
   } catch {
     return false
   }
+}
+
+/**
+ * Starts `count` servers on the same `env` at once into `into` (the caller's
+ * list, which its clean-up stops); throws the first failure after the others settled.
+ */
+export async function startServers(into: ServeProcess[], env: Record<string, string>, count = 2): Promise<void> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startServe(env)))
+  for (const result of started) if (result.status === 'fulfilled') into.push(result.value)
+  const failed = started.find((result) => result.status === 'rejected')
+  if (failed) throw (failed as PromiseRejectedResult).reason
 }
 
 /** True while a process with this pid exists. */

@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   ConfigSyntaxError,
+  ERROR_TABLE,
+  errorBody,
   GuardSpecInvalid,
   HtmlTemplateInvalid,
   InvalidOption,
@@ -35,6 +37,19 @@ describe('WireAuthError', () => {
 
   it('serialises to the HTTP error body', () => {
     expect(JSON.parse(JSON.stringify(new WireAuthError('ERR_VALIDATION', 'bad', { statusCode: 400 })))).toEqual({ error: { code: 'ERR_VALIDATION', message: 'bad' } })
+  })
+})
+
+describe('errorBody', () => {
+  it('is the one error body, and the error table gives the message it answers without one', () => {
+    expect(errorBody('ERR_NOT_READY', ERROR_TABLE.ERR_NOT_READY.message)).toEqual({ error: { code: 'ERR_NOT_READY', message: 'the server is starting; retry in a moment' } })
+    expect(new WireAuthError('ERR_VALIDATION', 'bad').toJSON()).toEqual(errorBody('ERR_VALIDATION', 'bad'))
+  })
+
+  it('the core classes carry their code\'s status from the table', () => {
+    for (const err of [new PolicyNotFound('x'), new GuardSpecInvalid('x'), new InvalidOption('x'), new HtmlTemplateInvalid('x')]) {
+      expect(err.statusCode, err.code).toBe(ERROR_TABLE[err.code].status)
+    }
   })
 })
 

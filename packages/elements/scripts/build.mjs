@@ -4,6 +4,8 @@
 //   dist/wire-auth.js  the served bundle: ESM, Lit inside, minified, with a source map;
 //                      fails the build over the size budget (min+gz);
 //                      Lit's licence comments are kept at the end of the file;
+//   dist/wire-auth-ui.js, -tokens.js, -webauthn.js  modules the bundle loads only when a
+//                      page needs them (UI elements, token helpers, passkey ceremony);
 //   dist/bundle-info.json  the bundle's version, versioned URL path and SRI hash
 //                      (`sha384-…`), so a site can pin the exact script it trusts;
 //   dist/index.js, dist/lib/*.js  the npm entry: one module per source file,
@@ -20,10 +22,12 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
+import { templateWhitespace } from './template-whitespace.mjs'
 
-// 12 KB until issue 16 put the code flow with PKCE (popup and redirect), token renewal and
-// WireAuth.getToken() in the bundle (≈ 1.3 KB min+gz); 13 KB keeps the goal honest with them.
-const BUDGET_GZIP_BYTES = 13 * 1024
+// Issue 17's 12 KB. The code flow with PKCE, token renewal and WireAuth.getToken() (issue 16,
+// ≈ 1.3 KB min+gz) load on first call from dist/wire-auth-tokens.js (src/lib/lazy.ts), which
+// kept the bundle inside it.
+const BUDGET_GZIP_BYTES = 12 * 1024
 const pkg = fileURLToPath(new URL('..', import.meta.url))
 const coreSource = fileURLToPath(new URL('../../core/src/index.ts', import.meta.url))
 const require = createRequire(import.meta.url)
@@ -43,25 +47,24 @@ const common = {
   alias: { '@wire-auth/core': coreSource },
   logLevel: 'warning',
 }
+// The served modules import their lazily loaded parts from beside themselves (src/lib/lazy.ts),
+// and their lit templates lose the indentation the minifier keeps (template-whitespace.mjs).
+const served = { ...common, minify: true, define: { __WIRE_AUTH_SERVED__: 'true' }, plugins: [templateWhitespace] }
 
-await build({
-  ...common,
-  entryPoints: ['src/wire-auth.ts'],
-  outfile: 'dist/wire-auth.js',
-  minify: true,
-})
+await build({ ...served, entryPoints: ['src/wire-auth.ts'], outfile: 'dist/wire-auth.js' })
 
 // The UI elements: a second module that dist/wire-auth.js imports only when a page uses one
 // of them (issue 17). It gets the page's WireAuth from the bundle, so it carries no socket code.
-await build({
-  ...common,
-  entryPoints: ['src/wire-auth-ui.ts'],
-  outfile: 'dist/wire-auth-ui.js',
-  minify: true,
-})
+await build({ ...served, entryPoints: ['src/wire-auth-ui.ts'], outfile: 'dist/wire-auth-ui.js' })
+
+// Loaded on first use: the token helpers (by the bundle, on the first WireAuth.signIn(),
+// completeSignIn() or getToken()) and @simplewebauthn/browser (by the UI module, when a
+// user adds a passkey or signs in with one).
+await build({ ...served, entryPoints: ['src/wire-auth-tokens.ts'], outfile: 'dist/wire-auth-tokens.js' })
+await build({ ...served, entryPoints: ['src/wire-auth-webauthn.ts'], outfile: 'dist/wire-auth-webauthn.js' })
 
 const sources = readdirSync(`${pkg}src`, { recursive: true, encoding: 'utf8' })
-  .filter((file) => file.endsWith('.ts') && file !== 'wire-auth.ts' && file !== 'wire-auth-ui.ts')
+  .filter((file) => file.endsWith('.ts') && !file.startsWith('wire-auth'))
   .map((file) => `src/${file}`)
 await build({
   ...common,
@@ -70,6 +73,7 @@ await build({
   outbase: 'src',
   bundle: false,
   alias: {},
+  define: { __WIRE_AUTH_SERVED__: 'false' },
 })
 
 const bundle = readFileSync(`${pkg}dist/wire-auth.js`)
@@ -93,17 +97,13 @@ if (uiGzip > UI_BUDGET_GZIP_BYTES) {
 }
 
 const version = JSON.parse(readFileSync(`${pkg}package.json`, 'utf8')).version
-const info = {
-  version,
-  path: `/wire-auth@${version}.js`,
-  integrity: `sha384-${createHash('sha384').update(bundle).digest('base64')}`,
-  bytes: bundle.length,
-  // The UI module the versioned bundle imports (wire-auth-ui@<version>.js): pin it with an import map's integrity.
-  ui: {
-    path: `/wire-auth-ui@${version}.js`,
-    integrity: `sha384-${createHash('sha384').update(uiBundle).digest('base64')}`,
-    bytes: uiBundle.length,
-  },
+const integrity = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`
+const info = { version, path: `/wire-auth@${version}.js`, integrity: integrity(bundle), bytes: bundle.length }
+// The modules the versioned bundle imports (wire-auth-<name>@<version>.js): pin them with an import map's integrity.
+for (const name of ['ui', 'tokens', 'webauthn']) {
+  const bytes = readFileSync(`${pkg}dist/wire-auth-${name}.js`)
+  if (name !== 'ui') console.log(`elements: dist/wire-auth-${name}.js ${kb(bytes.length)} min, ${kb(gzipSync(bytes, { level: 9 }).length)} min+gz (loaded on first use)`)
+  info[name] = { path: `/wire-auth-${name}@${version}.js`, integrity: integrity(bytes), bytes: bytes.length }
 }
 writeFileSync(`${pkg}dist/bundle-info.json`, `${JSON.stringify(info, null, 2)}\n`)
 console.log(`elements: dist/bundle-info.json ${info.path} ${info.integrity}`)

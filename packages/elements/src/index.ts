@@ -8,7 +8,7 @@ export type { SignInOptions, WireAuthTokenError } from './lib/tokens.js'
 export type { RegionClient, RegionSpec } from './lib/connection.js'
 export { principalContext, hubContext } from './lib/contexts.js'
 export { sanitizeFragment } from './lib/sanitize.js'
-export type { RegionRequest, RegionResult, ServerMessage } from './lib/protocol.js'
+export type { RegionRequest, RegionResult, ServerMessage } from '@wire-auth/core'
 export type {
   RegionStatus,
   WireAuthChangeDetail,

@@ -1,5 +1,5 @@
 // Shared helpers of the browser tests. The backend is real (see
-// test/browser-backend/server.mjs); these helpers only talk to it.
+// test/backend/server.mjs); these helpers only talk to it.
 import env from '/__wire-auth/env.js'
 
 export { env }

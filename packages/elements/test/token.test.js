@@ -90,6 +90,16 @@ describe('WireAuth.getToken() (same-site pages, the session)', () => {
     ;({ WireAuth } = await loadBundle())
   })
 
+  it('loads the token helpers (wire-auth-tokens.js) on the first call only: the bundle every page loads stays without them (issue 17, 12 KB)', async () => {
+    const loaded = () => performance.getEntriesByType('resource').filter((entry) => new URL(entry.name).pathname === '/wire-auth-tokens.js')
+    assert.equal(loaded().length, 0, 'not loaded before a token is asked for')
+    await api('/auth/logout', {})
+    assert.equal(await WireAuth.getToken(env.backend), null)
+    assert.equal(loaded().length, 1, 'loaded once, from beside the bundle')
+    assert.equal(await WireAuth.getToken(env.backend), null)
+    assert.equal(loaded().length, 1)
+  })
+
   it('gives a signed-in page a short-lived token its own non-Fastify API accepts, and null when signed out', async () => {
     const user = await registerUser('Api User')
     WireAuth.reconnect(env.backend)

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { isWireAuthError } from '@wire-auth/core'
-import { bundleInfo } from './lib/bundle-info.js'
+import { LAZY_MODULES, bundleInfo } from './lib/bundle-info.js'
 import { runServe } from './lib/cli/serve.js'
 import { runAudit, runUser } from './lib/cli/users.js'
 import { KEYS_COMMANDS, runKeys } from './lib/cli/keys.js'
@@ -86,10 +86,12 @@ async function main(argv: string[]): Promise<number> {
       const info = bundleInfo()
       if (values.json) process.stdout.write(`${JSON.stringify(info)}\n`)
       else {
-        const importMap = info.ui === undefined ? '' : `<script type="importmap">{ "integrity": { "https://YOUR-BACKEND${info.ui.path}": "${info.ui.integrity}" } }</script>\n`
+        const modules = LAZY_MODULES.flatMap((name) => (info[name] === undefined ? [] : [[name, info[name]] as const]))
+        const pins = modules.map(([, module]) => `"https://YOUR-BACKEND${module.path}": "${module.integrity}"`).join(', ')
+        const importMap = modules.length === 0 ? '' : `<script type="importmap">{ "integrity": { ${pins} } }</script>\n`
         process.stdout.write(
           `version:   ${info.version}\npath:      ${info.path}\nintegrity: ${info.integrity}\n` +
-            (info.ui === undefined ? '' : `ui:        ${info.ui.path} ${info.ui.integrity}\n`) +
+            modules.map(([name, module]) => `${`${name}:`.padEnd(11)}${module.path} ${module.integrity}\n`).join('') +
             `\n${importMap}<script type="module" src="https://YOUR-BACKEND${info.path}" integrity="${info.integrity}" crossorigin="anonymous"></script>\n`,
         )
       }

@@ -24,7 +24,7 @@ export type {
 export type { LocalIdp } from './lib/local-idp/local-idp.js'
 export { createServer, loadConfig } from './lib/standalone.js'
 export { bundleInfo } from './lib/bundle-info.js'
-export type { BundleInfo } from './lib/bundle-info.js'
+export type { BundleInfo, BundleModuleInfo } from './lib/bundle-info.js'
 export type { ServerConfig, ServerConfigExport } from './lib/standalone.js'
 export type { WireAuthOptions, LocalIdpOptions, SessionOptions, LiveOptions, PagesOptions } from './lib/options.js'
 export type { MailOptions } from './lib/mail/mail-options.js'
@@ -44,6 +44,7 @@ export type {
   SigningKeyRecord,
   AuditRecord,
   ClaimChange,
+  IdentityRecord,
 } from './lib/store/auth-store.js'
 export { LocalAuthChannel } from './lib/channel/local-channel.js'
 export { OidcProvider } from './lib/oidc/oidc-provider.js'
@@ -51,10 +52,10 @@ export type { OidcProviderOptions, AuthProvider, ProviderIdentity, PendingAuthor
 export { GoogleProvider } from './lib/oidc/google-provider.js'
 export type { GoogleProviderOptions } from './lib/oidc/google-provider.js'
 export type { ClaimMapper, ProviderClaims } from './lib/oidc/claims-mapping.js'
-export type { ProviderInfo } from './lib/oidc/register-providers.js'
+export type { ProviderInfo, LinkedIdentityInfo } from './lib/oidc/register-providers.js'
 export { ProviderNotFound, ProviderUnavailable, OidcStateMismatch, OidcCallbackFailed } from './lib/oidc/errors.js'
 export type { AuthChannel, AuthEvent, AuthEventListener } from './lib/channel/auth-channel.js'
-export { Unauthenticated, Forbidden, StoreUnavailable, UserNotFound, InvalidClaim, OriginNotAllowed, DecoratorCollision } from './lib/errors.js'
+export { Unauthenticated, Forbidden, StoreUnavailable, UserNotFound, UserDisabled, InvalidClaim, OriginNotAllowed, DecoratorCollision } from './lib/errors.js'
 export {
   ANONYMOUS,
   ClaimsPrincipal,

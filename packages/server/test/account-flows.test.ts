@@ -1,16 +1,14 @@
 import type { FastifyInstance } from 'fastify'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { linkToken, startSmtpServer, type TestSmtpServer } from '../../../test/support/smtp-server.js'
 import type { WireAuthOptions } from '../src/lib/options.js'
-import { buildIdpApp, setCookie, tempStore } from './local-idp-harness.js'
+import { idpAppPerTest, setCookie } from './local-idp-harness.js'
 
 const PASSWORD = 'a long and unusual passphrase'
 const NEW_PASSWORD = 'another entirely fresh passphrase'
 const FROM = 'Wire Auth <no-reply@example.test>'
 
 let smtp: TestSmtpServer
-let env: Awaited<ReturnType<typeof tempStore>>
-let app: FastifyInstance | null = null
 let addresses = 0
 /** A fresh address per test: the SMTP server is shared by the file. */
 const address = (label = 'ada') => `${label}.${process.pid}.${++addresses}@example.test`
@@ -21,18 +19,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await smtp.close()
 })
-beforeEach(async () => {
-  env = await tempStore()
-  await env.store.close()
-})
-afterEach(async () => {
-  await app?.close()
-  app = null
-  await env.cleanup()
-})
+const idpApp = idpAppPerTest()
 
 function withMail(extra: Omit<WireAuthOptions, 'localIdp' | 'sqlitePath'> = {}): Promise<FastifyInstance> {
-  return buildIdpApp(env.path, {}, { mail: { transport: smtp.url, from: FROM }, ...extra })
+  return idpApp.build({}, { mail: { transport: smtp.url, from: FROM }, ...extra })
 }
 
 async function post(a: FastifyInstance, url: string, body: unknown, cookie?: string, ip = '127.0.0.1') {
@@ -59,7 +49,7 @@ const resetMail = (to: string) => smtp.waitFor(to, (m) => m.subject === 'Reset y
 
 describe('mail', () => {
   it('sign-up mails a verification link through the SMTP server, text and HTML, from options.mail.from', async () => {
-    app = await withMail()
+    const app = await withMail()
     const email = address()
     await signUp(app, email)
     const mail = await verifyMail(email)
@@ -70,7 +60,7 @@ describe('mail', () => {
   })
 
   it('names and addresses are escaped in the HTML part (the html tag)', async () => {
-    app = await withMail()
+    const app = await withMail()
     const email = address()
     await signUp(app, email, '<img src=x onerror=alert(1)>')
     const mail = await verifyMail(email)
@@ -80,7 +70,7 @@ describe('mail', () => {
 
   it('templates can be overridden', async () => {
     const { html } = await import('@wire-auth/core')
-    app = await withMail({
+    const app = await withMail({
       mail: {
         transport: smtp.url,
         from: FROM,
@@ -94,7 +84,7 @@ describe('mail', () => {
   })
 
   it('without options.mail the flows that need it answer ERR_MAIL_NOT_CONFIGURED and capabilities say so', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const { cookie } = await signUp(app, address())
     expect((await app.inject({ url: '/auth/account/capabilities' })).json()).toEqual({
       mail: false,
@@ -124,14 +114,14 @@ describe('mail', () => {
       { transport: 'smtp://127.0.0.1:25', from: FROM, tranport: 'x' },
     ]
     for (const mail of bad) {
-      await expect(buildIdpApp(env.path, {}, { mail: mail as never }), JSON.stringify(mail)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
+      await expect(idpApp.build({}, { mail: mail as never }), JSON.stringify(mail)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
     }
   })
 })
 
 describe('e-mail verification', () => {
   it('following the link grants email_verified=true to the signed-in principal; the link works once', async () => {
-    app = await withMail()
+    const app = await withMail()
     const email = address()
     const { cookie } = await signUp(app, email)
     expect(await claimsOf(app, cookie)).toEqual([])
@@ -147,7 +137,7 @@ describe('e-mail verification', () => {
   })
 
   it('a resent link replaces the earlier one; resending is rate-limited per account', async () => {
-    app = await withMail()
+    const app = await withMail()
     const email = address()
     const { cookie } = await signUp(app, email)
     const first = linkToken(await verifyMail(email))
@@ -165,7 +155,7 @@ describe('e-mail verification', () => {
   })
 
   it('resending needs a signed-in user, and a verified one gets no mail', async () => {
-    app = await withMail()
+    const app = await withMail()
     const email = address()
     const { cookie } = await signUp(app, email)
     expect((await post(app, '/auth/account/verify-email/send', {})).json().error.code).toBe('ERR_UNAUTHENTICATED')
@@ -176,7 +166,7 @@ describe('e-mail verification', () => {
   })
 
   it("another account's link is refused while signed in as someone else, and verifies nobody", async () => {
-    app = await withMail()
+    const app = await withMail()
     const ada = address('ada')
     const bob = address('bob')
     await signUp(app, ada)
@@ -191,7 +181,7 @@ describe('e-mail verification', () => {
   })
 
   it('a link of another purpose (a reset link) does not verify', async () => {
-    app = await withMail()
+    const app = await withMail()
     const email = address()
     await signUp(app, email)
     await post(app, '/auth/account/password/forgot', { email })
@@ -202,7 +192,7 @@ describe('e-mail verification', () => {
   })
 
   it('malformed tokens answer ERR_LINK_INVALID or ERR_VALIDATION, never a crash', async () => {
-    app = await withMail()
+    const app = await withMail()
     for (const token of ['', 'x', 'A'.repeat(43), '../../etc/passwd', '\u0000'.repeat(43)]) {
       const response = await post(app, '/auth/account/verify-email', { token })
       expect(response.statusCode, JSON.stringify(token)).toBe(400)
@@ -216,7 +206,7 @@ describe('e-mail verification', () => {
   })
 
   it('requireVerifiedEmail: sign-up opens no session and sign-in is refused until the link is followed', async () => {
-    app = await withMail({ requireVerifiedEmail: true })
+    const app = await withMail({ requireVerifiedEmail: true })
     const email = address()
     const registered = await post(app, '/auth/local/register', { email, password: PASSWORD })
     expect(registered.statusCode).toBe(201)
@@ -235,7 +225,7 @@ describe('e-mail verification', () => {
 
 describe('password reset', () => {
   it('forgot answers the same for an existing and a missing account; only the existing one gets mail', async () => {
-    app = await withMail()
+    const app = await withMail()
     const email = address()
     await signUp(app, email)
     const missing = address('nobody')
@@ -258,7 +248,7 @@ describe('password reset', () => {
   })
 
   it('is rate-limited per account, alike for existing and missing accounts, and per client', async () => {
-    app = await withMail()
+    const app = await withMail()
     const email = address()
     await signUp(app, email)
     const missing = address('nobody')
@@ -274,7 +264,7 @@ describe('password reset', () => {
   })
 
   it('the reset link sets the new password, revokes every session, refresh and access token, mails a notice and audits', async () => {
-    app = await withMail()
+    const app = await withMail()
     const email = address()
     const { id, cookie } = await signUp(app, email)
     const tokens = (await post(app, '/auth/local/token', { grant_type: 'password', username: email, password: PASSWORD })).json()
@@ -304,7 +294,7 @@ describe('password reset', () => {
   })
 
   it("a verification link does not reset a password, and another account's reset link is refused while signed in", async () => {
-    app = await withMail()
+    const app = await withMail()
     const ada = address('ada')
     const bob = address('bob')
     await signUp(app, ada)
@@ -321,7 +311,7 @@ describe('password reset', () => {
 
 describe('password change', () => {
   it('needs the current password; other sessions are revoked, this one stays; a notice is mailed', async () => {
-    app = await withMail()
+    const app = await withMail()
     const email = address()
     const { cookie } = await signUp(app, email)
     const other = setCookie(await login(app, email))!
@@ -339,7 +329,7 @@ describe('password change', () => {
   })
 
   it('needs a signed-in user and refuses a weak new password', async () => {
-    app = await withMail()
+    const app = await withMail()
     const { cookie } = await signUp(app, address())
     expect((await post(app, '/auth/account/password/change', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).json().error.code).toBe('ERR_UNAUTHENTICATED')
     expect((await post(app, '/auth/account/password/change', { currentPassword: PASSWORD, newPassword: 'password' }, cookie)).json().error.code).toBe('ERR_WEAK_PASSWORD')
@@ -348,7 +338,7 @@ describe('password change', () => {
 
 describe('e-mail change', () => {
   it('takes effect only when the link sent to the new address is followed; the old address gets a notice', async () => {
-    app = await withMail()
+    const app = await withMail()
     const old = address('old')
     const next = address('new')
     const { id, cookie } = await signUp(app, old)
@@ -377,7 +367,7 @@ describe('e-mail change', () => {
   })
 
   it("another account's address answers the same and mails nobody (no enumeration)", async () => {
-    app = await withMail()
+    const app = await withMail()
     const ada = address('ada')
     const bob = address('bob')
     const { cookie } = await signUp(app, ada)
@@ -394,7 +384,7 @@ describe('e-mail change', () => {
   })
 
   it('needs a signed-in user, a valid address and mail', async () => {
-    app = await withMail()
+    const app = await withMail()
     const { cookie } = await signUp(app, address())
     expect((await post(app, '/auth/account/email/change', { email: address(), password: PASSWORD })).json().error.code).toBe('ERR_UNAUTHENTICATED')
     expect((await post(app, '/auth/account/email/change', { email: 'a, b@example.test', password: PASSWORD }, cookie)).json().error.code).toBe('ERR_INVALID_EMAIL')

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { bundleInfo } from '../src/lib/bundle-info.js'
 import { bundleDirectory, registerBundleRoute } from '../src/lib/bundle-route.js'
 import type { AuthContext } from '../src/lib/context.js'
+import { installErrorHandler } from '../src/lib/error-handler.js'
 import { buildApp, tempDir } from './support/app.js'
 
 let dir: { dir: string; cleanup: () => void }
@@ -22,6 +23,8 @@ afterEach(async () => {
 
 function bareApp(serveBundle = true, version?: string): FastifyInstance {
   const instance = Fastify({ logger: false })
+  // As in wire-auth's scope: the error handler answers the route's coded errors.
+  installErrorHandler(instance)
   registerBundleRoute(instance, { options: { serveBundle }, log: instance.log } as unknown as AuthContext, { directory: dir.dir, version })
   return instance
 }
@@ -124,6 +127,24 @@ describe('GET /wire-auth@<version>.js (the versioned, pinnable URL)', () => {
     expect((await app.inject({ url: '/wire-auth-ui@1.2.4.js' })).statusCode).toBe(404)
   })
 
+  it('serves the lazily loaded token and passkey modules plain and versioned (the base bundle imports them on first use)', async () => {
+    for (const name of ['tokens', 'webauthn']) {
+      writeFileSync(join(dir.dir, `wire-auth-${name}.js`), `export const name = '${name}'\n`)
+      writeFileSync(join(dir.dir, `wire-auth-${name}.js.map`), '{}')
+    }
+    app = bareApp(true, '1.2.3')
+    for (const name of ['tokens', 'webauthn']) {
+      const plain = await app.inject({ url: `/wire-auth-${name}.js` })
+      const pinned = await app.inject({ url: `/wire-auth-${name}@1.2.3.js` })
+      expect(plain.statusCode, name).toBe(200)
+      expect(plain.headers['content-type']).toBe('text/javascript; charset=utf-8')
+      expect(pinned.body).toBe(plain.body)
+      expect(pinned.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+      expect((await app.inject({ url: `/wire-auth-${name}.js.map` })).statusCode).toBe(200)
+      expect((await app.inject({ url: `/wire-auth-${name}@1.2.4.js` })).statusCode).toBe(404)
+    }
+  })
+
   it.skipIf(!built)('takes the version from @wire-auth/elements, and bundleInfo().integrity is the SRI hash of the served bytes', async () => {
     const elements = JSON.parse(readFileSync(new URL('../../elements/package.json', import.meta.url), 'utf8')) as { version: string }
     app = await buildApp({ sqlitePath: join(dir.dir, 'auth.sqlite') })
@@ -143,6 +164,14 @@ describe('GET /wire-auth@<version>.js (the versioned, pinnable URL)', () => {
     expect(ui.statusCode).toBe(200)
     expect(info.ui!.integrity).toBe(`sha384-${createHash('sha384').update(ui.rawPayload).digest('base64')}`)
     expect(recorded).toMatchObject({ ui: info.ui })
+    // The token helpers and the passkey ceremony, which the bundle loads on first use.
+    for (const name of ['tokens', 'webauthn'] as const) {
+      expect(info[name]?.path).toBe(`/wire-auth-${name}@${elements.version}.js`)
+      const module = await app.inject({ url: info[name]!.path })
+      expect(module.statusCode).toBe(200)
+      expect(info[name]!.integrity).toBe(`sha384-${createHash('sha384').update(module.rawPayload).digest('base64')}`)
+      expect(recorded).toMatchObject({ [name]: info[name] })
+    }
   })
 
   it.skipIf(!built)('keeps the licence comments of Lit in the minified bundle', () => {

@@ -2,10 +2,9 @@
 // bounded by the registered policies whatever names clients send, and
 // per-user fragment HTML varies on Cookie and Authorization also when no
 // CORS origin is configured (so a shared cache never serves it to another user).
-import { createPolicyEngine, createPrincipal, html, resolveSafeRedirect } from '@wire-auth/core'
+import { createPolicyEngine, createPrincipal, html, isRegionProblem, parseRegionRequest, resolveSafeRedirect, type RegionRequest } from '@wire-auth/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cachedPolicySpecCount, FragmentRegistry } from '../src/lib/fragments/fragment-registry.js'
-import { isRegionProblem, parseRegionRequest, type RegionRequest } from '../src/lib/fragments/region-request.js'
 import { buildApp, signedInUser, tempDir } from './support/app.js'
 
 const quiet = { warn: () => {}, error: () => {} }

@@ -1,9 +1,8 @@
 // Issue 21: the registry's smaller APIs and fail-closed paths, unit-tested
 // (mutation testing found them covered only through served pages or not at all).
-import { createPolicyEngine, createPrincipal, html, resolveSafeRedirect, type ClaimsPrincipal } from '@wire-auth/core'
+import { createPolicyEngine, createPrincipal, html, isRegionProblem, parseRegionRequest, resolveSafeRedirect, type ClaimsPrincipal, type RegionRequest } from '@wire-auth/core'
 import { describe, expect, it } from 'vitest'
 import { FragmentRegistry } from '../src/lib/fragments/fragment-registry.js'
-import { isRegionProblem, parseRegionRequest, type RegionRequest } from '../src/lib/fragments/region-request.js'
 
 function setup(timeoutMs = 200) {
   const lines: Array<Record<string, unknown>> = []

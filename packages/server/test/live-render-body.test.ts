@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import type { RegionResult } from '../src/lib/fragments/region-request.js'
-import { encodeBody, renderMessage, resultBody } from '../src/lib/live/render-encoder.js'
+import { regionResultBody as resultBody, type RegionResult } from '@wire-auth/core'
+import { encodeBody, renderMessage } from '../src/lib/live/render-encoder.js'
 
 const results: RegionResult[] = [
   { id: 'a', status: 'allowed', html: '<p class="x">Ada "quoted" \\ back\u2028slash</p>\n' },

@@ -2,13 +2,24 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { afterEach, beforeEach } from 'vitest'
 import { connectAuth, wireAuthErrorHandler } from '../src/index.js'
 import { createLocalIdp, type LocalIdp, type ResolvedLocalIdpOptions } from '../src/lib/local-idp/local-idp.js'
 import { resolveOptions, type LocalIdpOptions, type WireAuthOptions } from '../src/lib/options.js'
 import { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
 
+/** A temp folder with a real SQLite file in it, its first store open; `cleanup()` closes every store and removes the folder. */
+export interface TempStore {
+  dir: string
+  path: string
+  store: SqliteAuthStore
+  /** Another store on the same file (closed by `cleanup()`). */
+  open(): Promise<SqliteAuthStore>
+  cleanup(): Promise<void>
+}
+
 /** A temp folder with a real SQLite store in it. */
-export async function tempStore(): Promise<{ dir: string; path: string; store: SqliteAuthStore; open(): Promise<SqliteAuthStore>; cleanup(): Promise<void> }> {
+export async function tempStore(): Promise<TempStore> {
   const dir = mkdtempSync(join(tmpdir(), 'wire-auth-local-idp-'))
   const path = join(dir, 'auth.sqlite')
   const opened: SqliteAuthStore[] = []
@@ -74,6 +85,40 @@ export async function buildIdpApp(sqlitePath: string, localIdp: LocalIdpOptions 
     tokenUse: request.user.raw.tokenUse ?? null,
   }))
   return app
+}
+
+/**
+ * Registers, for every test of the calling file, a fresh {@link tempStore} whose
+ * first store is closed (the app opens its own connection to the file), and
+ * after the test closes the app `build()` made and removes the folder.
+ */
+export function idpAppPerTest(): { readonly env: TempStore; build(localIdp?: LocalIdpOptions, extra?: Omit<WireAuthOptions, 'localIdp' | 'sqlitePath'>): Promise<FastifyInstance> } {
+  let env: TempStore | null = null
+  let app: FastifyInstance | null = null
+  beforeEach(async () => {
+    env = await tempStore()
+    await env.store.close()
+  })
+  afterEach(async () => {
+    await app?.close()
+    app = null
+    await env?.cleanup()
+    env = null
+  })
+  const current = (): TempStore => {
+    if (env === null) throw new Error('idpAppPerTest: used outside a test')
+    return env
+  }
+  return {
+    get env() {
+      return current()
+    },
+    /** {@link buildIdpApp} on this test's file; the app is closed after the test. */
+    async build(localIdp = {}, extra = {}) {
+      app = await buildIdpApp(current().path, localIdp, extra)
+      return app
+    },
+  }
 }
 
 /** The local IdP tests' name for the shared cookie helper. */

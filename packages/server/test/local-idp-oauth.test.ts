@@ -1,33 +1,22 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import * as client from 'openid-client'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AuthStore } from '../src/lib/store/auth-store.js'
 import { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
 import { errorCode } from '../../../test/support/error-code.js'
 import { freePort } from '../../../test/support/free-port.mjs'
-import { buildIdpApp, frozenClock, makeIdp, setCookie, tempStore } from './local-idp-harness.js'
+import { frozenClock, idpAppPerTest, makeIdp, setCookie } from './local-idp-harness.js'
 
 const PASSWORD = 'a long and unusual passphrase'
 const DAY = 24 * 3600 * 1000
 
-let env: Awaited<ReturnType<typeof tempStore>>
-let app: FastifyInstance | null = null
-beforeEach(async () => {
-  env = await tempStore()
-  await env.store.close()
-})
-afterEach(async () => {
-  await app?.close()
-  app = null
-  await env.cleanup()
-})
+const idpApp = idpAppPerTest()
 
 function post(a: FastifyInstance, url: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
   return a.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(body) })
 }
 const bearer = (a: FastifyInstance, token: string) => a.inject({ url: '/test/whoami', headers: { authorization: `Bearer ${token}` } })
 
-/** A free loopback port, so `publicUrl` (the issuer) can name the port the app then listens on. */
 /** Registers Ada through the API and returns her id and session cookie. */
 async function register(a: FastifyInstance): Promise<{ userId: string; cookie: string }> {
   const response = await post(a, '/auth/local/register', { email: 'ada@example.com', password: PASSWORD, name: 'Ada' })
@@ -37,7 +26,7 @@ async function register(a: FastifyInstance): Promise<{ userId: string; cookie: s
 
 describe('RFC 6749 §5.2 error shapes', () => {
   it('token errors carry error, error_description and wire-auth code', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const response = await post(app, '/auth/local/token', { grant_type: 'refresh_token', refresh_token: 'A'.repeat(43) })
     expect(response.statusCode).toBe(400)
     expect(response.json()).toEqual({ error: 'invalid_grant', error_description: expect.any(String), code: 'ERR_INVALID_GRANT' })
@@ -51,7 +40,7 @@ describe('RFC 6749 §5.2 error shapes', () => {
   })
 
   it('the password grant is off unless listed in grants (RFC 9700 §2.4)', async () => {
-    app = await buildIdpApp(env.path, { grants: ['authorization_code', 'refresh_token'] })
+    const app = await idpApp.build({ grants: ['authorization_code', 'refresh_token'] })
     await register(app)
     const response = await post(app, '/auth/local/token', { grant_type: 'password', username: 'ada@example.com', password: PASSWORD })
     expect(response.statusCode).toBe(400)
@@ -61,7 +50,7 @@ describe('RFC 6749 §5.2 error shapes', () => {
 
 describe('refresh-token families have an absolute lifetime (issue 13 F10)', () => {
   it('rotating every 20 days does not keep a family alive past refreshFamilyTtl', async () => {
-    const store = await env.open()
+    const store = await idpApp.env.open()
     const clock = frozenClock()
     const idp = await makeIdp(store, clock.now)
     const user = await store.createUser({ email: 'ada@example.com', name: 'Ada', passwordHash: null })
@@ -77,7 +66,7 @@ describe('refresh-token families have an absolute lifetime (issue 13 F10)', () =
   })
 
   it('a successor never outlives the family, and refreshFamilyTtl is configurable', async () => {
-    const store = await env.open()
+    const store = await idpApp.env.open()
     const clock = frozenClock()
     const idp = await makeIdp(store, clock.now, { refreshTokenTtl: 3600, refreshFamilyTtl: 7200 })
     const user = await store.createUser({ email: 'ada@example.com', name: 'Ada', passwordHash: null })
@@ -98,7 +87,7 @@ describe('refresh-token families have an absolute lifetime (issue 13 F10)', () =
 
 describe('"sign out everywhere" racing a refresh in flight (issue 13 C5)', () => {
   it('the refresh mints no access token that survives the sign-out', async () => {
-    const sqlite = new SqliteAuthStore(env.path)
+    const sqlite = new SqliteAuthStore(idpApp.env.path)
     // Holds the two operations at the interleaving that broke: the refresh has
     // marked its token used; the sign-out is about to revoke refresh tokens.
     let armed = false
@@ -133,7 +122,7 @@ describe('"sign out everywhere" racing a refresh in flight (issue 13 C5)', () =>
         return (value as (...a: unknown[]) => unknown).bind(target)
       },
     }) as AuthStore
-    app = await buildIdpApp(env.path, {}, { store })
+    const app = await idpApp.build({}, { store })
     const { userId } = await register(app)
     const issued = (await post(app, '/auth/local/token', { grant_type: 'password', username: 'ada@example.com', password: PASSWORD })).json()
 
@@ -168,7 +157,7 @@ describe('introspection per RFC 7662 (issue 13 F14)', () => {
   const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`
 
   it('is off (404) unless a resource server is configured', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     await register(app)
     const { access_token } = (await post(app, '/auth/local/token', { grant_type: 'password', username: 'ada@example.com', password: PASSWORD })).json()
     const response = await post(app, '/auth/local/verify-token', { token: access_token })
@@ -177,7 +166,7 @@ describe('introspection per RFC 7662 (issue 13 F14)', () => {
   })
 
   it('refuses callers that do not authenticate as a resource server with 401 invalid_client', async () => {
-    app = await buildIdpApp(env.path, { resourceServers: [RS] })
+    const app = await idpApp.build({ resourceServers: [RS] })
     await register(app)
     const { access_token } = (await post(app, '/auth/local/token', { grant_type: 'password', username: 'ada@example.com', password: PASSWORD })).json()
     for (const authorization of [undefined, basic(RS.id, 'wrong-secret-of-enough-length-0123456789'), basic('other', RS.secret), 'Bearer ' + access_token, 'Basic !!!']) {
@@ -189,7 +178,7 @@ describe('introspection per RFC 7662 (issue 13 F14)', () => {
   })
 
   it('answers what that resource server may see: its claim types, no name unless allowed', async () => {
-    app = await buildIdpApp(env.path, { resourceServers: [RS] })
+    const app = await idpApp.build({ resourceServers: [RS] })
     const { userId } = await register(app)
     await app.auth.grantTo(userId, 'plan', 'pro')
     await app.auth.grantTo(userId, 'role', 'admin')
@@ -213,8 +202,7 @@ describe('authorization code flow with PKCE, openid-client as the relying party'
     const port = await freePort()
     issuer = `http://127.0.0.1:${port}`
     redirectUri = 'http://127.0.0.1:9999/callback'
-    app = await buildIdpApp(
-      env.path,
+    const app = await idpApp.build(
       { clients: [{ clientId: CLIENT, redirectUris: [redirectUri] }, { clientId: 'other', redirectUris: ['http://127.0.0.1:9998/cb'] }], ...extra },
       { publicUrl: issuer },
     )
@@ -355,7 +343,7 @@ describe('POST /auth/local/session-token (WireAuth.getToken)', () => {
   const ORIGIN = 'https://www.example.com'
 
   it('gives a signed-in session a short-lived access token, for allowed origins only', async () => {
-    app = await buildIdpApp(env.path, {}, { allowedOrigins: [ORIGIN] })
+    const app = await idpApp.build({}, { allowedOrigins: [ORIGIN] })
     const { userId, cookie } = await register(app)
     const ok = await app.inject({ method: 'POST', url: '/auth/local/session-token', headers: { cookie, origin: ORIGIN } })
     expect(ok.statusCode).toBe(200)

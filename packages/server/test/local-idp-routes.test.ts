@@ -1,21 +1,12 @@
 import type { FastifyInstance } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { buildIdpApp, setCookie, tempStore } from './local-idp-harness.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { idpAppPerTest, setCookie } from './local-idp-harness.js'
 
 const PASSWORD = 'a long and unusual passphrase'
 
-let env: Awaited<ReturnType<typeof tempStore>>
-let app: FastifyInstance | null = null
-beforeEach(async () => {
-  env = await tempStore()
-  // The app opens its own connection to the same file.
-  await env.store.close()
-})
-afterEach(async () => {
+const idpApp = idpAppPerTest()
+afterEach(() => {
   vi.useRealTimers()
-  await app?.close()
-  app = null
-  await env.cleanup()
 })
 
 
@@ -28,7 +19,7 @@ async function login(a: FastifyInstance, email: string, password: string, ip = '
 
 describe('POST /auth/local/register', () => {
   it('creates the user with a canonical e-mail, answers 201 and signs in', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const response = await register(app, { email: '  Ada@Example.COM ', password: PASSWORD, name: 'Ada' })
     expect(response.statusCode).toBe(201)
     const { user } = response.json()
@@ -41,7 +32,7 @@ describe('POST /auth/local/register', () => {
   })
 
   it('a registration name with C1 or bidi control characters is refused (checklist 30)', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     for (const [i, name] of ['Ada\u001b[2J', 'Ada\u009b31m', 'Ada\u202eevil', 'Ada\u2066x\u2069', 'Ada\u0085'].entries()) {
       const response = await register(app, { email: `ada${i}@example.com`, password: PASSWORD, name })
       expect(response.statusCode, JSON.stringify(name)).toBe(400)
@@ -51,7 +42,7 @@ describe('POST /auth/local/register', () => {
   })
 
   it('refuses an existing account (any case) with 409 ERR_ACCOUNT_EXISTS', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     expect((await register(app, { email: 'ada@example.com', password: PASSWORD })).statusCode).toBe(201)
     const again = await register(app, { email: 'ADA@example.com', password: 'another fine passphrase' })
     expect(again.statusCode).toBe(409)
@@ -60,7 +51,7 @@ describe('POST /auth/local/register', () => {
   })
 
   it('rate-limits registration probing for existing accounts (checklist 3 trade-off)', async () => {
-    app = await buildIdpApp(env.path, { maxFailuresPerClient: 3 })
+    const app = await idpApp.build({ maxFailuresPerClient: 3 })
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     for (let i = 0; i < 3; i++) expect((await register(app, { email: 'ada@example.com', password: PASSWORD }, '203.0.113.5')).statusCode).toBe(409)
     const probe = await register(app, { email: 'bob@example.com', password: PASSWORD }, '203.0.113.5')
@@ -82,14 +73,14 @@ describe('POST /auth/local/register', () => {
     [{ email: 'ada@example.com', password: PASSWORD, name: 'Ada\u0000' }, 400, 'ERR_VALIDATION'],
     [{ email: 'a'.repeat(2000), password: PASSWORD }, 400, 'ERR_VALIDATION'],
   ])('refuses %j with %i %s', async (body, status, code) => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const response = await register(app, body)
     expect(response.statusCode).toBe(status)
     expect(response.json().error.code).toBe(code)
   })
 
   it('only takes JSON: text/plain and form bodies cannot skip validation (checklist 21)', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const text = await app.inject({ method: 'POST', url: '/auth/local/register', headers: { 'content-type': 'text/plain' }, payload: JSON.stringify({ email: 'ada@example.com', password: PASSWORD }) })
     // Fastify parses text/plain as a string, which the object schema refuses.
     expect(text.statusCode).toBe(400)
@@ -102,14 +93,14 @@ describe('POST /auth/local/register', () => {
   })
 
   it('is not mounted when allowRegistration is false', async () => {
-    app = await buildIdpApp(env.path, { allowRegistration: false })
+    const app = await idpApp.build({ allowRegistration: false })
     expect((await register(app, { email: 'ada@example.com', password: PASSWORD })).statusCode).toBe(404)
   })
 })
 
 describe('POST /auth/local/login', () => {
   it('signs in with a new session id (a planted cookie stops working) and answers { user }', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const registered = await register(app, { email: 'ada@example.com', password: PASSWORD, name: 'Ada' })
     const planted = setCookie(registered)!
     const response = await login(app, 'ADA@example.com', PASSWORD, '127.0.0.1', planted)
@@ -122,7 +113,7 @@ describe('POST /auth/local/login', () => {
   })
 
   it('answers a missing account, a wrong password and a disabled user identically (checklist 3)', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     const disabled = await register(app, { email: 'eve@example.com', password: PASSWORD })
     await app.authStore.updateUser(disabled.json().user.id, { disabled: true })
@@ -141,7 +132,7 @@ describe('POST /auth/local/login', () => {
   })
 
   it('audits failures and successes without secrets', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     await login(app, 'ada@example.com', 'wrong passphrase here')
     await login(app, 'ada@example.com', PASSWORD)
@@ -153,7 +144,7 @@ describe('POST /auth/local/login', () => {
   })
 
   it('throttles per account with 429 ERR_RATE_LIMITED and Retry-After, case variants included (checklist 2)', async () => {
-    app = await buildIdpApp(env.path, { maxFailuresPerAccount: 3 })
+    const app = await idpApp.build({ maxFailuresPerAccount: 3 })
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     const variants = ['ada@example.com', 'ADA@example.com', ' Ada@Example.com ']
     for (const email of variants) expect((await login(app, email, 'wrong passphrase', '198.51.100.1')).statusCode).toBe(401)
@@ -164,7 +155,7 @@ describe('POST /auth/local/login', () => {
   })
 
   it('throttles per client across accounts', async () => {
-    app = await buildIdpApp(env.path, { maxFailuresPerClient: 4 })
+    const app = await idpApp.build({ maxFailuresPerClient: 4 })
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     for (let i = 0; i < 4; i++) expect((await login(app, `user${i}@example.com`, 'wrong passphrase', '203.0.113.1')).statusCode).toBe(401)
     expect((await login(app, 'ada@example.com', PASSWORD, '203.0.113.1')).statusCode).toBe(429)
@@ -174,7 +165,7 @@ describe('POST /auth/local/login', () => {
   it('throttling expires with the window (frozen, then advanced clock)', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(Date.UTC(2030, 0, 1))
-    app = await buildIdpApp(env.path, { maxFailuresPerAccount: 2, lockoutWindowMs: 10 * 60_000 })
+    const app = await idpApp.build({ maxFailuresPerAccount: 2, lockoutWindowMs: 10 * 60_000 })
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     await login(app, 'ada@example.com', 'wrong passphrase', '198.51.100.1')
     await login(app, 'ada@example.com', 'wrong passphrase', '198.51.100.1')
@@ -184,7 +175,7 @@ describe('POST /auth/local/login', () => {
   })
 
   it('15 concurrent wrong passwords for one account: only 5 answer 401, the rest 429 ERR_RATE_LIMITED (F2, check-then-act race)', async () => {
-    app = await buildIdpApp(env.path, { maxFailuresPerAccount: 5 })
+    const app = await idpApp.build({ maxFailuresPerAccount: 5 })
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     const responses = await Promise.all(Array.from({ length: 15 }, (_, i) => login(app!, 'ada@example.com', `wrong passphrase ${i}`, '198.51.100.40')))
     const statuses = responses.map((r) => r.statusCode).sort()
@@ -193,7 +184,7 @@ describe('POST /auth/local/login', () => {
   })
 
   it('other clients failures never lock the owner out, and the device cookie exempts a browser that signed in before (F3)', async () => {
-    app = await buildIdpApp(env.path, { maxFailuresPerAccount: 3, maxFailuresPerClient: 10 })
+    const app = await idpApp.build({ maxFailuresPerAccount: 3, maxFailuresPerClient: 10 })
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     const first = await login(app, 'ada@example.com', PASSWORD, '198.51.100.50')
     expect(first.statusCode).toBe(200)
@@ -218,7 +209,7 @@ describe('POST /auth/local/login', () => {
   })
 
   it('the device cookie is __Host- prefixed and Secure when the session cookie is secure', async () => {
-    app = await buildIdpApp(env.path, {}, { publicUrl: 'https://auth.example.com' })
+    const app = await idpApp.build({}, { publicUrl: 'https://auth.example.com' })
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     const response = await app.inject({ method: 'POST', url: '/auth/local/login', headers: { 'content-type': 'application/json', origin: 'https://auth.example.com' }, payload: JSON.stringify({ email: 'ada@example.com', password: PASSWORD }) })
     expect(response.statusCode).toBe(200)
@@ -228,7 +219,7 @@ describe('POST /auth/local/login', () => {
   })
 
   it('a success resets the account counter', async () => {
-    app = await buildIdpApp(env.path, { maxFailuresPerAccount: 2 })
+    const app = await idpApp.build({ maxFailuresPerAccount: 2 })
     await register(app, { email: 'ada@example.com', password: PASSWORD })
     await login(app, 'ada@example.com', 'wrong passphrase', '198.51.100.1')
     expect((await login(app, 'ada@example.com', PASSWORD, '198.51.100.2')).statusCode).toBe(200)
@@ -237,7 +228,7 @@ describe('POST /auth/local/login', () => {
   })
 
   it('applies the per-IP request rate limit (rateLimitPerMinute)', async () => {
-    app = await buildIdpApp(env.path, { rateLimitPerMinute: 3 })
+    const app = await idpApp.build({ rateLimitPerMinute: 3 })
     const statuses: number[] = []
     for (let i = 0; i < 4; i++) statuses.push((await login(app, `user${i}@example.com`, 'wrong passphrase', '203.0.113.50')).statusCode)
     expect(statuses).toEqual([401, 401, 401, 429])
@@ -247,7 +238,7 @@ describe('POST /auth/local/login', () => {
   })
 
   it('refuses non-JSON bodies and bad shapes without a 500', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const cases = [
       { headers: { 'content-type': 'text/plain' }, payload: 'email=a' },
       { headers: { 'content-type': 'application/json' }, payload: '[]' },

@@ -1,22 +1,12 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { createLocalJWKSet, jwtVerify } from 'jose'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { buildIdpApp, tempStore } from './local-idp-harness.js'
+import { describe, expect, it } from 'vitest'
+import { idpAppPerTest } from './local-idp-harness.js'
 import { errorCode } from '../../../test/support/error-code.js'
 
 const PASSWORD = 'a long and unusual passphrase'
 
-let env: Awaited<ReturnType<typeof tempStore>>
-let app: FastifyInstance | null = null
-beforeEach(async () => {
-  env = await tempStore()
-  await env.store.close()
-})
-afterEach(async () => {
-  await app?.close()
-  app = null
-  await env.cleanup()
-})
+const idpApp = idpAppPerTest()
 
 async function post(a: FastifyInstance, url: string, body: Record<string, unknown>): Promise<LightMyRequestResponse> {
   return a.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })
@@ -31,7 +21,7 @@ const introspect = (a: FastifyInstance, token: string) =>
   a.inject({ method: 'POST', url: '/auth/local/verify-token', headers: { 'content-type': 'application/json', authorization: RS_AUTH }, payload: JSON.stringify({ token }) })
 
 async function setup(options = {}) {
-  app = await buildIdpApp(env.path, { resourceServers: [RS], ...options })
+  const app = await idpApp.build({ resourceServers: [RS], ...options })
   const registered = await post(app, '/auth/local/register', { email: 'ada@example.com', password: PASSWORD, name: 'Ada' })
   expect(registered.statusCode).toBe(201)
   return { a: app, userId: registered.json().user.id as string }
@@ -240,7 +230,7 @@ describe('restart', () => {
     const { a, userId } = await setup()
     const { access_token, refresh_token } = await passwordGrant(a)
     await a.close()
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const me = await bearer(app, access_token)
     expect(me.statusCode).toBe(200)
     expect(me.json().id).toBe(userId)

@@ -230,6 +230,36 @@ describe('a full login through the provider', () => {
   })
 })
 
+describe('GET /auth/account/identities', () => {
+  it('lists the caller\'s linked providers (name, display name, issuer, when) and never the subject; anonymous is 401', async () => {
+    const anonymous = await fetch(`${backendUrl}/auth/account/identities`)
+    expect(anonymous.status).toBe(401)
+    expect((await json(anonymous)).error?.code).toBe('ERR_UNAUTHENTICATED')
+
+    const browser = new TestBrowser()
+    const { callbackUrl } = await loginUpToCallback(browser, 'second', 'heidi')
+    expect((await browser.request(callbackUrl)).status).toBe(302)
+    const userId = (await me(browser)).id as string
+    const response = await browser.request(`${backendUrl}/auth/account/identities`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    const body = await json(response)
+    expect(body).toEqual({ identities: [{ provider: 'second', displayName: 'second', issuer: second.issuer, linkedAt: expect.any(Number) }] })
+    expect(JSON.stringify(body)).not.toContain('heidi')
+
+    // A local account with no provider identity has none.
+    const local = new TestBrowser()
+    const registered = await local.request(`${backendUrl}/auth/local/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'ivan@example.test', password: 'a long and unusual passphrase' }),
+    })
+    expect(registered.status).toBe(201)
+    expect(await json(await local.request(`${backendUrl}/auth/account/identities`))).toEqual({ identities: [] })
+    expect((await app.authStore.listIdentities(userId)).map((i) => i.subject)).toEqual(['heidi'])
+  })
+})
+
 describe('returnTo', () => {
   const unsafe = [
     '//evil.example',

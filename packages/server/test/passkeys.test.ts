@@ -1,23 +1,13 @@
 import type { FastifyInstance } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { buildIdpApp, setCookie, tempStore } from './local-idp-harness.js'
+import { describe, expect, it } from 'vitest'
+import { idpAppPerTest, setCookie } from './local-idp-harness.js'
 
 // The passkey routes' refusals over HTTP (the ceremonies themselves run in
 // Chromium with a virtual authenticator: test/e2e/passkeys.test.ts).
 const PASSWORD = 'a long and unusual passphrase'
 const FAKE = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' } }
 
-let env: Awaited<ReturnType<typeof tempStore>>
-let app: FastifyInstance | null = null
-beforeEach(async () => {
-  env = await tempStore()
-  await env.store.close()
-})
-afterEach(async () => {
-  await app?.close()
-  app = null
-  await env.cleanup()
-})
+const idpApp = idpAppPerTest()
 
 async function post(a: FastifyInstance, url: string, payload: unknown, cookie?: string) {
   return a.inject({ method: 'POST', url, payload: payload as object, headers: cookie ? { cookie } : {} })
@@ -31,13 +21,13 @@ async function signUp(a: FastifyInstance, email: string): Promise<string> {
 
 describe('passkey routes', () => {
   it('are not mounted without options.passkeys, and capabilities say so', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     expect((await post(app, '/auth/passkeys/login/options', {})).statusCode).toBe(404)
     expect((await app.inject({ url: '/auth/account/capabilities' })).json().passkeys).toBe(false)
   })
 
   it('an answer without a pending ceremony, or with the cookie of another ceremony or user, is ERR_PASSKEY_INVALID', async () => {
-    app = await buildIdpApp(env.path, {}, { passkeys: true })
+    const app = await idpApp.build({}, { passkeys: true })
     const ada = await signUp(app, 'ada@example.com')
     const bob = await signUp(app, 'bob@example.com')
     const expectInvalid = async (url: string, cookie?: string) => {
@@ -62,7 +52,7 @@ describe('passkey routes', () => {
   })
 
   it('options: discoverable credentials, user verification, the RP of publicUrl, the challenge cookie HttpOnly and strict', async () => {
-    app = await buildIdpApp(env.path, {}, { passkeys: true })
+    const app = await idpApp.build({}, { passkeys: true })
     const ada = await signUp(app, 'ada@example.com')
     const response = await post(app, '/auth/passkeys/register/options', {}, ada)
     const options = response.json()
@@ -78,7 +68,7 @@ describe('passkey routes', () => {
   })
 
   it('signed-in routes refuse strangers; malformed bodies are ERR_VALIDATION, never a crash', async () => {
-    app = await buildIdpApp(env.path, {}, { passkeys: true })
+    const app = await idpApp.build({}, { passkeys: true })
     for (const [method, url] of [['GET', '/auth/passkeys'], ['POST', '/auth/passkeys/register/options'], ['POST', '/auth/passkeys/x/delete']] as const) {
       const response = await app.inject({ method, url, ...(method === 'POST' ? { payload: {} } : {}) })
       expect(response.json().error.code, url).toBe('ERR_UNAUTHENTICATED')
@@ -94,7 +84,7 @@ describe('passkey routes', () => {
 
   it('options.passkeys is checked at registration (ERR_INVALID_OPTION)', async () => {
     for (const passkeys of [{ rpID: 'evil.example' }, { rpName: '' }, { rpId: 'localhost' }, 'yes']) {
-      await expect(buildIdpApp(env.path, {}, { passkeys: passkeys as never }), JSON.stringify(passkeys)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
+      await expect(idpApp.build({}, { passkeys: passkeys as never }), JSON.stringify(passkeys)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
     }
   })
 })

@@ -141,7 +141,9 @@ describe('RedisAuthChannel between two workers', () => {
     expect(b.connected).toBe(true)
   })
 
-  it('rejects a malformed event on publish with ERR_VALIDATION and delivers nothing', async () => {
+  // Was ERR_VALIDATION with status 500, while ERR_VALIDATION is a client's 400 everywhere else (issue 20):
+  // a malformed event is the publisher's fault, the code of a malformed channel message.
+  it('rejects a malformed event on publish with ERR_CHANNEL_MESSAGE_INVALID (500) and delivers nothing', async () => {
     const a = worker(uniqueChannel('invalid-publish'))
     const seen = recorder()
     a.subscribe(seen.listener)
@@ -154,7 +156,8 @@ describe('RedisAuthChannel between two workers', () => {
     ]
     for (const attempt of attempts) {
       const err = await a.publish(attempt as AuthEvent).then(() => null, (e: unknown) => e)
-      expect(isWireAuthError(err, 'ERR_VALIDATION')).toBe(true)
+      expect(isWireAuthError(err, 'ERR_CHANNEL_MESSAGE_INVALID')).toBe(true)
+      expect((err as { statusCode: number }).statusCode).toBe(500)
     }
     expect(seen.events).toEqual([])
   })

@@ -1,23 +1,13 @@
 import type { FastifyInstance } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { buildIdpApp, setCookie, tempStore } from './local-idp-harness.js'
+import { describe, expect, it } from 'vitest'
+import { idpAppPerTest, setCookie } from './local-idp-harness.js'
 
 // GET /auth/sessions, POST /auth/sessions/{id}/revoke and /auth/sessions/revoke-all (issue 17):
 // what <wire-auth-account> lists and ends.
 const PASSWORD = 'a long and unusual passphrase'
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
-let env: Awaited<ReturnType<typeof tempStore>>
-let app: FastifyInstance | null = null
-beforeEach(async () => {
-  env = await tempStore()
-  await env.store.close()
-})
-afterEach(async () => {
-  await app?.close()
-  app = null
-  await env.cleanup()
-})
+const idpApp = idpAppPerTest()
 
 async function signIn(a: FastifyInstance, email: string, register = false, userAgent = 'Browser/1'): Promise<string> {
   const response = await a.inject({
@@ -36,7 +26,7 @@ function post(a: FastifyInstance, url: string, cookie?: string, payload: string 
 
 describe('session routes', () => {
   it('lists the caller\'s own sessions, the current one marked, without the cookie value', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const first = await signIn(app, 'ada@example.com', true, 'Phone/1')
     const second = await signIn(app, 'ada@example.com', false, 'Laptop/2')
     await signIn(app, 'bob@example.com', true)
@@ -55,7 +45,7 @@ describe('session routes', () => {
   })
 
   it('anonymous callers get 401 ERR_UNAUTHENTICATED on every route', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     expect((await app.inject({ url: '/auth/sessions' })).json().error.code).toBe('ERR_UNAUTHENTICATED')
     const revokeAll = await post(app, '/auth/sessions/revoke-all')
     expect(revokeAll.statusCode).toBe(401)
@@ -65,7 +55,7 @@ describe('session routes', () => {
   })
 
   it('ends another session of the same user, which then is anonymous; the caller stays signed in', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const phone = await signIn(app, 'ada@example.com', true)
     const laptop = await signIn(app, 'ada@example.com')
     const { sessions } = (await app.inject({ url: '/auth/sessions', headers: { cookie: laptop } })).json()
@@ -78,7 +68,7 @@ describe('session routes', () => {
   })
 
   it('never ends another user\'s session (answers ended: false)', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const ada = await signIn(app, 'ada@example.com', true)
     const bob = await signIn(app, 'bob@example.com', true)
     const bobs = (await app.inject({ url: '/auth/sessions', headers: { cookie: bob } })).json().sessions
@@ -88,7 +78,7 @@ describe('session routes', () => {
   })
 
   it('refuses a malformed session id and unknown body fields with ERR_VALIDATION', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const ada = await signIn(app, 'ada@example.com', true)
     const bad = await post(app, '/auth/sessions/not-a-session/revoke', ada)
     expect(bad.statusCode).toBe(400)
@@ -103,7 +93,7 @@ describe('session routes', () => {
   })
 
   it('revoke-all signs the user out everywhere, this browser included', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const phone = await signIn(app, 'ada@example.com', true)
     const laptop = await signIn(app, 'ada@example.com')
     const response = await post(app, '/auth/sessions/revoke-all', laptop)
@@ -112,7 +102,7 @@ describe('session routes', () => {
   })
 
   it('refuses a request from a foreign origin (CSRF) with ERR_ORIGIN_NOT_ALLOWED', async () => {
-    app = await buildIdpApp(env.path)
+    const app = await idpApp.build()
     const ada = await signIn(app, 'ada@example.com', true)
     const response = await app.inject({ method: 'POST', url: '/auth/sessions/revoke-all', headers: { 'content-type': 'application/json', origin: 'https://evil.example', cookie: ada }, payload: '{}' })
     expect(response.statusCode).toBe(403)

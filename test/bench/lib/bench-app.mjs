@@ -1,11 +1,12 @@
 // The wire-auth server every socket and HTTP scenario measures: the built
 // @wire-auth/server plugin on Fastify with a real SQLite file, a claim
 // policy, an async function policy and three fragments (one of ~1 KB).
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { connectAuth, html } from '@wire-auth/server'
 import Fastify from 'fastify'
 
-const { hashSessionId } = await import(new URL('../../../packages/server/dist/lib/sessions.js', import.meta.url))
+/** A session's store id: the SHA-256 (hex) of its cookie value (docs/http.md, docs/security.md). */
+const sessionStoreId = (raw) => createHash('sha256').update(raw).digest('hex')
 
 /** The page origin the sockets and fetches come from (in allowedOrigins). */
 export const SITE_ORIGIN = 'http://www.bench.test'
@@ -67,6 +68,17 @@ export async function buildBenchApp({ sqlitePath, mongoUrl, channel, live, helme
 }
 
 /**
+ * The local IdP of a wire-auth app on `store`, through the public API
+ * (`connectAuth` with `localIdp: true`, then `app.localIdp`). Close the app when done.
+ */
+export async function benchLocalIdp(store) {
+  const app = Fastify({ logger: false })
+  await connectAuth(app, { store, localIdp: true, publicUrl: 'https://auth.example.com' })
+  await app.ready()
+  return { app, idp: app.localIdp }
+}
+
+/**
  * Creates `count` users with one session each directly in the store (what a
  * login would leave behind) and returns their ids and cookie pairs.
  */
@@ -77,7 +89,7 @@ export async function seedUsers(store, { count, prefix, claims = [{ type: 'role'
     const user = await store.createUser({ email: `${prefix}-${i}@bench.test`, name: `${prefix} ${i}`, passwordHash: null, claims })
     const raw = randomBytes(32).toString('base64url')
     await store.createSession({
-      id: hashSessionId(raw),
+      id: sessionStoreId(raw),
       userId: user.id,
       name: user.name,
       claims: user.claims.map((c) => ({ type: c.type, value: c.value })),

@@ -7,21 +7,16 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { SqliteAuthStore } from '@wire-auth/server'
+import { benchLocalIdp } from '../lib/bench-app.mjs'
 import { figure, report, sized } from '../lib/result.mjs'
 import { summarize } from '../lib/stats.mjs'
-
-const dist = new URL('../../../packages/server/dist/lib/', import.meta.url)
-const { resolveOptions } = await import(new URL('options.js', dist))
-const { createLocalIdp } = await import(new URL('local-idp/local-idp.js', dist))
 
 const HASHES = sized(30, 6)
 const BURST = 50
 const dir = mkdtempSync(join(tmpdir(), 'wire-auth-bench-passwords-'))
 const store = new SqliteAuthStore(join(dir, 'auth.sqlite'))
 await store.init()
-const options = resolveOptions({ localIdp: true, publicUrl: 'https://auth.example.com' }).localIdp
-const idp = createLocalIdp({ store, options })
-await idp.init()
+const { app, idp } = await benchLocalIdp(store)
 const { memoryCost, timeCost, parallelism } = idp.passwords.params
 
 // Hash time, one at a time (what one registration costs).
@@ -133,5 +128,6 @@ report({
     'The event-loop delay is perf_hooks.monitorEventLoopDelay (resolution 1 ms) over the burst only.',
   ],
 })
+await app.close()
 await store.close()
 rmSync(dir, { recursive: true, force: true })

@@ -3,6 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
+import { launchChromium } from './browser.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 
@@ -12,6 +15,8 @@ export interface DemoServer {
   url: string
   /** The partner site on a second origin (`http://localhost:<other port>`). */
   hostUrl: string
+  /** The captured-mail page (`…/dev/mail`) the demo prints in development; null when it runs without one. */
+  mailPage: string | null
   /** The admin account created at first start. */
   admin: { email: string; password: string }
   /** Everything the process printed so far (stdout and stderr). */
@@ -33,9 +38,9 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 /**
  * Starts the demo exactly as `npm start` does after the build, on free
  * loopback ports and a temporary data directory, and waits for the URL it
- * prints.
+ * prints. `env` adds variables (e.g. `NODE_ENV: 'production'`).
  */
-export async function startDemo(): Promise<DemoServer> {
+export async function startDemo(options: { env?: Record<string, string> } = {}): Promise<DemoServer> {
   if (!existsSync(join(ROOT, 'packages/server/dist/index.js')) || !existsSync(join(ROOT, 'packages/elements/dist/wire-auth.js'))) {
     throw new Error('the packages are not built: run `npm run build` first (npm test does)')
   }
@@ -43,7 +48,7 @@ export async function startDemo(): Promise<DemoServer> {
   // E2E_DEMO_SCRIPT: run another entry point (a patched copy while debugging).
   const child = spawn(process.execPath, [process.env.E2E_DEMO_SCRIPT ?? 'demo/server.mjs'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', DEMO_OIDC_PORT: '0', DEMO_HOST_PORT: '0', DEMO_DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    env: { ...process.env, PORT: '0', DEMO_OIDC_PORT: '0', DEMO_HOST_PORT: '0', DEMO_DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -72,7 +77,8 @@ export async function startDemo(): Promise<DemoServer> {
         const file = readFileSync(join(dataDir, 'admin-credentials.txt'), 'utf8')
         const password = /^password:\s*(\S+)/m.exec(file)?.[1]
         if (password === undefined) throw new Error('admin-credentials.txt holds no password')
-        return { url, hostUrl, admin: { email: 'admin@example.com', password }, output: () => output, stop }
+        const mailPage = /Captured mail \(development only\): (http:\/\/\S+)/.exec(output)?.[1] ?? null
+        return { url, hostUrl, mailPage, admin: { email: 'admin@example.com', password }, output: () => output, stop }
       }
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`demo server exited (${child.exitCode ?? child.signalCode}):\n${output}`)
       if (Date.now() - started > 60_000) throw new Error(`demo server did not print its URL within 60 s:\n${output}`)
@@ -82,4 +88,22 @@ export async function startDemo(): Promise<DemoServer> {
     await stop()
     throw err
   }
+}
+
+/**
+ * For the calling test file: the demo ({@link startDemo}) and Chromium, started
+ * before its first test and stopped after its last. Read `demo` and `browser`
+ * inside tests and hooks (they are set once the file's `beforeAll` ran).
+ */
+export function demoInChromium(): { demo: DemoServer; browser: Browser } {
+  const running = {} as { demo: DemoServer; browser: Browser }
+  beforeAll(async () => {
+    running.demo = await startDemo()
+    running.browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await running.browser?.close()
+    await running.demo?.stop()
+  })
+  return running
 }

@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { createServer, OidcProvider, SqliteAuthStore, type AuthStore, type ServerConfig } from '@wire-auth/server'
 import { registerDemoApi } from '../../../demo/lib/api.mjs'
-import { registerCoreModules } from '../../../demo/lib/core-modules.mjs'
 import { canReadDocument } from '../../../demo/lib/documents.mjs'
 import { registerDemoFragments } from '../../../demo/lib/fragments.mjs'
 import { cookieFrom } from '../../support/cookies.js'
@@ -84,7 +83,6 @@ export async function securityApp(options: SecurityAppOptions = {}): Promise<Sec
       async setup(app, engine) {
         registerDemoFragments(app)
         registerDemoApi(app)
-        await registerCoreModules(app)
         if (testRoutes) {
           app.post<{ Params: { userId: string } }>('/test/sign-in/:userId', { config: { wireAuth: 'public' } }, async (request, reply) => {
             await app.auth.signIn(request, reply, request.params.userId)

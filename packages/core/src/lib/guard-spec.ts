@@ -1,7 +1,7 @@
 import { GuardSpecInvalid } from './errors.js'
-
-/** One claim that must hold: `[type]` (any value) or `[type, value]` (exactly that value). */
-export type ClaimRequirement = readonly [string] | readonly [string, string]
+import { isPlainObject } from './is-plain-object.js'
+import { readClaimRequirements, type ClaimRequirement } from './protocol/claim-rules.js'
+import { NAME_PATTERN, MAX_REGION_CLAIMS, MAX_REGION_STRING, MAX_REGION_URL } from './protocol/limits.js'
 
 /**
  * What a guard requires, parsed from any of the accepted forms. Every kind
@@ -13,10 +13,6 @@ export type GuardSpec =
   | { readonly kind: 'policy'; readonly policy: string; readonly redirect?: string }
   | { readonly kind: 'claims'; readonly claims: ReadonlyArray<ClaimRequirement>; readonly redirect?: string }
 
-const POLICY_NAME = /^[A-Za-z0-9_.:-]{1,128}$/
-const MAX_CLAIMS = 16
-const MAX_CLAIM_STRING = 256
-const MAX_REDIRECT = 2048
 /** A JSON spec holds at most 16 pairs of 256-character strings plus a redirect. */
 const MAX_JSON = 24 * 1024
 const SPEC_KEYS = new Set(['policy', 'claims', 'authenticated', 'redirect'])
@@ -25,13 +21,6 @@ const AUTHENTICATED: GuardSpec = Object.freeze({ kind: 'authenticated' })
 function invalid(message: string, cause?: unknown): never {
   // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): WireAuthError leaves out an undefined cause itself
   throw new GuardSpecInvalid(message, cause === undefined ? undefined : { cause })
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent (docs/testing.md): null never gets here, and primitives, functions and arrays fail the prototype check below (a prototype-less array is tested)
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -45,38 +34,20 @@ function parseJson(text: string, what: string): unknown {
 
 function checkPolicyName(value: unknown): string {
   if (typeof value !== 'string') invalid('"policy" must be a string')
-  if (!POLICY_NAME.test(value)) invalid('"policy" must be 1-128 characters of [A-Za-z0-9_.:-]')
-  return value
-}
-
-function checkClaimString(value: unknown, field: 'type' | 'value', index: number): string {
-  if (typeof value !== 'string') invalid(`claim #${index + 1}: the ${field} must be a string`)
-  if (value === '') invalid(`claim #${index + 1}: the ${field} must not be empty`)
-  if (value.length > MAX_CLAIM_STRING) invalid(`claim #${index + 1}: the ${field} is longer than ${MAX_CLAIM_STRING} characters`)
+  if (!NAME_PATTERN.test(value)) invalid('"policy" must be 1-128 characters of [A-Za-z0-9_.:-]')
   return value
 }
 
 function checkClaimList(list: unknown): ClaimRequirement[] {
-  if (!Array.isArray(list)) invalid('"claims" must be an array of [type] or [type, value] pairs')
-  if (list.length === 0) invalid('"claims" must not be empty')
-  if (list.length > MAX_CLAIMS) invalid(`"claims" holds more than ${MAX_CLAIMS} pairs`)
-  const out: ClaimRequirement[] = []
-  for (let i = 0; i < list.length; i++) {
-    const pair: unknown = list[i]
-    if (!Array.isArray(pair) || (pair.length !== 1 && pair.length !== 2)) {
-      invalid(`claim #${i + 1} must be [type] or [type, value]`)
-    }
-    // Stryker disable next-line StringLiteral: equivalent (docs/testing.md): the field name only goes into the error message
-    const type = checkClaimString(pair[0], 'type', i)
-    out.push(pair.length === 1 ? Object.freeze([type] as const) : Object.freeze([type, checkClaimString(pair[1], 'value', i)] as const))
-  }
-  return out
+  const pairs = readClaimRequirements(list)
+  if (typeof pairs === 'string') invalid(pairs)
+  return pairs
 }
 
 function checkRedirect(value: unknown): string {
   if (typeof value !== 'string') invalid('"redirect" must be a string')
   if (value === '') invalid('"redirect" must not be empty')
-  if (value.length > MAX_REDIRECT) invalid(`"redirect" is longer than ${MAX_REDIRECT} characters`)
+  if (value.length > MAX_REGION_URL) invalid(`"redirect" is longer than ${MAX_REGION_URL} characters`)
   return value
 }
 
@@ -140,7 +111,7 @@ export function parseGuardSpec(input: unknown): GuardSpec {
       if (!isPlainObject(parsed)) invalid('a JSON guard spec must be an object')
       return fromObject(parsed)
     }
-    if (input.length > MAX_CLAIM_STRING) invalid(`the guard spec is longer than ${MAX_CLAIM_STRING} characters`)
+    if (input.length > MAX_REGION_STRING) invalid(`the guard spec is longer than ${MAX_REGION_STRING} characters`)
     return Object.freeze({ kind: 'policy', policy: checkPolicyName(text) })
   }
   if (isPlainObject(input)) return fromObject(input)
@@ -168,7 +139,7 @@ export function parseClaimsAttribute(value: string): ClaimRequirement[] {
   if (text.length > MAX_JSON) invalid(`the claims attribute is longer than ${MAX_JSON} characters`)
   const items = text.split(',')
   // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): checkClaimList refuses more than 16 pairs with the same code (this check only fails fast)
-  if (items.length > MAX_CLAIMS) invalid(`"claims" holds more than ${MAX_CLAIMS} pairs`)
+  if (items.length > MAX_REGION_CLAIMS) invalid(`"claims" holds more than ${MAX_REGION_CLAIMS} pairs`)
   return checkClaimList(
     items.map((item, i) => {
       const part = item.trim()
@@ -215,7 +186,7 @@ export function parseGuardAttributes(attrs: { policy?: string | null; claims?: s
   const redirect = redirectText === undefined ? undefined : checkRedirect(redirectText.trim())
   const claims = claimsText === undefined ? undefined : parseClaimsAttribute(claimsText)
   if (policy !== undefined) {
-    if (policy.length > MAX_CLAIM_STRING) invalid(`the policy attribute is longer than ${MAX_CLAIM_STRING} characters`)
+    if (policy.length > MAX_REGION_STRING) invalid(`the policy attribute is longer than ${MAX_REGION_STRING} characters`)
     return withRedirect({ kind: 'policy', policy: checkPolicyName(policy.trim()) }, redirect)
   }
   if (claims !== undefined) return withRedirect({ kind: 'claims', claims: Object.freeze(claims) }, redirect)

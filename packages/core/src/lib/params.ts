@@ -1,4 +1,5 @@
 import type { WireAuthErrorCode } from './errors.js'
+import { isPlainObject } from './is-plain-object.js'
 
 /**
  * The one rule for a region's `params`, on every transport (`POST
@@ -32,12 +33,6 @@ export interface ParamsProblem {
   ok: false
   code: Extract<WireAuthErrorCode, 'ERR_PARAMS_INVALID' | 'ERR_PARAMS_TOO_LARGE'>
   message: string
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
 }
 
 /** UTF-8 length of a string without encoding it (a lone surrogate counts 3 bytes, as U+FFFD). @internal */

@@ -1,6 +1,9 @@
 import { PolicyDuplicate, PolicyInvalid, type WireAuthErrorCode } from './errors.js'
 import type { GuardSpec } from './guard-spec.js'
+import { DeadlineList, type Deadline } from './deadlines.js'
+import type { WireAuthLogger } from './logger.js'
 import type { ClaimsPrincipal } from './principal.js'
+import { NAME_PATTERN } from './protocol/limits.js'
 
 /** What a policy function receives besides the user. */
 export interface PolicyContext {
@@ -32,10 +35,8 @@ export interface PolicyDecision {
   code?: WireAuthErrorCode
 }
 
-/** pino-compatible logger subset. */
-export interface PolicyLogger {
-  warn(obj: Record<string, unknown>, msg?: string): void
-}
+/** What the policy engine logs to: the `warn` of the one logger subset ({@link WireAuthLogger}). */
+export type PolicyLogger = Pick<WireAuthLogger, 'warn'>
 
 /** Options of {@link createPolicyEngine}. */
 export interface PolicyEngineOptions {
@@ -47,23 +48,13 @@ export interface PolicyEngineOptions {
 
 type CompiledPolicy = (user: ClaimsPrincipal, ctx: PolicyContext) => boolean | Promise<boolean>
 type Then = (this: unknown, onFulfilled: (value: unknown) => void, onRejected: (reason: unknown) => void) => unknown
-type Timer = ReturnType<typeof setTimeout>
 
 /** An async evaluation waiting for its policy or its deadline, in the engine's deadline list. */
-interface PendingEvaluation {
+interface PendingEvaluation extends Deadline {
   readonly name: string
-  /** `now()` at the start plus the time-out. */
-  readonly deadline: number
   readonly resolve: (decision: PolicyDecision) => void
-  prev: PendingEvaluation | null
-  next: PendingEvaluation | null
-  done: boolean
 }
 
-/**
- * A monotonic clock in ms. Read through the global at each call, so fake
- * timers in tests (which replace `performance`) apply.
- */
 /**
  * Unknown policy names come from element attributes, so from clients, at
  * socket rates: one log line each would let anyone fill the log with text of
@@ -74,17 +65,9 @@ interface PendingEvaluation {
 export const UNKNOWN_POLICY_LOG_INTERVAL_MS = 10_000
 const UNKNOWN_POLICY_NAMES_LOGGED = 5
 
+/** A monotonic clock in ms, read through the global at each call (fake timers in tests replace `performance`). */
 function now(): number {
   return performance.now()
-}
-
-/** Lets a Node timer keep the process alive or not (browsers' numeric ids have no such notion). */
-function ref(timer: Timer, keepAlive: boolean): void {
-  const handle = timer as { ref?: () => unknown; unref?: () => unknown }
-  // Stryker disable next-line OptionalChaining: equivalent (docs/testing.md): Node timers always have ref/unref; `?.` is for browsers' numeric ids
-  if (keepAlive) handle.ref?.()
-  // Stryker disable next-line OptionalChaining: equivalent (docs/testing.md): as above
-  else handle.unref?.()
 }
 
 const ALLOW: PolicyDecision = Object.freeze({ allowed: true })
@@ -153,19 +136,9 @@ function compile(name: string, requirement: unknown): CompiledPolicy {
  */
 export class PolicyEngine {
   readonly #policies = new Map<string, CompiledPolicy>()
-  readonly #timeoutMs: number
   readonly #logger: PolicyLogger | undefined
-  /** Pending async evaluations in deadline order (a doubly linked list: settling one is O(1)). */
-  #head: PendingEvaluation | null = null
-  #tail: PendingEvaluation | null = null
-  /**
-   * One timer per engine, armed for the earliest deadline, instead of one per
-   * evaluation: arming and clearing a timer plus a Promise.race per async
-   * policy were most of an async evaluation's cost.
-   */
-  #timer: Timer | null = null
-  /** The deadline `#timer` was armed for. */
-  #timerAt = 0
+  /** Pending async evaluations under the time-out: one timer per engine (`deadlines.ts`, shared with fragments). */
+  readonly #deadlines: DeadlineList<PendingEvaluation>
 
   constructor(options: PolicyEngineOptions = {}) {
     const timeoutMs = options.timeoutMs ?? 2000
@@ -173,8 +146,8 @@ export class PolicyEngine {
     if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 2_147_483_647) {
       throw new PolicyInvalid('"options.timeoutMs" must be a positive number of milliseconds up to 2147483647')
     }
-    this.#timeoutMs = timeoutMs
     this.#logger = options.logger
+    this.#deadlines = new DeadlineList<PendingEvaluation>(timeoutMs, (pending) => pending.resolve(this.#fault('ERR_POLICY_TIMEOUT', pending.name)))
   }
 
   /**
@@ -183,7 +156,7 @@ export class PolicyEngine {
    * @throws PolicyInvalid `ERR_POLICY_INVALID` when name or requirement is malformed.
    */
   addPolicy(name: string, requirement: PolicyRequirement): this {
-    if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(name)) {
+    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
       throw new PolicyInvalid(`policy name ${JSON.stringify(name)} must be 1-128 characters of [A-Za-z0-9_.:-]`)
     }
     if (this.#policies.has(name)) throw new PolicyDuplicate(`policy "${name}" is already registered`)
@@ -260,8 +233,8 @@ export class PolicyEngine {
     }
     if (typeof then !== 'function') return Promise.resolve(this.#fault('ERR_POLICY_RESULT', name))
     return new Promise<PolicyDecision>((resolve) => {
-      const pending: PendingEvaluation = { name, deadline: now() + this.#timeoutMs, resolve, prev: null, next: null, done: false }
-      this.#enqueue(pending)
+      const pending: PendingEvaluation = { name, at: this.#deadlines.deadline(), resolve, prev: null, next: null, done: false }
+      this.#deadlines.start(pending)
       this.#follow(pending, result, then as Then)
     })
   }
@@ -304,62 +277,8 @@ export class PolicyEngine {
    * after its time-out, or calls back twice) are ignored.
    */
   #finish(pending: PendingEvaluation, code: WireAuthErrorCode | null, err?: unknown): void {
-    if (pending.done) return
-    pending.done = true
-    this.#unlink(pending)
+    if (!this.#deadlines.settle(pending)) return
     pending.resolve(code === null ? ALLOW : code === 'ERR_DENIED' ? DENY : this.#fault(code, pending.name, err))
-  }
-
-  /**
-   * Adds an evaluation to the deadline list (kept in deadline order; with a
-   * constant time-out and a monotonic clock that is always the tail) and
-   * makes sure the one deadline timer will fire by its deadline.
-   */
-  #enqueue(pending: PendingEvaluation): void {
-    let after = this.#tail
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (docs/testing.md): deadlines are now() plus one constant time-out on a monotonic clock, so a new one is never earlier than those queued
-    while (after !== null && after.deadline > pending.deadline) after = after.prev
-    pending.prev = after
-    pending.next = after === null ? this.#head : after.next
-    if (pending.next === null) this.#tail = pending
-    else pending.next.prev = pending
-    if (after === null) this.#head = pending
-    else after.next = pending
-    const timer = this.#timer
-    if (timer === null) this.#arm(pending.deadline)
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent (docs/testing.md): deadlines are now() plus one constant time-out on a monotonic clock, so a new one is never earlier than those queued
-    else if (this.#timerAt > pending.deadline) this.#arm(pending.deadline)
-    else if (this.#head === pending && this.#tail === pending) ref(timer, true)
-  }
-
-  #unlink(pending: PendingEvaluation): void {
-    const { prev, next } = pending
-    if (prev === null) this.#head = next
-    else prev.next = next
-    if (next === null) this.#tail = prev
-    else next.prev = prev
-    pending.prev = pending.next = null
-    // Nothing pending: the timer may fire (and find nothing) but must not keep the process alive.
-    if (this.#head === null && this.#timer !== null) ref(this.#timer, false)
-  }
-
-  /** Arms the deadline timer for `deadline` (an earlier armed timer is superseded and does nothing). */
-  #arm(deadline: number): void {
-    // Stryker disable next-line ConditionalExpression,BooleanLiteral: equivalent (docs/testing.md): a live timer is superseded only by an earlier deadline, which a monotonic clock never gives
-    if (this.#timer !== null) ref(this.#timer, false)
-    const timer: Timer = setTimeout(() => this.#expire(timer), Math.max(1, Math.ceil(deadline - now())))
-    this.#timer = timer
-    this.#timerAt = deadline
-  }
-
-  /** The deadline timer fired: every evaluation whose deadline has passed is denied with ERR_POLICY_TIMEOUT. */
-  #expire(timer: Timer): void {
-    // Stryker disable next-line ConditionalExpression: equivalent (docs/testing.md): only a superseded timer is not #timer (see #arm)
-    if (timer !== this.#timer) return
-    this.#timer = null
-    const at = now()
-    while (this.#head !== null && this.#head.deadline <= at) this.#finish(this.#head, 'ERR_POLICY_TIMEOUT')
-    if (this.#head !== null) this.#arm(this.#head.deadline)
   }
 
   #fault(code: WireAuthErrorCode, policy: string, err?: unknown): PolicyDecision {

@@ -1,7 +1,6 @@
-import type { PrincipalSummary, WireAuthErrorCode } from '@wire-auth/core'
+import { SOCKET_CLIENT_FRAME_CHARS, readServerMessage, type PrincipalSummary, type RegionRequest, type RegionResult, type WireAuthErrorCode } from '@wire-auth/core'
 import { emit } from './events.js'
 import { BACKEND_UNREACHABLE, fetchRegions } from './http-fallback.js'
-import { readServerMessage, type RegionRequest, type RegionResult } from './protocol.js'
 
 /** Refusals after which the server holds nothing for the region (docs/protocol.md "Limits and errors"). */
 const NOT_MOUNTED: ReadonlySet<string> = new Set(['ERR_SOCKET_TOO_MANY_REGIONS', 'ERR_PARAMS_TOO_LARGE', 'ERR_RATE_LIMITED', 'ERR_SOCKET_MESSAGE_INVALID'])
@@ -22,8 +21,6 @@ type State = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed'
 const BACKOFF_BASE_MS = 500
 const BACKOFF_MAX_MS = 30_000
 const CONNECT_TIMEOUT_MS = 10_000
-// Below the server's default `live.maxMessageBytes` (64 KiB).
-const MAX_FRAME_CHARS = 48 * 1024
 
 function sameSummary(a: PrincipalSummary | undefined, b: PrincipalSummary): boolean {
   return a !== undefined && a.authenticated === b.authenticated && a.id === b.id && a.name === b.name
@@ -35,7 +32,7 @@ function* chunks(regions: RegionRequest[]): Generator<RegionRequest[]> {
   let size = 0
   for (const region of regions) {
     const length = JSON.stringify(region).length + 1
-    if (batch.length > 0 && size + length > MAX_FRAME_CHARS) {
+    if (batch.length > 0 && size + length > SOCKET_CLIENT_FRAME_CHARS) {
       yield batch
       batch = []
       size = 0

@@ -1,5 +1,4 @@
-import type { PrincipalSummary, WireAuthErrorCode } from '@wire-auth/core'
-import { readPrincipal, readResults, type RegionRequest, type RegionResult } from './protocol.js'
+import { readPrincipal, readResults, type PrincipalSummary, type RegionRequest, type RegionResult, type WireAuthErrorCode } from '@wire-auth/core'
 import { warnUnreachable } from './warnings.js'
 
 /** Code of a wire-auth error raised in the browser when the backend cannot be reached. */

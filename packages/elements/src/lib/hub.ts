@@ -2,7 +2,8 @@ import { ContextEvent, ContextProvider } from '@lit/context'
 import { getDefaultBackend, setDefaultBackend, toBackendOrigin } from './backend.js'
 import { WireAuthConnection } from './connection.js'
 import { hubContext, principalContext } from './contexts.js'
-import { completeCodeSignIn, forgetTokens, getToken, renewAt, signInWithCode, type SignInOptions } from './tokens.js'
+import { loadTokens, type TokensModule } from './lazy.js'
+import type { SignInOptions } from './tokens.js'
 
 /**
  * The connections of one document, one per backend origin. Each document
@@ -72,13 +73,16 @@ function connectionFor(backend?: string): WireAuthConnection {
 }
 
 const renewTimers = new Map<string, ReturnType<typeof setTimeout>>()
+/** The token helpers once loaded (a page that never asked for a token holds none to forget). */
+let loaded: TokensModule | undefined
+const tokens = (): Promise<TokensModule> => loadTokens().then((module) => (loaded = module))
 
 /** Presents the code-flow token of `origin` on its connection and renews it before it expires. */
 function present(origin: string, token: string | null): void {
   connectionFor(origin).setToken(token)
   clearTimeout(renewTimers.get(origin))
-  const at = renewAt(origin)
-  if (token !== null && at !== null) renewTimers.set(origin, setTimeout(() => void getToken(origin).then((next) => present(origin, next)), Math.max(1000, at - Date.now())))
+  const at = loaded?.renewAt(origin) ?? null
+  if (token !== null && at !== null) renewTimers.set(origin, setTimeout(() => void loaded?.getToken(origin).then((next) => present(origin, next)), Math.max(1000, at - Date.now())))
 }
 
 /**
@@ -117,8 +121,9 @@ export const WireAuth = {
    * to the DOM. Resolves null when nobody is signed in; rejects with a coded
    * `WireAuthTokenError` otherwise.
    */
-  getToken(backend?: string): Promise<string | null> {
-    return getToken(originOf(backend))
+  async getToken(backend?: string): Promise<string | null> {
+    const origin = originOf(backend)
+    return (await tokens()).getToken(origin)
   },
   /**
    * Cross-site sign-in (no third-party cookies needed): the authorization
@@ -130,7 +135,7 @@ export const WireAuth = {
    */
   async signIn(options: SignInOptions & { backend?: string }): Promise<string> {
     const origin = originOf(options.backend)
-    const token = await signInWithCode(origin, options)
+    const token = await (await tokens()).signInWithCode(origin, options)
     present(origin, token)
     return token
   },
@@ -141,6 +146,7 @@ export const WireAuth = {
    * finished a redirect-mode sign-in here.
    */
   async completeSignIn(): Promise<boolean> {
+    const { completeCodeSignIn, getToken } = await tokens()
     const origin = await completeCodeSignIn()
     if (origin === null) return false
     void getToken(origin).then((token) => present(origin, token))
@@ -149,7 +155,7 @@ export const WireAuth = {
   /** Forgets this page's tokens for `backend` and returns the elements to cookie mode. */
   signOut(backend?: string): void {
     const origin = originOf(backend)
-    forgetTokens(origin)
+    loaded?.forgetTokens(origin)
     present(origin, null)
   },
   /**
@@ -159,7 +165,7 @@ export const WireAuth = {
    */
   reconnect(backend?: string): void {
     const origin = originOf(backend)
-    forgetTokens(origin, true)
+    loaded?.forgetTokens(origin, true)
     connectionFor(origin).reconnect()
   },
   /** The backend of elements without a `backend` attribute. */

@@ -1,12 +1,11 @@
 import { ContextProvider } from '@lit/context'
 import { ReactiveElement, type PropertyDeclarations, type PropertyValues } from '@lit/reactive-element'
-import { isWireAuthError, parseClaimsAttribute, parseGuardAttributes, parseParams, parseParamsText, type ParamsProblem, type WireAuthErrorCode } from '@wire-auth/core'
+import { MAX_REGION_STRING, isWireAuthError, parseClaimsAttribute, parseGuardAttributes, parseParams, parseParamsText, type ParamsProblem, type RegionResult, type WireAuthErrorCode } from '@wire-auth/core'
 import { getDefaultBackend, toBackendOrigin } from './backend.js'
 import type { RegionClient, RegionSpec, WireAuthConnection } from './connection.js'
 import { principalContext } from './contexts.js'
 import { emit, type RegionStatus } from './events.js'
 import { getHub } from './hub.js'
-import { LIMITS, type RegionResult } from './protocol.js'
 import { sanitizeFragment } from './sanitize.js'
 import { diagnose } from './warnings.js'
 
@@ -166,8 +165,8 @@ export abstract class WireAuthElement extends ReactiveElement implements RegionC
       params = parsed.params
     }
     const fragment = this.fragment
-    if (fragment !== undefined && (fragment === '' || fragment.length > LIMITS.maxString)) {
-      throw new SpecError('ERR_VALIDATION', `"fragment" must be 1..${LIMITS.maxString} characters`)
+    if (fragment !== undefined && (fragment === '' || fragment.length > MAX_REGION_STRING)) {
+      throw new SpecError('ERR_VALIDATION', `"fragment" must be 1..${MAX_REGION_STRING} characters`)
     }
     return { kind: this.kind, fragment, policy: this.policy?.trim(), claims, params }
   }

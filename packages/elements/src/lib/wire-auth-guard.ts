@@ -1,7 +1,6 @@
 import type { PropertyDeclarations } from '@lit/reactive-element'
 import type { RegionSpec } from './connection.js'
-import type { RegionResult } from './protocol.js'
-import { LIMITS } from './protocol.js'
+import { MAX_REGION_URL, type RegionResult } from '@wire-auth/core'
 import { SpecError, WireAuthElement } from './wire-auth-element.js'
 
 /**
@@ -46,14 +45,14 @@ export class WireAuthGuard extends WireAuthElement {
   protected override buildSpec(): RegionSpec {
     const spec = super.buildSpec()
     const redirect = this.redirect
-    if (redirect !== undefined && (redirect.trim() === '' || redirect.length > LIMITS.maxUrl)) {
-      throw new SpecError('ERR_GUARD_SPEC_INVALID', `"redirect" must be 1..${LIMITS.maxUrl} characters`)
+    if (redirect !== undefined && (redirect.trim() === '' || redirect.length > MAX_REGION_URL)) {
+      throw new SpecError('ERR_GUARD_SPEC_INVALID', `"redirect" must be 1..${MAX_REGION_URL} characters`)
     }
     // Without the #fragment (issue 13 C7): it may hold what the page keeps out
     // of requests on purpose (an OAuth implicit-flow token, a share secret),
     // and the login URL would carry it to the server, its logs and the referrer.
     const returnTo = location.href.split('#', 1)[0]
-    return { ...spec, redirect: redirect?.trim(), returnTo: returnTo.length > LIMITS.maxUrl ? undefined : returnTo }
+    return { ...spec, redirect: redirect?.trim(), returnTo: returnTo.length > MAX_REGION_URL ? undefined : returnTo }
   }
 
   override apply(result: RegionResult): void {

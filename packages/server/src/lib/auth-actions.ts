@@ -1,25 +1,23 @@
-import { createPrincipal, WireAuthError, type ClaimsPrincipal } from '@wire-auth/core'
+import { CLAIM_RULES, createPrincipal, isClaimType, type ClaimsPrincipal } from '@wire-auth/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ALL_USERS, type AuthChannel, type AuthEvent } from './channel/auth-channel.js'
 import { checkEvent } from './channel/event-check.js'
 import type { AuthContext } from './context.js'
 import { hasControlChars } from './control-chars.js'
-import { InvalidClaim, Unauthenticated, UserNotFound } from './errors.js'
+import { codedError, InvalidClaim, Unauthenticated, UserDisabled, UserNotFound } from './errors.js'
 import type { AuditRecord, ClaimChange, SessionRecord, UserRecord } from './store/auth-store.js'
 import { principalOf, sessionIdOf, setPrincipal } from './request-state.js'
 import { isWellFormed } from './well-formed.js'
 
-const CLAIM_TYPE = /^[A-Za-z0-9_.:/-]{1,128}$/
-const MAX_VALUE = 1024
-
 function checkClaim(type: unknown, value: unknown, valueRequired: boolean): void {
-  if (typeof type !== 'string' || !CLAIM_TYPE.test(type)) {
+  // The claim rules are core's (CLAIM_RULES): a grantable type, a bounded value.
+  if (!isClaimType(type)) {
     throw new InvalidClaim('claim type must be 1-128 characters of [A-Za-z0-9_.:/-]')
   }
   if (value === undefined && !valueRequired) return
   // Control characters are refused (checklist 30): claim values reach terminals, logs and attributes.
-  if (typeof value !== 'string' || value.length > MAX_VALUE || !isWellFormed(value) || hasControlChars(value)) {
-    throw new InvalidClaim(`claim value must be a well-formed string of at most ${MAX_VALUE} characters, without control characters`)
+  if (typeof value !== 'string' || value.length > CLAIM_RULES.maxGrantedValue || !isWellFormed(value) || hasControlChars(value)) {
+    throw new InvalidClaim(`claim value must be a well-formed string of at most ${CLAIM_RULES.maxGrantedValue} characters, without control characters`)
   }
 }
 
@@ -142,23 +140,23 @@ export function createAuthActions(ctx: Pick<AuthContext, 'store' | 'channel' | '
 
   const actions: AuthActions = {
     async refresh(filter = {}) {
-      if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) throw new WireAuthError('ERR_VALIDATION', 'refresh() takes a filter object', { statusCode: 400 })
+      if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) throw codedError('ERR_VALIDATION', 'refresh() takes a filter object')
       for (const key of Object.keys(filter)) {
-        if (!REFRESH_KEYS.has(key)) throw new WireAuthError('ERR_VALIDATION', `refresh(): unknown filter "${key.slice(0, 64)}"`, { statusCode: 400 })
+        if (!REFRESH_KEYS.has(key)) throw codedError('ERR_VALIDATION', `refresh(): unknown filter "${key.slice(0, 64)}"`)
       }
       const { fragment, policy, params, userId } = filter
       if (userId !== undefined && (typeof userId !== 'string' || userId === '' || userId === ALL_USERS)) {
-        throw new WireAuthError('ERR_VALIDATION', 'refresh(): "userId" must be a user id', { statusCode: 400 })
+        throw codedError('ERR_VALIDATION', 'refresh(): "userId" must be a user id')
       }
       const checked = checkEvent({ type: 'data-changed', userId: userId ?? ALL_USERS, version: 0, fragment, policy, params })
-      if (!checked.ok) throw new WireAuthError('ERR_VALIDATION', `refresh(): ${checked.reason}`, { statusCode: 400 })
+      if (!checked.ok) throw codedError('ERR_VALIDATION', `refresh(): ${checked.reason}`)
       await publish(checked.event)
     },
 
     async signIn(request, reply, userOrId) {
       const user = typeof userOrId === 'string' ? await store.getUser(userOrId) : userOrId
       if (user === null) throw new UserNotFound()
-      if (user.disabled) throw new WireAuthError('ERR_USER_DISABLED', 'this account is disabled', { statusCode: 403 })
+      if (user.disabled) throw new UserDisabled()
       return ctx.sessions.start(request, reply, user)
     },
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { WireAuthError } from '@wire-auth/core'
+import { codedError } from './errors.js'
 
 /**
  * Where the elements bundle lives: `@wire-auth/elements/wire-auth.js` when
@@ -37,9 +38,20 @@ export function versionedBundlePath(version: string): string {
   return `/wire-auth@${version}.js`
 }
 
-/** The path of the versioned UI module, e.g. `/wire-auth-ui@0.1.0.js`. @internal */
-export function versionedUiPath(version: string): string {
-  return `/wire-auth-ui@${version}.js`
+/**
+ * The modules the bundle imports only when a page needs them, served beside it as
+ * `wire-auth-<name>.js`: the UI elements, the token helpers (first `WireAuth.signIn()`
+ * or `getToken()`), `@simplewebauthn/browser` (imported by the UI module for a passkey ceremony).
+ * @internal
+ */
+export const LAZY_MODULES = ['ui', 'tokens', 'webauthn'] as const
+
+/** One of {@link LAZY_MODULES}. @internal */
+export type LazyModule = (typeof LAZY_MODULES)[number]
+
+/** The path of a versioned lazily loaded module, e.g. `/wire-auth-ui@0.1.0.js`. @internal */
+export function versionedModulePath(name: LazyModule, version: string): string {
+  return `/wire-auth-${name}@${version}.js`
 }
 
 /** Subresource Integrity value (`sha384-…`) of the given bytes. @internal */
@@ -62,7 +74,21 @@ export interface BundleInfo {
    * element (`<wire-auth-sign-in>`…): its versioned path and integrity, for
    * an import map's `integrity` entry. Absent when it was not built.
    */
-  ui?: { path: string; integrity: string; bytes: number }
+  ui?: BundleModuleInfo
+  /** The token helpers the versioned bundle imports on the first `WireAuth.signIn()`, `completeSignIn()` or `getToken()`. */
+  tokens?: BundleModuleInfo
+  /** The passkey ceremony (`@simplewebauthn/browser`), imported by the versioned UI module when the user adds a passkey or signs in with one. */
+  webauthn?: BundleModuleInfo
+}
+
+/** A module the versioned bundle imports: pin it with an import map's `integrity`. */
+export interface BundleModuleInfo {
+  /** Path of its versioned URL, e.g. `/wire-auth-ui@0.1.0.js`. */
+  path: string
+  /** Subresource Integrity value of its bytes (`sha384-…`). */
+  integrity: string
+  /** Size in bytes. */
+  bytes: number
 }
 
 /**
@@ -88,15 +114,17 @@ export function bundleInfo(): BundleInfo {
   }
   if (version === undefined) throw bundleNotBuilt(undefined)
   const info: BundleInfo = { version, path: versionedBundlePath(version), integrity: integrityOf(body), bytes: body.length }
-  try {
-    const ui = readFileSync(`${directory}${directory.endsWith('/') ? '' : '/'}wire-auth-ui.js`)
-    info.ui = { path: versionedUiPath(version), integrity: integrityOf(ui), bytes: ui.length }
-  } catch {
-    // No UI module in this build: nothing to pin.
+  for (const name of LAZY_MODULES) {
+    try {
+      const module = readFileSync(`${directory}${directory.endsWith('/') ? '' : '/'}wire-auth-${name}.js`)
+      info[name] = { path: versionedModulePath(name, version), integrity: integrityOf(module), bytes: module.length }
+    } catch {
+      // Not in this build: nothing to pin.
+    }
   }
   return info
 }
 
 function bundleNotBuilt(cause: unknown): WireAuthError {
-  return new WireAuthError('ERR_BUNDLE_NOT_BUILT', 'the elements bundle (wire-auth.js) is not built or @wire-auth/elements is not installed', { statusCode: 503, cause })
+  return codedError('ERR_BUNDLE_NOT_BUILT', 'the elements bundle (wire-auth.js) is not built or @wire-auth/elements is not installed', { cause })
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { bundleDirectory, bundleVersion, versionedBundlePath, versionedUiPath } from './bundle-info.js'
+import { LAZY_MODULES, bundleDirectory, bundleVersion, versionedBundlePath, versionedModulePath } from './bundle-info.js'
 import type { AuthContext } from './context.js'
+import { codedError } from './errors.js'
 
 /** One served file, read once. */
 interface BundleFile {
@@ -69,10 +70,8 @@ export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, opti
     return async function serveBundle(request: FastifyRequest, reply: FastifyReply) {
       const served = await load(file)
       if (served === null) {
-        return reply
-          .code(503)
-          .header('cache-control', 'no-store')
-          .send({ error: { code: 'ERR_BUNDLE_NOT_BUILT', message: `the elements bundle (${file}) is not built: run \`npm run build\`` } })
+        reply.header('cache-control', 'no-store')
+        throw codedError('ERR_BUNDLE_NOT_BUILT', `the elements bundle (${file}) is not built: run \`npm run build\``)
       }
       // Public code with nothing private in it: any page may load it (a module
       // script is a CORS request). An allowed origin keeps the credentialed
@@ -94,10 +93,13 @@ export function registerBundleRoute(app: FastifyInstance, ctx: AuthContext, opti
   app.get('/wire-auth.js', { config: { wireAuth: 'public' } }, route('wire-auth.js', 'text/javascript; charset=utf-8'))
   if (version !== undefined) app.get(versionedBundlePath(version), { config: { wireAuth: 'public' } }, route('wire-auth.js', 'text/javascript; charset=utf-8', true))
   app.get('/wire-auth.js.map', { config: { wireAuth: 'public' } }, route('wire-auth.js.map', 'application/json; charset=utf-8'))
-  // The UI elements (<wire-auth-sign-in>, <wire-auth-user-button>, <wire-auth-account>,
-  // <wire-auth-signed-out>): a second module the bundle imports only when a page uses one of them.
-  app.get('/wire-auth-ui.js', { config: { wireAuth: 'public' } }, route('wire-auth-ui.js', 'text/javascript; charset=utf-8'))
-  // What the versioned bundle imports: pinned pages pin it too (import map integrity).
-  if (version !== undefined) app.get(versionedUiPath(version), { config: { wireAuth: 'public' } }, route('wire-auth-ui.js', 'text/javascript; charset=utf-8', true))
-  app.get('/wire-auth-ui.js.map', { config: { wireAuth: 'public' } }, route('wire-auth-ui.js.map', 'application/json; charset=utf-8'))
+  // The modules the bundle imports only when a page needs them: the UI elements
+  // (<wire-auth-sign-in>…), the token helpers, @simplewebauthn/browser (LAZY_MODULES).
+  for (const name of LAZY_MODULES) {
+    const file = `wire-auth-${name}.js`
+    app.get(`/${file}`, { config: { wireAuth: 'public' } }, route(file, 'text/javascript; charset=utf-8'))
+    // What the versioned bundle imports: pinned pages pin it too (import map integrity).
+    if (version !== undefined) app.get(versionedModulePath(name, version), { config: { wireAuth: 'public' } }, route(file, 'text/javascript; charset=utf-8', true))
+    app.get(`/${file}.map`, { config: { wireAuth: 'public' } }, route(`${file}.map`, 'application/json; charset=utf-8'))
+  }
 }

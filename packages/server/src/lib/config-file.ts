@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { ConfigSyntaxError, InvalidOption } from '@wire-auth/core'
+import { ConfigSyntaxError, InvalidOption, isPlainObject } from '@wire-auth/core'
 import { closest } from 'fastest-levenshtein'
 import type { LiveOptions, LocalIdpOptions, PagesOptions, SessionOptions } from './options.js'
 import type { ServerConfig, ServerConfigExport } from './standalone.js'
@@ -84,12 +84,6 @@ const LOCAL_IDP_KEYS = {
 } as const satisfies Record<keyof LocalIdpOptions, true>
 
 const ARGON2_KEYS = { memoryCost: true, timeCost: true, parallelism: true } as const satisfies Record<keyof NonNullable<LocalIdpOptions['argon2']>, true>
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value) as unknown
-  return proto === Object.prototype || proto === null
-}
 
 function checkKeys(value: unknown, known: Record<string, true>, where: string, file: string): void {
   if (!isPlainObject(value)) return

@@ -1,63 +1,91 @@
-import { WireAuthError, type WireAuthErrorCode } from '@wire-auth/core'
+import { ERROR_TABLE, WireAuthError, type WireAuthErrorCode, type WireAuthErrorOptions } from '@wire-auth/core'
 
 /**
- * Creates a coded error with an HTTP status, as fastify's `createError` does.
- * The server's error handler answers `{ error: { code, message } }`.
+ * The server's one way to build a coded error, as fastify's `createError`:
+ * the code decides the status and the default message through core's
+ * `ERROR_TABLE`; the throw site names the code and may say more, never a
+ * status. The error handler answers `{ error: { code, message } }`.
+ *
+ * @example
+ * ```ts
+ * throw codedError('ERR_VALIDATION', '"name" must be a string')   // 400
+ * throw codedError('ERR_MAIL_UNAVAILABLE', undefined, { cause })    // 503, the table's message
+ * ```
  * @internal
  */
-export function httpError(code: WireAuthErrorCode, statusCode: number, message: string, cause?: unknown): WireAuthError {
-  return new WireAuthError(code, message, { statusCode, cause })
+export function codedError(code: WireAuthErrorCode, message?: string, options?: { cause?: unknown }): WireAuthError {
+  return new WireAuthError(...fromTable(code, message, options))
 }
 
-/** The request needs a signed-in user. Code `ERR_UNAUTHENTICATED` (401). */
+/**
+ * The arguments of `WireAuthError`'s constructor for `code`: the table's
+ * message unless one is given, and the table's status. Every server error
+ * class passes them to `super`.
+ * @internal
+ */
+export function fromTable(code: WireAuthErrorCode, message?: string, options?: { cause?: unknown }): [WireAuthErrorCode, string, WireAuthErrorOptions] {
+  return [code, message ?? ERROR_TABLE[code].message, { ...options, statusCode: ERROR_TABLE[code].status }]
+}
+
+/** The request needs a signed-in user. Code `ERR_UNAUTHENTICATED`. */
 export class Unauthenticated extends WireAuthError {
-  constructor(message = 'sign-in required', options?: { cause?: unknown }) {
-    super('ERR_UNAUTHENTICATED', message, { statusCode: 401, ...options })
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(...fromTable('ERR_UNAUTHENTICATED', message, options))
   }
 }
 
-/** The signed-in user is not allowed. Code `ERR_FORBIDDEN` (403). */
+/** The signed-in user is not allowed. Code `ERR_FORBIDDEN`. */
 export class Forbidden extends WireAuthError {
-  constructor(message = 'not allowed', options?: { cause?: unknown }) {
-    super('ERR_FORBIDDEN', message, { statusCode: 403, ...options })
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(...fromTable('ERR_FORBIDDEN', message, options))
   }
 }
 
-/** The store cannot be reached or failed. Code `ERR_STORE_UNAVAILABLE` (503). */
+/** The store cannot be reached or failed. Code `ERR_STORE_UNAVAILABLE`. */
 export class StoreUnavailable extends WireAuthError {
-  constructor(message = 'the auth store is unavailable', options?: { cause?: unknown }) {
-    super('ERR_STORE_UNAVAILABLE', message, { statusCode: 503, ...options })
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(...fromTable('ERR_STORE_UNAVAILABLE', message, options))
   }
 }
 
-/** No user with that id. Code `ERR_USER_NOT_FOUND` (404). */
+/** No user with that id. Code `ERR_USER_NOT_FOUND`. */
 export class UserNotFound extends WireAuthError {
-  constructor(message = 'no such user', options?: { cause?: unknown }) {
-    super('ERR_USER_NOT_FOUND', message, { statusCode: 404, ...options })
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(...fromTable('ERR_USER_NOT_FOUND', message, options))
   }
 }
 
-/** A claim type or value is malformed. Code `ERR_INVALID_CLAIM` (400). */
+/**
+ * The account is disabled: signing in, issuing tokens, an OIDC login, or a
+ * session the store refuses to create for it. Code `ERR_USER_DISABLED`.
+ */
+export class UserDisabled extends WireAuthError {
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(...fromTable('ERR_USER_DISABLED', message, options))
+  }
+}
+
+/** A claim type or value is malformed. Code `ERR_INVALID_CLAIM`. */
 export class InvalidClaim extends WireAuthError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_INVALID_CLAIM', message, { statusCode: 400, ...options })
+    super(...fromTable('ERR_INVALID_CLAIM', message, options))
   }
 }
 
-/** A state-changing request came from a foreign origin. Code `ERR_ORIGIN_NOT_ALLOWED` (403). */
+/** A state-changing request came from a foreign origin. Code `ERR_ORIGIN_NOT_ALLOWED`. */
 export class OriginNotAllowed extends WireAuthError {
-  constructor(message = 'origin not allowed', options?: { cause?: unknown }) {
-    super('ERR_ORIGIN_NOT_ALLOWED', message, { statusCode: 403, ...options })
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(...fromTable('ERR_ORIGIN_NOT_ALLOWED', message, options))
   }
 }
 
 /**
  * A name wire-auth decorates (`request.user`, `app.auth`, …) is already taken
  * by another plugin, or wire-auth is registered twice. The message names the
- * `options.decorators` key to set. Code `ERR_DECORATOR_COLLISION` (500), at boot.
+ * `options.decorators` key to set. Code `ERR_DECORATOR_COLLISION`, at boot.
  */
 export class DecoratorCollision extends WireAuthError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_DECORATOR_COLLISION', message, { statusCode: 500, ...options })
+    super(...fromTable('ERR_DECORATOR_COLLISION', message, options))
   }
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { AuthContext } from './context.js'
-import { httpError } from './errors.js'
+import { codedError } from './errors.js'
 
 /** How long the store may take to answer `ping()` before health says 503. */
 const PING_TIMEOUT_MS = 2000
@@ -36,8 +36,8 @@ async function storeUp(ctx: AuthContext): Promise<boolean> {
 export function registerHealthRoute(app: FastifyInstance, ctx: AuthContext): void {
   app.get('/auth/health', { config: { wireAuth: 'public' } }, async (_request, reply) => {
     reply.header('cache-control', 'no-store')
-    if (!(await storeUp(ctx))) throw httpError('ERR_STORE_UNAVAILABLE', 503, 'the store is unavailable')
-    if (!channelUp(ctx.channel)) throw httpError('ERR_CHANNEL_UNAVAILABLE', 503, 'the channel is unavailable')
+    if (!(await storeUp(ctx))) throw codedError('ERR_STORE_UNAVAILABLE', 'the store is unavailable')
+    if (!channelUp(ctx.channel)) throw codedError('ERR_CHANNEL_UNAVAILABLE', 'the channel is unavailable')
     return { status: 'ok' }
   })
 }

@@ -1,4 +1,4 @@
-import { InvalidOption, type PolicyRequirement } from '@wire-auth/core'
+import { InvalidOption, SOCKET_MAX_MESSAGE_BYTES, type PolicyRequirement } from '@wire-auth/core'
 import type { AuthChannel } from './channel/auth-channel.js'
 import type { DecoratorNames } from './decorators.js'
 import type { MetricsOptions } from './metrics.js'
@@ -305,7 +305,7 @@ export function resolveOptions(options: WireAuthOptions): ResolvedOptions {
   const lv = options.live ?? {}
   if (typeof lv !== 'object') fail('"options.live" must be an object')
   const live: Required<LiveOptions> = {
-    maxMessageBytes: positiveInt(lv.maxMessageBytes, 'options.live.maxMessageBytes', 64 * 1024),
+    maxMessageBytes: positiveInt(lv.maxMessageBytes, 'options.live.maxMessageBytes', SOCKET_MAX_MESSAGE_BYTES),
     maxRegionsPerSocket: positiveInt(lv.maxRegionsPerSocket, 'options.live.maxRegionsPerSocket', 500),
     messagesPerSecond: positiveInt(lv.messagesPerSecond, 'options.live.messagesPerSecond', 50),
     pingIntervalMs: positiveInt(lv.pingIntervalMs, 'options.live.pingIntervalMs', 30_000),

@@ -1,44 +1,35 @@
-import { randomBytes } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import rateLimit from '@fastify/rate-limit'
-import { ANONYMOUS, InvalidOption, createPolicyEngine, parseGuardSpec, resolveSafeRedirect, type ClaimsPrincipal, type PolicyEngine } from '@wire-auth/core'
+import { InvalidOption, parseGuardSpec, type ClaimsPrincipal, type PolicyEngine } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { createAuthActions } from './auth-actions.js'
+import { registerAccountRoutes } from './account/account-routes.js'
+import { AccountService } from './account/account-service.js'
+import { registerPasskeyRoutes } from './account/passkey-routes.js'
+import { Passkeys } from './account/passkeys.js'
+import { registerSessionRoutes } from './account-sessions/session-routes.js'
+import { createAuthActions, type AuthActions } from './auth-actions.js'
+import { createAuthentication } from './authenticate.js'
 import { registerBundleRoute } from './bundle-route.js'
-import type { AuthChannel } from './channel/auth-channel.js'
-import { LocalAuthChannel } from './channel/local-channel.js'
-import type { AuthContext } from './context.js'
+import { createAuthContext, type AuthContext } from './context.js'
 import { corsHook } from './cors.js'
 import { kRegistered, resolveDecoratorNames, type ResolvedDecoratorNames } from './decorators.js'
 import { installErrorHandler } from './error-handler.js'
-import { Forbidden, OriginNotAllowed, Unauthenticated } from './errors.js'
+import { codedError, Forbidden, Unauthenticated } from './errors.js'
 import type { FragmentRegistration, RequirePolicy, WireAuthAppDecorators } from './fastify-types.js'
 import type { FragmentOptions, FragmentRender } from './fragments/fragment-definition.js'
 import { createFragmentRegistry, registerFragments } from './fragments/fragment-routes.js'
-import { registerLiveSocket, registerWebsocketPlugin } from './live/live-socket.js'
-import { isLocalIdp } from './local-idp/local-idp.js'
-import { registerLocalIdp } from './local-idp/routes.js'
-import { AccountService } from './account/account-service.js'
-import { registerAccountRoutes } from './account/account-routes.js'
-import { Passkeys } from './account/passkeys.js'
-import { registerPasskeyRoutes } from './account/passkey-routes.js'
-import { Mailer } from './mail/mailer.js'
-import { registerProviders } from './oidc/register-providers.js'
-import { registerPages } from './pages/page-routes.js'
 import { registerHealthRoute } from './health.js'
-import { createMetrics, registerMetricsRoute, type MetricsRecorder } from './metrics.js'
+import { registerLiveSocket, registerWebsocketPlugin } from './live/live-socket.js'
+import type { LocalIdp } from './local-idp/local-idp.js'
+import { registerLocalIdp } from './local-idp/routes.js'
+import { Mailer } from './mail/mailer.js'
+import { registerMetricsRoute } from './metrics.js'
+import { registerProviders } from './oidc/register-providers.js'
 import { resolveOptions, type WireAuthOptions } from './options.js'
-import { foreignUnsafeRequest } from './origin-check.js'
-import { registerSessionRoutes } from './account-sessions/session-routes.js'
+import { registerPages } from './pages/page-routes.js'
 import { kPrincipal, kSessionId, principalOf, sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
 import { securityHeaders, wireAuthHelmetOptions } from './security-headers.js'
-import { createSessionManager } from './sessions.js'
-import { createCookieSealer } from './cookie-sealer.js'
-import { createCookieSigner } from './signer.js'
-import type { AuthStore } from './store/auth-store.js'
-import { formatMode } from './store/sqlite-files.js'
-import { SqliteAuthStore } from './store/sqlite-store.js'
 
 /**
  * Set by `createServer`: the app is wire-auth's own (the standalone server),
@@ -67,94 +58,13 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   const names: ResolvedDecoratorNames = resolveDecoratorNames(app, rawOptions.decorators)
   const wholeApp = (rawOptions as { [kWholeApp]?: boolean })[kWholeApp] === true
 
-  // Before the store opens: a missing prom-client is a coded error with nothing to close.
-  const metrics: MetricsRecorder | null = options.metrics === null ? null : await createMetrics(options.metrics)
-  const store: AuthStore = rawOptions.store ?? new SqliteAuthStore(rawOptions.sqlitePath ?? 'wire-auth.sqlite')
-  await store.init()
-  for (const loose of store.loosePermissions?.() ?? []) {
-    app.log.warn(
-      { code: 'ERR_STORE_PERMISSIONS', path: loose.path, mode: formatMode(loose.mode), expected: formatMode(loose.expected) },
-      'wire-auth: the store holds the signing keys and the cookie secret but group or others may reach this path; restrict it (chmod)',
-    )
-  }
-  const channel: AuthChannel = rawOptions.channel ?? new LocalAuthChannel()
-  app.addHook('onClose', async () => {
-    await channel.close()
-    await store.close()
-  })
-
-  const engine = createPolicyEngine({ timeoutMs: options.policyTimeoutMs, logger: app.log })
-  for (const [name, requirement] of Object.entries(rawOptions.policies ?? {})) engine.addPolicy(name, requirement)
-
-  const secret = rawOptions.secret ?? (await store.getSecret('cookie-signing', () => randomBytes(32).toString('base64url')))
-  const signer = createCookieSigner(Buffer.from(secret, 'utf8'))
-  const sealer = createCookieSealer(Buffer.from(secret, 'utf8'), 'oidc-login-state')
-  const sessions = createSessionManager({
-    store,
-    options,
-    // Signing in again in the same browser ends the old session: say so to its sockets (issue 13 F7).
-    async onReplaced(userId, sessionHash, version) {
-      try {
-        await channel.publish({ type: 'sessions-revoked', userId, version, sessionIds: [sessionHash], all: false })
-      } catch (err) {
-        app.log.warn({ code: 'ERR_CHANNEL_UNAVAILABLE', err }, 'auth event not published')
-      }
-    },
-  })
-  const allowed = new Set([options.publicOrigin, ...options.allowedOrigins])
-
-  const ctx: AuthContext = {
-    options,
-    store,
-    engine,
-    channel,
-    sessions,
-    tokens: null,
-    log: app.log,
-    signer,
-    metrics,
-    sealer,
-    isAllowedOrigin: (origin) => typeof origin === 'string' && allowed.has(origin),
-    safeRedirect: (value) => resolveSafeRedirect(value, { allowedOrigins: options.allowedOrigins, baseOrigin: options.publicOrigin }),
-    async audit(request, record) {
-      if (metrics !== null) countAudit(metrics, record)
-      try {
-        await store.appendAudit({ ...record, at: record.at ?? Date.now(), ip: request?.ip ?? null })
-      } catch (err) {
-        app.log.warn({ code: 'ERR_STORE_UNAVAILABLE', action: record.action, err }, 'audit record not written')
-      }
-    },
-  }
-
-  /**
-   * Resolves the request's principal: a bearer token, else the session
-   * cookie. On wire-auth's routes (`originCheckThenPrincipal`) an unsafe request from a
-   * foreign origin was refused before this runs. On the host's routes such a
-   * request is not refused (the host's CORS and partners are its business)
-   * but the cookie does not authenticate it: cross-site request forgery
-   * gains nobody's principal.
-   */
-  async function resolvePrincipal(request: FastifyRequest): Promise<void> {
-    const authorization = request.headers.authorization
-    if (typeof authorization === 'string' && /^bearer /i.test(authorization)) {
-      if (ctx.tokens === null) return
-      setPrincipal(request, (await ctx.tokens.verifyAccessToken(authorization.slice(7).trim())) ?? ANONYMOUS)
-      return
-    }
-    const raw = sessions.readRawId(request)
-    if (raw === null) return
-    const foreign = foreignUnsafeRequest(request, ctx.isAllowedOrigin)
-    if (foreign !== null) {
-      request.log.debug({ code: 'ERR_ORIGIN_NOT_ALLOWED' }, 'session cookie ignored on a foreign state-changing request')
-      return
-    }
-    const now = Date.now()
-    const resolved = await sessions.load(sessions.hash(raw), now)
-    if (resolved === null) return
-    setPrincipal(request, resolved.principal)
-    setSessionId(request, resolved.session.id)
-    await sessions.touchIfDue(resolved, now)
-  }
+  // The composition root, in dependency order: the shared services (context.ts), then what is built on them.
+  const ctx = await createAuthContext(app, rawOptions, options)
+  const { store, channel, engine, localIdp, metrics } = ctx
+  const actions = createAuthActions(ctx)
+  const account = localIdp === null ? null : createAccountService(app, ctx, localIdp, actions)
+  const registry = createFragmentRegistry(ctx)
+  const { authenticate, checkOriginThenAuthenticate } = createAuthentication({ sessions: ctx.sessions, tokens: localIdp, isAllowedOrigin: ctx.isAllowedOrigin })
 
   // The principal is the one global thing: every request of the host gets it.
   app.decorateRequest(kPrincipal, null)
@@ -180,28 +90,20 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   if (options.helmet) ownHooks.push(securityHeaders(wireAuthHelmetOptions(options.allowedOrigins)))
   // After the headers: a preflight answered here carries them too.
   ownHooks.push(corsHook(ctx))
-  const originCheckThenPrincipal = async (request: FastifyRequest) => {
-    // CSRF: every state-changing browser request to wire-auth's routes comes from an allowed origin
-    // (login CSRF included, so not only requests that carry the cookie).
-    const foreign = foreignUnsafeRequest(request, ctx.isAllowedOrigin)
-    if (foreign !== null) throw new OriginNotAllowed(foreign)
-    await resolvePrincipal(request)
-  }
 
   if (wholeApp) {
     // createServer: wire-auth owns the app, so its defaults cover the site's routes too.
     for (const hook of ownHooks) app.addHook('onRequest', hook)
-    app.addHook('onRequest', originCheckThenPrincipal)
+    app.addHook('onRequest', checkOriginThenAuthenticate)
     installErrorHandler(app)
     if (!app.hasReplyDecorator('setCookie')) await app.register(cookie)
   } else {
+    // The host's routes get the principal; wire-auth's own get it after the origin check (in their scope).
     app.addHook('onRequest', async (request) => {
-      if (!isOwnRoute(request)) await resolvePrincipal(request)
+      if (!isOwnRoute(request)) await authenticate(request)
     })
   }
 
-  const actions = createAuthActions(ctx)
-  const registry = createFragmentRegistry(ctx)
   // Served pages and `config.authGuard` host routes: their guard hook follows the principal hook (both on the root).
   registerPages(app, ctx, registry, names.page)
   const requirePolicy: RequirePolicy = function requirePolicy(spec) {
@@ -225,7 +127,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     authEngine: engine,
     requirePolicy,
     fragment,
-    localIdp: null,
+    localIdp,
     authProviders: [],
   }
   registrations.set(app, decorators)
@@ -236,6 +138,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   app.decorate(names.authEngine, engine)
   app.decorate(names.requirePolicy, requirePolicy)
   app.decorate(names.fragment, fragment)
+  app.decorate(names.localIdp, localIdp)
 
   const ownWebsocket = await registerWebsocketPlugin(app, ctx)
 
@@ -253,7 +156,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     })
     if (!wholeApp) {
       for (const hook of ownHooks) scope.addHook('onRequest', hook)
-      scope.addHook('onRequest', originCheckThenPrincipal)
+      scope.addHook('onRequest', checkOriginThenAuthenticate)
       installErrorHandler(scope)
     }
     if (!scope.hasReplyDecorator('setCookie')) await scope.register(cookie)
@@ -261,10 +164,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
       global: false,
       // The limit headers go on the 429 only (docs/http.md): not on every answer within the limit.
       addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
-        error: { code: 'ERR_RATE_LIMITED', message: `too many requests, retry in ${Math.ceil(context.ttl / 1000)} s` },
-      }),
+      // Thrown by the plugin: the error handler of the route's scope answers it (429 from the table).
+      errorResponseBuilder: (_request, context) => codedError('ERR_RATE_LIMITED', `too many requests, retry in ${Math.ceil(context.ttl / 1000)} s`),
     })
     if (metrics !== null) {
       scope.addHook('onResponse', async (_request, reply) => {
@@ -288,18 +189,13 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     // `GET /auth/sessions`, `POST /auth/sessions/{id}/revoke`, `/auth/sessions/revoke-all` (issue 17).
     registerSessionRoutes(scope, actions)
 
-    // Sets ctx.tokens (bearer tokens on HTTP, `auth` on the live socket) when options.localIdp is given.
-    await registerLocalIdp(scope, ctx)
-    if (isLocalIdp(ctx.tokens)) {
+    if (localIdp !== null && account !== null) {
+      await registerLocalIdp(scope, ctx, localIdp, account)
       // The account flows (issue 18): e-mail verification, password reset and change.
-      const mailer = options.mail === null ? null : new Mailer(options.mail)
-      if (mailer !== null) app.addHook('onClose', async () => mailer.close())
-      else app.log.info({ code: 'ERR_MAIL_NOT_CONFIGURED' }, 'wire-auth: "options.mail" is not set: e-mail verification and password reset are off')
-      ctx.account = new AccountService({ store, idp: ctx.tokens, mailer, actions, audit: ctx.audit, log: app.log, requireVerifiedEmail: options.requireVerifiedEmail, passkeys: options.passkeys !== null, publicUrl: options.publicUrl })
-      await registerAccountRoutes(scope, ctx, ctx.account)
+      await registerAccountRoutes(scope, ctx, account)
       if (options.passkeys !== null) {
-        const passkeys = new Passkeys({ store, signer, options: options.passkeys, origins: [...allowed], audit: ctx.audit })
-        await registerPasskeyRoutes(scope, ctx, passkeys, actions, ctx.account)
+        const passkeys = new Passkeys({ store, signer: ctx.signer, options: options.passkeys, origins: [...ctx.origins], audit: ctx.audit })
+        await registerPasskeyRoutes(scope, ctx, passkeys, actions, account)
       }
     }
     // `/auth/providers`, `/auth/{provider}/login` and `/callback` (an empty list without providers).
@@ -321,24 +217,25 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
           method: 'OPTIONS',
           url,
           config: { wireAuth: 'public' },
-          handler: (_request, reply) => reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: 'no such route' } }),
+          handler: (_request, reply) => reply.send(codedError('ERR_NOT_FOUND', 'no such route')),
         })
       }
     })
   })
 
-  decorators.localIdp = isLocalIdp(ctx.tokens) ? ctx.tokens : null
-  app.decorate(names.localIdp, decorators.localIdp)
   app.decorate(names.authProviders, decorators.authProviders)
 }
 
-/** Sign-ins and throttled sign-ins, from the audit records every identity provider writes. */
-function countAudit(metrics: MetricsRecorder, record: { action: string; detail?: Record<string, unknown> | null }): void {
-  if (record.action !== 'login.success' && record.action !== 'login.failure') return
-  const detail = record.detail ?? {}
-  const via = typeof detail.via === 'string' ? detail.via.slice(0, 32) : 'unknown'
-  metrics.login(record.action === 'login.success' ? 'success' : 'failure', via)
-  if (detail.reason === 'throttled') metrics.throttle(`login:${typeof detail.scope === 'string' ? detail.scope.slice(0, 32) : 'unknown'}`)
+/**
+ * The account flows' service over the local IdP: mail when `options.mail`
+ * is set (closed with `app`), else links only (the CLI prints them).
+ */
+function createAccountService(app: FastifyInstance, ctx: AuthContext, idp: LocalIdp, actions: AuthActions): AccountService {
+  const { options } = ctx
+  const mailer = options.mail === null ? null : new Mailer(options.mail)
+  if (mailer !== null) app.addHook('onClose', async () => mailer.close())
+  else app.log.info({ code: 'ERR_MAIL_NOT_CONFIGURED' }, 'wire-auth: "options.mail" is not set: e-mail verification and password reset are off')
+  return new AccountService({ store: ctx.store, idp, mailer, actions, audit: ctx.audit, log: ctx.log, requireVerifiedEmail: options.requireVerifiedEmail, passkeys: options.passkeys !== null, publicUrl: options.publicUrl })
 }
 
 /**

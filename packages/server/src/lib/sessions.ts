@@ -1,13 +1,47 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { fastifyCookie } from '@fastify/cookie'
-import { ANONYMOUS, createPrincipal } from '@wire-auth/core'
+import { ANONYMOUS, createPrincipal, type ClaimsPrincipal } from '@wire-auth/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { ResolvedSession, SessionManager } from './context.js'
 import type { ResolvedOptions } from './options.js'
 import { principalOf as requestPrincipal, sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
 import type { AuthStore, SessionProvider, SessionRecord, UserRecord } from './store/auth-store.js'
 
 const { parse: parseCookies, serialize: serializeCookie } = fastifyCookie
+
+/** Result of resolving a session id. */
+export interface ResolvedSession {
+  session: SessionRecord
+  principal: ClaimsPrincipal
+}
+
+/**
+ * Sessions: rows in the store, opaque id in an HttpOnly cookie.
+ * @internal
+ */
+export interface SessionManager {
+  /**
+   * Signs `user` in: destroys the request's current session (if any),
+   * creates a fresh row with a new random id, sets the cookie, and sets
+   * `request.user` / `request.sessionId`. `provider`: the OpenID payload of
+   * this sign-in, kept with the session (`principal.raw.provider`).
+   */
+  start(request: FastifyRequest, reply: FastifyReply, user: UserRecord, provider?: SessionProvider): Promise<SessionRecord>
+  /** Deletes the request's session and clears the cookie. */
+  destroy(request: FastifyRequest, reply: FastifyReply): Promise<void>
+  /**
+   * Resolves a session hash to a principal, enforcing idle and absolute
+   * expiry (expired rows are deleted). Null when missing / expired.
+   */
+  load(sessionHash: string, now?: number): Promise<ResolvedSession | null>
+  /** SHA-256 hex of a raw cookie session id. */
+  hash(rawId: string): string
+  /** The raw session id in the request's Cookie header when it has the shape of one, else null. */
+  readRawId(request: FastifyRequest): string | null
+  /** Renews the idle expiry once `touchIntervalMs` has passed since the last renewal; never brings a deleted row back. */
+  touchIfDue(resolved: ResolvedSession, now: number): Promise<void>
+  /** The session cookie name in use. */
+  readonly cookieName: string
+}
 
 /** What {@link createSessionManager} needs. @internal */
 export interface SessionManagerDeps {
@@ -47,7 +81,7 @@ const RAW_ID = /^[A-Za-z0-9_-]{43}$/
  * rolling renewal that never resurrects a deleted row.
  * @internal
  */
-export function createSessionManager(deps: SessionManagerDeps): SessionManager & { readRawId(request: FastifyRequest): string | null; touchIfDue(resolved: ResolvedSession, now: number): Promise<void> } {
+export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   const { store, options } = deps
   const now = deps.now ?? Date.now
   const { cookieName, secure, sameSite, idleTimeoutMs, absoluteTimeoutMs, touchIntervalMs } = options.session

@@ -1,5 +1,16 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import type { CookieSigner } from './context.js'
+
+/**
+ * Signs and verifies cookie values with HMAC-SHA256 (key from
+ * `options.secret` or generated once and kept in the store).
+ * @internal
+ */
+export interface CookieSigner {
+  /** `value.signature` (base64url). */
+  sign(value: string): string
+  /** The value when the signature matches (constant-time), else null. */
+  unsign(signed: string): string | null
+}
 
 /**
  * HMAC-SHA256 cookie signer. Pure: no Fastify, no I/O.

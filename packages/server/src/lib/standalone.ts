@@ -1,9 +1,10 @@
 import { resolve } from 'node:path'
 import fastifyStatic from '@fastify/static'
-import type { PolicyEngine } from '@wire-auth/core'
+import { type PolicyEngine } from '@wire-auth/core'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { AuthChannel } from './channel/auth-channel.js'
 import { escapeJsonControlChars } from './control-chars.js'
+import { wireAuthErrorHandler } from './error-handler.js'
 import type { ChannelLogger } from './channel/channel-logger.js'
 import { LocalAuthChannel } from './channel/local-channel.js'
 import { SqliteAuthStore } from './store/sqlite-store.js'
@@ -12,6 +13,7 @@ import { isHtmlPath, registerStaticPages } from './pages/page-routes.js'
 import { loadConfigFile } from './config-file.js'
 import { connectAuth, kWholeApp } from './plugin.js'
 import type { AuthStore } from './store/auth-store.js'
+import { codedError } from './errors.js'
 
 /**
  * What `wire-auth serve --config <file>` loads: the plugin options plus the
@@ -119,7 +121,7 @@ export async function createServer(config: ServerConfig): Promise<FastifyInstanc
     if (setup !== undefined) await setup(app, engine)
     try {
       // Unknown routes answer coded JSON like every other error (and never echo the URL).
-      app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: { code: 'ERR_NOT_FOUND', message: 'no such route' } }))
+      app.setNotFoundHandler((_request, reply) => reply.send(codedError('ERR_NOT_FOUND', 'no such route')))
     } catch {
       // setup() set its own not-found handler.
     }
@@ -138,13 +140,10 @@ export async function createServer(config: ServerConfig): Promise<FastifyInstanc
  * `/a/%E0%A4%A`) with coded JSON; Fastify's default echoes the URL, which
  * may hold a token, and skips every hook.
  */
-function codedFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400
-  reply
-    .code(status)
-    .header('x-content-type-options', 'nosniff')
-    .header('cache-control', 'no-store')
-    .send({ error: { code: 'ERR_VALIDATION', message: 'the request URL is malformed' } })
+function codedFrameworkError(_error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // No hook runs for these: the headers they would set, then the one error handler's answer.
+  reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store')
+  wireAuthErrorHandler(codedError('ERR_VALIDATION', 'the request URL is malformed'), request, reply)
 }
 
 /** How long {@link createServer} waits for a channel with `ready()` (Redis) to connect. */

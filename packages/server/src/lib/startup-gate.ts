@@ -1,5 +1,6 @@
-import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http'
+import { STATUS_CODES, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { ERROR_TABLE, errorBody } from '@wire-auth/core'
 
 /** What {@link startupGate} returns. */
 export interface StartupGate {
@@ -14,7 +15,9 @@ export interface StartupGate {
   readonly isOpen: boolean
 }
 
-const NOT_READY = JSON.stringify({ error: { code: 'ERR_NOT_READY', message: 'the server is starting; retry in a moment' } })
+// Outside Fastify (no error handler runs here): the same body and status, from the one table.
+const NOT_READY = JSON.stringify(errorBody('ERR_NOT_READY', ERROR_TABLE.ERR_NOT_READY.message))
+const NOT_READY_STATUS = ERROR_TABLE.ERR_NOT_READY.status
 
 /**
  * For a server that listens before its Fastify app is ready (to learn its
@@ -45,7 +48,7 @@ export function startupGate(server: Server): StartupGate {
       handler(request, response)
       return
     }
-    response.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(NOT_READY) })
+    response.writeHead(NOT_READY_STATUS, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(NOT_READY) })
     response.end(NOT_READY)
   })
 
@@ -67,7 +70,7 @@ export function startupGate(server: Server): StartupGate {
   server.prependListener = ((event: string | symbol, listener: (...args: unknown[]) => void) => prependListener(event, wrap(event, listener))) as Server['prependListener']
   addListener('upgrade', (_request: IncomingMessage, socket: Duplex) => {
     if (open) return
-    socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(NOT_READY)}\r\n\r\n${NOT_READY}`)
+    socket.end(`HTTP/1.1 ${NOT_READY_STATUS} ${STATUS_CODES[NOT_READY_STATUS]}\r\ncontent-type: application/json; charset=utf-8\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(NOT_READY)}\r\n\r\n${NOT_READY}`)
   })
 
   return {

@@ -68,6 +68,7 @@ export async function call(origin: string, path: string, body?: Record<string, u
 export interface Capabilities {
   passwordReset?: boolean
   passwordChange?: boolean
+  emailChange?: boolean
   passkeys?: boolean
 }
 

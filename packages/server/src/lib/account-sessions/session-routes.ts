@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { AuthActions } from '../auth-actions.js'
-import { httpError, Unauthenticated } from '../errors.js'
+import { codedError, Unauthenticated } from '../errors.js'
 import { principalOf, sessionIdOf } from '../request-state.js'
 import { strictValidatorCompiler } from '../strict-validator.js'
 
@@ -24,7 +24,7 @@ const SESSION_ID = { type: 'object', additionalProperties: false, required: ['id
 async function refuseFields(request: { body: unknown }): Promise<void> {
   const body = request.body
   if (body === undefined) return
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).length > 0) throw httpError('ERR_VALIDATION', 400, 'the body must be empty or {}')
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).length > 0) throw codedError('ERR_VALIDATION', 'the body must be empty or {}')
 }
 
 /**

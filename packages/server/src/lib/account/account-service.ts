@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { AuthActions } from '../auth-actions.js'
-import type { AuthContext } from '../context.js'
-import { httpError } from '../errors.js'
+import type { AuditWriter } from '../audit.js'
 import { canonicalEmail, tryCanonicalEmail } from '../local-idp/email.js'
 import type { LocalIdp } from '../local-idp/local-idp.js'
 import { clientBucket } from '../local-idp/throttle.js'
 import type { Mailer } from '../mail/mailer.js'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
 import { AccountLinks, linkFor, RESET_PASSWORD_TTL_MS, VERIFY_EMAIL_TTL_MS, type LinkOutcome } from './account-links.js'
+import { codedError } from '../errors.js'
 
 /** Verification mails one account may ask for per window. */
 export const VERIFY_MAILS_PER_WINDOW = 3
@@ -40,7 +40,7 @@ export interface AccountDeps {
   idp: LocalIdp
   mailer: Mailer | null
   actions: Pick<AuthActions, 'grantTo' | 'revokeAllSessions' | 'revokeSessionById' | 'listSessions'>
-  audit: AuthContext['audit']
+  audit: AuditWriter
   log: Pick<FastifyBaseLogger, 'warn' | 'info'>
   requireVerifiedEmail: boolean
   /** `options.passkeys` is on. */
@@ -62,8 +62,8 @@ function isVerified(user: UserRecord): boolean {
 
 function linkError(outcome: Exclude<LinkOutcome, { ok: true }>): Error {
   return outcome.reason === 'expired'
-    ? httpError('ERR_LINK_EXPIRED', 400, 'this link has expired: ask for a new one')
-    : httpError('ERR_LINK_INVALID', 400, 'this link is not valid: it was used, replaced by a newer one, or is not for this')
+    ? codedError('ERR_LINK_EXPIRED', 'this link has expired: ask for a new one')
+    : codedError('ERR_LINK_INVALID', 'this link is not valid: it was used, replaced by a newer one, or is not for this')
 }
 
 /**
@@ -94,7 +94,7 @@ export class AccountService {
   }
 
   #mailer(): Mailer {
-    if (this.#d.mailer === null) throw httpError('ERR_MAIL_NOT_CONFIGURED', 404, 'this flow is off: the server sends no mail ("options.mail" is not set)')
+    if (this.#d.mailer === null) throw codedError('ERR_MAIL_NOT_CONFIGURED', 'this flow is off: the server sends no mail ("options.mail" is not set)')
     return this.#d.mailer
   }
 
@@ -105,7 +105,7 @@ export class AccountService {
 
   /** A verification link for `user`'s current address (for the mail, or printed by the CLI). */
   async verificationLink(user: UserRecord): Promise<string> {
-    if (user.email === null) throw httpError('ERR_VALIDATION', 400, 'this account has no e-mail address')
+    if (user.email === null) throw codedError('ERR_VALIDATION', 'this account has no e-mail address')
     const token = await this.links.issue(user.id, 'verify-email', user.email, VERIFY_EMAIL_TTL_MS)
     return linkFor(this.#mailer().verifyEmailUrl, token)
   }
@@ -117,12 +117,12 @@ export class AccountService {
    */
   async sendVerification(user: UserRecord, request: FastifyRequest | null, background = false): Promise<boolean> {
     const mailer = this.#mailer()
-    if (user.email === null) throw httpError('ERR_VALIDATION', 400, 'this account has no e-mail address')
+    if (user.email === null) throw codedError('ERR_VALIDATION', 'this account has no e-mail address')
     if (isVerified(user)) return false
     const at = this.#now()
     if ((await this.#d.store.recordFailure(`mail:verify:${user.id}`, at, MAIL_WINDOW_MS)) > VERIFY_MAILS_PER_WINDOW) {
       await this.#d.store.releaseFailure(`mail:verify:${user.id}`, at)
-      throw httpError('ERR_RATE_LIMITED', 429, 'too many verification mails for this account, retry later')
+      throw codedError('ERR_RATE_LIMITED', 'too many verification mails for this account, retry later')
     }
     const link = await this.verificationLink(user)
     const email = user.email
@@ -146,12 +146,12 @@ export class AccountService {
     const { store } = this.#d
     const email = canonicalEmail(newEmail)
     const user = await store.getUser(userId)
-    if (user === null || user.disabled) throw httpError('ERR_USER_NOT_FOUND', 404, 'no such user')
+    if (user === null || user.disabled) throw codedError('ERR_USER_NOT_FOUND', 'no such user')
     await this.#checkPassword(user, password, ip, request, 'email.change.failure')
     const at = this.#now()
     if ((await store.recordFailure(`mail:verify:${user.id}`, at, MAIL_WINDOW_MS)) > VERIFY_MAILS_PER_WINDOW) {
       await store.releaseFailure(`mail:verify:${user.id}`, at)
-      throw httpError('ERR_RATE_LIMITED', 429, 'too many verification mails for this account, retry later')
+      throw codedError('ERR_RATE_LIMITED', 'too many verification mails for this account, retry later')
     }
     const holder = await store.getUserByEmail(email)
     if (holder !== null || email === user.email) {
@@ -168,12 +168,12 @@ export class AccountService {
   async #checkPassword(user: UserRecord, password: unknown, ip: string, request: FastifyRequest | null, action: string): Promise<void> {
     const { idp } = this.#d
     const reserved = await idp.throttle.reserve(user.email, ip)
-    if (!reserved.ok) throw httpError('ERR_RATE_LIMITED', 429, `too many failed attempts, retry in ${reserved.verdict.retryAfterSeconds} s`)
+    if (!reserved.ok) throw codedError('ERR_RATE_LIMITED', `too many failed attempts, retry in ${reserved.verdict.retryAfterSeconds} s`)
     const matches = await idp.verifyPassword(user.passwordHash, password)
     if (!matches) {
       await idp.throttle.fail(reserved.reservation)
       await this.#d.audit(request, { action, actorId: user.id, targetId: user.id, detail: {} })
-      throw httpError('ERR_INVALID_CREDENTIALS', 401, 'the current password is wrong')
+      throw codedError('ERR_INVALID_CREDENTIALS', 'the current password is wrong')
     }
     await idp.throttle.succeed(reserved.reservation)
   }
@@ -235,13 +235,13 @@ export class AccountService {
     if ((await store.recordFailure(clientKey, at, MAIL_WINDOW_MS)) > RESET_REQUESTS_PER_CLIENT) {
       // Refused attempts are handed back, so a flood never extends the window.
       await store.releaseFailure(clientKey, at)
-      throw httpError('ERR_RATE_LIMITED', 429, 'too many reset requests from this client, retry later')
+      throw codedError('ERR_RATE_LIMITED', 'too many reset requests from this client, retry later')
     }
     // A malformed identifier is counted under a key of its own, like an unknown account.
     const accountKey = `reset:acct:${sha256(email ?? String(identifier).slice(0, 1024))}`
     if ((await store.recordFailure(accountKey, at, MAIL_WINDOW_MS)) > RESET_MAILS_PER_ACCOUNT) {
       await store.releaseFailure(accountKey, at)
-      throw httpError('ERR_RATE_LIMITED', 429, 'too many reset requests for this account, retry later')
+      throw codedError('ERR_RATE_LIMITED', 'too many reset requests for this account, retry later')
     }
     const user = email === null ? null : await store.getUserByEmail(email)
     if (user === null || user.disabled || user.email === null) {
@@ -297,7 +297,7 @@ export class AccountService {
     const { idp, store } = this.#d
     await idp.passwords.assertAcceptable(next)
     const user = await store.getUser(userId)
-    if (user === null || user.disabled) throw httpError('ERR_USER_NOT_FOUND', 404, 'no such user')
+    if (user === null || user.disabled) throw codedError('ERR_USER_NOT_FOUND', 'no such user')
     await this.#checkPassword(user, current, ip, request, 'password.change.failure')
     const passwordHash = await idp.hashPassword(next)
     // Refresh tokens first, then the version bump (same order as sign-out-everywhere, C5).

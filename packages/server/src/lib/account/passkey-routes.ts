@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthActions } from '../auth-actions.js'
 import type { AuthContext } from '../context.js'
-import { httpError, Unauthenticated } from '../errors.js'
+import { codedError, Unauthenticated } from '../errors.js'
 import { principalOf } from '../request-state.js'
 import type { UserRecord } from '../store/auth-store.js'
 import { strictValidatorCompiler } from '../strict-validator.js'
@@ -89,9 +89,9 @@ export async function registerPasskeyRoutes(app: FastifyInstance, ctx: AuthConte
         const user = await ctx.store.getUser(userId)
         if (user === null || user.disabled) {
           await ctx.audit(request, { action: 'login.failure', actorId: null, targetId: userId, detail: { via: 'passkey', reason: 'disabled' } })
-          throw httpError('ERR_PASSKEY_INVALID', 400, 'the passkey could not be verified')
+          throw codedError('ERR_PASSKEY_INVALID', 'the passkey could not be verified')
         }
-        if (!account.maySignIn(user)) throw httpError('ERR_EMAIL_NOT_VERIFIED', 403, 'verify your e-mail address first')
+        if (!account.maySignIn(user)) throw codedError('ERR_EMAIL_NOT_VERIFIED', 'verify your e-mail address first')
         await actions.signIn(request, reply, user)
         await ctx.audit(request, { action: 'login.success', actorId: user.id, targetId: user.id, detail: { via: 'passkey' } })
         return { user: { id: user.id, email: user.email, name: user.name } }
@@ -108,7 +108,7 @@ export async function registerPasskeyRoutes(app: FastifyInstance, ctx: AuthConte
       { ...own, schema: { params: ID, body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: NAME } } } },
       async (request) => {
         const user = await signedInUser(request)
-        if (!(await ctx.store.renamePasskey(user.id, request.params.id, request.body.name))) throw httpError('ERR_PASSKEY_NOT_FOUND', 404, 'no such passkey')
+        if (!(await ctx.store.renamePasskey(user.id, request.params.id, request.body.name))) throw codedError('ERR_PASSKEY_NOT_FOUND', 'no such passkey')
         await ctx.audit(request, { action: 'passkey.rename', actorId: user.id, targetId: user.id, detail: { passkey: request.params.id.slice(0, 16) } })
         return { passkey: passkeyView((await ctx.store.getPasskey(request.params.id))!) }
       },
@@ -116,7 +116,7 @@ export async function registerPasskeyRoutes(app: FastifyInstance, ctx: AuthConte
 
     scope.post<{ Params: { id: string } }>('/auth/passkeys/:id/delete', { ...own, schema: { params: ID, ...EMPTY } }, async (request) => {
       const user = await signedInUser(request)
-      if (!(await ctx.store.deletePasskey(user.id, request.params.id))) throw httpError('ERR_PASSKEY_NOT_FOUND', 404, 'no such passkey')
+      if (!(await ctx.store.deletePasskey(user.id, request.params.id))) throw codedError('ERR_PASSKEY_NOT_FOUND', 'no such passkey')
       await ctx.audit(request, { action: 'passkey.remove', actorId: user.id, targetId: user.id, detail: { passkey: request.params.id.slice(0, 16) } })
       return { removed: true }
     })

@@ -10,9 +10,10 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server'
 import type { FastifyRequest } from 'fastify'
-import type { AuthContext, CookieSigner } from '../context.js'
-import { httpError } from '../errors.js'
+import type { AuditWriter } from '../audit.js'
+import type { CookieSigner } from '../signer.js'
 import type { AuthStore, PasskeyRecord, UserRecord } from '../store/auth-store.js'
+import { codedError } from '../errors.js'
 
 /** How long a WebAuthn ceremony may take, from its options to its answer: 5 minutes. */
 export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60_000
@@ -44,7 +45,7 @@ export interface PendingChallenge {
 }
 
 function invalid(message = 'the passkey could not be verified'): Error {
-  return httpError('ERR_PASSKEY_INVALID', 400, message)
+  return codedError('ERR_PASSKEY_INVALID', message)
 }
 
 /** The view of a stored passkey. */
@@ -65,10 +66,10 @@ export class Passkeys {
   readonly #signer: CookieSigner
   readonly #options: ResolvedPasskeyOptions
   readonly #origins: string[]
-  readonly #audit: AuthContext['audit']
+  readonly #audit: AuditWriter
   readonly #now: () => number
 
-  constructor(deps: { store: AuthStore; signer: CookieSigner; options: ResolvedPasskeyOptions; origins: string[]; audit: AuthContext['audit']; now?: () => number }) {
+  constructor(deps: { store: AuthStore; signer: CookieSigner; options: ResolvedPasskeyOptions; origins: string[]; audit: AuditWriter; now?: () => number }) {
     this.#store = deps.store
     this.#signer = deps.signer
     this.#options = deps.options
@@ -123,7 +124,7 @@ export class Passkeys {
     try {
       verified = await verifyRegistrationResponse({ response: response as RegistrationResponseJSON, expectedChallenge, expectedOrigin: this.#origins, expectedRPID: this.#options.rpID, requireUserVerification: false })
     } catch (err) {
-      throw httpError('ERR_PASSKEY_INVALID', 400, 'the passkey could not be verified', err)
+      throw codedError('ERR_PASSKEY_INVALID', 'the passkey could not be verified', { cause: err })
     }
     if (!verified.verified) throw invalid()
     const { credential } = verified.registrationInfo

@@ -1,11 +1,9 @@
+import type { WireAuthLogger } from '@wire-auth/core'
+
 /**
- * pino-compatible logger subset (`app.log` fits), taken by the channels.
+ * What the channels log to: the whole of core's one logger subset
+ * (`WireAuthLogger`; `app.log` fits).
  * Its own file, free of `ioredis`: the main entry's declarations name it, and
  * they must compile for a consumer who did not install the optional peer.
  */
-export interface ChannelLogger {
-  debug?(obj: Record<string, unknown>, msg?: string): void
-  info(obj: Record<string, unknown>, msg?: string): void
-  warn(obj: Record<string, unknown>, msg?: string): void
-  error(obj: Record<string, unknown>, msg?: string): void
-}
+export type ChannelLogger = WireAuthLogger

@@ -6,6 +6,7 @@ import { checkOptions, isObject, type RedisAuthChannelOptions } from './redis-op
 import { ChannelPublisher } from './redis-publisher.js'
 import { ResyncScheduler } from './redis-resync.js'
 import { closeConnection, describeError, type ChannelLogger } from './redis-support.js'
+import { codedError } from '../errors.js'
 
 /** Counters of one {@link RedisAuthChannel} since it was created. */
 export interface RedisAuthChannelStats {
@@ -171,13 +172,13 @@ export class RedisAuthChannel implements AuthChannel {
   /**
    * Delivers `event` to this worker's listeners at once (synchronously),
    * then sends it to the other workers through Redis without waiting.
-   * @throws ERR_VALIDATION (rejected promise) when `event` is malformed.
+   * @throws ERR_CHANNEL_MESSAGE_INVALID (rejected promise, 500: a fault of the publisher, not of a client) when `event` is malformed.
    */
   publish(event: AuthEvent): Promise<void> {
     if (this.#closed) return Promise.resolve()
     const checked = checkEvent(isObject(event) ? { ...event, origin: this.workerId } : event)
     if (!checked.ok) {
-      return Promise.reject(new WireAuthError('ERR_VALIDATION', `invalid auth event: ${checked.reason}`, { statusCode: 500 }))
+      return Promise.reject(codedError('ERR_CHANNEL_MESSAGE_INVALID', `invalid auth event: ${checked.reason}`))
     }
     this.#deliver(checked.event)
     const target = this.#routing === 'user' && isUserScoped(checked.event) ? this.#userPrefix + checked.event.userId : this.channelName
@@ -420,5 +421,5 @@ function isReplyError(err: unknown): boolean {
 }
 
 function closedError(): WireAuthError {
-  return new WireAuthError('ERR_CHANNEL_UNAVAILABLE', 'the Redis channel is closed', { statusCode: 503 })
+  return codedError('ERR_CHANNEL_UNAVAILABLE', 'the Redis channel is closed')
 }

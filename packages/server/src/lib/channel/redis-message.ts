@@ -1,3 +1,4 @@
+import { isPlainObject } from '@wire-auth/core'
 import type { AuthEvent } from './auth-channel.js'
 import { checkEvent, MAX_ID_LENGTH } from './event-check.js'
 
@@ -57,12 +58,6 @@ export function decodeMessage(raw: unknown): ChannelMessage {
 
 function invalid(reason: string): ChannelMessage {
   return { kind: 'invalid', reason }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
 }
 
 function isId(value: unknown): value is string {

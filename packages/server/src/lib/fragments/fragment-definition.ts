@@ -1,4 +1,5 @@
 import {
+  NAME_PATTERN,
   WireAuthError,
   parseGuardSpec,
   type ClaimRequirement,
@@ -8,6 +9,7 @@ import {
   type PrincipalSummary,
   type WireAuthErrorCode,
 } from '@wire-auth/core'
+import { codedError } from '../errors.js'
 
 /** What `load` receives: runs only after the guard allowed. */
 export interface FragmentLoadContext<Request = unknown> {
@@ -92,13 +94,13 @@ export interface CompiledFragment {
   readonly requires?: readonly GuardSpec[]
 }
 
-/** Fragment names: also a URL path segment of `GET /auth/fragments/:name`. */
-export const FRAGMENT_NAME = /^[A-Za-z0-9_.:-]{1,128}$/
+/** Fragment names (the protocol's {@link NAME_PATTERN}): also a URL path segment of `GET /auth/fragments/:name`. */
+export const FRAGMENT_NAME = NAME_PATTERN
 
 const OPTION_KEYS = new Set(['policy', 'claims', 'authenticated', 'public', 'redirect', 'load', 'else', 'bindVerdict'])
 
 function fail(code: 'ERR_FRAGMENT_UNGUARDED' | 'ERR_FRAGMENT_INVALID', message: string, cause?: unknown): never {
-  throw new WireAuthError(code, message, { statusCode: 500, cause })
+  throw codedError(code, message, { cause })
 }
 
 /**

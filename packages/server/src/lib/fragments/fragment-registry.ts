@@ -1,24 +1,27 @@
 import {
+  DeadlineList,
   HtmlString,
   WireAuthError,
   parseGuardSpec,
   type ClaimsPrincipal,
+  type Deadline,
   type GuardSpec,
   type PolicyContext,
   type PolicyDecision,
   type PolicyEngine,
+  type RegionRequest,
+  type RegionResult,
   type WireAuthErrorCode,
+  type WireAuthLogger,
 } from '@wire-auth/core'
 import { compileFragment, type CompiledFragment, type FragmentOptions, type FragmentRender } from './fragment-definition.js'
 import { guardLocation } from './guard-location.js'
-import { regionDigest, type RegionRequest, type RegionResult } from './region-request.js'
+import { regionDigest } from './region-digest.js'
 import { RenderBudget } from './render-budget.js'
+import { codedError } from '../errors.js'
 
-/** pino-compatible logger subset. */
-export interface FragmentLogger {
-  warn(obj: Record<string, unknown>, msg?: string): void
-  error(obj: Record<string, unknown>, msg?: string): void
-}
+/** What the registry logs to: part of core's one logger subset. */
+export type FragmentLogger = Pick<WireAuthLogger, 'warn' | 'error'>
 
 /** What a {@link FragmentRegistry} needs. @internal */
 export interface FragmentRegistryDeps {
@@ -46,13 +49,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function'
 }
 
-function withTimeout<T>(value: T | PromiseLike<T>, ms: number): Promise<T> {
-  if (!isThenable(value)) return Promise.resolve(value as T)
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RenderTimeout(`timed out after ${ms} ms`)), ms)
-  })
-  return Promise.race([value, timeout]).finally(() => clearTimeout(timer))
+/** A `load` / `render` / `else` call under the time-out, in the registry's deadline list. */
+interface HookDeadline extends Deadline {
+  readonly reject: (err: unknown) => void
 }
 
 interface ElementAdditions {
@@ -126,9 +125,30 @@ export class FragmentRegistry {
   /** What each client may ask to evaluate per second, whichever transport it uses (checklist 28). */
   readonly renders: RenderBudget
 
+  /** The hooks' time-outs: core's one mechanism for user code under a time-out, as the policy engine's. */
+  readonly #deadlines: DeadlineList<HookDeadline>
+
   constructor(deps: FragmentRegistryDeps) {
     this.#deps = deps
     this.renders = new RenderBudget(deps.rendersPerSecond ?? 1000)
+    this.#deadlines = new DeadlineList<HookDeadline>(deps.timeoutMs, (entry) => entry.reject(new RenderTimeout(`timed out after ${deps.timeoutMs} ms`)))
+  }
+
+  /** `value`, or a rejection with a RenderTimeout once the time-out passed first. */
+  #withTimeout<T>(value: T | PromiseLike<T>): Promise<T> {
+    if (!isThenable(value)) return Promise.resolve(value as T)
+    return new Promise<T>((resolve, reject) => {
+      const entry: HookDeadline = { at: this.#deadlines.deadline(), prev: null, next: null, done: false, reject }
+      this.#deadlines.start(entry)
+      Promise.resolve(value).then(
+        (result) => {
+          if (this.#deadlines.settle(entry)) resolve(result)
+        },
+        (err: unknown) => {
+          if (this.#deadlines.settle(entry)) reject(err)
+        },
+      )
+    })
   }
 
   /**
@@ -138,7 +158,7 @@ export class FragmentRegistry {
   register<Data, Request>(name: string, options: FragmentOptions<Data, Request>, render: FragmentRender<Data, Request>): void {
     const fragment = compileFragment(name, options, render)
     if (this.#fragments.has(fragment.name)) {
-      throw new WireAuthError('ERR_FRAGMENT_DUPLICATE', `fragment "${fragment.name}" is already registered`, { statusCode: 500 })
+      throw codedError('ERR_FRAGMENT_DUPLICATE', `fragment "${fragment.name}" is already registered`)
     }
     this.#fragments.set(fragment.name, fragment)
   }
@@ -308,7 +328,7 @@ export class FragmentRegistry {
     const load = fragment.load
     if (allowed && load !== undefined) {
       let failed = false
-      data = await withTimeout(load({ user, request, params }), this.#deps.timeoutMs).catch((err: unknown) => {
+      data = await this.#withTimeout(load({ user, request, params })).catch((err: unknown) => {
         failed = true
         this.#fault(fragment.name, 'load', err)
       })
@@ -323,7 +343,7 @@ export class FragmentRegistry {
     try {
       result = run()
       // Most renders are synchronous: only a thenable needs the time-out.
-      if (isThenable(result)) result = await withTimeout(result, this.#deps.timeoutMs)
+      if (isThenable(result)) result = await this.#withTimeout(result)
     } catch (err) {
       this.#fault(name, hook, err)
       this.#deps.onRender?.('failed')

@@ -1,4 +1,4 @@
-import { WireAuthError, parseParamsText, type WireAuthErrorCode } from '@wire-auth/core'
+import { ERROR_TABLE, MAX_REGION_URL, errorBody, isRegionProblem, parseParamsText, parseRegionRequest, parseRegionRequests, regionRequestSchema, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthContext } from '../context.js'
 import { principalOf } from '../request-state.js'
@@ -6,7 +6,8 @@ import { strictValidatorCompiler } from '../strict-validator.js'
 import { FRAGMENT_NAME } from './fragment-definition.js'
 import { FragmentRegistry } from './fragment-registry.js'
 import { clientBucket } from '../local-idp/throttle.js'
-import { distinctRegions, isRegionProblem, parseRegionRequest, parseRegionRequests, regionDigest, regionRequestSchema } from './region-request.js'
+import { distinctRegions, regionDigest } from './region-digest.js'
+import { codedError } from '../errors.js'
 
 /** Body limit of `POST /auth/fragments` unless `live.maxMessageBytes` is larger (Fastify's default). */
 const HTTP_BODY_LIMIT = 1024 * 1024
@@ -21,13 +22,26 @@ function chargeAll(registry: FragmentRegistry, client: string, count: number): b
   return registry.renders.take(client, count) === count
 }
 
-function rateLimited(reply: FastifyReply, registry: FragmentRegistry, client: string): FastifyReply {
-  reply.header('retry-after', String(Math.max(1, Math.ceil(registry.renders.retryAfterMs(client) / 1000))))
-  return sendError(reply, 429, 'ERR_RATE_LIMITED', `at most ${registry.renders.perSecond} region evaluations per second from one client`)
+/** A refused request: thrown to the error handler (status by code, from the table), never cached. */
+function rejectRequest(reply: FastifyReply, code: WireAuthErrorCode, message: string): never {
+  reply.header('cache-control', 'no-store')
+  throw codedError(code, message)
 }
 
-function sendError(reply: FastifyReply, statusCode: number, code: WireAuthErrorCode, message: string): FastifyReply {
-  return reply.code(statusCode).header('cache-control', 'no-store').send({ error: { code, message } })
+function rateLimited(reply: FastifyReply, registry: FragmentRegistry, client: string): never {
+  reply.header('retry-after', String(Math.max(1, Math.ceil(registry.renders.retryAfterMs(client) / 1000))))
+  return rejectRequest(reply, 'ERR_RATE_LIMITED', `at most ${registry.renders.perSecond} region evaluations per second from one client`)
+}
+
+/**
+ * A verdict, not a thrown error: a denial answers ERR_DENIED's status and
+ * message whatever its reason code (ERR_UNAUTHENTICATED, ERR_POLICY_TIMEOUT…),
+ * a server fault its own code's (logged where it happened, so not thrown to
+ * the handler to be logged twice); the body is the one error body.
+ */
+function sendVerdict(reply: FastifyReply, code: WireAuthErrorCode): FastifyReply {
+  const { status, message } = SERVER_FAULTS.has(code) ? ERROR_TABLE[code] : ERROR_TABLE.ERR_DENIED
+  return reply.code(status).header('cache-control', 'no-store').send(errorBody(code, message))
 }
 
 /**
@@ -75,7 +89,7 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext, regist
       try {
         done(null, JSON.parse(typeof body === 'string' ? body : body.toString('utf8')))
       } catch {
-        done(new WireAuthError('ERR_VALIDATION', 'the body is not valid JSON', { statusCode: 400 }))
+        done(codedError('ERR_VALIDATION', 'the body is not valid JSON'))
       }
     })
 
@@ -98,15 +112,15 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext, regist
         },
       },
       async (request, reply) => {
-        if (request.validationError) return sendError(reply, 400, 'ERR_VALIDATION', request.validationError.message)
+        if (request.validationError) return rejectRequest(reply, 'ERR_VALIDATION', request.validationError.message)
         const regions = parseRegionRequests((request.body as { regions: unknown }).regions, live.maxRegionsPerSocket, true)
-        if (isRegionProblem(regions)) return sendError(reply, 400, regions.code ?? 'ERR_VALIDATION', regions.id === undefined ? regions.message : `region "${regions.id}": ${regions.message}`)
+        if (isRegionProblem(regions)) return rejectRequest(reply, regions.code ?? 'ERR_VALIDATION', regions.id === undefined ? regions.message : `region "${regions.id}": ${regions.message}`)
         // Bounded work per request (issue 13 F6): params bytes as for one socket, and
         // each distinct region evaluated once, out of the client's render budget.
         let paramsBytes = 0
         for (const region of regions) paramsBytes += regionDigest(region).paramsBytes
         if (paramsBytes > live.maxParamsBytesPerSocket) {
-          return sendError(reply, 400, 'ERR_PARAMS_TOO_LARGE', `at most ${live.maxParamsBytesPerSocket} bytes of params per request`)
+          return rejectRequest(reply, 'ERR_PARAMS_TOO_LARGE', `at most ${live.maxParamsBytesPerSocket} bytes of params per request`)
         }
         const client = clientBucket(request.ip)
         if (!chargeAll(registry, client, distinctRegions(regions))) return rateLimited(reply, registry, client)
@@ -129,25 +143,25 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext, regist
             properties: {
               kind: { type: 'string', enum: ['region', 'guard'] },
               params: { type: 'string', maxLength: 8192 },
-              redirect: { type: 'string', maxLength: 2048 },
-              returnTo: { type: 'string', maxLength: 2048 },
+              redirect: { type: 'string', maxLength: MAX_REGION_URL },
+              returnTo: { type: 'string', maxLength: MAX_REGION_URL },
             },
           },
         },
       },
       async (request: FastifyRequest, reply: FastifyReply) => {
-        if (request.validationError) return sendError(reply, 400, 'ERR_VALIDATION', request.validationError.message)
+        if (request.validationError) return rejectRequest(reply, 'ERR_VALIDATION', request.validationError.message)
         const { name } = request.params as { name: string }
         const query = request.query as { kind?: 'region' | 'guard'; params?: string; redirect?: string; returnTo?: string }
-        if (!FRAGMENT_NAME.test(name) || !registry.has(name)) return sendError(reply, 404, 'ERR_FRAGMENT_NOT_FOUND', 'no such fragment')
+        if (!FRAGMENT_NAME.test(name) || !registry.has(name)) return rejectRequest(reply, 'ERR_FRAGMENT_NOT_FOUND', 'no such fragment')
         let params: Readonly<Record<string, unknown>> | undefined
         if (query.params !== undefined) {
           const parsed = parseParamsText(query.params)
-          if (!parsed.ok) return sendError(reply, 400, parsed.code, parsed.message)
+          if (!parsed.ok) return rejectRequest(reply, parsed.code, parsed.message)
           params = parsed.params
         }
         const region = parseRegionRequest({ id: 'get', kind: query.kind ?? 'region', fragment: name, params, redirect: query.redirect, returnTo: query.returnTo }, true)
-        if (isRegionProblem(region)) return sendError(reply, 400, region.code ?? 'ERR_VALIDATION', region.message)
+        if (isRegionProblem(region)) return rejectRequest(reply, region.code ?? 'ERR_VALIDATION', region.message)
         const client = clientBucket(request.ip)
         if (!chargeAll(registry, client, 1)) return rateLimited(reply, registry, client)
 
@@ -158,9 +172,8 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext, regist
         if (result.status === 'allowed') return reply.type('text/html; charset=utf-8').send(result.html)
         reply.header('x-wire-auth-code', result.code)
         if (result.status === 'redirect') return reply.code(303).header('location', result.location).send()
-        if (SERVER_FAULTS.has(result.code)) return sendError(reply, 500, result.code, 'the fragment could not be rendered')
-        if (result.html !== '') return reply.code(403).type('text/html; charset=utf-8').send(result.html)
-        return sendError(reply, 403, result.code, 'denied')
+        if (result.html !== '' && !SERVER_FAULTS.has(result.code)) return reply.code(ERROR_TABLE.ERR_DENIED.status).type('text/html; charset=utf-8').send(result.html)
+        return sendVerdict(reply, result.code)
       },
     )
   })

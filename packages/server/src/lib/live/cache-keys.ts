@@ -1,5 +1,5 @@
-import type { ClaimsPrincipal } from '@wire-auth/core'
-import { regionDigest, type RegionRequest } from '../fragments/region-request.js'
+import type { ClaimsPrincipal, RegionRequest } from '@wire-auth/core'
+import { regionDigest } from '../fragments/region-digest.js'
 
 // The cache keys of live rendering: two renders may be shared exactly when
 // their principal keys and region keys are equal (see RenderBatch.render).

@@ -1,23 +1,20 @@
-import { ANONYMOUS, type ClaimsPrincipal } from '@wire-auth/core'
+import { ANONYMOUS, isMessageProblem, parseClientMessage, type ClaimsPrincipal, type ClientMessage, type RegionRequest, type RegionRequestProblem, type WireAuthLogger } from '@wire-auth/core'
 import type { RawData, WebSocket } from 'ws'
 import { ALL_USERS, type AuthChannel, type AuthEvent } from '../channel/auth-channel.js'
-import type { SessionManager, TokenVerifier } from '../context.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
-import type { RegionRequest, RegionRequestProblem } from '../fragments/region-request.js'
+import type { TokenVerifier } from '../local-idp/local-idp.js'
 import type { LiveOptions } from '../options.js'
+import type { SessionManager } from '../sessions.js'
 import type { AuthStore } from '../store/auth-store.js'
-import { frameBytes, frameText, isMessageProblem, parseClientMessage, type ClientMessage } from './client-message.js'
+import { frameBytes, frameText } from './socket-frame.js'
 import { LiveConnection } from './live-connection.js'
 import { expiryOf, reloadPrincipal, tokenPrincipal, type PrincipalSources } from './principal-reload.js'
 import { mountRegions, sendRegions, unmountRegions, withdrawRegions, type MountRules } from './region-sync.js'
 import type { MountedRegion } from './cache-keys.js'
 import { RenderBatch } from './render-batch.js'
 
-/** pino-compatible logger subset. */
-export interface LiveLogger {
-  warn(obj: Record<string, unknown>, msg?: string): void
-  error(obj: Record<string, unknown>, msg?: string): void
-}
+/** What the hub logs to: part of core's one logger subset. */
+export type LiveLogger = Pick<WireAuthLogger, 'warn' | 'error'>
 
 /** What a {@link LiveHub} needs. @internal */
 export interface LiveHubDeps {
@@ -91,10 +88,7 @@ export class LiveHub {
     this.#sources = {
       sessions: deps.sessions,
       store: deps.store,
-      // Read through: the local IdP may set it after the hub was built.
-      get tokens() {
-        return deps.tokens
-      },
+      tokens: deps.tokens,
       now: this.#now,
     }
     const hub = this

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { WebSocket } from 'ws'
 import type { AuthContext } from '../context.js'
+import { codedError, OriginNotAllowed } from '../errors.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
 import { clientBucket } from '../local-idp/throttle.js'
 import { principalOf, sessionIdOf } from '../request-state.js'
@@ -97,10 +98,7 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     registry,
     sessions: ctx.sessions,
     store: ctx.store,
-    // The local IdP sets ctx.tokens when it is mounted, possibly after this module.
-    get tokens() {
-      return ctx.tokens
-    },
+    tokens: ctx.localIdp,
     log: ctx.log,
     limits: live,
     onFanout: ctx.metrics === null ? undefined : ctx.metrics.fanout,
@@ -118,14 +116,16 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
       // Checklist 28: over a socket cap the upgrade is refused before 101 (hub.open checks again, for races).
       const refused = request.ws ? hub.refusal(clientBucket(request.ip), principalOf(request)) : null
       if (refused !== null) {
-        reply.code(429).header('cache-control', 'no-store').header('retry-after', '5').send({ error: { code: refused, message: 'too many open sockets' } })
+        reply.header('cache-control', 'no-store').header('retry-after', '5')
+        done(codedError(refused, 'too many open sockets'))
         return
       }
       if (request.ws) upgradeResponses.set(request.raw, reply.raw)
       done()
       return
     }
-    reply.code(403).header('cache-control', 'no-store').send({ error: { code: 'ERR_ORIGIN_NOT_ALLOWED', message: 'origin not allowed' } })
+    reply.header('cache-control', 'no-store')
+    done(new OriginNotAllowed())
   }
 
   app.route({
@@ -135,7 +135,8 @@ export async function registerLiveSocket(app: FastifyInstance, ctx: AuthContext,
     onRequest: checkOrigin,
     // A plain GET (no upgrade) gets a coded answer rather than @fastify/websocket's empty 404.
     handler(_request, reply) {
-      reply.code(426).header('upgrade', 'websocket').header('cache-control', 'no-store').send({ error: { code: 'ERR_VALIDATION', message: '/auth/live is a WebSocket endpoint: open it with an upgrade request' } })
+      reply.header('upgrade', 'websocket').header('cache-control', 'no-store')
+      throw codedError('ERR_UPGRADE_REQUIRED', '/auth/live is a WebSocket endpoint: open it with an upgrade request')
     },
     wsHandler(socket, request) {
       releaseUpgrade(socket, request)

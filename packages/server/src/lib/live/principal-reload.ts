@@ -1,5 +1,6 @@
 import { ANONYMOUS, createPrincipal, type ClaimsPrincipal } from '@wire-auth/core'
-import type { ResolvedSession, SessionManager, TokenVerifier } from '../context.js'
+import type { TokenVerifier } from '../local-idp/local-idp.js'
+import type { ResolvedSession, SessionManager } from '../sessions.js'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
 import type { RenderBatch } from './render-batch.js'
 

@@ -1,9 +1,8 @@
-import type { WireAuthErrorCode } from '@wire-auth/core'
-import type { RegionRequest, RegionRequestProblem } from '../fragments/region-request.js'
+import { regionResultBody, type RegionRequest, type RegionRequestProblem, type WireAuthErrorCode } from '@wire-auth/core'
 import { mountRegion, type MountedRegion } from './cache-keys.js'
 import type { LiveConnection } from './live-connection.js'
 import type { RenderBatch } from './render-batch.js'
-import { encodeBody, renderMessage, resultBody, type RenderedRegion } from './render-encoder.js'
+import { encodeBody, renderMessage, type RenderedRegion } from './render-encoder.js'
 
 /** What one socket may hold and ask for (checklist 28). @internal */
 export interface MountRules {
@@ -179,7 +178,7 @@ const withdrawnResults = new Map<WireAuthErrorCode, RenderedRegion>()
 function withdrawn(code: WireAuthErrorCode): RenderedRegion {
   let result = withdrawnResults.get(code)
   if (result === undefined) {
-    result = encodeBody(resultBody({ id: '', status: 'denied', html: '', code }), 0)
+    result = encodeBody(regionResultBody({ id: '', status: 'denied', html: '', code }), 0)
     withdrawnResults.set(code, result)
   }
   return result

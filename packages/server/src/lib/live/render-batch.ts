@@ -1,7 +1,7 @@
-import type { ClaimsPrincipal } from '@wire-auth/core'
+import { regionResultBody, type ClaimsPrincipal } from '@wire-auth/core'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
 import { principalKey, type MountedRegion } from './cache-keys.js'
-import { encodeBody, resultBody, type RenderedRegion } from './render-encoder.js'
+import { encodeBody, type RenderedRegion } from './render-encoder.js'
 
 /**
  * Caches of one unit of live work (a channel event, a resync, one mount):
@@ -44,7 +44,7 @@ export class RenderBatch {
     let pending = this.#renders.get(key)
     if (pending === undefined) {
       const seq = ++this.#seq
-      pending = this.#registry.evaluateRegion(region.request, user, request).then((result) => encodeBody(resultBody(result), seq))
+      pending = this.#registry.evaluateRegion(region.request, user, request).then((result) => encodeBody(regionResultBody(result), seq))
       this.#renders.set(key, pending)
     }
     return pending

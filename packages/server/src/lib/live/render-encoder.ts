@@ -1,8 +1,10 @@
 import { hash as digest } from 'node:crypto'
-import type { RegionResult } from '../fragments/region-request.js'
+import { RENDER_MESSAGE } from '@wire-auth/core'
 
 // The wire encoder of the live socket's `render` message (docs/protocol.md):
 // each region result serialised once, copied into every message that carries it.
+// The shape (a result's JSON, the message frame) is core's (lib/protocol/server-message.ts);
+// this file turns it into bytes.
 
 /**
  * A region result serialised once: `body` is the UTF-8 of the JSON object
@@ -30,30 +32,13 @@ export class RenderedRegion {
   }
 }
 
-/**
- * The JSON of a result without `{"id":…,` (built by hand: this runs once per
- * region per change, and a copy plus `JSON.stringify` was a tenth of the
- * server's time in the fan-out profile). Codes are `[A-Z_]` and need no escaping.
- * @internal
- */
-export function resultBody(result: RegionResult): string {
-  switch (result.status) {
-    case 'allowed':
-      return `"status":"allowed","html":${JSON.stringify(result.html)}}`
-    case 'denied':
-      return `"status":"denied","html":${JSON.stringify(result.html)},"code":"${result.code}"}`
-    default:
-      return `"status":"redirect","location":${JSON.stringify(result.location)},"code":"${result.code}"}`
-  }
-}
-
-/** The body's bytes. @internal */
+/** The bytes of a result body (core's `regionResultBody`). @internal */
 export function encodeBody(body: string, seq: number): RenderedRegion {
   return new RenderedRegion(Buffer.from(body), seq)
 }
 
-const RENDER_OPEN = Buffer.from('{"t":"render","regions":[')
-const RENDER_CLOSE = Buffer.from(']}')
+const RENDER_OPEN = Buffer.from(RENDER_MESSAGE.open)
+const RENDER_CLOSE = Buffer.from(RENDER_MESSAGE.close)
 
 /**
  * `{"t":"render","regions":[{"id":…,<body>},…]}` as one Buffer, copying each

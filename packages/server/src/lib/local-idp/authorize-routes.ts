@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { AuthContext } from '../context.js'
-import { httpError } from '../errors.js'
 import { isCodeChallenge } from './authorization-codes.js'
 import type { LocalIdp, ResolvedLocalIdpOptions } from './local-idp.js'
 import { installOAuthErrorHandler } from './oauth-errors.js'
 import { principalOf, sessionIdOf } from '../request-state.js'
+import { codedError } from '../errors.js'
 
 const ONE_MINUTE = 60_000
 
@@ -124,7 +124,7 @@ export async function registerAuthorizationRoutes(scope: FastifyInstance, ctx: A
   }
 
   await scope.register(async function authorizeRoutes(oauth) {
-    installOAuthErrorHandler(oauth)
+    installOAuthErrorHandler(oauth, { authenticatesClients: false })
     oauth.addHook('onSend', async (_request, reply, payload) => {
       reply.header('cache-control', 'no-store')
       reply.header('referrer-policy', 'no-referrer')
@@ -158,9 +158,9 @@ export async function registerAuthorizationRoutes(scope: FastifyInstance, ctx: A
         // RFC 6749 §4.1.2.1: an unknown client or a redirect URI not registered
         // for it is told to the user agent, never redirected to.
         const client = q.client_id === undefined ? undefined : clients.get(q.client_id)
-        if (client === undefined) throw httpError('ERR_INVALID_CLIENT', 400, 'unknown client_id')
+        if (client === undefined) throw codedError('ERR_INVALID_CLIENT', 'unknown client_id')
         if (q.redirect_uri === undefined || !client.redirectUris.includes(q.redirect_uri)) {
-          throw httpError('ERR_INVALID_REDIRECT_URI', 400, 'redirect_uri is not registered for this client (exact match)')
+          throw codedError('ERR_INVALID_REDIRECT_URI', 'redirect_uri is not registered for this client (exact match)')
         }
         const redirectUri = q.redirect_uri
         const back = (params: Record<string, string | undefined>) => reply.redirect(withParams(redirectUri, { ...params, state: q.state, iss: options.issuer }), 303)
@@ -192,10 +192,10 @@ export async function registerAuthorizationRoutes(scope: FastifyInstance, ctx: A
     oauth.post(OAUTH_PATHS.sessionToken, { config: lenient, bodyLimit: 1024 }, async (request) => {
       // Same-site pages only: the request must say where it comes from, and that must be allowed.
       const origin = request.headers.origin
-      if (typeof origin !== 'string' || !ctx.isAllowedOrigin(origin)) throw httpError('ERR_ORIGIN_NOT_ALLOWED', 403, 'a session token needs an allowed Origin')
-      if (sessionIdOf(request) === null || !principalOf(request).isAuthenticated) throw httpError('ERR_UNAUTHENTICATED', 401, 'sign-in required')
+      if (typeof origin !== 'string' || !ctx.isAllowedOrigin(origin)) throw codedError('ERR_ORIGIN_NOT_ALLOWED', 'a session token needs an allowed Origin')
+      if (sessionIdOf(request) === null || !principalOf(request).isAuthenticated) throw codedError('ERR_UNAUTHENTICATED', 'sign-in required')
       const user = await ctx.store.getUser(principalOf(request).userId as string)
-      if (user === null || user.disabled) throw httpError('ERR_UNAUTHENTICATED', 401, 'sign-in required')
+      if (user === null || user.disabled) throw codedError('ERR_UNAUTHENTICATED', 'sign-in required')
       return idp.issueAccessToken(user)
     })
   })

@@ -1,4 +1,5 @@
-import { httpError } from '../errors.js'
+import { WireAuthError } from '@wire-auth/core'
+import { codedError } from '../errors.js'
 
 /** Longest accepted address (RFC 5321 path limit minus the angle brackets). */
 export const EMAIL_MAX_LENGTH = 254
@@ -27,7 +28,7 @@ const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[
  */
 export function canonicalEmail(input: unknown): string {
   const email = tryCanonicalEmail(input)
-  if (email === null) throw httpError('ERR_INVALID_EMAIL', 400, 'not a valid e-mail address')
+  if (email === null) throw codedError('ERR_INVALID_EMAIL', 'not a valid e-mail address')
   return email
 }
 

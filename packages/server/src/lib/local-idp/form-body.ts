@@ -1,4 +1,5 @@
-import { httpError } from '../errors.js'
+import { WireAuthError } from '@wire-auth/core'
+import { codedError } from '../errors.js'
 
 /** Most fields one form body may carry; the OAuth endpoints need a handful. */
 const MAX_FIELDS = 32
@@ -16,8 +17,8 @@ export function parseForm(body: string): Record<string, string> {
   const out: Record<string, string> = {}
   let count = 0
   for (const [key, value] of params) {
-    if (++count > MAX_FIELDS) throw httpError('ERR_VALIDATION', 400, `a form body may hold at most ${MAX_FIELDS} fields`)
-    if (Object.hasOwn(out, key)) throw httpError('ERR_VALIDATION', 400, `form field ${JSON.stringify(key.slice(0, 64))} appears more than once`)
+    if (++count > MAX_FIELDS) throw codedError('ERR_VALIDATION', `a form body may hold at most ${MAX_FIELDS} fields`)
+    if (Object.hasOwn(out, key)) throw codedError('ERR_VALIDATION', `form field ${JSON.stringify(key.slice(0, 64))} appears more than once`)
     // defineProperty: a field named "__proto__" stays an ordinary (and, for the schema, unknown) key.
     Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
   }

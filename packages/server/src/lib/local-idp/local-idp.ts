@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { createPrincipal, type Claim, type ClaimsPrincipal } from '@wire-auth/core'
+import { createPrincipal, type Claim, type ClaimsPrincipal, type WireAuthLogger } from '@wire-auth/core'
 import type { JSONWebKeySet } from 'jose'
-import type { TokenVerifier } from '../context.js'
 import { hasControlChars } from '../control-chars.js'
-import { httpError } from '../errors.js'
+import { codedError, UserDisabled } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
 import { isWellFormed } from '../well-formed.js'
@@ -16,6 +15,20 @@ import { SigningKeys, type SigningKeyInfo } from './signing-keys.js'
 import { LoginThrottle, type ThrottleVerdict } from './throttle.js'
 import { AccessTokens, CLOCK_TOLERANCE_SECONDS, type AccessTokenPayload } from './tokens.js'
 
+/**
+ * Verifies bearer access tokens of the local IdP.
+ * @internal
+ */
+export interface TokenVerifier {
+  /**
+   * Verifies signature, alg, iss, aud, exp, nbf, token kind and revocation.
+   * Returns the principal (with `raw.jti`, `raw.exp`) or null when invalid.
+   * Never throws for bad input; throws ERR_STORE_UNAVAILABLE only when the
+   * store cannot be asked.
+   */
+  verifyAccessToken(token: string): Promise<ClaimsPrincipal | null>
+}
+
 /** The resolved `options.localIdp`. @internal */
 export type ResolvedLocalIdpOptions = NonNullable<ResolvedOptions['localIdp']>
 
@@ -26,7 +39,7 @@ export interface LocalIdpDeps {
   /** Clock, epoch ms. Default `Date.now`; tests freeze and advance it. */
   now?: () => number
   /** Receives non-fatal problems (a failed password rehash). */
-  log?: { warn(obj: object, msg: string): void }
+  log?: Pick<WireAuthLogger, 'warn'>
 }
 
 /** The OAuth 2 token response of `POST /auth/local/token`. */
@@ -143,10 +156,10 @@ function readName(value: unknown): string | null {
   if (value === undefined || value === null) return null
   // Control characters (C0, C1, bidi overrides…) are refused: names reach terminals, logs and attributes (checklist 30).
   if (typeof value !== 'string' || value.length > NAME_MAX_LENGTH * 2 || hasControlChars(value) || !isWellFormed(value)) {
-    throw httpError('ERR_VALIDATION', 400, `"name" must be a string of at most ${NAME_MAX_LENGTH} characters`)
+    throw codedError('ERR_VALIDATION', `"name" must be a string of at most ${NAME_MAX_LENGTH} characters`)
   }
   const name = value.trim().normalize('NFC')
-  if ([...name].length > NAME_MAX_LENGTH) throw httpError('ERR_VALIDATION', 400, `"name" must be a string of at most ${NAME_MAX_LENGTH} characters`)
+  if ([...name].length > NAME_MAX_LENGTH) throw codedError('ERR_VALIDATION', `"name" must be a string of at most ${NAME_MAX_LENGTH} characters`)
   return name.length === 0 ? null : name
 }
 
@@ -197,7 +210,7 @@ class LocalIdpImpl implements LocalIdp {
     const email = canonicalEmail(input.email)
     const name = readName(input.name)
     const passwordHash = await this.passwords.hash(input.password)
-    if ((await this.#store.getUserByEmail(email)) !== null) throw httpError('ERR_ACCOUNT_EXISTS', 409, 'an account with this e-mail already exists')
+    if ((await this.#store.getUserByEmail(email)) !== null) throw codedError('ERR_ACCOUNT_EXISTS', 'an account with this e-mail already exists')
     return this.#store.createUser({ email, name, passwordHash, claims: input.claims ?? [] })
   }
 
@@ -247,14 +260,14 @@ class LocalIdpImpl implements LocalIdp {
   }
 
   async issueTokens(user: UserRecord, familyId?: string): Promise<TokenResponse> {
-    if (user.disabled) throw httpError('ERR_USER_DISABLED', 403, 'this account is disabled')
+    if (user.disabled) throw new UserDisabled()
     const access = await this.#access.issue(user)
     const refresh = await this.#refresh.issue(user.id, undefined, familyId)
     return { access_token: access.token, token_type: 'Bearer', expires_in: this.#access.ttlSeconds, refresh_token: refresh.token }
   }
 
   async issueAccessToken(user: UserRecord): Promise<AccessTokenResponse> {
-    if (user.disabled) throw httpError('ERR_USER_DISABLED', 403, 'this account is disabled')
+    if (user.disabled) throw new UserDisabled()
     const access = await this.#access.issue(user)
     return { access_token: access.token, token_type: 'Bearer', expires_in: this.#access.ttlSeconds }
   }
@@ -358,11 +371,6 @@ class LocalIdpImpl implements LocalIdp {
   listSigningKeys(): Promise<SigningKeyInfo[]> {
     return this.#keys.list()
   }
-}
-
-/** True for an object made by {@link createLocalIdp}. @internal */
-export function isLocalIdp(value: unknown): value is LocalIdp {
-  return value instanceof LocalIdpImpl
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import argon2 from 'argon2'
-import { InvalidOption } from '@wire-auth/core'
-import { httpError } from '../errors.js'
+import { InvalidOption, WireAuthError } from '@wire-auth/core'
 import { isWellFormed } from '../well-formed.js'
+import { codedError } from '../errors.js'
 
 /** argon2id cost parameters (memory in KiB). */
 export interface Argon2Params {
@@ -59,7 +59,7 @@ export function loadCommonPasswords(): Promise<ReadonlySet<string>> {
     (err: unknown) => {
       // Fail closed at the next attempt rather than caching a broken load.
       commonPasswords = null
-      throw httpError('ERR_INTERNAL', 500, 'the common-password list could not be read', err)
+      throw codedError('ERR_INTERNAL', 'the common-password list could not be read', { cause: err })
     },
   )
   return commonPasswords
@@ -135,18 +135,18 @@ export class PasswordHasher {
    *   `ERR_WEAK_PASSWORD` (400) when too short or too common.
    */
   async assertAcceptable(password: unknown): Promise<void> {
-    if (typeof password !== 'string') throw httpError('ERR_WEAK_PASSWORD', 400, 'a password is required')
+    if (typeof password !== 'string') throw codedError('ERR_WEAK_PASSWORD', 'a password is required')
     if (!this.withinCaps(password)) {
-      throw httpError('ERR_PASSWORD_TOO_LONG', 400, `passwords are limited to ${this.policy.maxLength} characters`)
+      throw codedError('ERR_PASSWORD_TOO_LONG', `passwords are limited to ${this.policy.maxLength} characters`)
     }
     // UTF-8 would turn each lone surrogate into U+FFFD: two different passwords, one hash.
-    if (!isWellFormed(password)) throw httpError('ERR_WEAK_PASSWORD', 400, 'a password must be valid Unicode text')
+    if (!isWellFormed(password)) throw codedError('ERR_WEAK_PASSWORD', 'a password must be valid Unicode text')
     const normalised = normalise(password)
     if (codePoints(normalised) < this.policy.minLength) {
-      throw httpError('ERR_WEAK_PASSWORD', 400, `passwords need at least ${this.policy.minLength} characters`)
+      throw codedError('ERR_WEAK_PASSWORD', `passwords need at least ${this.policy.minLength} characters`)
     }
     const common = await loadCommonPasswords()
-    if (common.has(normalised.toLowerCase())) throw httpError('ERR_WEAK_PASSWORD', 400, 'this password is too common')
+    if (common.has(normalised.toLowerCase())) throw codedError('ERR_WEAK_PASSWORD', 'this password is too common')
   }
 
   /**

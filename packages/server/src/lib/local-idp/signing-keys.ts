@@ -1,7 +1,7 @@
 import { createPublicKey, randomBytes, type JsonWebKeyInput } from 'node:crypto'
 import { exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from 'jose'
-import { httpError } from '../errors.js'
 import type { AuthStore, SigningKeyRecord } from '../store/auth-store.js'
+import { codedError } from '../errors.js'
 
 /** JWS algorithms the local IdP can sign with. */
 export type SigningAlg = 'EdDSA' | 'ES256'
@@ -50,7 +50,7 @@ function publicPem(record: SigningKeyRecord): string {
   try {
     return createPublicKey({ key: record.publicJwk, format: 'jwk' } as JsonWebKeyInput).export({ type: 'spki', format: 'pem' }) as string
   } catch (err) {
-    throw httpError('ERR_INTERNAL', 500, `the stored public key ${record.kid} cannot be imported`, err)
+    throw codedError('ERR_INTERNAL', `the stored public key ${record.kid} cannot be imported`, { cause: err })
   }
 }
 
@@ -161,13 +161,13 @@ export class SigningKeys {
     // with the first key, made "now"), the oldest.
     const due = mine.filter((r) => r.createdAt <= now)
     const signer = due[due.length - 1] ?? mine[0]
-    if (signer === undefined) throw httpError('ERR_INTERNAL', 500, `no ${this.alg} signing key in the store`)
+    if (signer === undefined) throw codedError('ERR_INTERNAL', `no ${this.alg} signing key in the store`)
     this.#records = mine
     let privateKey: CryptoKey
     try {
       privateKey = (await importJWK(signer.privateJwk as JWK, this.alg)) as CryptoKey
     } catch (err) {
-      throw httpError('ERR_INTERNAL', 500, `the stored signing key ${signer.kid} cannot be imported`, err)
+      throw codedError('ERR_INTERNAL', `the stored signing key ${signer.kid} cannot be imported`, { cause: err })
     }
     // A kid names one key for good (keys are inserted once, never replaced), so a
     // reload converts only the kids it has not seen.

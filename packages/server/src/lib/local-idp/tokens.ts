@@ -2,13 +2,10 @@ import { isUtf8 } from 'node:buffer'
 import { randomUUID } from 'node:crypto'
 import { createVerifier } from 'fast-jwt'
 import { SignJWT } from 'jose'
-import type { Claim } from '@wire-auth/core'
-import { httpError } from '../errors.js'
+import { MAX_TOKEN_LENGTH, isPlainObject, type Claim } from '@wire-auth/core'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
 import type { SigningKeys } from './signing-keys.js'
-
-/** Tokens longer than this are refused before any parsing or crypto. */
-export const MAX_TOKEN_LENGTH = 8 * 1024
+import { codedError } from '../errors.js'
 
 /** Header `typ` of access tokens (RFC 9068); verification requires it. */
 export const ACCESS_TOKEN_TYP = 'at+jwt'
@@ -71,10 +68,6 @@ export interface AccessTokenPayload {
 
 function isNonEmptyString(value: unknown, max = 1024): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= max
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** Length of a base64url segment that no byte string encodes (jose refuses it; Buffer would drop the odd character). */
@@ -165,7 +158,7 @@ export class AccessTokens {
       .setExpirationTime(exp)
       .sign(key.privateKey)
     // Verification refuses anything longer; better a clear error now than a dead token.
-    if (token.length > MAX_TOKEN_LENGTH) throw httpError('ERR_INTERNAL', 500, `the claims of user ${user.id} do not fit in an access token (${MAX_TOKEN_LENGTH} bytes)`)
+    if (token.length > MAX_TOKEN_LENGTH) throw codedError('ERR_INTERNAL', `the claims of user ${user.id} do not fit in an access token (${MAX_TOKEN_LENGTH} bytes)`)
     return { token, jti, iat, exp }
   }
 
@@ -240,7 +233,7 @@ export class AccessTokens {
     try {
       verify = this.#createVerifier(pem)
     } catch (err) {
-      throw httpError('ERR_INTERNAL', 500, `no verifier can be made for the signing key ${kid}`, err)
+      throw codedError('ERR_INTERNAL', `no verifier can be made for the signing key ${kid}`, { cause: err })
     }
     this.#verifiers.set(kid, verify)
     return verify

@@ -1,8 +1,8 @@
-import { HtmlString } from '@wire-auth/core'
+import { HtmlString, WireAuthError } from '@wire-auth/core'
 import nodemailer, { type Transporter } from 'nodemailer'
-import { httpError } from '../errors.js'
 import type { ResolvedMailOptions } from './mail-options.js'
 import type { MailContent, MailTemplates } from './templates.js'
+import { codedError } from '../errors.js'
 
 type TemplateName = keyof MailTemplates
 type TemplateData<K extends TemplateName> = Parameters<MailTemplates[K]>[0]
@@ -43,7 +43,7 @@ export class Mailer {
         throw new TypeError(`mail template "${name}" must return { subject: string, text: string, html: html\`…\` }`)
       }
     } catch (err) {
-      throw httpError('ERR_MAIL_UNAVAILABLE', 503, 'the message could not be rendered', err)
+      throw codedError('ERR_MAIL_UNAVAILABLE', 'the message could not be rendered', { cause: err })
     }
     try {
       await this.#transport.sendMail({
@@ -55,7 +55,7 @@ export class Mailer {
         html: content.html.value,
       })
     } catch (err) {
-      throw httpError('ERR_MAIL_UNAVAILABLE', 503, 'the mail server did not accept the message', err)
+      throw codedError('ERR_MAIL_UNAVAILABLE', 'the mail server did not accept the message', { cause: err })
     }
   }
 

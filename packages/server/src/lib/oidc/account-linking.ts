@@ -1,6 +1,7 @@
 import { WireAuthError } from '@wire-auth/core'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
 import { displayNameOf, verifiedEmail } from './claims-mapping.js'
+import { codedError, UserDisabled } from '../errors.js'
 import { OidcCallbackFailed } from './errors.js'
 import type { AuthProvider, ProviderIdentity } from './oidc-provider.js'
 
@@ -39,8 +40,8 @@ export async function linkProviderIdentity(store: AuthStore, provider: AuthProvi
   const linkedId = await store.findIdentity(identity.issuer, identity.subject)
   if (linkedId !== null) {
     const existing = await store.getUser(linkedId)
-    if (existing === null) throw new WireAuthError('ERR_USER_NOT_FOUND', 'the linked user no longer exists', { statusCode: 404 })
-    if (existing.disabled) throw new WireAuthError('ERR_USER_DISABLED', 'this account is disabled', { statusCode: 403 })
+    if (existing === null) throw codedError('ERR_USER_NOT_FOUND', 'the linked user no longer exists')
+    if (existing.disabled) throw new UserDisabled()
     const change = await store.replaceClaimTypes(existing.id, mapped.types, mapped.claims)
     return { user: change.user, created: false }
   }
@@ -49,10 +50,9 @@ export async function linkProviderIdentity(store: AuthStore, provider: AuthProvi
   if (email !== null && (await store.getUserByEmail(email)) !== null) {
     // Same e-mail, different identity: linking here would hand that account
     // to whoever controls the e-mail at this provider.
-    throw new WireAuthError(
+    throw codedError(
       'ERR_ACCOUNT_EXISTS',
       `an account with this e-mail already exists; sign in to it the way it was created`,
-      { statusCode: 409 },
     )
   }
   const user = await store.createUser({ email, name: displayNameOf(identity.claims), passwordHash: null, claims: mapped.claims })

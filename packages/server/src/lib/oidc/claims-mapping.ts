@@ -1,4 +1,4 @@
-import type { Claim } from '@wire-auth/core'
+import { CLAIM_RULES, isClaimType, type Claim } from '@wire-auth/core'
 import { stripControlChars } from '../control-chars.js'
 import { tryCanonicalEmail } from '../local-idp/email.js'
 
@@ -30,11 +30,6 @@ export const defaultClaimMapper: ClaimMapper = (claims) => ({
   name: claims.name,
 })
 
-const MAX_CLAIMS = 64
-const MAX_TYPE_LENGTH = 128
-const MAX_VALUE_LENGTH = 2048
-const TYPE_PATTERN = /^[A-Za-z0-9_.:/-]+$/
-
 function scalar(value: unknown): string | null {
   if (typeof value === 'string') return value
   if (typeof value === 'boolean') return value ? 'true' : 'false'
@@ -57,18 +52,19 @@ export function mapProviderClaims(mapper: ClaimMapper, claims: ProviderClaims): 
   const out: Claim[] = []
   const seen = new Set<string>()
   for (const [type, raw] of pairs) {
-    if (typeof type !== 'string' || type.length === 0 || type.length > MAX_TYPE_LENGTH || !TYPE_PATTERN.test(type)) continue
+    // The claim rules are core's (CLAIM_RULES): a grantable type, a provider-sized value, a bounded count.
+    if (!isClaimType(type)) continue
     for (const item of Array.isArray(raw) ? raw : [raw]) {
       const raw = scalar(item)
       // A custom mapping may build values of its own: control characters go here too,
       // and an `email` claim is canonical like a local account's e-mail (C11) or dropped.
       const value = raw === null ? null : type === 'email' ? tryCanonicalEmail(raw) : stripControlChars(raw)
-      if (value === null || value.length > MAX_VALUE_LENGTH) continue
+      if (value === null || value.length > CLAIM_RULES.maxProviderValue) continue
       const key = `${type}\u0000${value}`
       if (seen.has(key)) continue
       seen.add(key)
       out.push({ type, value })
-      if (out.length >= MAX_CLAIMS) return out
+      if (out.length >= CLAIM_RULES.maxProviderClaims) return out
     }
   }
   return out

@@ -3,6 +3,8 @@ import { InvalidOption, isWireAuthError, WireAuthError } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { escapeControlChars } from '../control-chars.js'
 import type { AuthContext } from '../context.js'
+import { Unauthenticated } from '../errors.js'
+import { principalOf } from '../request-state.js'
 import { linkProviderIdentity } from './account-linking.js'
 import { OidcCallbackFailed, OidcStateMismatch, ProviderNotFound } from './errors.js'
 import { LOGIN_STATE_TTL_MS, loginStateCookieName, openLoginState, sameString, sealLoginState } from './login-state.js'
@@ -16,6 +18,21 @@ export interface ProviderInfo {
   /** Absolute URL of `GET /auth/{name}/login`; add `?returnTo=…`. */
   readonly loginUrl: string
 }
+
+/** One entry of `GET /auth/account/identities`: a provider identity linked to the caller. */
+export interface LinkedIdentityInfo {
+  /** The configured provider of that issuer (its `name`), or null when none is configured any more. */
+  readonly provider: string | null
+  /** Its `displayName`, or null likewise. */
+  readonly displayName: string | null
+  /** The issuer identifier. */
+  readonly issuer: string
+  /** When it was linked (epoch ms). */
+  readonly linkedAt: number
+}
+
+/** An issuer identifier without its trailing slashes (`URL.href` adds one to a bare origin, an ID token's `iss` may not). */
+const issuerKey = (issuer: string): string => issuer.replace(/\/+$/, '')
 
 /** The longest callback query accepted, in characters. */
 const MAX_CALLBACK_QUERY = 8192
@@ -49,6 +66,7 @@ function withErrorCode(target: string, code: string): string {
 /**
  * Mounts the OpenID Connect routes:
  * - `GET /auth/providers` → `{ providers: [{ name, displayName, loginUrl }] }`
+ * - `GET /auth/account/identities` (signed in) → `{ identities: [{ provider, displayName, issuer, linkedAt }] }`
  * - `GET /auth/{provider}/login?returnTo=…` → 302 to the provider, with the
  *   state, nonce and PKCE verifier in a signed, HttpOnly cookie bound to
  *   that provider and its callback path
@@ -99,6 +117,24 @@ export async function registerProviders(app: FastifyInstance, ctx: AuthContext, 
   app.get('/auth/providers', { config: { wireAuth: 'public' } }, async (_request, reply) => {
     reply.header('cache-control', 'no-store')
     return { providers: list }
+  })
+
+  // The caller's linked provider identities (what <wire-auth-account> lists): which provider
+  // and since when. Never the subject: it is the user's id at the provider, of no use to a page.
+  const byIssuer = new Map<string, ProviderInfo>()
+  for (const m of mounted.values()) {
+    const issuer = (m.provider as { issuer?: unknown }).issuer
+    if (typeof issuer === 'string' && !byIssuer.has(issuerKey(issuer))) byIssuer.set(issuerKey(issuer), m.info)
+  }
+  app.get('/auth/account/identities', { config: { wireAuth: 'guarded' } }, async (request, reply) => {
+    const principal = principalOf(request)
+    if (!principal.isAuthenticated || principal.userId === null) throw new Unauthenticated()
+    reply.header('cache-control', 'no-store')
+    const identities: LinkedIdentityInfo[] = (await ctx.store.listIdentities(principal.userId)).map((identity) => {
+      const info = byIssuer.get(issuerKey(identity.issuer))
+      return { provider: info?.name ?? null, displayName: info?.displayName ?? null, issuer: identity.issuer, linkedAt: identity.createdAt }
+    })
+    return { identities }
   })
 
   app.get<{ Params: { provider: string }; Querystring: Record<string, unknown> }>('/auth/:provider/login', { config: { wireAuth: 'public' } }, async (request, reply) => {

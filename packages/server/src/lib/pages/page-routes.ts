@@ -1,12 +1,11 @@
 import { readdir } from 'node:fs/promises'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { parseGuardSpec, WireAuthError, type GuardSpec, type WireAuthErrorCode } from '@wire-auth/core'
+import { parseGuardSpec, WireAuthError, type GuardSpec, type RegionRequest, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import type { AuthContext } from '../context.js'
-import { Forbidden, Unauthenticated } from '../errors.js'
+import { codedError, Forbidden, Unauthenticated } from '../errors.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
 import { guardLocation } from '../fragments/guard-location.js'
-import type { RegionRequest } from '../fragments/region-request.js'
 import { PageSet, type LoadedPage } from './page-set.js'
 import { principalOf } from '../request-state.js'
 import type { RequirePolicySpec } from '../fastify-types.js'
@@ -73,7 +72,7 @@ export function isDocumentRequest(request: Pick<FastifyRequest, 'headers' | 'met
 }
 
 function pageError(message: string): never {
-  throw new WireAuthError('ERR_PAGE_INVALID', message, { statusCode: 500 })
+  throw codedError('ERR_PAGE_INVALID', message)
 }
 
 function send303(reply: FastifyReply, location: string, code: WireAuthErrorCode): FastifyReply {
@@ -119,7 +118,7 @@ export function registerPages(app: FastifyInstance, ctx: AuthContext, registry: 
     try {
       page = await pages.get(guard.file)
     } catch (err) {
-      if ((err as { code?: unknown }).code === 'ENOENT') throw new WireAuthError('ERR_NOT_FOUND', 'no such page', { statusCode: 404 })
+      if ((err as { code?: unknown }).code === 'ENOENT') throw codedError('ERR_NOT_FOUND', 'no such page')
       throw err
     }
     // A page is a document whatever the request says: denied → 303, zero bytes of it.
@@ -143,7 +142,7 @@ export function registerPages(app: FastifyInstance, ctx: AuthContext, registry: 
 
   function servePage(request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const served = admitted.get(request)
-    if (served === undefined) throw new WireAuthError('ERR_INTERNAL', 'page served without its guard', { statusCode: 500 })
+    if (served === undefined) throw codedError('ERR_INTERNAL', 'page served without its guard')
     const { page, guarded } = served
     reply.header('content-type', 'text/html; charset=utf-8').header('etag', page.etag)
     if (guarded) {
@@ -173,7 +172,7 @@ export function registerPages(app: FastifyInstance, ctx: AuthContext, registry: 
     try {
       await pages.loadAll()
     } catch (err) {
-      throw new WireAuthError('ERR_PAGE_INVALID', `a page could not be read (${(err as { code?: string }).code ?? 'error'})`, { statusCode: 500, cause: err })
+      throw codedError('ERR_PAGE_INVALID', `a page could not be read (${(err as { code?: string }).code ?? 'error'})`, { cause: err })
     }
   })
   return pages

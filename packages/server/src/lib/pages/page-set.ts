@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
-import { raw, type GuardSpec } from '@wire-auth/core'
+import { raw, type GuardSpec, type WireAuthLogger } from '@wire-auth/core'
 import type { FragmentOptions } from '../fragments/fragment-definition.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
 import { processPage, type InPlaceFragment, type PageGuard } from './page-processor.js'
 
-/** pino-compatible logger subset. */
-export interface PageLogger {
-  warn(obj: Record<string, unknown>, msg?: string): void
-}
+/** What the page set logs to: part of core's one logger subset. */
+export type PageLogger = Pick<WireAuthLogger, 'warn'>
 
 /** One processed version of a page file, as served. @internal */
 export interface LoadedPage {

@@ -139,6 +139,17 @@ export interface AccountTokenRecord {
   usedAt: number | null
 }
 
+/** An external identity (an OpenID provider's issuer and subject) linked to a user. */
+export interface IdentityRecord {
+  /** The provider's issuer identifier (`iss` of its ID token). */
+  issuer: string
+  /** The user's subject at that issuer (`sub`). */
+  subject: string
+  userId: string
+  /** When it was linked (epoch ms). */
+  createdAt: number
+}
+
 /** A passkey (WebAuthn credential) of a user, as SimpleWebAuthn verified it. */
 export interface PasskeyRecord {
   /** The credential id (base64url), unique across users. */
@@ -247,6 +258,8 @@ export interface AuthStore {
   findIdentity(issuer: string, subject: string): Promise<string | null>
   /** Links (issuer, subject) to a user; throws `ERR_STORE_CONFLICT` if linked to another. */
   linkIdentity(issuer: string, subject: string, userId: string): Promise<void>
+  /** The identities linked to a user, oldest first (empty for an unknown user). */
+  listIdentities(userId: string): Promise<IdentityRecord[]>
 
   createSession(session: SessionRecord): Promise<void>
   getSession(id: string): Promise<SessionRecord | null>

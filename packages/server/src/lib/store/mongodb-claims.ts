@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Claim } from '@wire-auth/core'
 import type { ClaimChange, SessionRecord, UserRecord } from './auth-store.js'
 import { isDuplicateKey, toUser, versionKey, type MongoCollections, type UserDoc, type UserState } from './mongodb-documents.js'
-import { checkClaims, storeConflict, storeUnavailable, userDisabled, userNotFound } from './store-errors.js'
+import { UserDisabled } from '../errors.js'
+import { checkClaims, storeConflict, storeUnavailable, userNotFound } from './store-errors.js'
 
 /**
  * User changes and session reads of `MongoAuthStore`, built only on writes
@@ -179,7 +180,7 @@ export async function createSessionDoc(c: MongoCollections, session: SessionReco
   // readUser, not the user document: its copy of the state may lag behind the newest version.
   const owner = await readUser(c, session.userId)
   if (owner === null) throw userNotFound()
-  if (owner.disabled) throw userDisabled()
+  if (owner.disabled) throw new UserDisabled()
   await c.sessions.insertOne({
     _id: session.id,
     userId: session.userId,
@@ -201,7 +202,7 @@ export async function createSessionDoc(c: MongoCollections, session: SessionReco
   const after = await readUser(c, session.userId)
   if (after === null || after.disabled) {
     await c.sessions.deleteOne({ _id: session.id })
-    throw after === null ? userNotFound() : userDisabled()
+    throw after === null ? userNotFound() : new UserDisabled()
   }
 }
 

@@ -2,6 +2,7 @@ import { BSON, MongoServerError, type Db, type Collection, type IndexDescription
 import { WireAuthError, type Claim } from '@wire-auth/core'
 import type { PasskeyRecord, AccountTokenRecord, AuditRecord, AuthorizationCodeRecord, RefreshTokenRecord, SessionProvider, SessionRecord, SigningKeyRecord, UserRecord } from './auth-store.js'
 import { storeConflict, storeUnavailable } from './store-errors.js'
+import { codedError } from '../errors.js'
 
 /** What a change of a user writes: everything but the id, e-mail and creation time. @internal */
 export interface UserState {
@@ -333,7 +334,7 @@ export function translateMongoError(operation: string, err: unknown): WireAuthEr
   if (err instanceof WireAuthError) return err
   if (isDuplicateKey(err)) return storeConflict(`${operation}: the record already exists`, err)
   if (err instanceof BSON.BSONError) {
-    return new WireAuthError('ERR_VALIDATION', `${operation}: a value cannot be stored`, { statusCode: 400, cause: err })
+    return codedError('ERR_VALIDATION', `${operation}: a value cannot be stored`, { cause: err })
   }
   return storeUnavailable('MongoAuthStore', operation, err, mongoReason(err))
 }
@@ -348,7 +349,7 @@ function mongoReason(err: unknown): string | undefined {
 
 /** Ids and keys must be strings: an object here would be a query operator. @internal */
 export function str(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw new WireAuthError('ERR_VALIDATION', `${field} must be a string`, { statusCode: 400 })
+  if (typeof value !== 'string') throw codedError('ERR_VALIDATION', `${field} must be a string`)
   return value
 }
 

@@ -8,6 +8,7 @@ import type {
   NewUser,
   AccountTokenRecord,
   PasskeyRecord,
+  IdentityRecord,
   AuthorizationCodeRecord,
   RefreshTokenRecord,
   SessionRecord,
@@ -375,6 +376,18 @@ export class MongoAuthStore implements AuthStore {
       const doc = await c.identities.findOne({ issuer: str(issuer, 'issuer'), subject: str(subject, 'subject') })
       return doc?.userId ?? null
     })
+  }
+
+  async listIdentities(userId: string): Promise<IdentityRecord[]> {
+    const id = str(userId, 'userId')
+    return this.run('listIdentities', async (c) =>
+      (await c.identities.find({ userId: id }).sort({ createdAt: 1, issuer: 1, subject: 1 }).toArray()).map((doc) => ({
+        issuer: doc.issuer,
+        subject: doc.subject,
+        userId: doc.userId,
+        createdAt: doc.createdAt,
+      })),
+    )
   }
 
   async linkIdentity(issuer: string, subject: string, userId: string): Promise<void> {

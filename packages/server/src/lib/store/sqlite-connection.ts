@@ -7,6 +7,7 @@ import { createStoreFile, ensureStoreDir, loosePermissions, type LoosePermission
 import { SchemaTooNew, migrateSqlite } from './sqlite-schema.js'
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js'
 import { driverCode, storeConflict, storeUnavailable, userNotFound } from './store-errors.js'
+import { codedError } from '../errors.js'
 
 const STORE = 'SqliteAuthStore'
 
@@ -224,13 +225,13 @@ export class SqliteConnection {
       return storeConflict(`${operation}: the record already exists`, err)
     }
     if (code !== undefined && code.startsWith('SQLITE_CONSTRAINT')) {
-      return new WireAuthError('ERR_VALIDATION', `${operation}: the record is invalid (${code})`, { statusCode: 400, cause: err })
+      return codedError('ERR_VALIDATION', `${operation}: the record is invalid (${code})`, { cause: err })
     }
     if (code !== undefined && HANDLE_FAULT.test(code)) this.drop()
     else if (err instanceof TypeError && /not open/i.test(err.message)) this.drop()
     else if (code === undefined && (err instanceof TypeError || err instanceof RangeError)) {
       // better-sqlite3 refuses values it cannot bind: bad input, not an outage
-      return new WireAuthError('ERR_VALIDATION', `${operation}: a value has an unsupported type`, { statusCode: 400, cause: err })
+      return codedError('ERR_VALIDATION', `${operation}: a value has an unsupported type`, { cause: err })
     }
     return storeUnavailable(STORE, operation, err)
   }

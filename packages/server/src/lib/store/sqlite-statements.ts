@@ -110,6 +110,9 @@ export function prepareStatements(db: Database) {
 
     findIdentity: p<{ user_id: string }>('SELECT user_id FROM identities WHERE issuer = ? AND subject = ?'),
     insertIdentity: p('INSERT OR IGNORE INTO identities (issuer, subject, user_id, created_at) VALUES (?, ?, ?, ?)'),
+    listIdentities: p<{ issuer: string; subject: string; user_id: string; created_at: number }>(
+      'SELECT issuer, subject, user_id, created_at FROM identities WHERE user_id = ? ORDER BY created_at, issuer, subject',
+    ),
 
     insertSession: p(`INSERT INTO sessions (id, user_id, name, claims, user_version, created_at, last_seen_at,
                         idle_expires_at, absolute_expires_at, ip, user_agent, provider)

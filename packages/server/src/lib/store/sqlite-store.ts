@@ -8,6 +8,7 @@ import type {
   NewUser,
   AccountTokenRecord,
   PasskeyRecord,
+  IdentityRecord,
   AuthorizationCodeRecord,
   RefreshTokenRecord,
   SessionRecord,
@@ -15,6 +16,7 @@ import type {
   UserPatch,
   UserRecord,
 } from './auth-store.js'
+import { UserDisabled } from '../errors.js'
 import { SqliteConnection } from './sqlite-connection.js'
 import { SqliteSessionCache } from './sqlite-session-cache.js'
 import { toPasskey, toAccountToken, toAudit, toCode, toKey, toRefresh, toSession, toUser, tupleToSession, type SqliteStatements } from './sqlite-statements.js'
@@ -31,7 +33,6 @@ import {
   clampInt,
   driverCode,
   storeConflict,
-  userDisabled,
   userNotFound,
   checkEmail,
   checkPasskey,
@@ -208,6 +209,12 @@ export class SqliteAuthStore implements AuthStore {
     return this.conn.run('findIdentity', (s) => s.findIdentity.get(issuer, subject)?.user_id ?? null)
   }
 
+  async listIdentities(userId: string): Promise<IdentityRecord[]> {
+    return this.conn.run('listIdentities', (s) =>
+      s.listIdentities.all(userId).map((row) => ({ issuer: row.issuer, subject: row.subject, userId: row.user_id, createdAt: row.created_at })),
+    )
+  }
+
   async linkIdentity(issuer: string, subject: string, userId: string): Promise<void> {
     await this.conn.immediate('linkIdentity', (s) => {
       if (s.getUser.get(userId) === undefined) throw userNotFound()
@@ -223,7 +230,7 @@ export class SqliteAuthStore implements AuthStore {
       // the user before a "disable user" committed never gets a session.
       const owner = s.getUser.get(session.userId)
       if (owner === undefined) throw userNotFound()
-      if (owner.disabled) throw userDisabled()
+      if (owner.disabled) throw new UserDisabled()
       s.insertSession.run({
         id: session.id,
         userId: session.userId,

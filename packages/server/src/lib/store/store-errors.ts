@@ -1,5 +1,5 @@
-import { WireAuthError, type Claim } from '@wire-auth/core'
-import { InvalidClaim, StoreUnavailable, UserNotFound } from '../errors.js'
+import { CLAIM_RULES, WireAuthError, type Claim } from '@wire-auth/core'
+import { codedError, InvalidClaim, StoreUnavailable, UserNotFound } from '../errors.js'
 
 /**
  * Error helpers shared by the store implementations. Messages name the
@@ -17,17 +17,12 @@ export function storeUnavailable(store: string, operation: string, cause: unknow
 
 /** `ERR_ACCOUNT_EXISTS` (409): the canonical e-mail is taken. */
 export function accountExists(cause?: unknown): WireAuthError {
-  return new WireAuthError('ERR_ACCOUNT_EXISTS', 'an account with this e-mail already exists', { statusCode: 409, cause })
+  return codedError('ERR_ACCOUNT_EXISTS', 'an account with this e-mail already exists', { cause })
 }
 
 /** `ERR_STORE_CONFLICT` (409): a unique key (identity, refresh token id…) is taken. */
 export function storeConflict(message: string, cause?: unknown): WireAuthError {
-  return new WireAuthError('ERR_STORE_CONFLICT', message, { statusCode: 409, cause })
-}
-
-/** `ERR_USER_DISABLED` (403): a session for a disabled user is refused by the store itself. */
-export function userDisabled(): WireAuthError {
-  return new WireAuthError('ERR_USER_DISABLED', 'this account is disabled', { statusCode: 403 })
+  return codedError('ERR_STORE_CONFLICT', message, { cause })
 }
 
 /** `ERR_USER_NOT_FOUND` (404). */
@@ -43,12 +38,10 @@ export function driverCode(err: unknown): string | undefined {
   return undefined
 }
 
-/** Longest claim type / value the stores accept. */
-export const MAX_CLAIM_TYPE_LENGTH = 256
-export const MAX_CLAIM_VALUE_LENGTH = 4096
-
 /**
- * Checks one claim from a caller and returns a fresh `{ type, value }`.
+ * Checks one claim from a caller and returns a fresh `{ type, value }`
+ * under the stores' bounds of core's claim rules (`CLAIM_RULES.maxStoredType`,
+ * `maxStoredValue`: the last line of defence behind `app.auth`'s stricter ones).
  * @throws `ERR_INVALID_CLAIM` (400) when type or value is not a string, the
  *   type is empty, or either is too long.
  */
@@ -62,14 +55,14 @@ export function checkClaim(claim: unknown): Claim {
 /** Checks a claim type. @throws `ERR_INVALID_CLAIM` */
 export function checkClaimType(type: unknown): string {
   if (typeof type !== 'string' || type.length === 0) throw new InvalidClaim('a claim type must be a non-empty string')
-  if (type.length > MAX_CLAIM_TYPE_LENGTH) throw new InvalidClaim(`a claim type must be at most ${MAX_CLAIM_TYPE_LENGTH} characters`)
+  if (type.length > CLAIM_RULES.maxStoredType) throw new InvalidClaim(`a claim type must be at most ${CLAIM_RULES.maxStoredType} characters`)
   return type
 }
 
 /** Checks a claim value. @throws `ERR_INVALID_CLAIM` */
 export function checkClaimValue(value: unknown): string {
   if (typeof value !== 'string') throw new InvalidClaim('a claim value must be a string')
-  if (value.length > MAX_CLAIM_VALUE_LENGTH) throw new InvalidClaim(`a claim value must be at most ${MAX_CLAIM_VALUE_LENGTH} characters`)
+  if (value.length > CLAIM_RULES.maxStoredValue) throw new InvalidClaim(`a claim value must be at most ${CLAIM_RULES.maxStoredValue} characters`)
   return value
 }
 
@@ -121,13 +114,13 @@ export function checkUserPatch(patch: unknown): void {
 }
 
 function invalid(message: string): WireAuthError {
-  return new WireAuthError('ERR_VALIDATION', message, { statusCode: 400 })
+  return codedError('ERR_VALIDATION', message)
 }
 
 /** Checks a generated secret. @throws `ERR_INVALID_OPTION` when `generate()` returned no string. */
 export function checkSecret(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new WireAuthError('ERR_INVALID_OPTION', 'getSecret: generate() must return a non-empty string', { statusCode: 500 })
+    throw codedError('ERR_INVALID_OPTION', 'getSecret: generate() must return a non-empty string')
   }
   return value
 }

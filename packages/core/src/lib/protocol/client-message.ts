@@ -1,30 +1,18 @@
-import type { RawData } from 'ws'
-import { REGION_LIMITS, isRegionProblem, parseRegionRequest, type RegionRequest, type RegionRequestProblem } from '../fragments/region-request.js'
+import { isPlainObject } from '../is-plain-object.js'
+import { MAX_TOKEN_LENGTH, REGION_ID_PATTERN } from './limits.js'
+import type { ClientMessage, RegionRequest, RegionRequestProblem } from './messages.js'
+import { isRegionProblem, parseRegionRequest } from './region-request.js'
 
-/** A client → server message of the live socket (docs/protocol.md). */
-export type ClientMessage =
-  | { t: 'auth'; token: string }
-  | { t: 'mount'; regions: RegionRequest[]; invalid: RegionRequestProblem[]; overflow: string[] }
-  | { t: 'unmount'; ids: string[] }
-
-/** Why a message was refused. */
+/** Why a client message was refused. */
 export interface ClientMessageProblem {
   problem: string
 }
 
-/** Longest token accepted in an `auth` message (a JWT of the local IdP is far smaller). */
-export const MAX_TOKEN_LENGTH = 8192
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
-
 /**
- * Parses one text frame. Reads each field once, bounds sizes and counts, and
- * never throws. In a `mount`, invalid regions are reported in `invalid` and
- * the valid ones are kept (one bad region does not cost the others).
+ * Parses one text frame of the live socket (docs/protocol.md, "Client →
+ * server"). Reads each field once, bounds sizes and counts, and never
+ * throws. In a `mount`, invalid regions are reported in `invalid` and the
+ * valid ones are kept (one bad region does not cost the others).
  * @param text The frame, already checked against `live.maxMessageBytes`.
  * @param maxItems Most regions / ids one message may carry.
  * @internal
@@ -55,7 +43,7 @@ export function parseClientMessage(text: string, maxItems: number): ClientMessag
     for (let i = 0; i < list.length; i++) {
       if (i >= maxItems) {
         const id = (list[i] as { id?: unknown } | null)?.id
-        overflow.push(typeof id === 'string' && REGION_LIMITS.idPattern.test(id) ? id : '')
+        overflow.push(typeof id === 'string' && REGION_ID_PATTERN.test(id) ? id : '')
         continue
       }
       // `raw` came from JSON.parse just above and is not kept: its params need no copy.
@@ -70,26 +58,17 @@ export function parseClientMessage(text: string, maxItems: number): ClientMessag
     if (Object.keys(raw).length !== 2) return { problem: 'unmount takes exactly "t" and "ids"' }
     if (!Array.isArray(ids) || ids.length > maxItems) return { problem: `"ids" must be an array of at most ${maxItems} ids` }
     for (const id of ids) {
-      if (typeof id !== 'string' || !REGION_LIMITS.idPattern.test(id)) return { problem: '"ids" must hold region ids' }
+      if (typeof id !== 'string' || !REGION_ID_PATTERN.test(id)) return { problem: '"ids" must hold region ids' }
     }
     return { t, ids: ids as string[] }
   }
   return { problem: 'unknown message type' }
 }
 
-/** True when a parse result is a problem. */
+/**
+ * True when a parse result is a problem.
+ * @internal
+ */
 export function isMessageProblem(value: ClientMessage | ClientMessageProblem): value is ClientMessageProblem {
   return 'problem' in value
-}
-
-/** Size of a received frame in bytes. @internal */
-export function frameBytes(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0)
-  return data instanceof ArrayBuffer ? data.byteLength : data.length
-}
-
-/** A received frame as UTF-8 text. @internal */
-export function frameText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
-  return (data instanceof ArrayBuffer ? Buffer.from(data) : data).toString('utf8')
 }

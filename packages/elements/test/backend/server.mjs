@@ -5,7 +5,7 @@
 // /test/* that let a browser test cause server-side changes and read
 // server-side counters. Nothing here is part of the product.
 //
-// Standalone: `node test/browser-backend/server.mjs http://localhost:8000`
+// Standalone: `node packages/elements/test/backend/server.mjs http://localhost:8000`
 // prints the backend URL (the argument is the page origin to allow).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import cors from '@fastify/cors'
 import Fastify from 'fastify'
-import { connectAuth, html, raw } from '../../packages/server/dist/index.js'
-import { freePort } from '../support/free-port.mjs'
-import { startProtectedApi } from '../support/protected-api.mjs'
+import { connectAuth, html, raw } from '@wire-auth/server'
+import { freePort } from '../../../../test/support/free-port.mjs'
+import { startProtectedApi } from '../../../../test/support/protected-api.mjs'
 
 /** A free TCP port on loopback (the tests' shared one). */
 export { freePort }

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import { freePort } from './support/free-port.mjs'
+import { upgradeOutcome } from './support/socket-client.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -44,19 +44,7 @@ function probe(port: number): Promise<Probe> {
 
 /** One socket upgrade attempt: 'open', the refusal status, or 'error'. */
 function probeSocket(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/auth/live`, { origin: `http://localhost:${port}`, handshakeTimeout: 5000 })
-    socket.on('open', () => {
-      socket.terminate()
-      resolve('open')
-    })
-    socket.on('unexpected-response', (_req, res) => {
-      res.resume()
-      resolve(String(res.statusCode))
-      socket.terminate()
-    })
-    socket.on('error', () => resolve('error'))
-  })
+  return upgradeOutcome(`ws://127.0.0.1:${port}/auth/live`, { origin: `http://localhost:${port}`, handshakeTimeout: 5000 })
 }
 
 let child: ChildProcess | undefined

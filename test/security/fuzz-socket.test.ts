@@ -12,6 +12,7 @@ import WebSocket from 'ws'
 import { anyJson, budget, edgyString, FRAGMENTS, MALFORMED_JSON, randomRegion } from './support/fuzz.js'
 import { securityApp, SITE, type SecurityApp } from './support/security-app.js'
 import { storeSnapshot } from './support/store-snapshot.js'
+import { SocketClient } from '../support/socket-client.js'
 
 /** What only a principal allowed to see it may ever receive (markers in the demo's fragments). */
 const SECRETS = {
@@ -64,42 +65,26 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
 
 const KNOWN = new Set(['principal', 'render', 'error', 'signed-out'])
 
-interface Session {
-  ws: WebSocket
-  messages: Array<Record<string, unknown>>
-  closed: Promise<number>
-  isClosed: () => boolean
-}
-
-function open(who: keyof typeof principals): Promise<Session> {
+function open(who: keyof typeof principals): Promise<SocketClient> {
   const headers: Record<string, string> = { origin: SITE }
   if (principals[who].cookie !== undefined) headers.cookie = principals[who].cookie!
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers })
-    const messages: Array<Record<string, unknown>> = []
-    let isClosed = false
-    const closed = new Promise<number>((done) => ws.on('close', (code) => {
-      isClosed = true
-      done(code)
-    }))
-    ws.on('message', (data, isBinary) => messages.push(isBinary ? { t: 'BINARY' } : JSON.parse(String(data))))
-    ws.once('open', () => resolve({ ws, messages, closed, isClosed: () => isClosed }))
-    ws.once('error', reject)
-  })
+  return SocketClient.connect(url, headers)
 }
 
+const isClosed = (session: SocketClient) => session.ws.readyState === WebSocket.CLOSED
+
 /** Waits until the socket answered `probe` (the queue is ordered, so everything before it is done) or closed. */
-async function settle(session: Session, probe: string): Promise<void> {
+async function settle(session: SocketClient, probe: string): Promise<void> {
   const deadline = Date.now() + 3000
   while (Date.now() < deadline) {
-    if (session.isClosed()) return
+    if (isClosed(session)) return
     if (session.messages.some((m) => m.t === 'render' && (m.regions as Array<{ id: string }>).some((r) => r.id === probe))) return
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
   throw new Error(`no answer to the probe; last messages ${JSON.stringify(session.messages.slice(-3)).slice(0, 500)}`)
 }
 
-function checkMessages(session: Session, forbidden: string[], what: string): void {
+function checkMessages(session: SocketClient, forbidden: string[], what: string): void {
   for (const message of session.messages) {
     expect(KNOWN.has(String(message.t)), `${what}: unknown message ${JSON.stringify(message).slice(0, 200)}`).toBe(true)
     if (message.t === 'error') expect(message.code, what).toMatch(/^ERR_[A-Z_]+$/)
@@ -130,13 +115,13 @@ describe('fuzzing the live socket', () => {
           const what = `${who} ${JSON.stringify(frames).slice(0, 300)}${flood ? ' + flood' : ''}`
           if (flood) {
             // The excess of a flood is dropped with one ERR_SOCKET_RATE_LIMITED per window (or the socket was closed).
-            await expect.poll(() => session.isClosed() || session.messages.some((m) => m.code === 'ERR_SOCKET_RATE_LIMITED'), { timeout: 3000 }).toBe(true)
+            await expect.poll(() => isClosed(session) || session.messages.some((m) => m.code === 'ERR_SOCKET_RATE_LIMITED'), { timeout: 3000 }).toBe(true)
           } else {
-            if (!session.isClosed()) session.ws.send(JSON.stringify({ t: 'mount', regions: [{ id: probe, fragment: 'document', params: { docId: 'welcome' } }] }))
+            if (!isClosed(session)) session.ws.send(JSON.stringify({ t: 'mount', regions: [{ id: probe, fragment: 'document', params: { docId: 'welcome' } }] }))
             await settle(session, probe)
           }
           checkMessages(session, principals[who].forbidden, what)
-          if (session.isClosed()) expect([1008, 1009], what).toContain(await session.closed)
+          if (isClosed(session)) expect([1008, 1009], what).toContain((await session.closed).code)
           else if (flood) return
           // Still open: it answered the probe like any other region.
           else expect(session.messages.some((m) => m.t === 'render' && (m.regions as Array<{ id: string }>).some((r) => r.id === probe)), what).toBe(true)

@@ -2,7 +2,8 @@ import WebSocket from 'ws'
 
 // The one test client of the live socket `GET /auth/live` (docs/protocol.md),
 // shared by the server's live tests (packages/server/test/live-harness.ts),
-// the security tests and the multi-process tests (worker-processes.ts).
+// the security tests (the socket fuzzer too) and the multi-process tests
+// (worker-processes.ts); `upgradeOutcome` is the start-up tests' probe.
 
 /** A server message: `t` is its type; the other members depend on it. */
 export interface Message {
@@ -117,4 +118,24 @@ export class SocketClient {
 /** Regions by id. */
 export function byId(regions: readonly RenderedRegion[]): Record<string, RenderedRegion> {
   return Object.fromEntries(regions.map((region) => [region.id, region]))
+}
+
+/**
+ * One upgrade attempt at `url`: `'open'` (the socket is closed at once), the
+ * status of a refused upgrade (`'403'`, `'503'`…), or `'error'`.
+ */
+export function upgradeOutcome(url: string, options: WebSocket.ClientOptions = {}): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, options)
+    socket.on('open', () => {
+      socket.terminate()
+      resolve('open')
+    })
+    socket.on('unexpected-response', (_req, res) => {
+      res.resume()
+      resolve(String(res.statusCode))
+      socket.terminate()
+    })
+    socket.on('error', () => resolve('error'))
+  })
 }

@@ -4,8 +4,8 @@ import { createServer, request as httpRequest, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import { startupGate } from '../src/index.js'
+import { upgradeOutcome } from '../../../test/support/socket-client.js'
 
 let server: Server | undefined
 afterEach(async () => {
@@ -27,20 +27,7 @@ function get(port: number, path: string): Promise<{ status: number; retryAfter?:
   })
 }
 
-function upgrade(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`)
-    socket.on('open', () => {
-      socket.terminate()
-      resolve('open')
-    })
-    socket.on('unexpected-response', (_req, res) => {
-      res.resume()
-      resolve(String(res.statusCode))
-    })
-    socket.on('error', () => resolve('error'))
-  })
-}
+const upgrade = (port: number) => upgradeOutcome(`ws://127.0.0.1:${port}/ws`)
 
 describe('startupGate', () => {
   it('503 ERR_NOT_READY with Retry-After before open(), the app after; upgrade listeners see nothing before open()', async () => {

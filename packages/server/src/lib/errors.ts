@@ -1,4 +1,4 @@
-import { ERROR_TABLE, WireAuthError, type WireAuthErrorCode } from '@wire-auth/core'
+import { ERROR_TABLE, WireAuthError, type WireAuthErrorCode, type WireAuthErrorOptions } from '@wire-auth/core'
 
 /**
  * The server's one way to build a coded error, as fastify's `createError`:
@@ -14,73 +14,78 @@ import { ERROR_TABLE, WireAuthError, type WireAuthErrorCode } from '@wire-auth/c
  * @internal
  */
 export function codedError(code: WireAuthErrorCode, message?: string, options?: { cause?: unknown }): WireAuthError {
-  return new WireAuthError(code, message ?? ERROR_TABLE[code].message, { ...options, statusCode: ERROR_TABLE[code].status })
+  return new WireAuthError(...fromTable(code, message, options))
 }
 
-/** The options of a server error class, with its code's status from the table. */
-function tabled(code: WireAuthErrorCode, options: { cause?: unknown } | undefined) {
-  return { ...options, statusCode: ERROR_TABLE[code].status }
+/**
+ * The arguments of `WireAuthError`'s constructor for `code`: the table's
+ * message unless one is given, and the table's status. Every server error
+ * class passes them to `super`.
+ * @internal
+ */
+export function fromTable(code: WireAuthErrorCode, message?: string, options?: { cause?: unknown }): [WireAuthErrorCode, string, WireAuthErrorOptions] {
+  return [code, message ?? ERROR_TABLE[code].message, { ...options, statusCode: ERROR_TABLE[code].status }]
 }
 
-/** The request needs a signed-in user. Code `ERR_UNAUTHENTICATED` (401). */
+/** The request needs a signed-in user. Code `ERR_UNAUTHENTICATED`. */
 export class Unauthenticated extends WireAuthError {
   constructor(message?: string, options?: { cause?: unknown }) {
-    super('ERR_UNAUTHENTICATED', message ?? ERROR_TABLE.ERR_UNAUTHENTICATED.message, tabled('ERR_UNAUTHENTICATED', options))
+    super(...fromTable('ERR_UNAUTHENTICATED', message, options))
   }
 }
 
-/** The signed-in user is not allowed. Code `ERR_FORBIDDEN` (403). */
+/** The signed-in user is not allowed. Code `ERR_FORBIDDEN`. */
 export class Forbidden extends WireAuthError {
   constructor(message?: string, options?: { cause?: unknown }) {
-    super('ERR_FORBIDDEN', message ?? ERROR_TABLE.ERR_FORBIDDEN.message, tabled('ERR_FORBIDDEN', options))
+    super(...fromTable('ERR_FORBIDDEN', message, options))
   }
 }
 
-/** The store cannot be reached or failed. Code `ERR_STORE_UNAVAILABLE` (503). */
+/** The store cannot be reached or failed. Code `ERR_STORE_UNAVAILABLE`. */
 export class StoreUnavailable extends WireAuthError {
   constructor(message?: string, options?: { cause?: unknown }) {
-    super('ERR_STORE_UNAVAILABLE', message ?? ERROR_TABLE.ERR_STORE_UNAVAILABLE.message, tabled('ERR_STORE_UNAVAILABLE', options))
+    super(...fromTable('ERR_STORE_UNAVAILABLE', message, options))
   }
 }
 
-/** No user with that id. Code `ERR_USER_NOT_FOUND` (404). */
+/** No user with that id. Code `ERR_USER_NOT_FOUND`. */
 export class UserNotFound extends WireAuthError {
   constructor(message?: string, options?: { cause?: unknown }) {
-    super('ERR_USER_NOT_FOUND', message ?? ERROR_TABLE.ERR_USER_NOT_FOUND.message, tabled('ERR_USER_NOT_FOUND', options))
+    super(...fromTable('ERR_USER_NOT_FOUND', message, options))
   }
 }
 
 /**
  * The account is disabled: signing in, issuing tokens, an OIDC login, or a
- * session the store refuses to create for it. Code `ERR_USER_DISABLED` (403).
+ * session the store refuses to create for it. Code `ERR_USER_DISABLED`.
  */
 export class UserDisabled extends WireAuthError {
   constructor(message?: string, options?: { cause?: unknown }) {
-    super('ERR_USER_DISABLED', message ?? ERROR_TABLE.ERR_USER_DISABLED.message, tabled('ERR_USER_DISABLED', options))
+    super(...fromTable('ERR_USER_DISABLED', message, options))
   }
 }
 
-/** A claim type or value is malformed. Code `ERR_INVALID_CLAIM` (400). */
+/** A claim type or value is malformed. Code `ERR_INVALID_CLAIM`. */
 export class InvalidClaim extends WireAuthError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_INVALID_CLAIM', message ?? ERROR_TABLE.ERR_INVALID_CLAIM.message, tabled('ERR_INVALID_CLAIM', options))
+    super(...fromTable('ERR_INVALID_CLAIM', message, options))
   }
 }
 
-/** A state-changing request came from a foreign origin. Code `ERR_ORIGIN_NOT_ALLOWED` (403). */
+/** A state-changing request came from a foreign origin. Code `ERR_ORIGIN_NOT_ALLOWED`. */
 export class OriginNotAllowed extends WireAuthError {
   constructor(message?: string, options?: { cause?: unknown }) {
-    super('ERR_ORIGIN_NOT_ALLOWED', message ?? ERROR_TABLE.ERR_ORIGIN_NOT_ALLOWED.message, tabled('ERR_ORIGIN_NOT_ALLOWED', options))
+    super(...fromTable('ERR_ORIGIN_NOT_ALLOWED', message, options))
   }
 }
 
 /**
  * A name wire-auth decorates (`request.user`, `app.auth`, …) is already taken
  * by another plugin, or wire-auth is registered twice. The message names the
- * `options.decorators` key to set. Code `ERR_DECORATOR_COLLISION` (500), at boot.
+ * `options.decorators` key to set. Code `ERR_DECORATOR_COLLISION`, at boot.
  */
 export class DecoratorCollision extends WireAuthError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_DECORATOR_COLLISION', message ?? ERROR_TABLE.ERR_DECORATOR_COLLISION.message, tabled('ERR_DECORATOR_COLLISION', options))
+    super(...fromTable('ERR_DECORATOR_COLLISION', message, options))
   }
 }

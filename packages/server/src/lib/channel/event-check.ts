@@ -1,4 +1,4 @@
-import { isPlainObject, parseParams } from '@wire-auth/core'
+import { isPlainObject, MAX_REGION_STRING, PARAMS_LIMITS, parseParams } from '@wire-auth/core'
 import type { AuthEvent } from './auth-channel.js'
 
 // The rules of an AuthEvent, beside nothing but itself: the Redis channel
@@ -11,10 +11,10 @@ export const MAX_SESSION_IDS = 10_000
 export const MAX_ID_LENGTH = 256
 
 const EVENT_TYPES: ReadonlySet<string> = new Set(['claims-changed', 'sessions-revoked', 'data-changed'])
-/** Longest fragment or policy name of a `data-changed` filter. @internal */
-export const MAX_NAME_LENGTH = 256
+/** Longest fragment or policy name of a `data-changed` filter (as in a region request). @internal */
+export const MAX_NAME_LENGTH = MAX_REGION_STRING
 /** Largest `params` filter of a `data-changed` event, UTF-8 bytes serialised (the params limit of a region). @internal */
-export const MAX_PARAMS_LENGTH = 4096
+export const MAX_PARAMS_LENGTH = PARAMS_LIMITS.maxBytes
 
 /**
  * Validates an event (outgoing or incoming) and returns a fresh, frozen copy

@@ -1,4 +1,4 @@
-import { ERROR_TABLE, errorBody, isRegionProblem, parseParamsText, parseRegionRequest, parseRegionRequests, regionRequestSchema, type WireAuthErrorCode } from '@wire-auth/core'
+import { ERROR_TABLE, MAX_REGION_URL, errorBody, isRegionProblem, parseParamsText, parseRegionRequest, parseRegionRequests, regionRequestSchema, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthContext } from '../context.js'
 import { principalOf } from '../request-state.js'
@@ -142,8 +142,8 @@ export function registerFragments(app: FastifyInstance, ctx: AuthContext, regist
             properties: {
               kind: { type: 'string', enum: ['region', 'guard'] },
               params: { type: 'string', maxLength: 8192 },
-              redirect: { type: 'string', maxLength: 2048 },
-              returnTo: { type: 'string', maxLength: 2048 },
+              redirect: { type: 'string', maxLength: MAX_REGION_URL },
+              returnTo: { type: 'string', maxLength: MAX_REGION_URL },
             },
           },
         },

@@ -1,42 +1,43 @@
-import { ERROR_TABLE, WireAuthError, type WireAuthErrorOptions } from '@wire-auth/core'
+import { WireAuthError, type WireAuthErrorOptions } from '@wire-auth/core'
+import { fromTable } from '../errors.js'
 
-/** `/auth/{provider}/…` names no configured provider. Code `ERR_PROVIDER_NOT_FOUND` (404). */
+/** `/auth/{provider}/…` names no configured provider. Code `ERR_PROVIDER_NOT_FOUND`. */
 export class ProviderNotFound extends WireAuthError {
   constructor(message?: string, options?: WireAuthErrorOptions) {
-    super('ERR_PROVIDER_NOT_FOUND', message ?? ERROR_TABLE.ERR_PROVIDER_NOT_FOUND.message, { ...options, statusCode: ERROR_TABLE.ERR_PROVIDER_NOT_FOUND.status })
+    super(...fromTable('ERR_PROVIDER_NOT_FOUND', message, options))
   }
 }
 
 /**
  * The provider could not be reached or answered nonsense (discovery, token
  * or userinfo endpoint; an issuer that does not match its discovery
- * document). Only that provider is affected. Code `ERR_PROVIDER_UNAVAILABLE` (502).
+ * document). Only that provider is affected. Code `ERR_PROVIDER_UNAVAILABLE`.
  */
 export class ProviderUnavailable extends WireAuthError {
   constructor(message: string, options?: WireAuthErrorOptions) {
-    super('ERR_PROVIDER_UNAVAILABLE', message ?? ERROR_TABLE.ERR_PROVIDER_UNAVAILABLE.message, { ...options, statusCode: ERROR_TABLE.ERR_PROVIDER_UNAVAILABLE.status })
+    super(...fromTable('ERR_PROVIDER_UNAVAILABLE', message, options))
   }
 }
 
 /**
  * The callback's `state` is missing, does not match the login cookie of this
  * browser and provider, or the login cookie is missing, forged or expired.
- * Code `ERR_OIDC_STATE_MISMATCH` (400).
+ * Code `ERR_OIDC_STATE_MISMATCH`.
  */
 export class OidcStateMismatch extends WireAuthError {
   constructor(message: string, options?: WireAuthErrorOptions) {
-    super('ERR_OIDC_STATE_MISMATCH', message ?? ERROR_TABLE.ERR_OIDC_STATE_MISMATCH.message, { ...options, statusCode: ERROR_TABLE.ERR_OIDC_STATE_MISMATCH.status })
+    super(...fromTable('ERR_OIDC_STATE_MISMATCH', message, options))
   }
 }
 
 /**
  * The provider's answer failed validation (nonce, PKCE, code, issuer,
  * audience, signature) or reported an error such as `access_denied`.
- * The openid-client error is the `cause`. Code `ERR_OIDC_CALLBACK_FAILED` (400).
+ * The openid-client error is the `cause`. Code `ERR_OIDC_CALLBACK_FAILED`.
  */
 export class OidcCallbackFailed extends WireAuthError {
   constructor(message: string, options?: WireAuthErrorOptions) {
-    super('ERR_OIDC_CALLBACK_FAILED', message ?? ERROR_TABLE.ERR_OIDC_CALLBACK_FAILED.message, { ...options, statusCode: ERROR_TABLE.ERR_OIDC_CALLBACK_FAILED.status })
+    super(...fromTable('ERR_OIDC_CALLBACK_FAILED', message, options))
   }
 }
 

@@ -1,10 +1,10 @@
 // Issue 21: parseRegionRequest "never throws" and every documented limit of a
 // region request (docs/protocol.md "Limits") at its boundary, where it is the
 // check that decides. Problems are asserted as problems (with the id when it
-// could be read), never by message text.
+// could be read), never by message text. The parser is core's (issue 20:
+// one home of the wire protocol, lib/protocol/region-request.ts).
 import { describe, expect, it } from 'vitest'
-import { isRegionProblem, parseRegionRequest, parseRegionRequests, MAX_REGION_CLAIMS, type RegionRequest } from '@wire-auth/core'
-import { distinctRegions, regionDigest } from '../src/lib/fragments/region-digest.js'
+import { isRegionProblem, parseRegionRequest, parseRegionRequests, MAX_REGION_CLAIMS, type RegionRequest } from '../src/index.js'
 
 const refused = (raw: unknown, id?: string) => {
   const result = parseRegionRequest(raw)
@@ -116,8 +116,8 @@ describe('region request limits at their boundaries', () => {
   })
 
   it('params: a plain JSON object of at most 4096 bytes serialised (bytes, not characters)', () => {
-    const sized = (bytes: number, char = 'y') => ({ x: char.repeat((bytes - '{"x":""}'.length) / Buffer.byteLength(char)) })
-    expect(Buffer.byteLength(JSON.stringify(sized(4096)))).toBe(4096)
+    const sized = (bytes: number, char = 'y') => ({ x: char.repeat((bytes - '{"x":""}'.length) / new TextEncoder().encode(char).length) })
+    expect(new TextEncoder().encode(JSON.stringify(sized(4096))).length).toBe(4096)
     expect(accepted({ id: 'r', fragment: 'f', params: sized(4096) }).params).toEqual(sized(4096))
     refused({ id: 'r', fragment: 'f', params: sized(4097) })
     // 2-byte characters: 2044 of them are 4096 bytes but only 2052 characters.
@@ -160,28 +160,5 @@ describe('parseRegionRequests copies params unless told the input is its own', (
     expect(parsed[0]!.params).not.toBe(params)
     expect(parsed[0]!.params).toEqual(params)
     expect(Object.isFrozen(parsed[0]!.params)).toBe(true)
-  })
-})
-
-describe('regionDigest and distinctRegions', () => {
-  const parse = (raw: object) => parseRegionRequest(raw) as RegionRequest
-
-  it('a region without params costs no params bytes; with params their UTF-8 bytes', () => {
-    expect(regionDigest(parse({ id: 'a', fragment: 'f' })).paramsBytes).toBe(0)
-    expect(regionDigest(parse({ id: 'a', fragment: 'f', params: { x: 'é' } })).paramsBytes).toBe(Buffer.byteLength('{"x":"é"}'))
-  })
-
-  it('regions equal but for their id have one key; any other field makes another', () => {
-    const a = parse({ id: 'a', fragment: 'f', params: { x: 1 } })
-    const b = parse({ id: 'b', fragment: 'f', params: { x: 1 } })
-    const c = parse({ id: 'c', fragment: 'f', params: { x: 2 } })
-    const d = parse({ id: 'd', fragment: 'f', policy: 'P', params: { x: 1 } })
-    const e = parse({ id: 'e', kind: 'guard', fragment: 'f', params: { x: 1 } })
-    expect(regionDigest(a).key).toBe(regionDigest(b).key)
-    expect(regionDigest(a)).toBe(regionDigest(a))
-    expect(new Set([a, c, d, e].map((r) => regionDigest(r).key)).size).toBe(4)
-    expect(regionDigest(a).key).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    expect(distinctRegions([a, b, c, d, e, b])).toBe(4)
-    expect(distinctRegions([])).toBe(0)
   })
 })

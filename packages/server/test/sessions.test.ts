@@ -12,6 +12,7 @@ import { resolveOptions, type SessionOptions } from '../src/lib/options.js'
 import { principalOf, sessionIdOf, setPrincipal, setSessionId } from '../src/lib/request-state.js'
 import { createSessionManager, hashSessionId } from '../src/lib/sessions.js'
 import type { SessionProvider, UserRecord } from '../src/lib/store/auth-store.js'
+import type { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
 import { frozenClock, tempStore } from './local-idp-harness.js'
 
 const MINUTE = 60_000
@@ -30,7 +31,7 @@ async function start(session: SessionOptions = {}, publicUrl = 'http://localhost
   const options = resolveOptions({ publicUrl, session: { idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE, touchIntervalMs: TOUCH, ...session } })
   replaced = []
   manager = createSessionManager({
-    store: env.store,
+    store: freshObjects(env.store),
     options,
     now: clock.now,
     ...(listen
@@ -73,8 +74,24 @@ async function start(session: SessionOptions = {}, publicUrl = 'http://localhost
       sessionId: sessionIdOf(request),
       principal: principal.toSummary(),
       raw: principal.raw,
+      hasProvider: 'provider' in principal.raw,
       frozen: provider === undefined ? null : { top: Object.isFrozen(provider), claims: Object.isFrozen(provider.claims), nested: Object.isFrozen((provider.claims as { address: object }).address) },
     }
+  })
+}
+
+/**
+ * The SQLite store, answering each session read with a fresh, unfrozen copy
+ * as the MongoDB store does (the SQLite store's own cache hands out frozen
+ * rows, which would hide whether the manager freezes the provider payload).
+ */
+function freshObjects(store: SqliteAuthStore): SqliteAuthStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'getSession') return async (id: string) => structuredClone(await target.getSession(id))
+      const value = Reflect.get(target, key, target) as unknown
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    },
   })
 }
 
@@ -166,6 +183,7 @@ describe('start', () => {
     const { cookie } = await signIn()
     const me = await app.inject({ url: '/me', headers: { cookie: cookie.pair } })
     expect(me.json().raw).toEqual({ sessionId: sha256(cookie.raw), userVersion: user.version })
+    expect(me.json().hasProvider).toBe(false)
   })
 
   it('signing in again replaces the live session: its row is deleted and its owner, hash and version are reported', async () => {
@@ -229,6 +247,9 @@ describe('reading the cookie', () => {
     const raw = manager.readRawId({ headers: { cookie: `a=1; ${cookie.pair}` } } as never)
     expect(raw).toBe(cookie.raw)
     expect(manager.readRawId({ headers: {} } as never)).toBeNull()
+    // The whole value is the id: nothing before or after it.
+    expect(manager.readRawId({ headers: { cookie: `wa_sid=.${cookie.raw}` } } as never)).toBeNull()
+    expect(manager.readRawId({ headers: { cookie: `wa_sid=${cookie.raw}.` } } as never)).toBeNull()
     expect(manager.readRawId({ headers: { cookie: ['wa_sid=x'] } } as never)).toBeNull()
     expect(manager.cookieName).toBe('wa_sid')
   })
@@ -261,6 +282,17 @@ describe('expiry and renewal', () => {
     expect(row!.idleExpiresAt).toBe(born + 20 * MINUTE)
     expect(await manager.load(id, born + 20 * MINUTE - 1)).not.toBeNull()
     expect(await manager.load(id, born + 20 * MINUTE)).toBeNull()
+    expect(await env.store.getSession(id)).toBeNull()
+  })
+
+  it('a row whose idle expiry lies past its absolute end (written elsewhere) still ends at the absolute end', async () => {
+    await start()
+    const { cookie } = await signIn()
+    const id = sha256(cookie.raw)
+    const row = (await env.store.getSession(id))!
+    await env.store.touchSession(id, row.lastSeenAt, row.absoluteExpiresAt + 10 * MINUTE)
+    expect(await manager.load(id, row.absoluteExpiresAt - 1)).not.toBeNull()
+    expect(await manager.load(id, row.absoluteExpiresAt)).toBeNull()
     expect(await env.store.getSession(id)).toBeNull()
   })
 

@@ -63,6 +63,13 @@ async function start(session: SessionOptions = {}, publicUrl = 'http://localhost
     const session = await manager.start(request, reply, user, request.body?.provider)
     return { session, sessionId: sessionIdOf(request), principal: principalOf(request).toSummary() }
   })
+  // Signing in twice, then out, inside one request: each step acts on the session the previous one made.
+  app.post('/churn', async (request, reply) => {
+    const first = await manager.start(request, reply, user)
+    const second = await manager.start(request, reply, user)
+    await manager.destroy(request, reply)
+    return { first: first.id, second: second.id }
+  })
   app.post('/destroy', async (request, reply) => {
     await manager.destroy(request, reply)
     return { sessionId: sessionIdOf(request), principal: principalOf(request).toSummary() }
@@ -311,6 +318,16 @@ describe('expiry and renewal', () => {
 })
 
 describe('destroy', () => {
+  it('acts on the session the request holds now, not on the cookie it came with', async () => {
+    await start()
+    const { cookie } = await signIn()
+    const response = await app.inject({ method: 'POST', url: '/churn', headers: { cookie: cookie.pair } })
+    const { first, second } = response.json() as { first: string; second: string }
+    expect(await env.store.getSession(sha256(cookie.raw))).toBeNull()
+    expect(await env.store.getSession(first)).toBeNull()
+    expect(await env.store.getSession(second)).toBeNull()
+  })
+
   it('deletes the presented session, clears the cookie and leaves the request anonymous', async () => {
     await start()
     const { cookie } = await signIn()

@@ -110,7 +110,7 @@ const account = (page: Page, selector: string) => page.locator(`wire-auth-accoun
 const statusIs = (page: Page, text: string) => account(page, '[part~="status"]').filter({ hasText: text }).waitFor()
 const serverPasskeys = (page: Page) => page.evaluate(async () => ((await (await fetch('/auth/passkeys')).json()) as { passkeys: Array<{ name: string }> }).passkeys)
 
-it('passkeys: add one with the authenticator (the ceremony module loads only then), rename it, remove it; axe clean in both themes', async () => {
+it('passkeys: add one with the authenticator (the ceremony module loads only then), rename it, sign in with it, remove it; axe clean in both themes', async () => {
   const context = await visitor()
   const page = await context.newPage()
   const loaded: string[] = []
@@ -144,6 +144,16 @@ it('passkeys: add one with the authenticator (the ceremony module loads only the
   await statusIs(page, 'The passkey is renamed.')
   expect(await serverPasskeys(page)).toMatchObject([{ name: 'Work laptop' }])
   await screenshot(page, 'ui-account-passkeys')
+
+  // Signed out, <wire-auth-sign-in> offers the passkey (the server has passkeys on): no e-mail typed.
+  expect(await page.evaluate(async () => (await fetch('/auth/logout', { method: 'POST' })).status)).toBe(204)
+  await page.reload()
+  await page.locator('wire-auth-user-button [part~="sign-in"]').waitFor()
+  const signedIn = page.evaluate(() => new Promise<string>((resolve) => document.addEventListener('wire-auth-signed-in', (e) => resolve((e as CustomEvent<{ user: { name: string } }>).detail.user.name), { once: true })))
+  await page.locator('wire-auth-sign-in [part~="passkey"]').click()
+  expect(await signedIn).toBe('Pia Passkey')
+  await page.locator('wire-auth-user-button [part~="name"]').filter({ hasText: 'Pia Passkey' }).waitFor()
+  await account(page, '[part~="passkey"] .muted').filter({ hasText: 'last used' }).waitFor()
 
   await page.goto(`${url}/?theme=midnight`)
   await account(page, '[part~="passkey"]').waitFor()

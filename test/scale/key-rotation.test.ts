@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { CLI, http, sessionCookie, startServe, stopAll, tempDir, type ServeProcess } from '../support/worker-processes.js'
+import { CLI, http, sessionCookie, stopAll, tempDir, type ServeProcess, startServers } from '../support/worker-processes.js'
 
 // Issue 16: `wire-auth keys rotate` against a store two serving processes
 // share. Within a minute both publish and sign with the new key; tokens of
@@ -19,10 +19,7 @@ let sqlite: string
 beforeAll(async () => {
   dir = tempDir()
   sqlite = join(dir.dir, 'auth.sqlite')
-  const started = await Promise.allSettled([1, 2].map(() => startServe({ WA_TEST_SQLITE: sqlite })))
-  for (const result of started) if (result.status === 'fulfilled') workers.push(result.value)
-  const failed = started.find((result) => result.status === 'rejected')
-  if (failed) throw (failed as PromiseRejectedResult).reason
+  await startServers(workers, { WA_TEST_SQLITE: sqlite })
 })
 
 afterAll(async () => {

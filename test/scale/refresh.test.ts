@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { http, signedInUser, startServe, stopAll, Tab, tempDir, type ServeProcess } from '../support/worker-processes.js'
+import { http, signedInUser, stopAll, Tab, tempDir, type ServeProcess, startServers } from '../support/worker-processes.js'
 
 // app.auth.refresh across workers: two `wire-auth serve` processes (the BUILT
 // server) share one SQLite file, a data file the CanReadDoc policy reads, and
@@ -31,10 +31,7 @@ describe('app.auth.refresh across two workers through Redis', { timeout: 90_000 
       WA_TEST_REDIS_URL: REDIS_URL,
       WA_TEST_REDIS_CHANNEL: `wire-auth:test:refresh:${randomBytes(6).toString('hex')}`,
     }
-    const started = await Promise.allSettled([1, 2].map(() => startServe(env)))
-    for (const result of started) if (result.status === 'fulfilled') workers.push(result.value)
-    const failed = started.find((result) => result.status === 'rejected')
-    if (failed) throw (failed as PromiseRejectedResult).reason
+    await startServers(workers, env)
   }, 60_000)
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { byId, http, mountedTab, signedInUser, startServe, stopAll, Tab, tempDir, WAIT_MS, type HttpAnswer, type ServeProcess } from '../support/worker-processes.js'
+import { byId, http, mountedTab, signedInUser, stopAll, Tab, tempDir, WAIT_MS, type HttpAnswer, type ServeProcess, startServers } from '../support/worker-processes.js'
 import { WORKER_RESOURCE_SERVER } from '../support/worker-config.mjs'
 
 const INTROSPECTION = { authorization: `Basic ${Buffer.from(`${WORKER_RESOURCE_SERVER.id}:${WORKER_RESOURCE_SERVER.secret}`).toString('base64')}` }
@@ -54,10 +54,7 @@ beforeAll(async () => {
   moved = join(dir.dir, 'moved')
   mkdirSync(data)
   const env = { WA_TEST_SQLITE: join(data, 'auth.sqlite'), WA_TEST_REDIS_URL: REDIS_URL, WA_TEST_REDIS_CHANNEL: CHANNEL }
-  const started = await Promise.allSettled([1, 2].map(() => startServe(env)))
-  for (const result of started) if (result.status === 'fulfilled') workers.push(result.value)
-  const failed = started.find((result) => result.status === 'rejected')
-  if (failed) throw (failed as PromiseRejectedResult).reason
+  await startServers(workers, env)
 }, 60_000)
 
 afterAll(async () => {

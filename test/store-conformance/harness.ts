@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { afterEach, beforeEach, expect } from 'vitest'
+import { afterEach, beforeEach, expect, it } from 'vitest'
 import { WireAuthError, type Claim } from '@wire-auth/core'
 import type { AuthStore, SessionRecord, UserRecord } from '../../packages/server/src/lib/store/auth-store.js'
 
@@ -92,3 +92,38 @@ export function claimSet(claims: readonly Claim[]): string[] {
 }
 
 export const c = (type: string, value: string): Claim => ({ type, value })
+
+/** A single-use record of the store (an account token, an authorization code) and its two operations. */
+export interface SingleUseRecords<R extends { id: string; createdAt: number }> {
+  /** Names the record in the test titles (`token`, `code`). */
+  noun: string
+  /** Names a use of it in the test titles (`uses`, `exchanges`). */
+  uses: string
+  make(userId: string): R
+  create(record: R): Promise<unknown>
+  consume(id: string, at: number): Promise<{ firstUse: boolean; record: { usedAt: number | null } } | null>
+}
+
+/**
+ * The single-use contract, one test each: a second consumer sees
+ * `firstUse: false` and the first use time; of 20 concurrent uses exactly one is first.
+ */
+export function singleUseTests<R extends { id: string; createdAt: number }>(ctx: StoreContext, records: SingleUseRecords<R>): void {
+  it(`a ${records.noun} is consumed once: the second consumer sees firstUse false and the first use time`, async () => {
+    const user = await newUser(ctx.store)
+    const record = records.make(user.id)
+    await records.create(record)
+    await records.consume(record.id, record.createdAt + 1)
+    const again = await records.consume(record.id, record.createdAt + 2)
+    expect(again?.firstUse).toBe(false)
+    expect(again?.record.usedAt).toBe(record.createdAt + 1)
+  })
+
+  it(`20 concurrent ${records.uses} of one ${records.noun}: exactly one is first`, async () => {
+    const user = await newUser(ctx.store)
+    const record = records.make(user.id)
+    await records.create(record)
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => records.consume(record.id, record.createdAt + i)))
+    expect(results.filter((r) => r?.firstUse)).toHaveLength(1)
+  })
+}

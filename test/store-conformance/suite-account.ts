@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { AccountTokenRecord, PasskeyRecord } from '../../packages/server/src/lib/store/auth-store.js'
-import { expectCode, newUser, type StoreContext } from './harness.js'
+import { expectCode, newUser, singleUseTests, type StoreContext } from './harness.js'
 
 /** Single-use tokens of the account flows (e-mail verification, password reset). */
 export function accountSuites(ctx: StoreContext): void {
@@ -120,22 +120,12 @@ export function accountSuites(ctx: StoreContext): void {
       expect((await ctx.store.consumeAccountToken(none.id, none.createdAt))?.record.email).toBeNull()
     })
 
-    it('a token is consumed once: the second consumer sees firstUse false and the first use time', async () => {
-      const user = await newUser(ctx.store)
-      const t = token(user.id)
-      await ctx.store.createAccountToken(t)
-      await ctx.store.consumeAccountToken(t.id, t.createdAt + 1)
-      const again = await ctx.store.consumeAccountToken(t.id, t.createdAt + 2)
-      expect(again?.firstUse).toBe(false)
-      expect(again?.record.usedAt).toBe(t.createdAt + 1)
-    })
-
-    it('20 concurrent uses of one token: exactly one is first', async () => {
-      const user = await newUser(ctx.store)
-      const t = token(user.id)
-      await ctx.store.createAccountToken(t)
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ctx.store.consumeAccountToken(t.id, t.createdAt + i)))
-      expect(results.filter((r) => r?.firstUse)).toHaveLength(1)
+    singleUseTests(ctx, {
+      noun: 'token',
+      uses: 'uses',
+      make: (userId) => token(userId),
+      create: (t) => ctx.store.createAccountToken(t),
+      consume: (id, at) => ctx.store.consumeAccountToken(id, at),
     })
 
     it('a later token of the same user and purpose replaces the earlier; other purposes and users keep theirs', async () => {

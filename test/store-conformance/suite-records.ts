@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { AuthorizationCodeRecord, RefreshTokenRecord, SigningKeyRecord } from '../../packages/server/src/lib/store/auth-store.js'
-import { c, expectCode, newUser, sessionFor, type StoreContext } from './harness.js'
+import { c, expectCode, newUser, sessionFor, singleUseTests, type StoreContext } from './harness.js'
 
 /** Identities, sessions, keys, tokens, failures, audit, secrets and lifecycle. */
 export function recordSuites(ctx: StoreContext): void {
@@ -248,22 +248,12 @@ export function recordSuites(ctx: StoreContext): void {
       expect(await ctx.store.consumeAuthorizationCode('missing', ac.createdAt)).toBeNull()
     })
 
-    it('a code is consumed once: the second consumer sees firstUse false and the first use time', async () => {
-      const user = await newUser(ctx.store)
-      const ac = code(user.id)
-      await ctx.store.createAuthorizationCode(ac)
-      await ctx.store.consumeAuthorizationCode(ac.id, ac.createdAt + 1)
-      const again = await ctx.store.consumeAuthorizationCode(ac.id, ac.createdAt + 2)
-      expect(again?.firstUse).toBe(false)
-      expect(again?.record.usedAt).toBe(ac.createdAt + 1)
-    })
-
-    it('20 concurrent exchanges of one code: exactly one is first', async () => {
-      const user = await newUser(ctx.store)
-      const ac = code(user.id)
-      await ctx.store.createAuthorizationCode(ac)
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => ctx.store.consumeAuthorizationCode(ac.id, ac.createdAt + i)))
-      expect(results.filter((r) => r?.firstUse)).toHaveLength(1)
+    singleUseTests(ctx, {
+      noun: 'code',
+      uses: 'exchanges',
+      make: (userId) => code(userId),
+      create: (ac) => ctx.store.createAuthorizationCode(ac),
+      consume: (id, at) => ctx.store.consumeAuthorizationCode(id, at),
     })
 
     it('a code of an unknown user is refused; a duplicate id is ERR_STORE_CONFLICT; expired codes are swept', async () => {

@@ -133,6 +133,17 @@ function tryKill(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/**
+ * Starts `count` servers on the same `env` at once into `into` (the caller's
+ * list, which its clean-up stops); throws the first failure after the others settled.
+ */
+export async function startServers(into: ServeProcess[], env: Record<string, string>, count = 2): Promise<void> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startServe(env)))
+  for (const result of started) if (result.status === 'fulfilled') into.push(result.value)
+  const failed = started.find((result) => result.status === 'rejected')
+  if (failed) throw (failed as PromiseRejectedResult).reason
+}
+
 /** True while a process with this pid exists. */
 export function alive(pid: number): boolean {
   return tryKill(pid, 0 as unknown as NodeJS.Signals)

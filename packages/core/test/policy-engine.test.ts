@@ -13,6 +13,7 @@ import {
   type PolicyRequirement,
 } from '@wire-auth/core'
 import { UNKNOWN_POLICY_LOG_INTERVAL_MS } from '../src/lib/policy-engine.js'
+import { thrownCode } from '../../../test/support/error-code.js'
 
 const admin = createPrincipal({
   userId: 'u1',
@@ -29,15 +30,6 @@ const nobody = createPrincipal({ userId: 'u3' })
 function recordingLogger(): PolicyLogger & { entries: Array<Record<string, unknown>> } {
   const entries: Array<Record<string, unknown>> = []
   return { entries, warn: (obj) => void entries.push(obj) }
-}
-
-function codeOf(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return (err as { code?: unknown }).code
-  }
-  return 'no error thrown'
 }
 
 afterEach(() => {
@@ -105,8 +97,8 @@ describe('requirement forms', () => {
 describe('registration errors', () => {
   it('refuses a duplicate name with ERR_POLICY_DUPLICATE', () => {
     const engine = createPolicyEngine().addPolicy('A', { requiresAuthenticated: true })
-    expect(codeOf(() => engine.addPolicy('A', { requiresAuthenticated: true }))).toBe('ERR_POLICY_DUPLICATE')
-    expect(codeOf(() => engine.addPolicy('A', () => true))).toBe('ERR_POLICY_DUPLICATE')
+    expect(thrownCode(() => engine.addPolicy('A', { requiresAuthenticated: true }))).toBe('ERR_POLICY_DUPLICATE')
+    expect(thrownCode(() => engine.addPolicy('A', () => true))).toBe('ERR_POLICY_DUPLICATE')
   })
 
   it.each([
@@ -118,7 +110,7 @@ describe('registration errors', () => {
     ['not a string', 42],
     ['undefined', undefined],
   ])('refuses a malformed name (%s) with ERR_POLICY_INVALID', (_label, name) => {
-    expect(codeOf(() => createPolicyEngine().addPolicy(name as string, { requiresAuthenticated: true }))).toBe('ERR_POLICY_INVALID')
+    expect(thrownCode(() => createPolicyEngine().addPolicy(name as string, { requiresAuthenticated: true }))).toBe('ERR_POLICY_INVALID')
   })
 
   it('accepts names of 128 characters from [A-Za-z0-9_.:-]', () => {
@@ -146,11 +138,11 @@ describe('registration errors', () => {
     ['requiresAuthenticated false', { requiresAuthenticated: false }],
     ['requiresAuthenticated string', { requiresAuthenticated: 'yes' }],
   ])('refuses a malformed requirement (%s) with ERR_POLICY_INVALID', (_label, requirement) => {
-    expect(codeOf(() => createPolicyEngine().addPolicy('P', requirement as PolicyRequirement))).toBe('ERR_POLICY_INVALID')
+    expect(thrownCode(() => createPolicyEngine().addPolicy('P', requirement as PolicyRequirement))).toBe('ERR_POLICY_INVALID')
   })
 
   it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '100'])('refuses timeoutMs %s with ERR_POLICY_INVALID', (timeoutMs) => {
-    expect(codeOf(() => createPolicyEngine({ timeoutMs: timeoutMs as number }))).toBe('ERR_POLICY_INVALID')
+    expect(thrownCode(() => createPolicyEngine({ timeoutMs: timeoutMs as number }))).toBe('ERR_POLICY_INVALID')
   })
 })
 
@@ -726,7 +718,7 @@ describe('evaluateGuard', () => {
 describe('policy engine details found by mutation testing', () => {
   it('accepts the largest timer delay, 2147483647 ms, and refuses one more', () => {
     expect(() => createPolicyEngine({ timeoutMs: 2_147_483_647 })).not.toThrow()
-    expect(codeOf(() => createPolicyEngine({ timeoutMs: 2_147_483_648 }))).toBe('ERR_POLICY_INVALID')
+    expect(thrownCode(() => createPolicyEngine({ timeoutMs: 2_147_483_648 }))).toBe('ERR_POLICY_INVALID')
   })
 
   it('a null or primitive guard spec is denied, never a rejection', async () => {

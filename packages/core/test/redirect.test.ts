@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { resolveSafeRedirect, type SafeRedirectOptions } from '@wire-auth/core'
+import { thrownCode } from '../../../test/support/error-code.js'
 
 const options: SafeRedirectOptions = {
   baseOrigin: 'https://auth.example.com',
   allowedOrigins: ['https://allowed.example', 'http://localhost:5173'],
 }
 const resolve = (value: unknown) => resolveSafeRedirect(value, options)
-
-function codeOf(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (err) {
-    return (err as { code?: unknown }).code
-  }
-  return 'no error thrown'
-}
 
 describe('resolveSafeRedirect: accepted', () => {
   it.each([
@@ -183,14 +175,14 @@ describe('resolveSafeRedirect: configuration errors', () => {
     ['a non-http baseOrigin', { baseOrigin: 'ftp://auth.example.com', allowedOrigins: [] }],
     ['a missing baseOrigin', { allowedOrigins: [] }],
   ])('throws ERR_INVALID_OPTION for %s', (_label, opts) => {
-    expect(codeOf(() => resolveSafeRedirect('/x', opts as unknown as SafeRedirectOptions))).toBe('ERR_INVALID_OPTION')
+    expect(thrownCode(() => resolveSafeRedirect('/x', opts as unknown as SafeRedirectOptions))).toBe('ERR_INVALID_OPTION')
   })
 
   it('throws ERR_INVALID_OPTION for a bad allowedOrigins when an absolute URL needs it', () => {
     const bad = { baseOrigin: 'https://auth.example.com', allowedOrigins: ['not a url'] }
-    expect(codeOf(() => resolveSafeRedirect('https://x.example/', bad))).toBe('ERR_INVALID_OPTION')
+    expect(thrownCode(() => resolveSafeRedirect('https://x.example/', bad))).toBe('ERR_INVALID_OPTION')
     const notArray = { baseOrigin: 'https://auth.example.com', allowedOrigins: 'https://x.example' }
-    expect(codeOf(() => resolveSafeRedirect('https://x.example/', notArray as unknown as SafeRedirectOptions))).toBe('ERR_INVALID_OPTION')
+    expect(thrownCode(() => resolveSafeRedirect('https://x.example/', notArray as unknown as SafeRedirectOptions))).toBe('ERR_INVALID_OPTION')
   })
 })
 
@@ -229,13 +221,13 @@ describe('resolveSafeRedirect: decoding limit and dot-segments', () => {
 
 describe('resolveSafeRedirect: configuration is checked strictly', () => {
   it('refuses null options with ERR_INVALID_OPTION (not a TypeError)', () => {
-    expect(codeOf(() => resolveSafeRedirect('/x', null as never))).toBe('ERR_INVALID_OPTION')
+    expect(thrownCode(() => resolveSafeRedirect('/x', null as never))).toBe('ERR_INVALID_OPTION')
   })
 
   it('takes only strings as origins, never objects that stringify to one', () => {
     const origin = { toString: () => 'https://auth.example.com' }
-    expect(codeOf(() => resolveSafeRedirect('/x', { baseOrigin: origin as never, allowedOrigins: [] }))).toBe('ERR_INVALID_OPTION')
-    expect(codeOf(() => resolveSafeRedirect('https://a.example/', { ...options, allowedOrigins: [['https://a.example'] as never] }))).toBe('ERR_INVALID_OPTION')
+    expect(thrownCode(() => resolveSafeRedirect('/x', { baseOrigin: origin as never, allowedOrigins: [] }))).toBe('ERR_INVALID_OPTION')
+    expect(thrownCode(() => resolveSafeRedirect('https://a.example/', { ...options, allowedOrigins: [['https://a.example'] as never] }))).toBe('ERR_INVALID_OPTION')
   })
 
   it('keeps the URL parser error as the cause', () => {

@@ -58,8 +58,8 @@ await build({ ...served, entryPoints: ['src/wire-auth.ts'], outfile: 'dist/wire-
 await build({ ...served, entryPoints: ['src/wire-auth-ui.ts'], outfile: 'dist/wire-auth-ui.js' })
 
 // Loaded on first use: the token helpers (by the bundle, on the first WireAuth.signIn(),
-// completeSignIn() or getToken()) and @simplewebauthn/browser (by the UI module, when the
-// user adds a passkey).
+// completeSignIn() or getToken()) and @simplewebauthn/browser (by the UI module, when a
+// user adds a passkey or signs in with one).
 await build({ ...served, entryPoints: ['src/wire-auth-tokens.ts'], outfile: 'dist/wire-auth-tokens.js' })
 await build({ ...served, entryPoints: ['src/wire-auth-webauthn.ts'], outfile: 'dist/wire-auth-webauthn.js' })
 

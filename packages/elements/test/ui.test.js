@@ -65,6 +65,26 @@ describe('UI elements (wire-auth-ui.js)', () => {
     assert.equal(shadow(signIn, '[part~="error"]').getAttribute('role'), 'alert')
   })
 
+  it('offers only what the server does: no "Forgot your password?", passkey or e-mail change without mail or passkeys', async () => {
+    const capabilities = await api('/auth/account/capabilities')
+    assert.equal(capabilities.passwordReset, false)
+    assert.equal(capabilities.passkeys, false)
+    assert.equal(capabilities.emailChange, false)
+    const container = mount('<wire-auth-sign-in></wire-auth-sign-in>')
+    const signIn = container.querySelector('wire-auth-sign-in')
+    await waitFor(() => shadow(signIn, '[part~="switch"]'), 'the sign-in form')
+    await signIn.updateComplete
+    assert.equal(shadow(signIn, '[part~="forgot"]'), null)
+    assert.equal(shadow(signIn, '[part~="passkey"]'), null)
+
+    await api('/test/sign-in', { name: 'Cap Abilities' })
+    WireAuthReconnect()
+    const accountEl = mount('<wire-auth-account></wire-auth-account>').querySelector('wire-auth-account')
+    await waitFor(() => shadow(accountEl, '[part~="password-form"]'), 'the change-password form (passwordChange is always on)')
+    for (const part of ['add-passkey', 'passkeys', 'email-form', 'identities']) assert.equal(shadow(accountEl, `[part~="${part}"]`), null, part)
+    await api('/auth/logout', {})
+  })
+
   it('<wire-auth-signed-out> shows its content only while nobody is signed in', async () => {
     const container = mount('<wire-auth-signed-out hidden><p>Create an account</p></wire-auth-signed-out>')
     const region = container.querySelector('wire-auth-signed-out')

@@ -27,12 +27,24 @@ export function loadTokens(): Promise<TokensModule> {
   return tokens
 }
 
-/** `@simplewebauthn/browser`'s passkey ceremony (registration). */
-export type WebAuthnModule = Pick<typeof import('@simplewebauthn/browser'), 'startRegistration'>
+/** The passkey ceremony with `@simplewebauthn/browser`. */
+export type WebAuthnModule = typeof import('./ui/passkey-ceremony.js')
 
 let webAuthn: Promise<WebAuthnModule> | undefined
-/** Loads `@simplewebauthn/browser` once (`wire-auth-webauthn.js` beside the served UI module). @internal */
+/** Loads the passkey ceremony once (`wire-auth-webauthn.js` beside the served UI module). @internal */
 export function loadWebAuthn(): Promise<WebAuthnModule> {
-  webAuthn ??= __WIRE_AUTH_SERVED__ ? (import(chunkUrl('webauthn', import.meta.url)) as Promise<WebAuthnModule>) : import('@simplewebauthn/browser')
+  webAuthn ??= __WIRE_AUTH_SERVED__ ? (import(chunkUrl('webauthn', import.meta.url)) as Promise<WebAuthnModule>) : import('./ui/passkey-ceremony.js')
   return webAuthn
+}
+
+/**
+ * A passkey ceremony (see `passkeyCeremony`): null when the user cancelled;
+ * `ERR_BACKEND_UNREACHABLE` when the module itself did not load.
+ * @internal
+ */
+export function passkey(origin: string, kind: 'register' | 'login', name?: string): ReturnType<WebAuthnModule['passkeyCeremony']> {
+  return loadWebAuthn().then(
+    (module) => module.passkeyCeremony(origin, kind, name),
+    () => ({ ok: false, code: 'ERR_BACKEND_UNREACHABLE', status: 0 }),
+  )
 }

@@ -41,7 +41,7 @@ export function versionedBundlePath(version: string): string {
 /**
  * The modules the bundle imports only when a page needs them, served beside it as
  * `wire-auth-<name>.js`: the UI elements, the token helpers (first `WireAuth.signIn()`
- * or `getToken()`), `@simplewebauthn/browser` (imported by the UI module to add a passkey).
+ * or `getToken()`), `@simplewebauthn/browser` (imported by the UI module for a passkey ceremony).
  * @internal
  */
 export const LAZY_MODULES = ['ui', 'tokens', 'webauthn'] as const
@@ -77,7 +77,7 @@ export interface BundleInfo {
   ui?: BundleModuleInfo
   /** The token helpers the versioned bundle imports on the first `WireAuth.signIn()`, `completeSignIn()` or `getToken()`. */
   tokens?: BundleModuleInfo
-  /** `@simplewebauthn/browser`, imported by the versioned UI module when the user adds a passkey. */
+  /** The passkey ceremony (`@simplewebauthn/browser`), imported by the versioned UI module when the user adds a passkey or signs in with one. */
   webauthn?: BundleModuleInfo
 }
 

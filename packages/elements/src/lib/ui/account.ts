@@ -1,7 +1,7 @@
 import { css, ReactiveElement, type PropertyDeclarations } from '@lit/reactive-element'
 import type { PrincipalSummary } from '@wire-auth/core'
 import { html, nothing } from 'lit-html'
-import { loadWebAuthn } from '../lazy.js'
+import { passkey } from '../lazy.js'
 import { call, capabilitiesOf, whenWireAuth, type Capabilities } from './api.js'
 import { fill, messageOf } from './strings.js'
 import { baseStyles, UiElement, whoAmI } from './ui-element.js'
@@ -174,33 +174,23 @@ export class WireAuthAccount extends UiElement {
     if (await this.#post(form.querySelector('button[type=submit]'), path, body)) {
       form.reset()
       await done(form, body)
-    } else form.querySelector<HTMLInputElement>(this.error === this.text.wrongCurrentPassword ? 'input[type=password]' : 'input')?.focus()
+    } else {
+      // The field to fix: the current password when it was wrong, a refused new password, else the first field.
+      const wrong = this.error === this.text.wrongCurrentPassword
+      ;(form.querySelector<HTMLInputElement>(wrong ? 'input[type=password]' : '[autocomplete=new-password]') ?? form.querySelector('input'))?.focus()
+    }
   }
 
   async #addPasskey(button: HTMLButtonElement): Promise<void> {
     this.error = this.status = ''
     button.disabled = true
-    try {
-      const options = await call(this.origin, '/auth/passkeys/register/options', {})
-      if (!options.ok) {
-        this.error = messageOf(this.text, options.code)
-        return
-      }
-      let credential: unknown
-      try {
-        const { startRegistration } = await loadWebAuthn()
-        credential = await startRegistration({ optionsJSON: options.body as never })
-      } catch (err) {
-        // The user closed the browser's dialog, or it timed out: nothing to report but that.
-        this.error = ['NotAllowedError', 'AbortError'].includes((err as Error).name) ? this.text.passkeyCancelled : messageOf(this.text, 'ERR_PASSKEY_INVALID')
-        return
-      }
-      if (await this.#post(null, '/auth/passkeys/register/verify', { credential, name: deviceOf(navigator.userAgent) ?? undefined })) {
-        this.status = this.text.passkeyAdded
-        await this.#loadPasskeys()
-      }
-    } finally {
-      button.disabled = false
+    const result = await passkey(this.origin, 'register', deviceOf(navigator.userAgent) ?? undefined)
+    button.disabled = false
+    if (result === null) this.error = this.text.passkeyCancelled
+    else if (!result.ok) this.error = messageOf(this.text, result.code)
+    else {
+      this.status = this.text.passkeyAdded
+      await this.#loadPasskeys()
     }
   }
 

@@ -1,6 +1,7 @@
 import { css, type PropertyDeclarations } from '@lit/reactive-element'
 import { resolveSafeRedirect } from '@wire-auth/core'
 import { html, nothing } from 'lit-html'
+import { passkey } from '../lazy.js'
 import { call, capabilitiesOf } from './api.js'
 import { fill, messageOf } from './strings.js'
 import { baseStyles, UiElement } from './ui-element.js'
@@ -29,8 +30,9 @@ export function safeReturnTo(value: string | null | undefined, loginPath = locat
 }
 
 /**
- * E-mail + password sign-in and sign-up (switchable), and a button per
- * OpenID provider the backend lists (`GET /auth/providers`). After signing
+ * E-mail + password sign-in and sign-up (switchable), a button per
+ * OpenID provider the backend lists (`GET /auth/providers`), and "Sign in
+ * with a passkey" when the backend offers passkeys. After signing
  * in, every wire-auth element of the page and of the user's other tabs
  * updates without a reload; then the page goes to `?returnTo=` (checked
  * with `resolveSafeRedirect`) or the `return-to` attribute, if any.
@@ -55,6 +57,7 @@ export function safeReturnTo(value: string | null | undefined, loginPath = locat
  * @csspart error - the error message (an `aria-live` alert)
  * @csspart providers - the provider buttons' box
  * @csspart provider - each provider button (a link)
+ * @csspart passkey - the "Sign in with a passkey" button (when the server offers passkeys)
  * @csspart signed-in - what shows when already signed in
  */
 export class WireAuthSignIn extends UiElement {
@@ -66,6 +69,7 @@ export class WireAuthSignIn extends UiElement {
     noSignUp: { attribute: 'no-sign-up', type: Boolean },
     providers: { state: true },
     canReset: { state: true },
+    canPasskey: { state: true },
     forgot: { state: true },
     status: { state: true },
     error: { state: true },
@@ -98,6 +102,8 @@ export class WireAuthSignIn extends UiElement {
   declare private providers: Provider[]
   /** The server mails password-reset links (`passwordReset` capability). */
   declare private canReset: boolean
+  /** The server signs in with passkeys (`passkeys` capability). */
+  declare private canPasskey: boolean
   /** The "forgot password" form shows. */
   declare private forgot: boolean
   declare private status: string
@@ -113,6 +119,7 @@ export class WireAuthSignIn extends UiElement {
     this.noSignUp = false
     this.providers = []
     this.canReset = false
+    this.canPasskey = false
     this.forgot = false
     this.status = ''
     this.error = ''
@@ -155,7 +162,10 @@ export class WireAuthSignIn extends UiElement {
 
   protected override principalChanged(): void {
     if (this.providers.length === 0) void this.#loadProviders()
-    void capabilitiesOf(this.origin).then((c) => (this.canReset = c?.passwordReset === true))
+    void capabilitiesOf(this.origin).then((c) => {
+      this.canReset = c?.passwordReset === true
+      this.canPasskey = c?.passkeys === true
+    })
   }
 
   async #loadProviders(): Promise<void> {
@@ -236,8 +246,24 @@ export class WireAuthSignIn extends UiElement {
       this.status = this.text.verifyFirst
       return
     }
+    this.#signedIn(result.body.user)
+  }
+
+  /** Signs in with a discoverable passkey (the browser offers the ones it has for this site). */
+  async #passkey(): Promise<void> {
+    this.busy = true
+    this.error = this.status = ''
+    const result = await passkey(this.origin, 'login')
+    this.busy = false
+    // Cancelled in the browser's dialog: the user knows, nothing to announce.
+    if (result === null) return
+    if (result.ok) this.#signedIn(result.body.user)
+    else this.error = messageOf(this.text, result.code)
+  }
+
+  #signedIn(user: unknown): void {
     this.follow()
-    this.dispatchEvent(new CustomEvent('wire-auth-signed-in', { detail: { user: result.body.user }, bubbles: true, composed: true }))
+    this.dispatchEvent(new CustomEvent('wire-auth-signed-in', { detail: { user }, bubbles: true, composed: true }))
     const target = this.target
     if (target !== null) location.assign(target)
   }
@@ -304,6 +330,9 @@ export class WireAuthSignIn extends UiElement {
           ${this.busy ? t.working : signUp ? t.signUp : t.signIn}
         </button>
       </form>
+      ${this.canPasskey && !signUp
+        ? html`<button part="passkey" class="button submit" type="button" ?disabled=${this.busy} @click=${() => void this.#passkey()}>${t.signInWithPasskey}</button>`
+        : nothing}
       <div class="row">
         ${this.noSignUp ? nothing : html`<button part="switch" class="link" type="button" @click=${() => this.#switch()}>${signUp ? t.toSignIn : t.toSignUp}</button>`}
         ${signUp

@@ -30,6 +30,7 @@ export const DEFAULT_STRINGS = {
   wrongCurrentPassword: 'Your current password is not right.',
   passwordChanged: 'Your password is changed. Your other sessions were signed out.',
   orContinueWith: 'or continue with',
+  signInWithPasskey: 'Sign in with a passkey',
   continueWith: 'Sign in with {provider}',
   working: 'Please wait…',
   signedInAs: 'Signed in as {name}',

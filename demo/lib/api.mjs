@@ -1,6 +1,7 @@
 // The demo's own JSON routes: what a site owner writes to let admins change
 // claims and sessions. Each route says how it is protected, and the admin
 // routes sit behind the same AdminOnly policy as the admin page.
+import { WireAuthError } from '@wire-auth/server'
 import { setAudience } from './documents.mjs'
 
 const claimBody = {
@@ -60,7 +61,8 @@ export function registerDemoApi(app) {
   // config.authGuard decides before anything of the route runs (body parsing and validation included).
   app.post('/demo/api/documents/:id/audience', { config: { authGuard: 'AdminOnly' }, schema: { params: docParams, body: audienceBody } }, async (request, reply) => {
     if (!setAudience(request.params.id, request.body.audience)) {
-      return reply.code(400).send({ error: { code: 'ERR_VALIDATION', message: 'unknown document or audience' } })
+      // The code decides the status (400) through wire-auth's error table; its error handler writes the body.
+      throw new WireAuthError('ERR_VALIDATION', 'unknown document or audience')
     }
     await app.auth.refresh({ params: { docId: request.params.id } })
     await app.auth.refresh({ fragment: 'document-access' })

@@ -386,5 +386,29 @@ describe('the quick start (docs/quick-start.md, the server README), run from the
       await page.close()
     }
   })
+
+  it('a pinned page pins the token module the bundle loads on the first WireAuth.getToken(): wire-auth-tokens@<version>.js, checked against the import map', async () => {
+    const info = readJson(join(installed('elements'), 'dist/bundle-info.json')) as { path: string; integrity: string; tokens: { path: string; integrity: string } }
+    const wrong = `sha384-${createHash('sha384').update('something else').digest('base64')}`
+    for (const [integrity, expected] of [
+      [info.tokens.integrity, 'null'],
+      [wrong, 'refused'],
+    ] as const) {
+      const page = await browser!.newPage()
+      const body = `<!doctype html>
+        <script type="importmap">${JSON.stringify({ integrity: { [`${url}${info.tokens.path}`]: integrity } })}</script>
+        <script type="module">
+          import { WireAuth } from '${info.path}'
+          WireAuth.getToken().then((token) => (document.body.dataset.token = String(token)), () => (document.body.dataset.token = 'refused'))
+        </script><body></body>`
+      await page.route(`${url}/pinned-token.html`, (route) => route.fulfill({ contentType: 'text/html', body }))
+      const tokensRequest = page.waitForRequest((request) => request.url().endsWith(info.tokens.path), { timeout: 15_000 })
+      await page.goto(`${url}/pinned-token.html`)
+      await tokensRequest
+      // Anonymous: the loaded module answers null; a module that fails its pin is never run.
+      await expect.poll(() => page.evaluate(() => document.body.dataset.token ?? ''), { timeout: 15_000 }).toBe(expected)
+      await page.close()
+    }
+  })
 })
 

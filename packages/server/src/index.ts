@@ -55,7 +55,7 @@ export type { ClaimMapper, ProviderClaims } from './lib/oidc/claims-mapping.js'
 export type { ProviderInfo, LinkedIdentityInfo } from './lib/oidc/register-providers.js'
 export { ProviderNotFound, ProviderUnavailable, OidcStateMismatch, OidcCallbackFailed } from './lib/oidc/errors.js'
 export type { AuthChannel, AuthEvent, AuthEventListener } from './lib/channel/auth-channel.js'
-export { Unauthenticated, Forbidden, StoreUnavailable, UserNotFound, InvalidClaim, OriginNotAllowed, DecoratorCollision } from './lib/errors.js'
+export { Unauthenticated, Forbidden, StoreUnavailable, UserNotFound, UserDisabled, InvalidClaim, OriginNotAllowed, DecoratorCollision } from './lib/errors.js'
 export {
   ANONYMOUS,
   ClaimsPrincipal,

@@ -14,11 +14,12 @@ import {
   PolicyDuplicate,
   PolicyInvalid,
   PolicyNotFound,
-  type WireAuthError,
+  WireAuthError,
   type WireAuthErrorCode,
 } from '@wire-auth/core'
+import Fastify from 'fastify'
 import { describe, expect, it } from 'vitest'
-import { BY_STATUS } from '../src/lib/error-handler.js'
+import { BY_STATUS, wireAuthErrorHandler } from '../src/lib/error-handler.js'
 import { codedError, DecoratorCollision, Forbidden, InvalidClaim, OriginNotAllowed, StoreUnavailable, Unauthenticated, UserDisabled, UserNotFound } from '../src/lib/errors.js'
 import { OidcCallbackFailed, OidcStateMismatch, ProviderNotFound, ProviderUnavailable } from '../src/lib/oidc/errors.js'
 
@@ -77,6 +78,21 @@ describe('the error table', () => {
     expect(codedError('ERR_VALIDATION').statusCode).toBe(400)
     const sites = serverFiles.flatMap((file) => [...code(file).matchAll(/ERR_VALIDATION'[^\n]*statusCode/g)].map(() => relative(root, file)))
     expect(sites).toEqual([])
+  })
+
+  it('decides the status the error handler answers, also for an error built without the table (a host\'s new WireAuthError)', async () => {
+    const app = Fastify({ logger: false })
+    app.setErrorHandler(wireAuthErrorHandler)
+    app.get('/host', async () => {
+      throw new WireAuthError('ERR_VALIDATION', 'unknown document')
+    })
+    app.get('/core', async () => {
+      throw new PolicyNotFound('no policy "X"')
+    })
+    const host = await app.inject({ url: '/host' })
+    expect([host.statusCode, host.json()]).toEqual([400, { error: { code: 'ERR_VALIDATION', message: 'unknown document' } }])
+    expect((await app.inject({ url: '/core' })).statusCode).toBe(403)
+    await app.close()
   })
 
   it('agrees with the status → code map of foreign errors', () => {

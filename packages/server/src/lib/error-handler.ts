@@ -1,4 +1,4 @@
-import { ERROR_TABLE, errorBody, isWireAuthError, type WireAuthErrorCode } from '@wire-auth/core'
+import { ERROR_TABLE, errorBody, isWireAuthError, type WireAuthError, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /**
@@ -15,6 +15,11 @@ export const BY_STATUS: Readonly<Record<number, WireAuthErrorCode>> = {
   415: 'ERR_UNSUPPORTED_MEDIA_TYPE',
   429: 'ERR_RATE_LIMITED',
   503: 'ERR_STORE_UNAVAILABLE',
+}
+
+/** The HTTP status of a wire-auth error: its code's in the table (the error's own for a code the table lacks). @internal */
+export function statusOf(error: WireAuthError): number {
+  return Object.hasOwn(ERROR_TABLE, error.code) ? ERROR_TABLE[error.code].status : error.statusCode
 }
 
 /** The error body of `code`; without a message, the table's (the only one a 5xx gives). */
@@ -41,13 +46,15 @@ function body(code: WireAuthErrorCode, message: string = ERROR_TABLE[code].messa
  */
 export function wireAuthErrorHandler(this: unknown, error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (isWireAuthError(error)) {
-    if (error.statusCode >= 500) {
+    // By code, from the table: also right for an error a host built with `new WireAuthError(code, message)`.
+    const status = statusOf(error)
+    if (status >= 500) {
       // The thrown message may name the store class, the operation and the driver's
       // code (useful in the log, revealing to a client): a 5xx says only the table's (F13).
       request.log.error({ code: error.code, err: error.cause ?? error }, error.message)
-      return reply.code(error.statusCode).send(body(error.code))
+      return reply.code(status).send(body(error.code))
     }
-    return reply.code(error.statusCode).send(body(error.code, error.message))
+    return reply.code(status).send(body(error.code, error.message))
   }
   const fastifyError = error as FastifyError & { error?: { code?: string } }
   if (fastifyError.validation) {

@@ -174,7 +174,11 @@ export class WireAuthAccount extends UiElement {
     if (await this.#post(form.querySelector('button[type=submit]'), path, body)) {
       form.reset()
       await done(form, body)
-    } else form.querySelector<HTMLInputElement>(this.error === this.text.wrongCurrentPassword ? 'input[type=password]' : 'input')?.focus()
+    } else {
+      // The field to fix: the current password when it was wrong, a refused new password, else the first field.
+      const wrong = this.error === this.text.wrongCurrentPassword
+      ;(form.querySelector<HTMLInputElement>(wrong ? 'input[type=password]' : '[autocomplete=new-password]') ?? form.querySelector('input'))?.focus()
+    }
   }
 
   async #addPasskey(button: HTMLButtonElement): Promise<void> {

@@ -34,13 +34,14 @@ function rateLimited(reply: FastifyReply, registry: FragmentRegistry, client: st
 }
 
 /**
- * A verdict, not a thrown error: a denial answers ERR_DENIED's status whatever
- * its reason code (ERR_UNAUTHENTICATED, ERR_POLICY_TIMEOUT…), a server fault
- * its own code's status; the body is the one error body.
+ * A verdict, not a thrown error: a denial answers ERR_DENIED's status and
+ * message whatever its reason code (ERR_UNAUTHENTICATED, ERR_POLICY_TIMEOUT…),
+ * a server fault its own code's (logged where it happened, so not thrown to
+ * the handler to be logged twice); the body is the one error body.
  */
 function sendVerdict(reply: FastifyReply, code: WireAuthErrorCode): FastifyReply {
-  const status = SERVER_FAULTS.has(code) ? ERROR_TABLE[code].status : ERROR_TABLE.ERR_DENIED.status
-  return reply.code(status).header('cache-control', 'no-store').send(errorBody(code, SERVER_FAULTS.has(code) ? 'the fragment could not be rendered' : 'denied'))
+  const { status, message } = SERVER_FAULTS.has(code) ? ERROR_TABLE[code] : ERROR_TABLE.ERR_DENIED
+  return reply.code(status).header('cache-control', 'no-store').send(errorBody(code, message))
 }
 
 /**

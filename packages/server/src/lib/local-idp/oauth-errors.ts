@@ -1,6 +1,6 @@
 import { ERROR_TABLE, isWireAuthError, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { BY_STATUS } from '../error-handler.js'
+import { BY_STATUS, statusOf } from '../error-handler.js'
 
 /** The OAuth 2 `error` value of each wire-auth code; anything else is `invalid_request`. */
 const OAUTH_ERROR: Partial<Record<WireAuthErrorCode, string>> = {
@@ -38,12 +38,13 @@ export function installOAuthErrorHandler(scope: FastifyInstance, options: { auth
   const authenticatesClients = options.authenticatesClients ?? true
   scope.setErrorHandler(function oauthErrorHandler(error: FastifyError | Error, request, reply) {
     if (isWireAuthError(error)) {
-      if (error.statusCode >= 500) request.log.error({ code: error.code, err: error.cause ?? error }, error.message)
+      const tableStatus = statusOf(error)
+      if (tableStatus >= 500) request.log.error({ code: error.code, err: error.cause ?? error }, error.message)
       // As the main handler: a 5xx says only the table's message, the thrown one stays in the log (F13).
-      const message = error.statusCode >= 500 ? ERROR_TABLE[error.code].message : error.message
+      const message = tableStatus >= 500 ? ERROR_TABLE[error.code].message : error.message
       // ERR_INVALID_CLIENT is 401, client authentication failed (RFC 6749 §5.2); the authorization
       // endpoint authenticates no client and shows the error to the user agent (§4.1.2.1): a plain 400.
-      const status = error.code === 'ERR_INVALID_CLIENT' && !authenticatesClients ? ERROR_TABLE.ERR_VALIDATION.status : error.statusCode
+      const status = error.code === 'ERR_INVALID_CLIENT' && !authenticatesClients ? ERROR_TABLE.ERR_VALIDATION.status : tableStatus
       return reply.code(status).send(oauthErrorBody(error.code, message))
     }
     const fastifyError = error as FastifyError

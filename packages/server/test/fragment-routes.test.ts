@@ -77,14 +77,6 @@ describe('POST /auth/fragments: body', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 
-  it('a region problem names the region', async () => {
-    const server = await start()
-    const response = await post(server, { regions: [{ id: 'good', fragment: 'news' }, { id: 'bad', fragment: 'news', params: { blob: 'x'.repeat(5000) } }] })
-    expect(response.statusCode).toBe(400)
-    expect(code(response)).toBe('ERR_PARAMS_TOO_LARGE')
-    expect((response.json() as { error: { message: string } }).error.message).toMatch(/^region "bad": /)
-  })
-
   it('the body limit follows live.maxMessageBytes when it is above 1 MiB', async () => {
     const server = await start({ maxMessageBytes: 2 * 1024 * 1024 })
     // Whitespace is valid JSON: 1.5 MiB of it around one small region.

@@ -86,7 +86,15 @@ describe('POST /auth/fragments: bounded work per request', () => {
     expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(10)
     const refused = responses.filter((r) => r.statusCode === 429)
     expect(refused.length).toBeGreaterThanOrEqual(20)
-    for (const response of refused) expect(code(response)).toBe('ERR_RATE_LIMITED')
+    for (const response of refused) {
+      expect(code(response)).toBe('ERR_RATE_LIMITED')
+      expect(response.headers['retry-after']).toBeDefined()
+      expect(response.headers['x-ratelimit-limit']).toBe('5')
+    }
+    // Within the limit: no limit headers (docs/http.md, "Rate limits").
+    for (const response of responses.filter((r) => r.statusCode === 200)) {
+      expect(Object.keys(response.headers).filter((h) => h.startsWith('x-ratelimit'))).toEqual([])
+    }
   })
 
   it('GET /auth/fragments/:name draws on the same render budget, which refills each second', async () => {

@@ -163,6 +163,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     if (!scope.hasReplyDecorator('setCookie')) await scope.register(cookie)
     await scope.register(rateLimit, {
       global: false,
+      // The limit headers go on the 429 only (docs/http.md): not on every answer within the limit.
+      addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
       // Thrown by the plugin: the error handler of the route's scope answers it (429 from the table).
       errorResponseBuilder: (_request, context) => codedError('ERR_RATE_LIMITED', `too many requests, retry in ${Math.ceil(context.ttl / 1000)} s`),
     })

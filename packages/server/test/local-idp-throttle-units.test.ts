@@ -144,6 +144,18 @@ describe('reserve', () => {
   })
 })
 
+describe('clock', () => {
+  it('reads the system clock by default', async () => {
+    const system = new LoginThrottle(env.store, { maxFailuresPerAccount: 2, maxFailuresPerClient: 3, windowMs: WINDOW })
+    const before = Date.now()
+    const result = await system.reserve(EMAIL, '192.0.2.1')
+    const after = Date.now()
+    if (!result.ok) throw new Error('expected a reservation')
+    expect(result.reservation.at).toBeGreaterThanOrEqual(before)
+    expect(result.reservation.at).toBeLessThanOrEqual(after)
+  })
+})
+
 describe('settling a reservation', () => {
   it('fail counts the account failure at the reservation time; a malformed identifier counts nothing more', async () => {
     const r = await reserved(EMAIL, '192.0.2.1')

@@ -54,6 +54,12 @@ describe('wire-auth CLI usage', () => {
     expect(info.path).toBe(`/wire-auth@${info.version}.js`)
     const text = await wireAuth(['bundle-info'])
     expect(text.stdout).toContain(`integrity="${info.integrity}"`)
+    // The import map pins every module the versioned bundle may import (UI, token helpers, passkey ceremony).
+    const modules = JSON.parse(result.stdout) as Record<'ui' | 'tokens' | 'webauthn', { path: string; integrity: string }>
+    for (const name of ['ui', 'tokens', 'webauthn'] as const) {
+      expect(modules[name].path).toBe(`/wire-auth-${name}@${info.version}.js`)
+      expect(text.stdout).toContain(`"https://YOUR-BACKEND${modules[name].path}": "${modules[name].integrity}"`)
+    }
   })
 })
 

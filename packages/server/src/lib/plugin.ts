@@ -63,6 +63,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
   const { store, channel, engine, localIdp, metrics } = ctx
   const actions = createAuthActions(ctx)
   const account = localIdp === null ? null : createAccountService(app, ctx, localIdp, actions)
+  const passkeys = account === null || options.passkeys === null ? null : new Passkeys({ store, signer: ctx.signer, options: options.passkeys, origins: [...ctx.origins], audit: ctx.audit })
   const registry = createFragmentRegistry(ctx)
   const { authenticate, checkOriginThenAuthenticate } = createAuthentication({ sessions: ctx.sessions, tokens: localIdp, isAllowedOrigin: ctx.isAllowedOrigin })
 
@@ -162,6 +163,8 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
     if (!scope.hasReplyDecorator('setCookie')) await scope.register(cookie)
     await scope.register(rateLimit, {
       global: false,
+      // The limit headers go on the 429 only (docs/http.md): not on every answer within the limit.
+      addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
       // Thrown by the plugin: the error handler of the route's scope answers it (429 from the table).
       errorResponseBuilder: (_request, context) => codedError('ERR_RATE_LIMITED', `too many requests, retry in ${Math.ceil(context.ttl / 1000)} s`),
     })
@@ -191,10 +194,7 @@ async function wireAuthPlugin(app: FastifyInstance, rawOptions: WireAuthOptions)
       await registerLocalIdp(scope, ctx, localIdp, account)
       // The account flows (issue 18): e-mail verification, password reset and change.
       await registerAccountRoutes(scope, ctx, account)
-      if (options.passkeys !== null) {
-        const passkeys = new Passkeys({ store, signer: ctx.signer, options: options.passkeys, origins: [...ctx.origins], audit: ctx.audit })
-        await registerPasskeyRoutes(scope, ctx, passkeys, actions, account)
-      }
+      if (passkeys !== null) await registerPasskeyRoutes(scope, ctx, passkeys, actions, account)
     }
     // `/auth/providers`, `/auth/{provider}/login` and `/callback` (an empty list without providers).
     decorators.authProviders = await registerProviders(scope, ctx, rawOptions.providers)

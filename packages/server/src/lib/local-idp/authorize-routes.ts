@@ -3,10 +3,9 @@ import type { AuthContext } from '../context.js'
 import { isCodeChallenge } from './authorization-codes.js'
 import type { LocalIdp, ResolvedLocalIdpOptions } from './local-idp.js'
 import { installOAuthErrorHandler } from './oauth-errors.js'
+import { routeLimits } from './route-limits.js'
 import { principalOf, sessionIdOf } from '../request-state.js'
 import { codedError } from '../errors.js'
-
-const ONE_MINUTE = 60_000
 
 /** Paths of the local IdP's OAuth endpoints, relative to `publicUrl`. */
 export const OAUTH_PATHS = {
@@ -113,7 +112,7 @@ export async function registerAuthorizationRoutes(scope: FastifyInstance, ctx: A
   const publicUrl = ctx.options.publicUrl
   const clients = new Map(options.clients.map((c) => [c.clientId, c]))
   const metadata = authorizationServerMetadata(publicUrl, options)
-  const lenient = { wireAuth: 'public' as const, rateLimit: { max: options.rateLimitPerMinute * 10, timeWindow: ONE_MINUTE } }
+  const { lenient } = routeLimits(options)
 
   for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
     scope.get(path, { config: { wireAuth: 'public' } }, async (_request, reply) => {
@@ -135,7 +134,7 @@ export async function registerAuthorizationRoutes(scope: FastifyInstance, ctx: A
     oauth.get<{ Querystring: AuthorizeQuery }>(
       OAUTH_PATHS.authorization,
       {
-        config: lenient,
+        ...lenient,
         schema: {
           querystring: {
             type: 'object',
@@ -189,7 +188,7 @@ export async function registerAuthorizationRoutes(scope: FastifyInstance, ctx: A
       },
     )
 
-    oauth.post(OAUTH_PATHS.sessionToken, { config: lenient, bodyLimit: 1024 }, async (request) => {
+    oauth.post(OAUTH_PATHS.sessionToken, { ...lenient, bodyLimit: 1024 }, async (request) => {
       // Same-site pages only: the request must say where it comes from, and that must be allowed.
       const origin = request.headers.origin
       if (typeof origin !== 'string' || !ctx.isAllowedOrigin(origin)) throw codedError('ERR_ORIGIN_NOT_ALLOWED', 'a session token needs an allowed Origin')

@@ -10,7 +10,8 @@ const ONE_MINUTE = 60_000
 /**
  * Route options of the local IdP's public routes, rate-limited per client
  * address: `strict` (`rateLimitPerMinute`) where a password or a grant is
- * presented, `lenient` (ten times that) for revocation and introspection.
+ * presented, `lenient` (ten times that) for revocation, introspection and the
+ * authorization endpoint.
  * @internal
  */
 export function routeLimits(options: ResolvedLocalIdpOptions) {

@@ -118,7 +118,11 @@ export function prepareStatements(db: Database) {
                         idle_expires_at, absolute_expires_at, ip, user_agent, provider)
                       VALUES (@id, @userId, @name, @claims, @userVersion, @createdAt, @lastSeenAt,
                         @idleExpiresAt, @absoluteExpiresAt, @ip, @userAgent, @provider)`),
-    getSession: p<SessionRow>('SELECT * FROM sessions WHERE id = ?'),
+    /**
+     * The per-request read: named columns in {@link SESSION_COLUMNS} order, as an array
+     * (`raw`): better-sqlite3 builds no 12-key object per row (≈ 4 µs of 11 here).
+     */
+    getSession: db.prepare(`SELECT ${SESSION_COLUMNS.join(', ')} FROM sessions WHERE id = ?`).raw(true) as unknown as SqliteStatement<SessionTuple>,
     touchSession: p('UPDATE sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ?'),
     deleteSession: p('DELETE FROM sessions WHERE id = ?'),
     deleteUserSessions: p<{ id: string }>('DELETE FROM sessions WHERE user_id = ? RETURNING id'),
@@ -187,6 +191,10 @@ export function prepareStatements(db: Database) {
     insertSecret: p('INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)'),
 
     ping: p<{ one: number }>('SELECT 1 AS one'),
+    /** Changes when another connection committed (see SqliteSessionCache). */
+    dataVersion: db.prepare('PRAGMA data_version').pluck(true) as unknown as SqliteStatement<number>,
+    /** Rows written by this connection since it opened. */
+    totalChanges: db.prepare('SELECT total_changes()').pluck(true) as unknown as SqliteStatement<number>,
   }
 }
 
@@ -206,6 +214,31 @@ export function toUser(row: UserRow, claims: Claim[]): UserRecord {
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  }
+}
+
+/** The columns of a session row, in the order of a {@link SessionTuple}. @internal */
+export const SESSION_COLUMNS = ['id', 'user_id', 'name', 'claims', 'user_version', 'created_at', 'last_seen_at', 'idle_expires_at', 'absolute_expires_at', 'ip', 'user_agent', 'provider'] as const satisfies readonly (keyof SessionRow)[]
+
+/** A session row read in raw mode: the values of {@link SESSION_COLUMNS}, in order. @internal */
+export type SessionTuple = [id: string, userId: string, name: string | null, claims: string, userVersion: number, createdAt: number, lastSeenAt: number, idleExpiresAt: number, absoluteExpiresAt: number, ip: string | null, userAgent: string | null, provider: string | null]
+
+/** A session record from a raw row. @internal */
+export function tupleToSession(t: SessionTuple): SessionRecord {
+  const [id, userId, name, claims, userVersion, createdAt, lastSeenAt, idleExpiresAt, absoluteExpiresAt, ip, userAgent, provider] = t
+  return {
+    id,
+    userId,
+    name,
+    claims: parseClaims(claims),
+    userVersion,
+    createdAt,
+    lastSeenAt,
+    idleExpiresAt,
+    absoluteExpiresAt,
+    ip,
+    userAgent,
+    ...(provider === null || provider === undefined ? {} : { provider: JSON.parse(provider) as SessionProvider }),
   }
 }
 

@@ -18,7 +18,8 @@ import type {
 } from './auth-store.js'
 import { UserDisabled } from '../errors.js'
 import { SqliteConnection } from './sqlite-connection.js'
-import { toPasskey, toAccountToken, toAudit, toCode, toKey, toRefresh, toSession, toUser, type SqliteStatements } from './sqlite-statements.js'
+import { SqliteSessionCache } from './sqlite-session-cache.js'
+import { toPasskey, toAccountToken, toAudit, toCode, toKey, toRefresh, toSession, toUser, tupleToSession, type SqliteStatements } from './sqlite-statements.js'
 import {
   accountExists,
   checkClaim,
@@ -66,6 +67,7 @@ export interface SqliteAuthStoreOptions {
  */
 export class SqliteAuthStore implements AuthStore {
   private readonly conn: SqliteConnection
+  private readonly sessions = new SqliteSessionCache()
 
   /**
    * @param options the file path, or `{ path, busyTimeoutMs }`.
@@ -92,6 +94,7 @@ export class SqliteAuthStore implements AuthStore {
 
   async close(): Promise<void> {
     this.conn.close()
+    this.sessions.clear()
   }
 
   async createUser(user: NewUser): Promise<UserRecord> {
@@ -252,10 +255,12 @@ export class SqliteAuthStore implements AuthStore {
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
-    return this.conn.run('getSession', (s) => {
-      const row = s.getSession.get(id)
-      return row === undefined ? null : toSession(row)
-    })
+    return this.conn.run('getSession', (s) =>
+      this.sessions.read(s, id, () => {
+        const row = s.getSession.get(id)
+        return row === undefined ? null : tupleToSession(row)
+      }),
+    )
   }
 
   async touchSession(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {

@@ -23,8 +23,8 @@ for (const file of ['packages/core/src/lib/errors.ts', 'packages/server/src/lib/
 }
 ERROR_CLASSES.delete('WireAuthError') // its first argument is the code
 
-/** Project helpers that throw or answer a coded error, and the index of their message argument. */
-const MESSAGE_HELPERS = { invalid: 0, codedError: 1, rejectRequest: 2, fail: 1 }
+/** Project helpers that throw or answer a coded error (or build its `{ error: { code, message } }` body), and the index of their message argument. */
+const MESSAGE_HELPERS = { invalid: 0, codedError: 1, rejectRequest: 2, fail: 1, errorBody: 1 }
 
 const LOG_METHODS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
 

@@ -54,6 +54,15 @@ describe('issue', () => {
     expect((await tokens.issue(userId)).familyId).not.toBe(issued.familyId)
   })
 
+  it('reads the system clock by default', async () => {
+    const system = new RefreshTokens(env.store, TTL_SECONDS, FAMILY_SECONDS)
+    const before = Date.now()
+    const issued = await system.issue(userId)
+    const after = Date.now()
+    expect(issued.expiresAt).toBeGreaterThanOrEqual(before + TTL_SECONDS * 1000)
+    expect(issued.expiresAt).toBeLessThanOrEqual(after + TTL_SECONDS * 1000)
+  })
+
   it('a given family id is kept; a successor keeps its predecessor family and end, and never outlives it', async () => {
     // A family of 900 s and tokens of 600 s: the successor of one used at 500 s ends with the family.
     const short = new RefreshTokens(env.store, 600, 900, clock.now)
@@ -144,6 +153,7 @@ describe('revoke', () => {
     const issued = await tokens.issue(userId)
     const other = await tokens.issue(userId)
     expect(await tokens.revoke('not a token')).toBeNull()
+    for (const raw of [undefined, null, 42, { token: issued.token }]) expect(await tokens.revoke(raw)).toBeNull()
     expect(await tokens.revoke('c'.repeat(43))).toBeNull()
     clock.advance(77)
     expect(await tokens.revoke(issued.token)).toMatchObject({ id: hashRefreshToken(issued.token), familyId: issued.familyId, revokedAt: null })

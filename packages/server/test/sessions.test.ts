@@ -26,16 +26,20 @@ let manager: ReturnType<typeof createSessionManager>
 let replaced: Array<[string, string, number]>
 let user: UserRecord
 
-async function start(session: SessionOptions = {}, publicUrl = 'http://localhost:3000'): Promise<void> {
+async function start(session: SessionOptions = {}, publicUrl = 'http://localhost:3000', listen = true): Promise<void> {
   const options = resolveOptions({ publicUrl, session: { idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE, touchIntervalMs: TOUCH, ...session } })
   replaced = []
   manager = createSessionManager({
     store: env.store,
     options,
     now: clock.now,
-    onReplaced: async (userId, sessionHash, version) => {
-      replaced.push([userId, sessionHash, version])
-    },
+    ...(listen
+      ? {
+          onReplaced: async (userId: string, sessionHash: string, version: number) => {
+            replaced.push([userId, sessionHash, version])
+          },
+        }
+      : {}),
   })
   app = Fastify({ logger: false })
   // As the plugin does: @fastify/cookie 11 loads its cookie codec (used by sessions.ts) when registered.
@@ -173,6 +177,14 @@ describe('start', () => {
     expect(await env.store.getSession(firstId)).toBeNull()
     expect(await env.store.getSession(sha256(second.cookie.raw))).not.toBeNull()
     expect(replaced).toEqual([[user.id, firstId, user.version]])
+  })
+
+  it('replacing a live session needs no listener', async () => {
+    await start({}, 'http://localhost:3000', false)
+    const first = await signIn()
+    const second = await signIn({ cookie: first.cookie.pair })
+    expect(await env.store.getSession(sha256(first.cookie.raw))).toBeNull()
+    expect(await env.store.getSession(sha256(second.cookie.raw))).not.toBeNull()
   })
 
   it('a presented id that is no live session is deleted if it exists, but nobody is told', async () => {

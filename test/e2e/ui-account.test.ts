@@ -175,7 +175,7 @@ it('change e-mail: a wrong password is announced and focused; the right one mail
   await context.close()
 })
 
-it('linked providers: who signed in through the provider sees it listed (never the subject); a local account shows no such section', async () => {
+it('linked providers: who signed in through the provider sees it listed (never the subject) and no password forms; a local account shows no such section', async () => {
   const context = await visitor()
   const page = await context.newPage()
   await page.goto(`${backend.url}/?theme=midnight`)
@@ -185,7 +185,10 @@ it('linked providers: who signed in through the provider sees it listed (never t
   await identity.waitFor()
   expect(await identity.textContent()).toContain('Corp SSO')
   expect(await page.locator('wire-auth-user-button [part~="name"]').textContent()).toBe('Olga Tokarczuk')
-  // Signed in by the provider only: no password, so the password forms answer for themselves.
+  // Made by the provider: no password, so no form asks for the current one.
+  await account(page, '[part~="end-all"]').waitFor()
+  expect(await account(page, '[part~="email-form"]').count()).toBe(0)
+  expect(await account(page, '[part~="password-form"]').count()).toBe(0)
   await axeClean(page, 'account with a linked provider, midnight theme')
   await screenshot(page, 'ui-account-provider-midnight')
   await context.close()
@@ -195,6 +198,7 @@ it('linked providers: who signed in through the provider sees it listed (never t
   await registered(other, 'Lou Local')
   await account(other, '[part~="end-all"]').waitFor()
   expect(await account(other, '[part~="identities"]').count()).toBe(0)
+  expect(await account(other, '[part~="password-form"]').count()).toBe(1)
   await local.close()
 })
 

@@ -185,12 +185,8 @@ describe('isolation between users', () => {
     const server = await live.start({ channel })
     const ada = await signedInUser(server, 'ada@example.com', 'Ada')
     const bob = await signedInUser(server, 'bob@example.com', 'Bob')
-    const adaTab = await live.connect(ada.cookie)
-    const bobTab = await live.connect(bob.cookie)
-    for (const tab of [adaTab, bobTab]) {
-      tab.send(MOUNT)
-      await tab.render()
-    }
+    const adaTab = await live.mounted(ada.cookie)
+    const bobTab = await live.mounted(bob.cookie)
     await server.authStore.addClaim(ada.user.id, { type: 'role', value: 'beta' })
     await server.authStore.addClaim(bob.user.id, { type: 'role', value: 'beta' })
     channel.resync()

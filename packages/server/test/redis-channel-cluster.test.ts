@@ -3,6 +3,8 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { AuthEvent } from '../src/lib/channel/auth-channel.js'
 import { slotOf } from '../src/lib/channel/redis-slot.js'
+import { applyEnvironment } from '../src/lib/cli/env-config.js'
+import { channelFor } from '../src/lib/standalone.js'
 import { memoryLogger, recorder, uniqueChannel } from './redis-channel-helpers.js'
 import { startRedisCluster, type RedisClusterHandle } from './redis-cluster.js'
 
@@ -145,6 +147,16 @@ describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
       { timeout: 20_000, interval: 200 },
     )
   }, 60_000)
+
+  it('is what a config with redisClusterNodes (or WIRE_AUTH_REDIS_CLUSTER_NODES) gets', async () => {
+    const config = applyEnvironment({ redisChannel: uniqueChannel('cluster-config') }, { WIRE_AUTH_REDIS_CLUSTER_NODES: cluster.urls.join(', ') })
+    expect(config.redisClusterNodes).toEqual(cluster.urls)
+    const channel = await channelFor(config)
+    open.push(channel as RedisAuthChannel)
+    expect(channel).toBeInstanceOf(RedisAuthChannel)
+    await (channel as RedisAuthChannel).ready()
+    await expect(channelFor({ redisUrl: 'redis://127.0.0.1:1', redisClusterNodes: cluster.urls })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
+  })
 
   it('checks the cluster options at construction (ERR_INVALID_OPTION)', () => {
     const bad: unknown[] = [

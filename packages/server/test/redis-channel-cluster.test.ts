@@ -148,6 +148,37 @@ describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
     )
   }, 60_000)
 
+  it('works with only the commands and channels of the cluster ACL in docs/deployment.md', async () => {
+    const user = `wireauth-${Date.now().toString(36)}`
+    for (const port of cluster.ports) {
+      const admin = new Redis(port, '127.0.0.1')
+      // Keep in step with the cluster ACL in docs/deployment.md.
+      await admin.acl(
+        'SETUSER', user, 'on', '>acl-pw-1', 'resetkeys', 'resetchannels', '&wire-auth:*', '-@all', '+hello', '+auth', '+client|setname', '+info', '+ping',
+        '+cluster|slots', '+cluster|info', '+spublish', '+ssubscribe', '+sunsubscribe', '+quit',
+      )
+      await admin.quit()
+    }
+    const channel = uniqueChannel('cluster-acl')
+    const [u0, u1] = await usersOnEachShard(channel)
+    const log = memoryLogger()
+    const options = { cluster: { nodes: [`redis://${user}:acl-pw-1@127.0.0.1:${cluster.ports[2]}`] }, channel, logger: log.logger, healthCheckMs: 20 }
+    const a = new RedisAuthChannel({ ...options, workerId: 'acl-a' })
+    const b = new RedisAuthChannel({ ...options, workerId: 'acl-b' })
+    open.push(a, b)
+    await Promise.all([a.ready(), b.ready()])
+    const seen = recorder()
+    b.subscribe(seen.listener)
+    await watch(b, seen, u0 as string, u1 as string)
+    b.unwatchUser(u1 as string)
+    await a.publish(claims(u0 as string, 1))
+    await a.publish({ type: 'data-changed', userId: '*', version: 0, fragment: 'doc', params: {} })
+    await vi.waitFor(() => expect(remote(seen.events).sort()).toEqual(['*:0', `${u0}:1`].sort()))
+    await new Promise((resolve) => setTimeout(resolve, 100)) // a few health-check PINGs
+    expect(log.lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([])
+    expect(a.stats()).toMatchObject({ published: 2, dropped: 0 })
+  })
+
   it('is what a config with redisClusterNodes (or WIRE_AUTH_REDIS_CLUSTER_NODES) gets', async () => {
     const config = applyEnvironment({ redisChannel: uniqueChannel('cluster-config') }, { WIRE_AUTH_REDIS_CLUSTER_NODES: cluster.urls.join(', ') })
     expect(config.redisClusterNodes).toEqual(cluster.urls)

@@ -145,7 +145,8 @@ export class RedisAuthChannel implements AuthChannel {
         ...(o.password === null ? {} : { password: o.password }),
         ...(o.cluster.tls ? { tls: {} } : {}),
       }
-      const { retryStrategy: _nodesNeverRetry, ...nodeOptions } = pubOptions
+      // The cluster manages its node connections: no retry, lazy connect and its own close.
+      const { retryStrategy: _r, lazyConnect: _l, disconnectTimeout: _d, ...nodeOptions } = pubOptions
       pub = new Cluster(o.cluster.nodes, {
         enableOfflineQueue: false,
         clusterRetryStrategy: (times) => this.#retryDelay(times),

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, markDocument, newVisitor, register, screenshot, settled, stillSameDocument } from './support/browser.js'
+import { axeClean, launchChromium, markDocument, newVisitor, register, screenshot, settled, stillSameDocument } from './support/browser.js'
 import { startDemo, type DemoServer } from './support/demo-server.js'
 
 // Issue 18 on the demo (`node demo/server.mjs`, as `npm start` runs it): its mail goes through the real
@@ -20,8 +19,6 @@ import { startDemo, type DemoServer } from './support/demo-server.js'
 const PASSWORD = 'correct horse battery staple'
 // @simplewebauthn/browser's own bundle: the sign-in ceremony as a site runs it (<wire-auth-sign-in> offers no passkey yet).
 const WEBAUTHN_BROWSER = readFileSync(fileURLToPath(new URL('../../node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js', import.meta.url)), 'utf8')
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 let demo: DemoServer
 let browser: Browser
@@ -43,17 +40,6 @@ async function mailLink(page: Page, to: string, subject: string, count = 1): Pro
   const href = await (await waitForMail(page, to, subject, count)).first().locator('a.mail-link').getAttribute('href')
   expect(href).toMatch(/#token=[A-Za-z0-9_-]{43}$/)
   return href!
-}
-
-/** axe-core finds no violation on the page, or in the part `within` selects (evaluated through the DevTools protocol: the page's CSP stays on). */
-async function axeClean(page: Page, state: string, within?: string): Promise<void> {
-  await page.evaluate(AXE)
-  const violations = await page.evaluate(async (within) => {
-    const axe = (window as unknown as { axe: { run(c: unknown, o: unknown): Promise<{ violations: unknown[] }> } }).axe
-    const found = (await axe.run(within === undefined ? document : { include: [[within]] }, { resultTypes: ['violations'] })).violations as Array<{ id: string; nodes: Array<{ target: string[] }> }>
-    return found.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
-  }, within)
-  expect(violations, state).toEqual([])
 }
 
 /** The mail's link clicked on /dev/mail (the page must show it). */

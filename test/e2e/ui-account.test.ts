@@ -5,20 +5,14 @@
 // oidc-provider. The page is the bundle's script tag and the elements, nothing else; a second
 // theme is CSS custom properties only. axe-core checks each state; the screenshots go to
 // docs/screenshots (README.md and docs/elements.md show them).
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { connectAuth, OidcProvider } from '@wire-auth/server'
+import { OidcProvider } from '@wire-auth/server'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { freePort } from '../support/free-port.mjs'
 import { startOidcProvider } from '../support/oidc-provider.mjs'
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js'
-import { launchChromium, screenshot } from './support/browser.js'
+import { axeClean, launchChromium, screenshot } from './support/browser.js'
+import { startE2eApp, type E2eApp } from './support/e2e-app.js'
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 const PASSWORD = 'a long and unusual passphrase'
 
 // The second theme: custom properties only (docs/elements.md, "Theming").
@@ -40,40 +34,37 @@ header { display: flex; justify-content: space-between; align-items: center; } $
 <wire-auth-sign-in></wire-auth-sign-in>
 <wire-auth-account></wire-auth-account></main></body></html>`
 
-let app: FastifyInstance
+let backend: E2eApp
 let browser: Browser
 let smtp: TestSmtpServer
 let op: Awaited<ReturnType<typeof startOidcProvider>>
-let dir: string
-let url: string
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'wire-auth-e2e-ui-account-'))
   smtp = await startSmtpServer()
-  const port = await freePort()
-  // WebAuthn needs a host name as RP ID (not an IP address): localhost.
-  url = `http://localhost:${port}`
-  op = await startOidcProvider({ login: 'auto', autoLogin: 'olga', redirectUris: [`${url}/auth/corp/callback`], accounts: { olga: { email: 'olga@example.test', email_verified: true, name: 'Olga Tokarczuk' } } })
-  app = Fastify({ logger: false })
-  await connectAuth(app, {
-    sqlitePath: join(dir, 'auth.sqlite'),
-    publicUrl: url,
-    localIdp: true,
-    passkeys: { rpName: 'wire-auth e2e' },
-    mail: { transport: smtp.url, from: 'no-reply@example.test' },
-    providers: [new OidcProvider({ name: 'corp', displayName: 'Corp SSO', issuer: op.issuer, clientId: op.clientId, clientSecret: op.clientSecret, allowInsecureRequests: true })],
-  })
-  app.get<{ Querystring: { theme?: string } }>('/', async (request, reply) => reply.type('text/html').send(PAGE(request.query.theme === 'midnight' ? 'midnight' : '')))
-  await app.listen({ port, host: '127.0.0.1' })
+  backend = await startE2eApp(
+    async (url) => {
+      op = await startOidcProvider({ login: 'auto', autoLogin: 'olga', redirectUris: [`${url}/auth/corp/callback`], accounts: { olga: { email: 'olga@example.test', email_verified: true, name: 'Olga Tokarczuk' } } })
+      return {
+        localIdp: true,
+        passkeys: { rpName: 'wire-auth e2e' },
+        mail: { transport: smtp.url, from: 'no-reply@example.test' },
+        providers: [new OidcProvider({ name: 'corp', displayName: 'Corp SSO', issuer: op.issuer, clientId: op.clientId, clientSecret: op.clientSecret, allowInsecureRequests: true })],
+      }
+    },
+    {
+      // WebAuthn needs a host name as RP ID (not an IP address): localhost.
+      hostname: 'localhost',
+      setup: (app) => app.get<{ Querystring: { theme?: string } }>('/', async (request, reply) => reply.type('text/html').send(PAGE(request.query.theme === 'midnight' ? 'midnight' : ''))),
+    },
+  )
   browser = await launchChromium()
 })
 
 afterAll(async () => {
   await browser?.close()
-  await app?.close()
+  await backend?.close()
   await op?.close()
   await smtp?.close()
-  if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
 function visitor(): Promise<BrowserContext> {
@@ -84,7 +75,7 @@ const unique = (name: string) => `${name}.${Date.now().toString(36)}${Math.rando
 
 /** Registers through the local IdP from the page (its cookie), then reloads: the elements show the account. */
 async function registered(page: Page, name: string): Promise<string> {
-  await page.goto(url)
+  await page.goto(backend.url)
   const email = unique(name.toLowerCase().split(' ')[0]!)
   const status = await page.evaluate(
     async ([email, password, name]) => (await fetch('/auth/local/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password, name }) })).status,
@@ -94,16 +85,6 @@ async function registered(page: Page, name: string): Promise<string> {
   await page.reload()
   await page.locator('wire-auth-account [part~="session"]').first().waitFor()
   return email
-}
-
-async function axeClean(page: Page, state: string): Promise<void> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE })
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown }> }> }> } }).axe
-    const result = await axe.run(document, { resultTypes: ['violations'] })
-    return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`)
-  })
-  expect(violations, state).toEqual([])
 }
 
 const account = (page: Page, selector: string) => page.locator(`wire-auth-account ${selector}`)
@@ -155,7 +136,7 @@ it('passkeys: add one with the authenticator (the ceremony module loads only the
   await page.locator('wire-auth-user-button [part~="name"]').filter({ hasText: 'Pia Passkey' }).waitFor()
   await account(page, '[part~="passkey"] .muted').filter({ hasText: 'last used' }).waitFor()
 
-  await page.goto(`${url}/?theme=midnight`)
+  await page.goto(`${backend.url}/?theme=midnight`)
   await account(page, '[part~="passkey"]').waitFor()
   await axeClean(page, 'account with a passkey, midnight theme')
   await screenshot(page, 'ui-account-midnight')
@@ -194,17 +175,20 @@ it('change e-mail: a wrong password is announced and focused; the right one mail
   await context.close()
 })
 
-it('linked providers: who signed in through the provider sees it listed (never the subject); a local account shows no such section', async () => {
+it('linked providers: who signed in through the provider sees it listed (never the subject) and no password forms; a local account shows no such section', async () => {
   const context = await visitor()
   const page = await context.newPage()
-  await page.goto(`${url}/?theme=midnight`)
+  await page.goto(`${backend.url}/?theme=midnight`)
   await page.locator('wire-auth-sign-in [part~="provider"]').filter({ hasText: 'Sign in with Corp SSO' }).click()
-  await page.waitForURL(`${url}/?theme=midnight`)
+  await page.waitForURL(`${backend.url}/?theme=midnight`)
   const identity = account(page, '[part~="identity"]')
   await identity.waitFor()
   expect(await identity.textContent()).toContain('Corp SSO')
   expect(await page.locator('wire-auth-user-button [part~="name"]').textContent()).toBe('Olga Tokarczuk')
-  // Signed in by the provider only: no password, so the password forms answer for themselves.
+  // Made by the provider: no password, so no form asks for the current one.
+  await account(page, '[part~="end-all"]').waitFor()
+  expect(await account(page, '[part~="email-form"]').count()).toBe(0)
+  expect(await account(page, '[part~="password-form"]').count()).toBe(0)
   await axeClean(page, 'account with a linked provider, midnight theme')
   await screenshot(page, 'ui-account-provider-midnight')
   await context.close()
@@ -214,13 +198,14 @@ it('linked providers: who signed in through the provider sees it listed (never t
   await registered(other, 'Lou Local')
   await account(other, '[part~="end-all"]').waitFor()
   expect(await account(other, '[part~="identities"]').count()).toBe(0)
+  expect(await account(other, '[part~="password-form"]').count()).toBe(1)
   await local.close()
 })
 
 it('the sign-in and user-button elements in the second theme: signed out, an error, signed in (menu open); axe clean', async () => {
   const context = await visitor()
   const page = await context.newPage()
-  await page.goto(`${url}/?theme=midnight`)
+  await page.goto(`${backend.url}/?theme=midnight`)
   await page.locator('wire-auth-user-button [part~="sign-in"]').waitFor()
   await axeClean(page, 'signed out, midnight theme')
   await screenshot(page, 'ui-signed-out-midnight')
@@ -233,7 +218,7 @@ it('the sign-in and user-button elements in the second theme: signed out, an err
   await screenshot(page, 'ui-error-midnight')
 
   await registered(page, 'Mia Midnight')
-  await page.goto(`${url}/?theme=midnight`)
+  await page.goto(`${backend.url}/?theme=midnight`)
   await page.locator('wire-auth-user-button [part~="name"]').waitFor()
   await page.locator('wire-auth-user-button [part~="button"]').click()
   await page.locator('wire-auth-user-button [part~="menu"]').waitFor()

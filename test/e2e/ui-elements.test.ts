@@ -1,14 +1,12 @@
 // Issue 17: the UI elements (<wire-auth-sign-in>, <wire-auth-user-button>, <wire-auth-account>,
 // <wire-auth-signed-out>) in real Chromium against the real demo backend: a page with one script
 // tag and these elements, no other JavaScript.
-import { createRequire } from 'node:module'
 import type { BrowserContext, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { newVisitor, screenshot } from './support/browser.js'
+import { axeClean, newVisitor, screenshot } from './support/browser.js'
 import { demoInChromium } from './support/demo-server.js'
 
 const PASSWORD = 'correct horse battery staple'
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 
 // The page under test is demo/public/elements.html: the bundle's script tag and the elements, nothing else.
 
@@ -31,17 +29,6 @@ const anonymous = (page: Page) => page.locator('wire-auth-user-button [part~="si
 const signedInAs = async (page: Page, name: string) => {
   await page.locator('wire-auth-user-button [part~="name"]').waitFor()
   expect(await page.locator('wire-auth-user-button [part~="name"]').textContent()).toBe(name)
-}
-
-/** axe-core injected into the page: no violation in the current state. */
-async function axeClean(page: Page, state: string): Promise<void> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE })
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown }> }> }> } }).axe
-    const result = await axe.run(document, { resultTypes: ['violations'] })
-    return result.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`)
-  })
-  expect(violations, state).toEqual([])
 }
 
 async function signUp(page: Page, user: { name: string; email: string }): Promise<void> {

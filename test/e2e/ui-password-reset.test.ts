@@ -1,8 +1,7 @@
-import { createRequire } from 'node:module'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js'
-import { launchChromium } from './support/browser.js'
+import { axeClean, launchChromium } from './support/browser.js'
 import { startE2eApp, type E2eApp } from './support/e2e-app.js'
 
 // Issue 17 × 18: "Forgot your password?" in <wire-auth-sign-in> appears when the server mails reset
@@ -14,7 +13,6 @@ const page = (element: string) => `<!doctype html><html lang="en"><head><meta ch
 <script type="module" src="/wire-auth.js"></script></head><body><main><h1>Site</h1>
 <wire-auth-user-button></wire-auth-user-button>${element}</main></body></html>`
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 const OLD = 'the first long passphrase'
 const NEW = 'a brand new long passphrase'
 
@@ -49,15 +47,6 @@ afterAll(async () => {
   await strict?.close()
   await smtp?.close()
 })
-
-async function axeClean(p: Page, state: string): Promise<void> {
-  await p.addScriptTag({ path: AXE })
-  const violations = await p.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(c: unknown, o: unknown): Promise<{ violations: Array<{ id: string }> }> } }).axe
-    return (await axe.run(document, { resultTypes: ['violations'] })).violations.map((v) => v.id)
-  })
-  expect(violations, state).toEqual([])
-}
 
 it('forgot password → mail through SMTP → the reset page sets a new password → sign in with it', async () => {
   const context = await browser.newContext({ bypassCSP: true })

@@ -10,6 +10,7 @@ import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../support/free-port.mjs'
 import { typescriptExamples } from './examples.js'
+import { CONSUMER_COMPILER_OPTIONS } from '../support/consumer-tsconfig.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const PACKAGES = ['core', 'server', 'elements'] as const
@@ -258,13 +259,7 @@ describe('a stranger project', () => {
       join(project, 'tsconfig.json'),
       JSON.stringify({
         compilerOptions: {
-          target: 'ES2022',
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          lib: ['ES2023', 'DOM', 'DOM.Iterable'],
-          types: ['node'],
-          strict: true,
-          noEmit: true,
+          ...CONSUMER_COMPILER_OPTIONS,
           skipLibCheck: true,
         },
         include: ['examples/*.ts'],

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { CONSUMER_COMPILER_OPTIONS } from '../support/consumer-tsconfig.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -59,13 +60,7 @@ function typeCheck(files: Record<string, string>, skipLibCheck: boolean): { ok: 
     join(dir, 'tsconfig.json'),
     JSON.stringify({
       compilerOptions: {
-        target: 'ES2022',
-        module: 'NodeNext',
-        moduleResolution: 'NodeNext',
-        lib: ['ES2023', 'DOM', 'DOM.Iterable'],
-        types: ['node'],
-        strict: true,
-        noEmit: true,
+        ...CONSUMER_COMPILER_OPTIONS,
         allowJs: true,
         checkJs: true,
         skipLibCheck,

@@ -430,8 +430,8 @@ describe('fails closed', () => {
   describe('the deadline timer and the process (real timers)', () => {
     // Issue 21: counting the process's Timeout resources was flaky under load
     // (other timers come and go); these tests watch the engine's own timer.
-    /** Calls `fn` and returns the timers it created through setTimeout. */
-    function timersCreatedBy(fn: () => void): NodeJS.Timeout[] {
+    /** Records the timers created through setTimeout from now until `restore()`. */
+    function watchTimers(): { created: NodeJS.Timeout[]; restore: () => void } {
       const created: NodeJS.Timeout[] = []
       const original = globalThis.setTimeout
       const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
@@ -439,12 +439,18 @@ describe('fails closed', () => {
         created.push(timer)
         return timer
       }) as typeof setTimeout)
+      return { created, restore: () => spy.mockRestore() }
+    }
+
+    /** Calls `fn` and returns the timers it created through setTimeout. */
+    function timersCreatedBy(fn: () => void): NodeJS.Timeout[] {
+      const watch = watchTimers()
       try {
         fn()
       } finally {
-        spy.mockRestore()
+        watch.restore()
       }
-      return created
+      return watch.created
     }
 
     it('keeps the process alive while an async policy is pending, and not after it settled', async () => {
@@ -506,13 +512,9 @@ describe('fails closed', () => {
       const logger = recordingLogger()
       const engine = createPolicyEngine({ timeoutMs: 30, logger }).addPolicy('Hangs', () => new Promise<boolean>(() => {}))
       const started = performance.now()
-      const created: NodeJS.Timeout[] = []
+      // The real setTimeout, for the test's own wait (not counted).
       const original = globalThis.setTimeout
-      const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
-        const timer = original(...args)
-        created.push(timer)
-        return timer
-      }) as typeof setTimeout)
+      const { created, restore } = watchTimers()
       try {
         const decisions = await Promise.all([engine.evaluate('Hangs', admin), engine.evaluate('Hangs', admin)])
         expect(decisions).toEqual([
@@ -528,7 +530,7 @@ describe('fails closed', () => {
         await new Promise<void>((resolve) => original(resolve, 40))
         expect(created).toHaveLength(armed)
       } finally {
-        spy.mockRestore()
+        restore()
       }
       expect(performance.now() - started).toBeGreaterThanOrEqual(29)
       expect(logger.entries.map((e) => e.code)).toEqual(['ERR_POLICY_TIMEOUT', 'ERR_POLICY_TIMEOUT'])

@@ -96,6 +96,26 @@ export async function openFrame(markup) {
   return frame
 }
 
+/**
+ * Opens `src` (a page of the backend's foreign origin) in an iframe and
+ * resolves `report` with the first message it posts whose data has `key`.
+ * Remove the frame when done.
+ */
+export function openForeignPage(src, key) {
+  const frame = document.createElement('iframe')
+  const report = new Promise((resolve) => {
+    window.addEventListener('message', function onMessage(event) {
+      if (event.data?.[key]) {
+        window.removeEventListener('message', onMessage)
+        resolve(event.data)
+      }
+    })
+  })
+  frame.src = src
+  document.body.append(frame)
+  return { frame, report }
+}
+
 /** Waits until `element` (a guard or region) left `pending`. */
 export function settled(element) {
   return waitFor(() => element.getAttribute('status') !== 'pending' && element.getAttribute('status') !== null, `${element.localName} to settle`)

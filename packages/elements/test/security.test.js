@@ -1,4 +1,4 @@
-import { assert, env, loadBundle, mount, nextEvent, resetStats, settled, signIn, stats, waitFor } from './helpers.js'
+import { assert, env, loadBundle, mount, nextEvent, openForeignPage, resetStats, settled, signIn, stats, waitFor } from './helpers.js'
 
 // A user-controlled display name carrying markup that would run if inserted unsanitized.
 const EVIL_NAME = `<img src="/no-such-image" onerror="window.__wireAuthPwned='img'"><script>window.__wireAuthPwned='script'</script>`
@@ -75,18 +75,8 @@ describe('security', () => {
 
   it('a foreign Origin cannot open the socket', async () => {
     await resetStats()
-    const frame = document.createElement('iframe')
-    const message = new Promise((resolve) => {
-      window.addEventListener('message', function onMessage(event) {
-        if (event.data?.wireAuthForeign) {
-          window.removeEventListener('message', onMessage)
-          resolve(event.data)
-        }
-      })
-    })
-    frame.src = env.foreignPage
-    document.body.append(frame)
-    const result = await message
+    const { report } = openForeignPage(env.foreignPage, 'wireAuthForeign')
+    const result = await report
     assert.equal(result.opened, false, 'the socket never opened')
     const server = await stats()
     assert.equal(server.socketRefused, 1, 'refused before the upgrade (403)')

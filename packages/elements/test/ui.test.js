@@ -1,4 +1,4 @@
-import { api, assert, env, loadBundle, mount, nextEvent, openFrame, waitFor } from './helpers.js'
+import { api, assert, env, loadBundle, mount, nextEvent, openFrame, registerUser, waitFor } from './helpers.js'
 
 // The UI elements against the real test backend on another origin (CORS, allowed origin, cookies
 // same-site): the page loads only /wire-auth.js, which fetches /wire-auth-ui.js by itself.
@@ -77,11 +77,21 @@ describe('UI elements (wire-auth-ui.js)', () => {
     assert.equal(shadow(signIn, '[part~="forgot"]'), null)
     assert.equal(shadow(signIn, '[part~="passkey"]'), null)
 
-    await api('/test/sign-in', { name: 'Cap Abilities' })
+    await registerUser('Cap Abilities')
     WireAuthReconnect()
     const accountEl = mount('<wire-auth-account></wire-auth-account>').querySelector('wire-auth-account')
-    await waitFor(() => shadow(accountEl, '[part~="password-form"]'), 'the change-password form (passwordChange is always on)')
+    await waitFor(() => shadow(accountEl, '[part~="password-form"]') && shadow(accountEl, '[part~="session"]'), 'the sessions and the change-password form (passwordChange is always on)')
     for (const part of ['add-passkey', 'passkeys', 'email-form', 'identities']) assert.equal(shadow(accountEl, `[part~="${part}"]`), null, part)
+    await api('/auth/logout', {})
+  })
+
+  it('offers no form asking for the current password to an account without one', async () => {
+    await api('/test/sign-in', { name: 'No Password' })
+    WireAuthReconnect()
+    const accountEl = mount('<wire-auth-account></wire-auth-account>').querySelector('wire-auth-account')
+    await waitFor(() => shadow(accountEl, '[part~="session"]'), 'the sessions (loaded with the identities)')
+    await accountEl.updateComplete
+    assert.equal(shadow(accountEl, '[part~="password-form"]'), null)
     await api('/auth/logout', {})
   })
 

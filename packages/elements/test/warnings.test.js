@@ -1,4 +1,4 @@
-import { assert, env, loadBundle, mount, settled, signIn, waitFor } from './helpers.js'
+import { assert, env, loadBundle, mount, openForeignPage, settled, signIn, waitFor } from './helpers.js'
 
 // Misconfiguration speaks: each cause is explained once in the console with
 // its code and the fix, and the denial code is on the element (`code`).
@@ -83,19 +83,9 @@ describe('console warnings and the code attribute', () => {
   })
 
   it('a page origin the backend does not allow: code="ERR_ORIGIN_NOT_ALLOWED" and one warning naming the origin to add', async () => {
-    const frame = document.createElement('iframe')
-    const message = new Promise((resolve) => {
-      window.addEventListener('message', function onMessage(event) {
-        if (event.data?.wireAuthForeignRegion) {
-          window.removeEventListener('message', onMessage)
-          resolve(event.data)
-        }
-      })
-    })
-    frame.src = env.foreignRegionPage
-    document.body.append(frame)
+    const { frame, report } = openForeignPage(env.foreignRegionPage, 'wireAuthForeignRegion')
     try {
-      const result = await message
+      const result = await report
       assert.equal(result.code, 'ERR_ORIGIN_NOT_ALLOWED')
       const lines = result.warnings.filter((w) => w.startsWith('wire-auth ERR_ORIGIN_NOT_ALLOWED:'))
       assert.equal(lines.length, 1, `one warning for two regions: ${JSON.stringify(result.warnings)}`)

@@ -3,9 +3,9 @@
 // per-user fragment HTML varies on Cookie and Authorization also when no
 // CORS origin is configured (so a shared cache never serves it to another user).
 import { createPolicyEngine, createPrincipal, html, isRegionProblem, parseRegionRequest, resolveSafeRedirect, type RegionRequest } from '@wire-auth/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { cachedPolicySpecCount, FragmentRegistry } from '../src/lib/fragments/fragment-registry.js'
-import { buildApp, signedInUser, tempDir } from './support/app.js'
+import { appsPerTest, signedInUser } from './support/app.js'
 
 const quiet = { warn: () => {}, error: () => {} }
 
@@ -37,16 +37,10 @@ describe('the element-policy spec cache', () => {
 })
 
 describe('GET /auth/fragments/:name without CORS', () => {
-  let cleanup: () => Promise<void> = async () => {}
-  afterEach(() => cleanup())
+  const apps = appsPerTest()
 
   it('varies on Cookie and Authorization and is never stored', async () => {
-    const dir = tempDir()
-    const app = await buildApp({ sqlitePath: `${dir.dir}/auth.sqlite` })
-    cleanup = async () => {
-      await app.close()
-      dir.cleanup()
-    }
+    const app = await apps.build()
     app.fragment('hello', { authenticated: true }, ({ user }) => html`<p>${user.name}</p>`)
     // As behind a host app's own CORS handling: nothing has set Vary yet.
     app.addHook('preHandler', async (_request, reply) => {

@@ -8,22 +8,16 @@ import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { connectAuth } from '../src/index.js'
 import type { LiveOptions } from '../src/lib/options.js'
-import { buildApp, signedInUser, tempDir } from './support/app.js'
+import { appsPerTest, signedInUser } from './support/app.js'
 
-let dir: { dir: string; cleanup: () => void } | undefined
-let app: FastifyInstance | undefined
+const apps = appsPerTest()
 
-afterEach(async () => {
+afterEach(() => {
   vi.useRealTimers()
-  await app?.close()
-  dir?.cleanup()
-  app = undefined
-  dir = undefined
 })
 
 async function start(live: LiveOptions = {}): Promise<FastifyInstance> {
-  dir = tempDir()
-  app = await buildApp({ sqlitePath: `${dir.dir}/auth.sqlite`, live })
+  const app = await apps.build({ live })
   app.fragment('news', { public: true }, () => html`<p>news</p>`)
   app.fragment('members', { authenticated: true }, () => html`<p>members</p>`)
   return app
@@ -103,8 +97,7 @@ describe('POST /auth/fragments: body', () => {
     expect(fits.statusCode).toBe(200)
     // Measure what one region's params cost, then set the limit to exactly two of them.
     const bytes = Buffer.byteLength(JSON.stringify(one.params))
-    await app!.close()
-    dir!.cleanup()
+    await server.close()
     const tight = await start({ maxParamsBytesPerSocket: 2 * bytes })
     const two = [one, { id: 'b', fragment: 'news', params: { p: 'y' } }]
     expect((await post(tight, { regions: two })).statusCode).toBe(200)
@@ -199,10 +192,9 @@ describe('GET /auth/fragments/:name: query and params', () => {
 
   it('a name over 128 characters is refused by the schema (400), one of 128 is looked up (404)', async () => {
     // Fastify's own maxParamLength (100) would answer 414 first: a host may raise it.
-    dir = tempDir()
     const server = Fastify({ logger: false, maxParamLength: 1000 })
-    app = server
-    await connectAuth(server, { sqlitePath: `${dir.dir}/auth.sqlite` })
+    apps.track(server)
+    await connectAuth(server, { sqlitePath: apps.sqlitePath() })
     const long = await server.inject({ url: `/auth/fragments/${'a'.repeat(129)}` })
     expect(long.statusCode).toBe(400)
     expect(code(long)).toBe('ERR_VALIDATION')
@@ -301,11 +293,10 @@ describe('route set-up', () => {
 
 describe('boot-time check of fragment guards', () => {
   it('warns once per fragment whose policy does not exist when the app is ready; not for known policies or other guards', async () => {
-    dir = tempDir()
     const lines: string[] = []
     const server = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => void lines.push(line) } } })
-    app = server
-    await connectAuth(server, { sqlitePath: `${dir.dir}/auth.sqlite` })
+    apps.track(server)
+    await connectAuth(server, { sqlitePath: apps.sqlitePath() })
     server.authEngine.addPolicy('Known', () => true)
     server.fragment('ghost', { policy: 'Missing' }, () => html`<p>never</p>`)
     server.fragment('fine', { policy: 'Known' }, () => html`<p>fine</p>`)

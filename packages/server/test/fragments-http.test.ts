@@ -1,15 +1,14 @@
 import { html } from '@wire-auth/core'
 import type { FastifyInstance } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { buildApp, signedInUser, tempDir } from './support/app.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { appsPerTest, signedInUser } from './support/app.js'
 
-let dir: { dir: string; cleanup: () => void }
+const apps = appsPerTest()
 let app: FastifyInstance
 let calls: { load: number; render: number }
 
 beforeEach(async () => {
-  dir = tempDir()
-  app = await buildApp({ sqlitePath: `${dir.dir}/auth.sqlite`, allowedOrigins: ['https://www.example.com'], live: { maxRegionsPerSocket: 120 } })
+  app = await apps.build({ allowedOrigins: ['https://www.example.com'], live: { maxRegionsPerSocket: 120 } })
   calls = { load: 0, render: 0 }
   app.authEngine.addPolicy('BetaOnly', { requiresClaim: ['role', 'beta'] })
   app.authEngine.addPolicy('Owner', (user, { params }) => {
@@ -35,11 +34,6 @@ beforeEach(async () => {
   app.fragment('item', { policy: 'Owner' }, ({ params }) => html`<li>${String(params.itemId)}</li>`)
   app.fragment('news', { public: true }, () => html`<p>Public news</p>`)
   app.fragment('greeting', { authenticated: true, bindVerdict: true }, ({ allowed, user }) => (allowed ? html`<p>Hello ${user.name}</p>` : html`<p>Please sign in</p>`))
-})
-
-afterEach(async () => {
-  await app.close()
-  dir.cleanup()
 })
 
 function post(body: unknown, cookie?: string) {

@@ -4,24 +4,15 @@
 // region evaluations per client per second across HTTP and the socket.
 import { html, type WireAuthErrorCode } from '@wire-auth/core'
 import type { FastifyInstance } from 'fastify'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { LiveOptions } from '../src/lib/options.js'
-import { buildApp, signedInUser, tempDir } from './support/app.js'
+import { appsPerTest, signedInUser } from './support/app.js'
 
-let dir: { dir: string; cleanup: () => void } | undefined
-let app: FastifyInstance | undefined
+const apps = appsPerTest()
 let loads = 0
 
-afterEach(async () => {
-  await app?.close()
-  dir?.cleanup()
-  app = undefined
-  dir = undefined
-})
-
 async function start(live: LiveOptions = {}): Promise<FastifyInstance> {
-  dir = tempDir()
-  app = await buildApp({ sqlitePath: `${dir.dir}/auth.sqlite`, allowedOrigins: ['https://www.example.com'], live })
+  const app = await apps.build({ allowedOrigins: ['https://www.example.com'], live })
   loads = 0
   const server = app
   // Like the demo's account page: every evaluation reads the store.

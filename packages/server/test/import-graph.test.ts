@@ -17,11 +17,17 @@ function sources(dir: string): string[] {
   })
 }
 
+/** Every module specifier a file's import and export declarations name. */
+function specifiers(file: string): string[] {
+  return parseAst(readFileSync(file, 'utf8'), { lang: 'ts' }).body.flatMap((node) =>
+    'source' in node && node.source !== null && typeof node.source?.value === 'string' ? [node.source.value] : [],
+  )
+}
+
 const graph = new Map<string, string[]>()
 for (const file of sources(lib)) {
   const from = relative(lib, file).split('\\').join('/')
-  const imports = parseAst(readFileSync(file, 'utf8'), { lang: 'ts' })
-    .body.flatMap((node) => ('source' in node && node.source !== null && typeof node.source?.value === 'string' ? [node.source.value] : []))
+  const imports = specifiers(file)
     .filter((name) => name.startsWith('.'))
     .map((name) => posix.normalize(posix.join(posix.dirname(from), name)).replace(/\.js$/, '.ts'))
   graph.set(from, imports)
@@ -60,6 +66,22 @@ describe('the server import graph', () => {
     }
     // The live path gets what it needs passed in, not the context: only the route module takes it.
     expect(importersOf('context.ts').filter((from) => from.startsWith('live/'))).toEqual(['live/live-socket.ts'])
+  })
+
+  it('core imports nothing; elements import no wire-auth package but core, and nothing outside their own folder', () => {
+    const packages = join(lib, '../../..')
+    const leaving = (file: string, root: string) => specifiers(file).filter((name) => name.startsWith('.') && !join(dirname(file), name).startsWith(root))
+    const core = sources(join(packages, 'core/src'))
+    const elements = sources(join(packages, 'elements/src'))
+    expect(core.length * elements.length).toBeGreaterThan(0)
+    for (const file of core) {
+      expect(specifiers(file).filter((name) => !name.startsWith('.')), file).toEqual([])
+      expect(leaving(file, join(packages, 'core/src')), file).toEqual([])
+    }
+    for (const file of elements) {
+      expect(specifiers(file).filter((name) => name.startsWith('@wire-auth/') && name !== '@wire-auth/core'), file).toEqual([])
+      expect(leaving(file, join(packages, 'elements/src')), file).toEqual([])
+    }
   })
 
   it('keeps fragments/ off live/ and the store, and channel/ off live/', () => {

@@ -76,6 +76,14 @@ export function liveHarness() {
       return client
     },
 
+    /** Opens a socket with `cookie` (see {@link connect}), sends `mount` and waits for its first render. */
+    async mounted(cookie: string | undefined, mount: unknown = MOUNT): Promise<SocketClient> {
+      const client = await this.connect(cookie)
+      client.send(mount)
+      await client.render()
+      return client
+    },
+
     /** Sockets opened so far in this test. */
     get opened(): number {
       return clients.length

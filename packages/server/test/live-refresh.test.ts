@@ -62,12 +62,8 @@ describe('app.auth.refresh', () => {
     const app = await start()
     const ada = await signedInUser(app, 'ada@example.com', 'Ada')
     const bob = await signedInUser(app, 'bob@example.com', 'Bob')
-    const adaSocket = await live.connect(ada.cookie)
-    const bobSocket = await live.connect(bob.cookie)
-    for (const socket of [adaSocket, bobSocket]) {
-      socket.send(MOUNT)
-      await socket.render()
-    }
+    const adaSocket = await live.mounted(ada.cookie, MOUNT)
+    const bobSocket = await live.mounted(bob.cookie, MOUNT)
     readers.set('a', new Set(['*']))
     await app.auth.refresh({ userId: bob.user.id })
     expect((await bobSocket.render()).map((r) => r.id)).toEqual(['a'])

@@ -1,5 +1,5 @@
 import { createPrincipal } from '@wire-auth/core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { hashSessionId } from '../src/lib/sessions.js'
 import { MOUNT, ResyncChannel, liveHarness } from './live-harness.js'
 import { signedInUser } from './support/app.js'
@@ -185,12 +185,8 @@ describe('isolation between users', () => {
     const server = await live.start({ channel })
     const ada = await signedInUser(server, 'ada@example.com', 'Ada')
     const bob = await signedInUser(server, 'bob@example.com', 'Bob')
-    const adaTab = await live.connect(ada.cookie)
-    const bobTab = await live.connect(bob.cookie)
-    for (const tab of [adaTab, bobTab]) {
-      tab.send(MOUNT)
-      await tab.render()
-    }
+    const adaTab = await live.mounted(ada.cookie)
+    const bobTab = await live.mounted(bob.cookie)
     await server.authStore.addClaim(ada.user.id, { type: 'role', value: 'beta' })
     await server.authStore.addClaim(bob.user.id, { type: 'role', value: 'beta' })
     channel.resync()
@@ -224,8 +220,8 @@ describe('ping sweep', () => {
     clients.forEach((client, i) => client.ws.on('ping', () => pings[i]++))
     // The last socket stops answering pings: it must be the only one terminated.
     const silent = await live.connect(undefined, { autoPong: false })
-    await new Promise((resolve) => setTimeout(resolve, 700))
-    expect(Math.min(...pings)).toBeGreaterThanOrEqual(2)
+    // Two sweeps reached every socket (waited for, not timed: a loaded machine only makes it later).
+    await vi.waitFor(() => expect(Math.min(...pings)).toBeGreaterThanOrEqual(2), { timeout: 30_000, interval: 50 })
     await silent.closed
     expect(clients.every((client) => client.ws.readyState === client.ws.OPEN)).toBe(true)
   })

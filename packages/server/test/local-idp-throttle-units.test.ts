@@ -47,6 +47,15 @@ describe('clientBucket', () => {
     expect(clientBucket(ip)).toBe(bucket)
   })
 
+  it('answers repeated and alternating addresses alike (the last answer is remembered)', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(clientBucket('2001:db8:a:b:c:d:e:f')).toBe('2001:db8:a:b::/64')
+      expect(clientBucket('2001:db8:a:b:c:d:e:f')).toBe('2001:db8:a:b::/64')
+      expect(clientBucket('::ffff:192.0.2.1')).toBe('192.0.2.1')
+      expect(clientBucket('192.0.2.7')).toBe('192.0.2.7')
+    }
+  })
+
   it('keeps at most 64 characters of something that is no address', () => {
     expect(clientBucket('x'.repeat(100))).toBe('x'.repeat(64))
     expect(clientBucket('unix-socket')).toBe('unix-socket')

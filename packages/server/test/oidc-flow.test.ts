@@ -231,7 +231,7 @@ describe('a full login through the provider', () => {
 })
 
 describe('GET /auth/account/identities', () => {
-  it('lists the caller\'s linked providers (name, display name, issuer, when) and never the subject; anonymous is 401', async () => {
+  it('lists the caller\'s linked providers (name, display name, issuer, when) and never the subject, and whether the account has a password; anonymous is 401', async () => {
     const anonymous = await fetch(`${backendUrl}/auth/account/identities`)
     expect(anonymous.status).toBe(401)
     expect((await json(anonymous)).error?.code).toBe('ERR_UNAUTHENTICATED')
@@ -244,7 +244,7 @@ describe('GET /auth/account/identities', () => {
     expect(response.status).toBe(200)
     expect(response.headers.get('cache-control')).toBe('no-store')
     const body = await json(response)
-    expect(body).toEqual({ identities: [{ provider: 'second', displayName: 'second', issuer: second.issuer, linkedAt: expect.any(Number) }] })
+    expect(body).toEqual({ identities: [{ provider: 'second', displayName: 'second', issuer: second.issuer, linkedAt: expect.any(Number) }], hasPassword: false })
     expect(JSON.stringify(body)).not.toContain('heidi')
 
     // A local account with no provider identity has none.
@@ -255,7 +255,7 @@ describe('GET /auth/account/identities', () => {
       body: JSON.stringify({ email: 'ivan@example.test', password: 'a long and unusual passphrase' }),
     })
     expect(registered.status).toBe(201)
-    expect(await json(await local.request(`${backendUrl}/auth/account/identities`))).toEqual({ identities: [] })
+    expect(await json(await local.request(`${backendUrl}/auth/account/identities`))).toEqual({ identities: [], hasPassword: true })
     expect((await app.authStore.listIdentities(userId)).map((i) => i.subject)).toEqual(['heidi'])
   })
 })

@@ -1,12 +1,12 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { buildApp, signedInUser, tempDir } from './support/app.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { appsPerTest, signedInUser } from './support/app.js'
 
 // Host routes guarded by `config.authGuard`: the guard decides in wire-auth's
 // onRequest hook, before any hook of the app or the route and before the handler.
 
-let dir: { dir: string; cleanup: () => void }
+const apps = appsPerTest()
 let app: FastifyInstance
 let calls: Record<string, number>
 
@@ -20,10 +20,9 @@ function count(name: string) {
 }
 
 beforeEach(async () => {
-  dir = tempDir()
   calls = {}
   // The guarded routes are the host's: coded JSON because the host opts in to wire-auth's error handler.
-  app = await buildApp({ sqlitePath: `${dir.dir}/auth.sqlite`, loginUrl: '/login', policies: { AdminOnly: { requiresClaim: ['role', 'admin'] } } }, { codedErrors: true })
+  app = await apps.build({ loginUrl: '/login', policies: { AdminOnly: { requiresClaim: ['role', 'admin'] } } }, { codedErrors: true })
   // A hook of the whole app, added after wire-auth (as apps do), and one of an encapsulated plugin.
   app.addHook('onRequest', count('app.onRequest'))
   app.addHook('preHandler', count('app.preHandler'))
@@ -51,11 +50,6 @@ beforeEach(async () => {
       plugin.addHook('onRequest', count('fp.onRequest'))
     }),
   )
-})
-
-afterEach(async () => {
-  await app.close()
-  dir.cleanup()
 })
 
 function beforeHandler(): number {

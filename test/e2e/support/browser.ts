@@ -1,6 +1,8 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { expect } from 'vitest'
 
 export const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
 
@@ -78,4 +80,20 @@ export async function signIn(page: Page, baseUrl: string, user: { email: string;
   await page.fill('wire-auth-sign-in input[name="password"]', user.password)
   const before = page.url()
   await Promise.all([page.waitForURL((url) => url.href !== before && url.pathname !== '/login'), page.click('wire-auth-sign-in button[type="submit"]')])
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+/**
+ * axe-core finds no violation on the page, or in the part `within` selects.
+ * axe is evaluated through the DevTools protocol, so the page's CSP stays on.
+ */
+export async function axeClean(page: Page, state: string, within?: string): Promise<void> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE)
+  const violations = await page.evaluate(async (within) => {
+    const axe = (window as unknown as { axe: { run(c: unknown, o: unknown): Promise<{ violations: unknown[] }> } }).axe
+    const found = (await axe.run(within === undefined ? document : { include: [[within]] }, { resultTypes: ['violations'] })).violations as Array<{ id: string; nodes: Array<{ target: string[] }> }>
+    return found.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  }, within)
+  expect(violations, state).toEqual([])
 }

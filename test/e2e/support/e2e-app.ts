@@ -14,15 +14,19 @@ export interface E2eApp {
   close(): Promise<void>
 }
 
+/** Options of an end-to-end app: all but the SQLite file and the public URL, which it picks. */
+export type E2eAppOptions = Omit<WireAuthOptions, 'sqlitePath' | 'publicUrl'>
+
 /**
  * Fastify with wire-auth (the built packages) on a real SQLite file in a
  * temp folder, listening on a free loopback port whose URL is the app's
- * `publicUrl`. `setup` adds the test's pages and fragments before it listens.
+ * `publicUrl`. `options` may be a function of that URL (e.g. to register an
+ * OpenID redirect URI first). `setup` adds the test's pages and fragments before it listens.
  * `hostname: 'localhost'` where the page needs a host name (a WebAuthn RP ID
  * is never an IP address); it still listens on 127.0.0.1.
  */
 export async function startE2eApp(
-  options: Omit<WireAuthOptions, 'sqlitePath' | 'publicUrl'>,
+  options: E2eAppOptions | ((url: string) => E2eAppOptions | Promise<E2eAppOptions>),
   { setup, hostname = '127.0.0.1' }: { setup?: (app: FastifyInstance) => void; hostname?: 'localhost' | '127.0.0.1' } = {},
 ): Promise<E2eApp> {
   const dir = mkdtempSync(join(tmpdir(), 'wire-auth-e2e-'))
@@ -30,7 +34,8 @@ export async function startE2eApp(
   const url = `http://${hostname}:${port}`
   const app = Fastify({ logger: false })
   try {
-    await connectAuth(app, { ...options, sqlitePath: join(dir, 'auth.sqlite'), publicUrl: url })
+    const resolved = typeof options === 'function' ? await options(url) : options
+    await connectAuth(app, { ...resolved, sqlitePath: join(dir, 'auth.sqlite'), publicUrl: url })
     setup?.(app)
     await app.listen({ port, host: '127.0.0.1' })
   } catch (err) {

@@ -17,8 +17,9 @@ export interface ErrorDefinition {
  * `docs/errors.md` gives each code's cause and fix; codes are never reused.
  *
  * Core's own classes, which the browser bundle carries, hold their status
- * as a literal rather than importing this table (test/error-table.test.ts
- * checks that they agree); everything the server builds reads it.
+ * as a literal rather than importing this table (the server's
+ * `test/error-table.test.ts` checks that they agree); everything the server
+ * builds reads it, and its error handlers answer the status by code.
  *
  * Codes that never travel over HTTP (socket answers, log lines, browser
  * warnings) still have the status they would answer with, so that every

@@ -29,7 +29,11 @@ export interface WireAuthErrorOptions {
 export class WireAuthError extends Error {
   /** Stable machine-readable code, listed in docs/errors.md. */
   readonly code: WireAuthErrorCode
-  /** HTTP status this error answers with when it reaches a client: the code's, from `ERROR_TABLE`. */
+  /**
+   * The code's HTTP status from `ERROR_TABLE` when the error was built by
+   * one of wire-auth's constructors; 500 for a bare `new WireAuthError`
+   * (wire-auth's error handlers look the status up by code either way).
+   */
   readonly statusCode: number
 
   constructor(code: WireAuthErrorCode, message: string, options: WireAuthErrorOptions = {}) {

@@ -1,4 +1,5 @@
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import type { WireAuthLogger } from '@wire-auth/core'
+import type { FastifyRequest } from 'fastify'
 import type { MetricsRecorder } from './metrics.js'
 import type { AuditRecord, AuthStore } from './store/auth-store.js'
 
@@ -14,7 +15,7 @@ export interface AuditWriterDeps {
   store: Pick<AuthStore, 'appendAudit'>
   /** Sign-ins and throttled sign-ins are counted from the records (`options.metrics`), or null. */
   metrics: MetricsRecorder | null
-  log: Pick<FastifyBaseLogger, 'warn'>
+  log: Pick<WireAuthLogger, 'warn'>
 }
 
 /**

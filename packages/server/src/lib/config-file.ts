@@ -16,6 +16,7 @@ const SERVER_CONFIG_KEYS = {
   mongoUrl: true,
   redisUrl: true,
   redisChannel: true,
+  redisClusterNodes: true,
   fastify: true,
   setup: true,
   store: true,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import fastifyStatic from '@fastify/static'
-import { type PolicyEngine } from '@wire-auth/core'
+import { InvalidOption, type PolicyEngine } from '@wire-auth/core'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { AuthChannel } from './channel/auth-channel.js'
 import { escapeJsonControlChars } from './control-chars.js'
@@ -38,6 +38,12 @@ export interface ServerConfig extends WireAuthOptions {
    * sharing one Redis must not.
    */
   redisChannel?: string
+  /**
+   * Redis Cluster (Redis ≥ 7) start-up nodes, `redis://[:password@]host:port`
+   * URLs of some of its primaries: uses `RedisAuthChannel` with sharded
+   * pub/sub, so each user's events go through one shard. Not with `redisUrl`.
+   */
+  redisClusterNodes?: string[]
   /** Fastify server options (logger, trustProxy, bodyLimit…). */
   fastify?: FastifyServerOptions
   /** Registers the site's fragments, policies and routes. */
@@ -61,9 +67,19 @@ export async function storeFor(config: ServerConfig): Promise<AuthStore> {
   return new SqliteAuthStore(config.sqlitePath ?? 'wire-auth.sqlite')
 }
 
-/** The config's channel: `channel`, else Redis at `redisUrl`, else in-process. @internal */
+/**
+ * The config's channel: `channel`, else Redis at `redisUrl` or the Redis
+ * Cluster of `redisClusterNodes`, else in-process.
+ * @throws ERR_INVALID_OPTION when both `redisUrl` and `redisClusterNodes` are set.
+ * @internal
+ */
 export async function channelFor(config: ServerConfig, logger?: ChannelLogger): Promise<AuthChannel> {
   if (config.channel !== undefined) return config.channel
+  if (config.redisClusterNodes !== undefined) {
+    if (config.redisUrl !== undefined) throw new InvalidOption('"redisUrl" and "redisClusterNodes" are mutually exclusive')
+    const { RedisAuthChannel } = await import('../redis.js')
+    return new RedisAuthChannel({ cluster: { nodes: config.redisClusterNodes }, channel: config.redisChannel, logger })
+  }
   if (config.redisUrl !== undefined) {
     const { RedisAuthChannel } = await import('../redis.js')
     return new RedisAuthChannel({ url: config.redisUrl, channel: config.redisChannel, logger })
@@ -97,7 +113,7 @@ function loggerOptions(fastify: FastifyServerOptions | undefined): Pick<FastifyS
 }
 
 export async function createServer(config: ServerConfig): Promise<FastifyInstance> {
-  const { port: _port, host: _host, staticRoot, mongoUrl: _m, redisUrl: _r, redisChannel: _c, fastify, setup, ...options } = config
+  const { port: _port, host: _host, staticRoot, mongoUrl: _m, redisUrl: _r, redisChannel: _c, redisClusterNodes: _rc, fastify, setup, ...options } = config
   const app = Fastify({ bodyLimit: 64 * 1024, frameworkErrors: codedFrameworkError, ...fastify, ...loggerOptions(fastify) })
   const store = await storeFor(config)
   let channel: AuthChannel | undefined

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { afterEach } from 'vitest'
 import { connectAuth, wireAuthErrorHandler, type WireAuthOptions } from '../../src/index.js'
 import { cookieFrom as sessionCookie } from '../../../../test/support/cookies.js'
 
@@ -39,4 +40,35 @@ export async function signedInUser(app: FastifyInstance, email = `u${Math.random
   const cookie = sessionCookie(response)
   if (response.statusCode !== 200 || cookie === null) throw new Error(`sign-in failed: ${response.statusCode} ${response.body}`)
   return { user, cookie }
+}
+
+/**
+ * For every test of the calling file: `build()` is {@link buildApp} on a
+ * fresh SQLite file in a temp folder, `sqlitePath()` names such a file for an
+ * app the test builds by hand and `track(app)` has that app closed too. After
+ * the test every app is closed (again, if the test closed it) and the folder removed.
+ */
+export function appsPerTest(): {
+  sqlitePath(): string
+  track<T extends FastifyInstance>(app: T): T
+  build(options?: WireAuthOptions, host?: { codedErrors?: boolean }): Promise<FastifyInstance>
+} {
+  let dir: ReturnType<typeof tempDir> | null = null
+  let files = 0
+  const apps: FastifyInstance[] = []
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close()
+    dir?.cleanup()
+    dir = null
+  })
+  const sqlitePath = () => join((dir ??= tempDir()).dir, `auth-${++files}.sqlite`)
+  const track = <T extends FastifyInstance>(app: T): T => {
+    apps.push(app)
+    return app
+  }
+  return {
+    sqlitePath,
+    track,
+    build: async (options = {}, host = {}) => track(await buildApp({ sqlitePath: sqlitePath(), ...options }, host)),
+  }
 }

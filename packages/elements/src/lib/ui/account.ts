@@ -51,8 +51,8 @@ interface Passkey {
  * (`GET /auth/account/identities`), passkeys to add, rename and remove
  * (`passkeys`; `/auth/passkeys/*`, the ceremony by `@simplewebauthn/browser`,
  * loaded on the first "Add a passkey"), a change-e-mail form (`emailChange`)
- * and a change-password form (`passwordChange`). Anonymous visitors see a
- * sign-in hint.
+ * and a change-password form (`passwordChange`), both only for an account
+ * that has a password. Anonymous visitors see a sign-in hint.
  *
  * @element wire-auth-account
  * @attr {string} backend - Backend URL. Default: the bundle's origin.
@@ -84,6 +84,7 @@ export class WireAuthAccount extends UiElement {
     ...UiElement.properties,
     sessions: { state: true },
     identities: { state: true },
+    hasPassword: { state: true },
     passkeys: { state: true },
     caps: { state: true },
     error: { state: true },
@@ -111,6 +112,8 @@ export class WireAuthAccount extends UiElement {
 
   declare private sessions: Session[] | undefined
   declare private identities: Identity[] | undefined
+  /** False for an account without a password (made by a provider): no form asks for it. */
+  declare private hasPassword: boolean
   declare private passkeys: Passkey[] | undefined
   /** What the server offers (`GET /auth/account/capabilities`), null when it says nothing. */
   declare private caps: Capabilities | null
@@ -123,6 +126,7 @@ export class WireAuthAccount extends UiElement {
     this.error = ''
     this.status = ''
     this.caps = null
+    this.hasPassword = false
   }
 
   protected override principalChanged(): void {
@@ -140,6 +144,8 @@ export class WireAuthAccount extends UiElement {
   async refresh(): Promise<void> {
     const [result, identities] = await Promise.all([call(this.origin, '/auth/sessions'), call(this.origin, '/auth/account/identities')])
     if (identities.ok) this.identities = identities.body.identities as Identity[]
+    // A server without the route: offer the forms, as before it.
+    this.hasPassword = !identities.ok || identities.body.hasPassword !== false
     if (result.ok && Array.isArray(result.body.sessions)) {
       this.sessions = result.body.sessions as Session[]
     } else if (!result.ok && result.code !== 'ERR_UNAUTHENTICATED') {
@@ -274,14 +280,14 @@ export class WireAuthAccount extends UiElement {
             ${this.passkeys?.length ? html`<ul part="passkeys">${this.passkeys.map(passkeyRow)}</ul>` : html`<p class="muted">${t.noPasskeys}</p>`}
             <button part="add-passkey" class="button primary" type="button" @click=${(e: Event) => void this.#addPasskey(e.currentTarget as HTMLButtonElement)}>${t.addPasskey}</button>`
         : nothing}
-      ${caps?.emailChange === true
+      ${caps?.emailChange === true && this.hasPassword
         ? html`<h2 part="title" id="${id}-em">${t.changeEmail}</h2>
             <form part="email-form" aria-labelledby="${id}-em" @submit=${(e: SubmitEvent) => void this.#submit(e, '/auth/account/email/change', (_f, body) => (this.status = fill(t.emailChangeSent, { email: body.email! })))}>
               ${field('email', t.newEmail, 'email', 'email')} ${field('password', t.currentPassword, 'password', 'current-password')}
               <button part="submit" class="button" type="submit">${t.changeEmail}</button>
             </form>`
         : nothing}
-      ${caps?.passwordChange === true
+      ${caps?.passwordChange === true && this.hasPassword
         ? html`<h2 part="title" id="${id}-pw">${t.changePassword}</h2>
             <form part="password-form" aria-labelledby="${id}-pw" @submit=${(e: SubmitEvent) => void this.#submit(e, '/auth/account/password/change', async () => {
               this.status = t.passwordChanged

@@ -1,10 +1,11 @@
 import { WireAuthError } from '@wire-auth/core'
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import { isUserScoped, type AuthChannel, type AuthEvent, type AuthEventListener } from './auth-channel.js'
 import { checkEvent, decodeMessage, encodeEvent } from './redis-message.js'
 import { checkOptions, isObject, type RedisAuthChannelOptions } from './redis-options.js'
 import { ChannelPublisher } from './redis-publisher.js'
 import { ResyncScheduler } from './redis-resync.js'
+import { ShardSubscriber } from './redis-shard-subscriber.js'
 import { closeConnection, describeError, type ChannelLogger } from './redis-support.js'
 import { codedError } from '../errors.js'
 
@@ -22,6 +23,16 @@ export interface RedisAuthChannelStats {
   resyncs: number
   /** Users whose channel this worker subscribes to now (routing `'user'`). */
   watchedUsers: number
+}
+
+/** What the channel uses of its subscriber: one connection, or one per cluster shard. */
+interface SubscriberLink {
+  readonly status: string
+  subscribe(...channels: string[]): Promise<unknown>
+  unsubscribe(channel: string): Promise<unknown>
+  ping(): Promise<unknown>
+  disconnect(reconnect?: boolean): void
+  on(event: string, listener: (...args: any[]) => void): unknown
 }
 
 /** User channels per SUBSCRIBE command when (re)subscribing many at once. */
@@ -71,7 +82,8 @@ export class RedisAuthChannel implements AuthChannel {
   /** The Redis pub/sub channel name. */
   readonly channelName: string
   readonly #publisher: ChannelPublisher
-  readonly #sub: Redis
+  readonly #sub: SubscriberLink
+  readonly #closeSubscriber: (timeoutMs: number) => Promise<void>
   readonly #log: ChannelLogger
   readonly #secret: string | null
   readonly #listeners = new Set<AuthEventListener>()
@@ -125,15 +137,39 @@ export class RedisAuthChannel implements AuthChannel {
     // Resubscribing ourselves on `ready` orders "subscribed" before "resync".
     const subOptions: RedisOptions = { ...common, autoResubscribe: false, connectionName: `${name}:sub` }
     const pubOptions: RedisOptions = { ...common, connectionName: `${name}:pub` }
-    let pub: Redis
-    if (options.client) {
-      this.#secret = typeof options.client.options.password === 'string' ? options.client.options.password : null
-      pub = options.client.duplicate(pubOptions)
-      this.#sub = options.client.duplicate(subOptions)
-    } else {
+    let pub: Redis | Cluster
+    if (o.cluster) {
       this.#secret = o.password
-      pub = new Redis(o.url, pubOptions)
-      this.#sub = pub.duplicate(subOptions)
+      const auth: RedisOptions = {
+        ...(o.cluster.username === null ? {} : { username: o.cluster.username }),
+        ...(o.password === null ? {} : { password: o.password }),
+        ...(o.cluster.tls ? { tls: {} } : {}),
+      }
+      // The cluster manages its node connections: no retry, lazy connect and its own close.
+      const { retryStrategy: _r, lazyConnect: _l, disconnectTimeout: _d, ...nodeOptions } = pubOptions
+      pub = new Cluster(o.cluster.nodes, {
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (times) => this.#retryDelay(times),
+        // Slot moves (failover, resharding) are noticed within this time even without a MOVED reply.
+        slotsRefreshInterval: 5000,
+        redisOptions: { ...nodeOptions, ...auth },
+      })
+      const shards = new ShardSubscriber(pub, { ...subOptions, ...auth })
+      this.#sub = shards
+      this.#closeSubscriber = (timeoutMs) => shards.close(timeoutMs)
+    } else {
+      let sub: Redis
+      if (options.client) {
+        this.#secret = typeof options.client.options.password === 'string' ? options.client.options.password : null
+        pub = options.client.duplicate(pubOptions)
+        sub = options.client.duplicate(subOptions)
+      } else {
+        this.#secret = o.password
+        pub = new Redis(o.url, pubOptions)
+        sub = pub.duplicate(subOptions)
+      }
+      this.#sub = sub
+      this.#closeSubscriber = (timeoutMs) => closeConnection(sub, timeoutMs)
     }
 
     this.#sub.on('ready', () => void this.#onSubscriberReady())
@@ -157,6 +193,7 @@ export class RedisAuthChannel implements AuthChannel {
       secret: this.#secret,
       counters: this.#stats,
       commandTimeoutMs: this.#commandTimeoutMs,
+      sharded: o.cluster !== null,
     })
     pub.on('ready', () => this.#wakeReadyWaiters())
     pub.on('close', () => this.#onConnectionLost('publisher'))
@@ -166,7 +203,7 @@ export class RedisAuthChannel implements AuthChannel {
       this.#healthTimer = setInterval(() => this.#checkHealth(), o.healthCheckMs)
       this.#healthTimer.unref()
     }
-    this.#log.debug?.({ url: o.redactedUrl, channel: this.channelName, workerId: this.workerId }, 'wire-auth: Redis channel connecting')
+    this.#log.debug?.({ url: o.redactedUrl, cluster: o.cluster !== null, channel: this.channelName, workerId: this.workerId }, 'wire-auth: Redis channel connecting')
   }
 
   /**
@@ -249,7 +286,7 @@ export class RedisAuthChannel implements AuthChannel {
     this.#listeners.clear()
     this.#watched.clear()
     for (const waiter of this.#readyWaiters.splice(0)) waiter.reject(closedError())
-    await Promise.all([this.#publisher.close(this.#commandTimeoutMs), closeConnection(this.#sub, this.#commandTimeoutMs)])
+    await Promise.all([this.#publisher.close(this.#commandTimeoutMs), this.#closeSubscriber(this.#commandTimeoutMs)])
     this.#log.debug?.({ channel: this.channelName, workerId: this.workerId }, 'wire-auth: Redis channel closed')
   }
 

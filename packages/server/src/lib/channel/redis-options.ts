@@ -35,6 +35,23 @@ export interface RedisAuthChannelOptions {
    * 0.2). Every worker of a deployment must use the same routing.
    */
   routing?: 'user' | 'broadcast'
+  /**
+   * A Redis Cluster (Redis ≥ 7) to use with sharded pub/sub instead of one
+   * Redis: `nodes` are `redis[s]://[[user]:password@]host:port` URLs of some
+   * of its primaries (the rest is discovered), all with the same credentials.
+   * Every channel is then a shard channel (SPUBLISH / SSUBSCRIBE): a user's
+   * events travel only through the shard serving `<channel>:u:<U>`, and the
+   * shared `<channel>` (events of everyone, resync notices) through one
+   * shard. Not with `url` or `client`; `channel` must hold no `{` or `}` (a
+   * hash tag would put every user's channel in one slot).
+   */
+  cluster?: { nodes: string[] }
+}
+
+/** A cluster start-up node after checking. @internal */
+export interface ClusterNode {
+  host: string
+  port: number
 }
 
 /** Options after defaults were applied and checked. @internal */
@@ -50,6 +67,8 @@ export interface CheckedOptions {
   healthCheckMs: number
   resyncMinIntervalMs: number
   routing: 'user' | 'broadcast'
+  /** The cluster's start-up nodes and their shared credentials; null for one Redis. */
+  cluster: { nodes: ClusterNode[]; username: string | null; tls: boolean } | null
 }
 
 /**
@@ -62,7 +81,13 @@ export function checkOptions(options: RedisAuthChannelOptions): CheckedOptions {
   const { url, client, channel = 'wire-auth:events', logger, retry = {} } = options
   if (url !== undefined && client !== undefined) throw new InvalidOption('"options.url" and "options.client" are mutually exclusive')
   if (client !== undefined && !(client instanceof Redis)) throw new InvalidOption('"options.client" must be an ioredis Redis instance')
-  const target = url ?? 'redis://127.0.0.1:6379'
+  const cluster = clusterOf(options)
+  if (cluster) {
+    if (typeof channel === 'string' && /[{}]/.test(channel)) {
+      throw new InvalidOption('"options.channel" must not contain "{" or "}" with "options.cluster": a hash tag would put every user channel in one slot')
+    }
+  }
+  const target = cluster?.first ?? url ?? 'redis://127.0.0.1:6379'
   const parsed = typeof target === 'string' && URL.canParse(target) ? new URL(target) : null
   if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) {
     // The value may hold a password: never quote it.
@@ -93,7 +118,38 @@ export function checkOptions(options: RedisAuthChannelOptions): CheckedOptions {
     healthCheckMs: int(options.healthCheckMs, 'healthCheckMs', 10_000, 0),
     resyncMinIntervalMs: int(options.resyncMinIntervalMs, 'resyncMinIntervalMs', 1000, 0),
     routing: routingOf(options.routing),
+    cluster: cluster && { nodes: cluster.nodes, username: parsed.username ? decodeURIComponent(parsed.username) : null, tls: parsed.protocol === 'rediss:' },
   }
+}
+
+/** Checks `options.cluster`: its node URLs, and that they share one scheme and one set of credentials. */
+function clusterOf(options: RedisAuthChannelOptions): { first: string; nodes: ClusterNode[] } | null {
+  const { cluster } = options
+  if (cluster === undefined) return null
+  if (options.url !== undefined || options.client !== undefined) {
+    throw new InvalidOption('"options.cluster" excludes "options.url" and "options.client"')
+  }
+  if (!isObject(cluster) || !Array.isArray(cluster.nodes) || cluster.nodes.length === 0 || cluster.nodes.length > 64) {
+    throw new InvalidOption('"options.cluster.nodes" must be an array of 1 to 64 redis:// URLs')
+  }
+  const nodes: ClusterNode[] = []
+  let first: URL | null = null
+  for (const [i, node] of cluster.nodes.entries()) {
+    const parsed = typeof node === 'string' && URL.canParse(node) ? new URL(node) : null
+    // The value may hold a password: never quote it.
+    if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || !parsed.hostname || !parsed.port) {
+      throw new InvalidOption(`"options.cluster.nodes[${i}]" must be a redis:// or rediss:// URL with a host and a port`)
+    }
+    if (parsed.pathname !== '' && parsed.pathname !== '/' && parsed.pathname !== '/0') {
+      throw new InvalidOption(`"options.cluster.nodes[${i}]" must not select a database (a cluster has only database 0)`)
+    }
+    first ??= parsed
+    if (parsed.protocol !== first.protocol || parsed.username !== first.username || parsed.password !== first.password) {
+      throw new InvalidOption(`"options.cluster.nodes[${i}]" must use the same scheme and credentials as "options.cluster.nodes[0]"`)
+    }
+    nodes.push({ host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port) })
+  }
+  return { first: (first as URL).toString(), nodes }
 }
 
 function routingOf(value: unknown): 'user' | 'broadcast' {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { encodeResync } from './redis-message.js'
 import { closeConnection, describeError, type ChannelLogger } from './redis-support.js'
 
@@ -25,7 +25,9 @@ export interface PublisherCounters {
  * @internal
  */
 export class ChannelPublisher {
-  readonly #conn: Redis
+  readonly #conn: Redis | Cluster
+  /** SPUBLISH (a Redis Cluster's sharded pub/sub) instead of PUBLISH. */
+  readonly #sharded: boolean
   readonly #channel: string
   readonly #workerId: string
   readonly #log: ChannelLogger
@@ -39,9 +41,13 @@ export class ChannelPublisher {
   #closed = false
   readonly #commandTimeoutMs: number
 
-  constructor(conn: Redis, options: { channel: string; workerId: string; log: ChannelLogger; secret: string | null; counters: PublisherCounters; commandTimeoutMs?: number }) {
+  constructor(
+    conn: Redis | Cluster,
+    options: { channel: string; workerId: string; log: ChannelLogger; secret: string | null; counters: PublisherCounters; commandTimeoutMs?: number; sharded?: boolean },
+  ) {
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 2000
     this.#conn = conn
+    this.#sharded = options.sharded ?? false
     this.#channel = options.channel
     this.#workerId = options.workerId
     this.#log = options.log
@@ -70,7 +76,7 @@ export class ChannelPublisher {
       return
     }
     const sentAt = performance.now()
-    this.#conn.publish(channel, payload).then(
+    this.#publish(channel, payload).then(
       () => {
         this.#counters.published++
         if (this.#peersNeedResync) this.#sendNotice()
@@ -102,6 +108,10 @@ export class ChannelPublisher {
     await closeConnection(this.#conn, timeoutMs)
   }
 
+  #publish(channel: string, payload: string): Promise<unknown> {
+    return this.#sharded ? this.#conn.spublish(channel, payload) : this.#conn.publish(channel, payload)
+  }
+
   #failPending(): void {
     const pending = this.#pending
     if (pending === null) return
@@ -131,7 +141,7 @@ export class ChannelPublisher {
     if (this.#noticeInFlight || this.#closed) return
     this.#noticeInFlight = true
     this.#peersNeedResync = false
-    this.#conn.publish(this.#channel, encodeResync(this.#workerId)).then(
+    this.#publish(this.#channel, encodeResync(this.#workerId)).then(
       () => {
         this.#noticeInFlight = false
         this.#log.info({ dropped: this.#droppedSinceNotice }, 'wire-auth: asked the other workers to resync')

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 
 import type { ChannelLogger } from './channel-logger.js'
 
@@ -39,7 +39,7 @@ function scrub(text: string, secret: string | null): string {
  * `timeoutMs` (then the socket is dropped).
  * @internal
  */
-export async function closeConnection(conn: Redis, timeoutMs: number): Promise<void> {
+export async function closeConnection(conn: Redis | Cluster, timeoutMs: number): Promise<void> {
   if (conn.status === 'end') return
   let ended = false
   const end = new Promise<void>((resolve) =>

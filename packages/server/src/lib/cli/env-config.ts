@@ -11,6 +11,7 @@ export const SERVE_ENVIRONMENT = {
   WIRE_AUTH_MONGO_URL: 'mongoUrl',
   WIRE_AUTH_REDIS_URL: 'redisUrl',
   WIRE_AUTH_REDIS_CHANNEL: 'redisChannel',
+  WIRE_AUTH_REDIS_CLUSTER_NODES: 'redisClusterNodes',
   WIRE_AUTH_PUBLIC_URL: 'publicUrl',
   WIRE_AUTH_ALLOWED_ORIGINS: 'allowedOrigins',
   WIRE_AUTH_LOGIN_URL: 'loginUrl',
@@ -45,6 +46,8 @@ export function applyEnvironment(config: ServerConfig, env: NodeJS.ProcessEnv = 
     const value = read(name)
     if (value !== undefined) (out as Record<string, unknown>)[SERVE_ENVIRONMENT[name]] = value
   }
+  const clusterNodes = read('WIRE_AUTH_REDIS_CLUSTER_NODES')
+  if (clusterNodes !== undefined) out.redisClusterNodes = clusterNodes.split(/[\s,]+/).filter((node) => node !== '')
   const origins = read('WIRE_AUTH_ALLOWED_ORIGINS')
   if (origins !== undefined) out.allowedOrigins = origins.split(/[\s,]+/).filter((origin) => origin !== '')
   const localIdp = read('WIRE_AUTH_LOCAL_IDP')

@@ -42,7 +42,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   }
   const config = await configFrom(flags.configFile)
   // Without Redis, the workers of one machine share events through the primary.
-  if (cluster.isWorker && config.channel === undefined && config.redisUrl === undefined) config.channel = new ClusterAuthChannel()
+  if (cluster.isWorker && config.channel === undefined && config.redisUrl === undefined && config.redisClusterNodes === undefined) config.channel = new ClusterAuthChannel()
   const app = await createServer(config)
   const listenPort = port ?? config.port ?? Number(process.env.PORT ?? 3000)
   const host = flags.host ?? config.host ?? process.env.HOST ?? '127.0.0.1'

@@ -1,4 +1,4 @@
-import { ANONYMOUS, type ClaimsPrincipal, type WireAuthErrorCode } from '@wire-auth/core'
+import { ANONYMOUS, type ClaimsPrincipal, type ServerMessage, type WireAuthErrorCode } from '@wire-auth/core'
 import type { WebSocket } from 'ws'
 import type { MountedRegion } from './cache-keys.js'
 import type { RenderBatch } from './render-batch.js'
@@ -93,9 +93,9 @@ export class LiveConnection {
     return this.strikes >= MAX_STRIKES ? 'close' : 'warn'
   }
 
-  /** Sends `{ t: "error", code, message, id? }`. */
+  /** Sends `{ t: "error", code, message, id? }` (core's `ServerMessage`). */
   error(code: WireAuthErrorCode, message: string, id?: string): void {
-    this.send(JSON.stringify(id === undefined ? { t: 'error', code, message } : { t: 'error', code, message, id }))
+    this.send(JSON.stringify((id === undefined ? { t: 'error', code, message } : { t: 'error', code, message, id }) satisfies ServerMessage))
   }
 
   /** Sends the error, then closes with `closeCode` and the code as reason. */

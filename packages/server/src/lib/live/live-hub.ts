@@ -1,4 +1,4 @@
-import { ANONYMOUS, isMessageProblem, parseClientMessage, type ClaimsPrincipal, type ClientMessage, type RegionRequest, type RegionRequestProblem, type WireAuthLogger } from '@wire-auth/core'
+import { ANONYMOUS, isMessageProblem, parseClientMessage, type ClaimsPrincipal, type ClientMessage, type RegionRequest, type RegionRequestProblem, type ServerMessage, type WireAuthLogger } from '@wire-auth/core'
 import type { RawData, WebSocket } from 'ws'
 import { ALL_USERS, type AuthChannel, type AuthEvent } from '../channel/auth-channel.js'
 import type { FragmentRegistry } from '../fragments/fragment-registry.js'
@@ -40,14 +40,14 @@ export interface LiveHubDeps {
 const kConnection = Symbol('wire-auth.live-connection')
 type TaggedSocket = WebSocket & { [kConnection]?: LiveConnection }
 
-const SIGNED_OUT = '{"t":"signed-out"}'
+const SIGNED_OUT = JSON.stringify({ t: 'signed-out' } satisfies ServerMessage)
 /** Sockets re-validated per event-loop turn in a resync or sweep (each may read the store synchronously). */
 const CHUNK = 100
 /** Sockets pinged per event-loop turn in a sweep. */
 const SWEEP_CHUNK = 256
 
 function principalMessage(user: ClaimsPrincipal): string {
-  return JSON.stringify({ t: 'principal', user: user.toSummary() })
+  return JSON.stringify({ t: 'principal', user: user.toSummary() } satisfies ServerMessage)
 }
 
 function refusalMessage(code: 'ERR_SOCKET_TOO_MANY_PER_ADDRESS' | 'ERR_SOCKET_TOO_MANY_PER_USER', limits: Required<LiveOptions>): string {

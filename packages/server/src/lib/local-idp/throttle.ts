@@ -48,6 +48,19 @@ export const ACCOUNT_DELAY_MAX_MS = 60_000
  * whole IPv6 allocation: IPv4-mapped IPv6 becomes IPv4, IPv6 is cut to /64.
  */
 export function clientBucket(ip: string): string {
+  // Every request of a keep-alive connection asks for the same address, twice (the route's
+  // rate limit and the render budget): remember the last answer.
+  if (ip === lastIp) return lastBucket
+  const bucket = bucketOf(ip)
+  lastIp = ip
+  lastBucket = bucket
+  return bucket
+}
+
+let lastIp: string | undefined
+let lastBucket = ''
+
+function bucketOf(ip: string): string {
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip)
   if (mapped && isIPv4(mapped[1])) return mapped[1]
   if (isIPv4(ip)) return ip

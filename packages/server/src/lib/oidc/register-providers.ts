@@ -66,7 +66,7 @@ function withErrorCode(target: string, code: string): string {
 /**
  * Mounts the OpenID Connect routes:
  * - `GET /auth/providers` → `{ providers: [{ name, displayName, loginUrl }] }`
- * - `GET /auth/account/identities` (signed in) → `{ identities: [{ provider, displayName, issuer, linkedAt }] }`
+ * - `GET /auth/account/identities` (signed in) → `{ identities: [{ provider, displayName, issuer, linkedAt }], hasPassword }`
  * - `GET /auth/{provider}/login?returnTo=…` → 302 to the provider, with the
  *   state, nonce and PKCE verifier in a signed, HttpOnly cookie bound to
  *   that provider and its callback path
@@ -130,11 +130,15 @@ export async function registerProviders(app: FastifyInstance, ctx: AuthContext, 
     const principal = principalOf(request)
     if (!principal.isAuthenticated || principal.userId === null) throw new Unauthenticated()
     reply.header('cache-control', 'no-store')
-    const identities: LinkedIdentityInfo[] = (await ctx.store.listIdentities(principal.userId)).map((identity) => {
+    const [user, linked] = await Promise.all([ctx.store.getUser(principal.userId), ctx.store.listIdentities(principal.userId)])
+    if (user === null) throw new Unauthenticated()
+    const identities: LinkedIdentityInfo[] = linked.map((identity) => {
       const info = byIssuer.get(issuerKey(identity.issuer))
       return { provider: info?.name ?? null, displayName: info?.displayName ?? null, issuer: identity.issuer, linkedAt: identity.createdAt }
     })
-    return { identities }
+    // Whether the account has a password too: an account made by a provider has none, so the
+    // account element offers no form that asks for the current one.
+    return { identities, hasPassword: user.passwordHash !== null }
   })
 
   app.get<{ Params: { provider: string }; Querystring: Record<string, unknown> }>('/auth/:provider/login', { config: { wireAuth: 'public' } }, async (request, reply) => {

@@ -1,0 +1,207 @@
+import { RedisAuthChannel } from '@wire-auth/server/redis'
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import type { AuthEvent } from '../src/lib/channel/auth-channel.js'
+import { slotOf } from '../src/lib/channel/redis-slot.js'
+import { applyEnvironment } from '../src/lib/cli/env-config.js'
+import { channelFor } from '../src/lib/standalone.js'
+import { memoryLogger, recorder, uniqueChannel } from './redis-channel-helpers.js'
+import { startRedisCluster, type RedisClusterHandle } from './redis-cluster.js'
+
+// A real Redis Cluster of three primaries: with `cluster`, every channel is a
+// shard channel (SPUBLISH / SSUBSCRIBE), so a user's events travel through the
+// one shard serving `<channel>:u:<U>` and reach only the workers watching U.
+
+let cluster: RedisClusterHandle
+
+beforeAll(async () => {
+  cluster = await startRedisCluster()
+}, 60_000)
+afterAll(async () => {
+  await cluster?.close()
+})
+
+const open: Array<{ close(): Promise<unknown> }> = []
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((item) => item.close()))
+  for (let i = 0; i < 3; i++) await cluster.start(i)
+})
+
+function worker(channel: string, workerId: string, extra: { commandTimeoutMs?: number } = {}): RedisAuthChannel {
+  const c = new RedisAuthChannel({
+    cluster: { nodes: [cluster.urls[0] as string] },
+    channel,
+    workerId,
+    logger: memoryLogger().logger,
+    retry: { initialMs: 20, maxMs: 200 },
+    ...extra,
+  })
+  open.push(c)
+  return c
+}
+const claims = (userId: string, version: number): AuthEvent => ({ type: 'claims-changed', userId, version })
+const HINT = 'wire-auth:subscribed'
+async function watch(channel: RedisAuthChannel, seen: { events: AuthEvent[] }, ...users: string[]): Promise<void> {
+  const before = seen.events.filter((e) => e.origin === HINT).length
+  for (const user of users) channel.watchUser(user)
+  await vi.waitFor(() => expect(seen.events.filter((e) => e.origin === HINT).length).toBe(before + users.length), { timeout: 10_000 })
+}
+const remote = (events: AuthEvent[]) => events.filter((e) => e.origin !== HINT).map((e) => `${e.userId}:${e.version}`)
+
+/** Users whose channels are served by three different primaries: [on port 0, on port 1, on port 2]. */
+async function usersOnEachShard(channel: string): Promise<string[]> {
+  const found = new Map<number, string>()
+  for (let i = 0; found.size < 3 && i < 200; i++) {
+    const port = await cluster.portOf(`${channel}:u:user-${i}`)
+    if (!found.has(port)) found.set(port, `user-${i}`)
+  }
+  return cluster.ports.map((port) => found.get(port) as string)
+}
+
+describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
+  it('computes the hash slot of a channel as Redis does', async () => {
+    const client = new Redis(cluster.ports[0] as number, '127.0.0.1')
+    open.push({ close: () => client.quit() })
+    for (const name of ['123456789', 'wire-auth:events:u:u1', 'a{user1}b', 'a{}b{c}', 'é:ü:用户', '{', 'x}{y}']) {
+      expect(slotOf(name)).toBe(Number(await client.cluster('KEYSLOT', name)))
+    }
+  })
+
+  it("delivers a user's events only to the workers that watch that user, on every shard, and broadcasts reach both", async () => {
+    const channel = uniqueChannel('cluster-routing')
+    const [u0, u1, u2] = await usersOnEachShard(channel)
+    expect(new Set([u0, u1, u2]).size).toBe(3)
+    const [a, b] = [worker(channel, 'a'), worker(channel, 'b')]
+    await Promise.all([a.ready(), b.ready()])
+    const [seenA, seenB] = [recorder(), recorder()]
+    a.subscribe(seenA.listener)
+    b.subscribe(seenB.listener)
+    await watch(a, seenA, u0 as string)
+    await watch(b, seenB, u1 as string, u2 as string)
+
+    const publisher = worker(channel, 'p')
+    await publisher.ready()
+    for (const user of [u0, u1, u2, 'nobody']) await publisher.publish(claims(user as string, 1))
+    // Events of everyone (`*`) travel on the shared shard channel.
+    await publisher.publish({ type: 'data-changed', userId: '*', version: 0, fragment: 'doc', params: { id: 'd1' } })
+    await vi.waitFor(() => expect(remote(seenA.events)).toEqual([`${u0}:1`, '*:0']))
+    await vi.waitFor(() => expect(remote(seenB.events).sort()).toEqual([`${u1}:1`, `${u2}:1`, '*:0'].sort()))
+    expect(a.stats()).toMatchObject({ received: 2, watchedUsers: 1 })
+    expect(b.stats()).toMatchObject({ received: 3, watchedUsers: 2 })
+    expect(publisher.stats()).toMatchObject({ published: 5, dropped: 0 })
+  })
+
+  it('stops delivering after unwatchUser', async () => {
+    const channel = uniqueChannel('cluster-unwatch')
+    const [u0] = await usersOnEachShard(channel)
+    const [a, b] = [worker(channel, 'a'), worker(channel, 'b')]
+    await Promise.all([a.ready(), b.ready()])
+    const seen = recorder()
+    b.subscribe(seen.listener)
+    await watch(b, seen, u0 as string, 'barrier')
+    b.unwatchUser(u0 as string)
+    // SUNSUBSCRIBE and the next PUBLISH may go through different shards: wait for the unsubscription to land.
+    await vi.waitFor(async () => {
+      const probe = new Redis(await cluster.portOf(`${channel}:u:${u0}`), '127.0.0.1')
+      try {
+        expect(await probe.call('PUBSUB', 'SHARDNUMSUB', `${channel}:u:${u0}`)).toEqual([`${channel}:u:${u0}`, 0])
+      } finally {
+        probe.disconnect()
+      }
+    })
+    await a.publish(claims(u0 as string, 2))
+    await a.publish(claims('barrier', 2))
+    // No subscriber is left on u0's shard channel, so its event cannot arrive after the barrier either.
+    await vi.waitFor(() => expect(remote(seen.events)).toEqual(['barrier:2']))
+    expect(b.stats()).toMatchObject({ received: 1, watchedUsers: 1 })
+  })
+
+  it("resyncs after the shard serving a watched user's channel is killed and restarted, then delivers again", async () => {
+    const channel = uniqueChannel('cluster-outage')
+    const users = await usersOnEachShard(channel)
+    const shard = 1
+    const user = users[shard] as string
+    const [a, b] = [worker(channel, 'a', { commandTimeoutMs: 500 }), worker(channel, 'b', { commandTimeoutMs: 500 })]
+    await Promise.all([a.ready(), b.ready()])
+    const resyncB = vi.fn()
+    b.onResync(resyncB)
+    const seen = recorder()
+    b.subscribe(seen.listener)
+    await watch(b, seen, user)
+
+    await cluster.stop(shard, 'SIGKILL')
+    await vi.waitFor(() => expect(b.connected).toBe(false), { timeout: 10_000 })
+    // Publishing into the dead shard fails fast and is counted, never queued.
+    await a.publish(claims(user, 3))
+    await vi.waitFor(() => expect(a.stats().dropped).toBeGreaterThanOrEqual(1), { timeout: 10_000 })
+    expect(remote(seen.events)).toEqual([])
+
+    await cluster.start(shard)
+    await vi.waitFor(() => expect(resyncB).toHaveBeenCalled(), { timeout: 20_000 })
+    await Promise.all([a.ready(), b.ready()])
+    await vi.waitFor(
+      async () => {
+        await a.publish(claims(user, 4))
+        expect(remote(seen.events)).toContain(`${user}:4`)
+      },
+      { timeout: 20_000, interval: 200 },
+    )
+  }, 60_000)
+
+  it('works with only the commands and channels of the cluster ACL in docs/deployment.md', async () => {
+    const user = `wireauth-${Date.now().toString(36)}`
+    for (const port of cluster.ports) {
+      const admin = new Redis(port, '127.0.0.1')
+      // Keep in step with the cluster ACL in docs/deployment.md.
+      await admin.acl(
+        'SETUSER', user, 'on', '>acl-pw-1', 'resetkeys', 'resetchannels', '&wire-auth:*', '-@all', '+hello', '+auth', '+client|setname', '+info', '+ping',
+        '+cluster|slots', '+cluster|info', '+spublish', '+ssubscribe', '+sunsubscribe', '+quit',
+      )
+      await admin.quit()
+    }
+    const channel = uniqueChannel('cluster-acl')
+    const [u0, u1] = await usersOnEachShard(channel)
+    const log = memoryLogger()
+    const options = { cluster: { nodes: [`redis://${user}:acl-pw-1@127.0.0.1:${cluster.ports[2]}`] }, channel, logger: log.logger, healthCheckMs: 20 }
+    const a = new RedisAuthChannel({ ...options, workerId: 'acl-a' })
+    const b = new RedisAuthChannel({ ...options, workerId: 'acl-b' })
+    open.push(a, b)
+    await Promise.all([a.ready(), b.ready()])
+    const seen = recorder()
+    b.subscribe(seen.listener)
+    await watch(b, seen, u0 as string, u1 as string)
+    b.unwatchUser(u1 as string)
+    await a.publish(claims(u0 as string, 1))
+    await a.publish({ type: 'data-changed', userId: '*', version: 0, fragment: 'doc', params: {} })
+    await vi.waitFor(() => expect(remote(seen.events).sort()).toEqual(['*:0', `${u0}:1`].sort()))
+    await new Promise((resolve) => setTimeout(resolve, 100)) // a few health-check PINGs
+    expect(log.lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([])
+    expect(a.stats()).toMatchObject({ published: 2, dropped: 0 })
+  })
+
+  it('is what a config with redisClusterNodes (or WIRE_AUTH_REDIS_CLUSTER_NODES) gets', async () => {
+    const config = applyEnvironment({ redisChannel: uniqueChannel('cluster-config') }, { WIRE_AUTH_REDIS_CLUSTER_NODES: cluster.urls.join(', ') })
+    expect(config.redisClusterNodes).toEqual(cluster.urls)
+    const channel = await channelFor(config)
+    open.push(channel as RedisAuthChannel)
+    expect(channel).toBeInstanceOf(RedisAuthChannel)
+    await (channel as RedisAuthChannel).ready()
+    await expect(channelFor({ redisUrl: 'redis://127.0.0.1:1', redisClusterNodes: cluster.urls })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
+  })
+
+  it('checks the cluster options at construction (ERR_INVALID_OPTION)', () => {
+    const bad: unknown[] = [
+      { cluster: { nodes: [] } },
+      { cluster: { nodes: ['http://127.0.0.1:7000'] } },
+      { cluster: { nodes: ['redis://127.0.0.1'] } },
+      { cluster: { nodes: ['redis://127.0.0.1:7000/2'] } },
+      { cluster: { nodes: ['redis://:a@127.0.0.1:7000', 'redis://:b@127.0.0.1:7001'] } },
+      { cluster: { nodes: ['redis://127.0.0.1:7000'] }, url: 'redis://127.0.0.1:7000' },
+      { cluster: { nodes: ['redis://127.0.0.1:7000'] }, channel: '{wire-auth}:events' },
+      { cluster: 'redis://127.0.0.1:7000' },
+    ]
+    for (const options of bad) {
+      expect(() => new RedisAuthChannel(options as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }))
+    }
+  })
+})

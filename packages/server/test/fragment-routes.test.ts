@@ -268,23 +268,19 @@ describe('GET /auth/fragments/:name: query and params', () => {
 
 describe('route set-up', () => {
   it('both routes are declared guarded (the route table of the security review reads it)', async () => {
-    dir = tempDir()
-    const server = Fastify({ logger: false })
-    app = server
+    const server = apps.track(Fastify({ logger: false }))
     const declared: Record<string, unknown> = {}
     server.addHook('onRoute', (route) => {
       if (route.url.startsWith('/auth/fragments') && route.method !== 'OPTIONS' && route.method !== 'HEAD') declared[`${String(route.method)} ${route.url}`] = (route.config as { wireAuth?: unknown } | undefined)?.wireAuth
     })
-    await connectAuth(server, { sqlitePath: `${dir.dir}/auth.sqlite` })
+    await connectAuth(server, { sqlitePath: apps.sqlitePath() })
     await server.ready()
     expect(declared).toEqual({ 'POST /auth/fragments': 'guarded', 'GET /auth/fragments/:name': 'guarded' })
   })
 
   it('renders are counted in the metrics when they are on', async () => {
-    dir = tempDir()
     const registry = new Registry()
-    const server = await buildApp({ sqlitePath: `${dir.dir}/auth.sqlite`, metrics: { registry, path: false } })
-    app = server
+    const server = await apps.build({ metrics: { registry, path: false } })
     server.fragment('news', { public: true }, () => html`<p>news</p>`)
     expect((await server.inject({ url: '/auth/fragments/news' })).statusCode).toBe(200)
     expect(await registry.metrics()).toMatch(/^wire_auth_renders_total\{outcome="ok"\} 1$/m)

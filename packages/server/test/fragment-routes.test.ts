@@ -4,6 +4,7 @@
 // loss it catches (issue 21: found by mutation testing).
 import { html, type WireAuthErrorCode } from '@wire-auth/core'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { connectAuth } from '../src/index.js'
 import type { LiveOptions } from '../src/lib/options.js'
@@ -157,7 +158,38 @@ describe('POST /auth/fragments: per-client limits', () => {
   })
 })
 
+describe('GET /auth/fragments/:name: per-client limits', () => {
+  it('the request rate limit applies to GET too, per client address bucket', async () => {
+    const server = await start({ messagesPerSecond: 2 })
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const get = (remoteAddress: string) => server.inject({ url: '/auth/fragments/news', remoteAddress })
+    expect((await get('2001:db8:1:1::1')).statusCode).toBe(200)
+    expect((await get('2001:db8:1:1::1')).statusCode).toBe(200)
+    const refused = await get('2001:db8:1:1::2')
+    expect(refused.statusCode).toBe(429)
+    expect(code(refused)).toBe('ERR_RATE_LIMITED')
+    expect((await get('2001:db8:1:2::1')).statusCode).toBe(200)
+  })
+})
+
 describe('GET /auth/fragments/:name: query and params', () => {
+  it('kind=region is the default kind, spelled out', async () => {
+    const server = await start()
+    expect((await server.inject({ url: '/auth/fragments/news?kind=region' })).body).toBe('<p>news</p>')
+    const denied = await server.inject({ url: '/auth/fragments/members?kind=region' })
+    expect(denied.statusCode).toBe(403)
+    expect(code(denied)).toBe('ERR_UNAUTHENTICATED')
+  })
+
+  it('a denied region with else html answers it as text/html', async () => {
+    const server = await start()
+    server.fragment('teaser', { authenticated: true, else: () => html`<p>sign in</p>` }, () => html`<p>inside</p>`)
+    const response = await server.inject({ url: '/auth/fragments/teaser' })
+    expect(response.statusCode).toBe(403)
+    expect(response.headers['content-type']).toBe('text/html; charset=utf-8')
+    expect(response.body).toBe('<p>sign in</p>')
+  })
+
   it('a name over 128 characters is refused by the schema (400), one of 128 is looked up (404)', async () => {
     // Fastify's own maxParamLength (100) would answer 414 first: a host may raise it.
     const server = Fastify({ logger: false, maxParamLength: 1000 })
@@ -231,6 +263,27 @@ describe('GET /auth/fragments/:name: query and params', () => {
     expect(response.headers.vary).toBe('Origin, Cookie, Authorization')
     expect(response.headers['x-wire-auth-code']).toBeUndefined()
     expect(response.body).toBe('<p>members</p>')
+  })
+})
+
+describe('route set-up', () => {
+  it('both routes are declared guarded (the route table of the security review reads it)', async () => {
+    const server = apps.track(Fastify({ logger: false }))
+    const declared: Record<string, unknown> = {}
+    server.addHook('onRoute', (route) => {
+      if (route.url.startsWith('/auth/fragments') && route.method !== 'OPTIONS' && route.method !== 'HEAD') declared[`${String(route.method)} ${route.url}`] = (route.config as { wireAuth?: unknown } | undefined)?.wireAuth
+    })
+    await connectAuth(server, { sqlitePath: apps.sqlitePath() })
+    await server.ready()
+    expect(declared).toEqual({ 'POST /auth/fragments': 'guarded', 'GET /auth/fragments/:name': 'guarded' })
+  })
+
+  it('renders are counted in the metrics when they are on', async () => {
+    const registry = new Registry()
+    const server = await apps.build({ metrics: { registry, path: false } })
+    server.fragment('news', { public: true }, () => html`<p>news</p>`)
+    expect((await server.inject({ url: '/auth/fragments/news' })).statusCode).toBe(200)
+    expect(await registry.metrics()).toMatch(/^wire_auth_renders_total\{outcome="ok"\} 1$/m)
   })
 })
 

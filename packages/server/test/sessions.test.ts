@@ -12,6 +12,7 @@ import { resolveOptions, type SessionOptions } from '../src/lib/options.js'
 import { principalOf, sessionIdOf, setPrincipal, setSessionId } from '../src/lib/request-state.js'
 import { createSessionManager, hashSessionId } from '../src/lib/sessions.js'
 import type { SessionProvider, UserRecord } from '../src/lib/store/auth-store.js'
+import type { SqliteAuthStore } from '../src/lib/store/sqlite-store.js'
 import { frozenClock, tempStore } from './local-idp-harness.js'
 
 const MINUTE = 60_000
@@ -30,7 +31,7 @@ async function start(session: SessionOptions = {}, publicUrl = 'http://localhost
   const options = resolveOptions({ publicUrl, session: { idleTimeoutMs: IDLE, absoluteTimeoutMs: ABSOLUTE, touchIntervalMs: TOUCH, ...session } })
   replaced = []
   manager = createSessionManager({
-    store: env.store,
+    store: freshObjects(env.store),
     options,
     now: clock.now,
     ...(listen
@@ -62,6 +63,13 @@ async function start(session: SessionOptions = {}, publicUrl = 'http://localhost
     const session = await manager.start(request, reply, user, request.body?.provider)
     return { session, sessionId: sessionIdOf(request), principal: principalOf(request).toSummary() }
   })
+  // Signing in twice, then out, inside one request: each step acts on the session the previous one made.
+  app.post('/churn', async (request, reply) => {
+    const first = await manager.start(request, reply, user)
+    const second = await manager.start(request, reply, user)
+    await manager.destroy(request, reply)
+    return { first: first.id, second: second.id }
+  })
   app.post('/destroy', async (request, reply) => {
     await manager.destroy(request, reply)
     return { sessionId: sessionIdOf(request), principal: principalOf(request).toSummary() }
@@ -73,8 +81,24 @@ async function start(session: SessionOptions = {}, publicUrl = 'http://localhost
       sessionId: sessionIdOf(request),
       principal: principal.toSummary(),
       raw: principal.raw,
+      hasProvider: 'provider' in principal.raw,
       frozen: provider === undefined ? null : { top: Object.isFrozen(provider), claims: Object.isFrozen(provider.claims), nested: Object.isFrozen((provider.claims as { address: object }).address) },
     }
+  })
+}
+
+/**
+ * The SQLite store, answering each session read with a fresh, unfrozen copy
+ * as the MongoDB store does (the SQLite store's own cache hands out frozen
+ * rows, which would hide whether the manager freezes the provider payload).
+ */
+function freshObjects(store: SqliteAuthStore): SqliteAuthStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'getSession') return async (id: string) => structuredClone(await target.getSession(id))
+      const value = Reflect.get(target, key, target) as unknown
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    },
   })
 }
 
@@ -166,6 +190,7 @@ describe('start', () => {
     const { cookie } = await signIn()
     const me = await app.inject({ url: '/me', headers: { cookie: cookie.pair } })
     expect(me.json().raw).toEqual({ sessionId: sha256(cookie.raw), userVersion: user.version })
+    expect(me.json().hasProvider).toBe(false)
   })
 
   it('signing in again replaces the live session: its row is deleted and its owner, hash and version are reported', async () => {
@@ -229,6 +254,9 @@ describe('reading the cookie', () => {
     const raw = manager.readRawId({ headers: { cookie: `a=1; ${cookie.pair}` } } as never)
     expect(raw).toBe(cookie.raw)
     expect(manager.readRawId({ headers: {} } as never)).toBeNull()
+    // The whole value is the id: nothing before or after it.
+    expect(manager.readRawId({ headers: { cookie: `wa_sid=.${cookie.raw}` } } as never)).toBeNull()
+    expect(manager.readRawId({ headers: { cookie: `wa_sid=${cookie.raw}.` } } as never)).toBeNull()
     expect(manager.readRawId({ headers: { cookie: ['wa_sid=x'] } } as never)).toBeNull()
     expect(manager.cookieName).toBe('wa_sid')
   })
@@ -264,6 +292,17 @@ describe('expiry and renewal', () => {
     expect(await env.store.getSession(id)).toBeNull()
   })
 
+  it('a row whose idle expiry lies past its absolute end (written elsewhere) still ends at the absolute end', async () => {
+    await start()
+    const { cookie } = await signIn()
+    const id = sha256(cookie.raw)
+    const row = (await env.store.getSession(id))!
+    await env.store.touchSession(id, row.lastSeenAt, row.absoluteExpiresAt + 10 * MINUTE)
+    expect(await manager.load(id, row.absoluteExpiresAt - 1)).not.toBeNull()
+    expect(await manager.load(id, row.absoluteExpiresAt)).toBeNull()
+    expect(await env.store.getSession(id)).toBeNull()
+  })
+
   it('renews the row only once touchIntervalMs has passed since it was last seen', async () => {
     await start()
     const { cookie } = await signIn()
@@ -279,6 +318,16 @@ describe('expiry and renewal', () => {
 })
 
 describe('destroy', () => {
+  it('acts on the session the request holds now, not on the cookie it came with', async () => {
+    await start()
+    const { cookie } = await signIn()
+    const response = await app.inject({ method: 'POST', url: '/churn', headers: { cookie: cookie.pair } })
+    const { first, second } = response.json() as { first: string; second: string }
+    expect(await env.store.getSession(sha256(cookie.raw))).toBeNull()
+    expect(await env.store.getSession(first)).toBeNull()
+    expect(await env.store.getSession(second)).toBeNull()
+  })
+
   it('deletes the presented session, clears the cookie and leaves the request anonymous', async () => {
     await start()
     const { cookie } = await signIn()

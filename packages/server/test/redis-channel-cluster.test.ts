@@ -174,6 +174,39 @@ describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
     )
   }, 60_000)
 
+  it("follows a watched user's slot to another primary (resharding): resubscribes there and resyncs", async () => {
+    const channel = uniqueChannel('cluster-move')
+    const users = await usersOnEachShard(channel)
+    const user = users[0] as string
+    const [a, b] = [worker(channel, 'a'), worker(channel, 'b')]
+    await Promise.all([a.ready(), b.ready()])
+    const resyncB = vi.fn()
+    b.onResync(resyncB)
+    const seen = recorder()
+    b.subscribe(seen.listener)
+    await watch(b, seen, user)
+
+    // Move the (empty) slot of the user's channel from primary 0 to primary 1, as a resharding does.
+    const userChannel = `${channel}:u:${user}`
+    const admins = cluster.ports.map((port) => new Redis(port, '127.0.0.1'))
+    open.push(...admins.map((admin) => ({ close: () => admin.quit() })))
+    const slot = Number(await admins[0]?.cluster('KEYSLOT', userChannel))
+    const target = String(await admins[1]?.cluster('MYID'))
+    for (const admin of [admins[1], admins[0], admins[2]]) await admin?.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', target)
+    expect(await cluster.portOf(userChannel)).toBe(cluster.ports[1])
+
+    await vi.waitFor(() => expect(resyncB).toHaveBeenCalled(), { timeout: 20_000 })
+    await Promise.all([a.ready(), b.ready()])
+    expect(await admins[1]?.call('PUBSUB', 'SHARDNUMSUB', userChannel)).toEqual([userChannel, 1])
+    await vi.waitFor(
+      async () => {
+        await a.publish(claims(user, 9))
+        expect(remote(seen.events)).toContain(`${user}:9`)
+      },
+      { timeout: 20_000, interval: 200 },
+    )
+  }, 60_000)
+
   it('works with only the commands and channels of the cluster ACL in docs/deployment.md', async () => {
     const user = `wireauth-${Date.now().toString(36)}`
     for (const port of cluster.ports) {

@@ -1,4 +1,10 @@
 import { RedisAuthChannel } from '@wire-auth/server/redis'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { AuthEvent } from '../src/lib/channel/auth-channel.js'
@@ -84,11 +90,31 @@ describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
     for (const user of [u0, u1, u2, 'nobody']) await publisher.publish(claims(user as string, 1))
     // Events of everyone (`*`) travel on the shared shard channel.
     await publisher.publish({ type: 'data-changed', userId: '*', version: 0, fragment: 'doc', params: { id: 'd1' } })
-    await vi.waitFor(() => expect(remote(seenA.events)).toEqual([`${u0}:1`, '*:0']))
+    // Different shards, different connections: no order between them.
+    await vi.waitFor(() => expect(remote(seenA.events).sort()).toEqual([`${u0}:1`, '*:0'].sort()))
     await vi.waitFor(() => expect(remote(seenB.events).sort()).toEqual([`${u1}:1`, `${u2}:1`, '*:0'].sort()))
     expect(a.stats()).toMatchObject({ received: 2, watchedUsers: 1 })
     expect(b.stats()).toMatchObject({ received: 3, watchedUsers: 2 })
-    expect(publisher.stats()).toMatchObject({ published: 5, dropped: 0 })
+    // The replies come from three shards in any order: the one for "nobody" may still be on its way.
+    await vi.waitFor(() => expect(publisher.stats()).toMatchObject({ published: 5, dropped: 0 }))
+  })
+
+  it("with routing: 'broadcast' sends every event on the one shared shard channel, to every worker", async () => {
+    const channel = uniqueChannel('cluster-broadcast')
+    const nodes = [cluster.urls[1] as string]
+    const a = new RedisAuthChannel({ cluster: { nodes }, routing: 'broadcast', channel, workerId: 'a', logger: memoryLogger().logger })
+    const b = new RedisAuthChannel({ cluster: { nodes }, routing: 'broadcast', channel, workerId: 'b', logger: memoryLogger().logger })
+    open.push(a, b)
+    await Promise.all([a.ready(), b.ready()])
+    const seen = recorder()
+    b.subscribe(seen.listener)
+    const [u0, u1, u2] = await usersOnEachShard(channel)
+    for (const user of [u0, u1, u2]) await a.publish(claims(user as string, 7))
+    // Events are hints, not ordered (see deployment.md): compare as sets.
+    await vi.waitFor(() => expect(remote(seen.events).sort()).toEqual([`${u0}:7`, `${u1}:7`, `${u2}:7`].sort()))
+    const probe = new Redis(await cluster.portOf(channel), '127.0.0.1')
+    open.push({ close: () => probe.quit() })
+    expect(await probe.call('PUBSUB', 'SHARDNUMSUB', channel)).toEqual([channel, 2])
   })
 
   it('stops delivering after unwatchUser', async () => {
@@ -148,6 +174,39 @@ describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
     )
   }, 60_000)
 
+  it("follows a watched user's slot to another primary (resharding): resubscribes there and resyncs", async () => {
+    const channel = uniqueChannel('cluster-move')
+    const users = await usersOnEachShard(channel)
+    const user = users[0] as string
+    const [a, b] = [worker(channel, 'a'), worker(channel, 'b')]
+    await Promise.all([a.ready(), b.ready()])
+    const resyncB = vi.fn()
+    b.onResync(resyncB)
+    const seen = recorder()
+    b.subscribe(seen.listener)
+    await watch(b, seen, user)
+
+    // Move the (empty) slot of the user's channel from primary 0 to primary 1, as a resharding does.
+    const userChannel = `${channel}:u:${user}`
+    const admins = cluster.ports.map((port) => new Redis(port, '127.0.0.1'))
+    open.push(...admins.map((admin) => ({ close: () => admin.quit() })))
+    const slot = Number(await admins[0]?.cluster('KEYSLOT', userChannel))
+    const target = String(await admins[1]?.cluster('MYID'))
+    for (const admin of [admins[1], admins[0], admins[2]]) await admin?.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', target)
+    expect(await cluster.portOf(userChannel)).toBe(cluster.ports[1])
+
+    await vi.waitFor(() => expect(resyncB).toHaveBeenCalled(), { timeout: 20_000 })
+    await Promise.all([a.ready(), b.ready()])
+    expect(await admins[1]?.call('PUBSUB', 'SHARDNUMSUB', userChannel)).toEqual([userChannel, 1])
+    await vi.waitFor(
+      async () => {
+        await a.publish(claims(user, 9))
+        expect(remote(seen.events)).toContain(`${user}:9`)
+      },
+      { timeout: 20_000, interval: 200 },
+    )
+  }, 60_000)
+
   it('works with only the commands and channels of the cluster ACL in docs/deployment.md', async () => {
     const user = `wireauth-${Date.now().toString(36)}`
     for (const port of cluster.ports) {
@@ -176,7 +235,7 @@ describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
     await vi.waitFor(() => expect(remote(seen.events).sort()).toEqual(['*:0', `${u0}:1`].sort()))
     await new Promise((resolve) => setTimeout(resolve, 100)) // a few health-check PINGs
     expect(log.lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([])
-    expect(a.stats()).toMatchObject({ published: 2, dropped: 0 })
+    await vi.waitFor(() => expect(a.stats()).toMatchObject({ published: 2, dropped: 0 }))
   })
 
   it('is what a config with redisClusterNodes (or WIRE_AUTH_REDIS_CLUSTER_NODES) gets', async () => {
@@ -188,6 +247,67 @@ describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
     await (channel as RedisAuthChannel).ready()
     await expect(channelFor({ redisUrl: 'redis://127.0.0.1:1', redisClusterNodes: cluster.urls })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' })
   })
+
+  it('leaves no open handles after close(): a process that closed its cluster channels exits by itself', async () => {
+    // As in redis-channel-close.test.ts: bundled to CommonJS, run by plain node; a hung process is the failure.
+    const serverSrc = fileURLToPath(new URL('../src/', import.meta.url))
+    const script = `
+import { RedisAuthChannel } from ${JSON.stringify(join(serverSrc, 'lib/channel/redis-channel.ts'))}
+const logger = { info() {}, warn() {}, error(obj: object, msg?: string) { console.error(msg, JSON.stringify(obj)) } }
+const nodes = (process.env.NODES as string).split(',')
+const channel = process.env.CHANNEL as string
+async function main(): Promise<void> {
+  const early = new RedisAuthChannel({ cluster: { nodes }, channel, logger })
+  await early.close() // closed while still connecting
+  const a = new RedisAuthChannel({ cluster: { nodes }, channel, workerId: 'a', logger })
+  const b = new RedisAuthChannel({ cluster: { nodes }, channel, workerId: 'b', logger, healthCheckMs: 20 })
+  await Promise.all([a.ready(), b.ready()])
+  const hinted = new Promise((resolve) => b.subscribe((event) => event.userId === 'u1' && resolve(event)))
+  b.watchUser('u1')
+  await hinted
+  const received = new Promise((resolve) => b.subscribe((event) => event.origin === 'a' && resolve(event)))
+  await a.publish({ type: 'claims-changed', userId: 'u1', version: 1 })
+  await received
+  b.unwatchUser('u1')
+  await Promise.all([a.close(), b.close()])
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  const left = process.getActiveResourcesInfo().filter((name) => /Timeout|Immediate|TCP/.test(name))
+  console.log(JSON.stringify({ closed: true, left }))
+}
+main().catch((err) => {
+  console.error(err)
+  process.exitCode = 1
+})
+`
+    const dir = await mkdtemp(join(tmpdir(), 'wire-auth-redis-cluster-close-'))
+    open.push({ close: () => rm(dir, { recursive: true, force: true }) })
+    const bundle = join(dir, 'close-script.cjs')
+    await build({
+      stdin: { contents: script, loader: 'ts', resolveDir: serverSrc, sourcefile: 'close-script.ts' },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outfile: bundle,
+      alias: { '@wire-auth/core': fileURLToPath(new URL('../../core/src/index.ts', import.meta.url)) },
+      logLevel: 'silent',
+    })
+    const child = spawn(process.execPath, [bundle], { env: { ...process.env, NODES: cluster.urls.join(','), CHANNEL: uniqueChannel('cluster-close') }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    let killed = false
+    const guard = setTimeout(() => {
+      killed = true
+      child.kill('SIGKILL')
+    }, 20_000)
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)))
+    clearTimeout(guard)
+    expect(killed, `the process did not exit on its own; stderr:\n${stderr}`).toBe(false)
+    expect(code, stderr).toBe(0)
+    expect(JSON.parse(stdout.trim())).toEqual({ closed: true, left: [] })
+  }, 30_000)
 
   it('checks the cluster options at construction (ERR_INVALID_OPTION)', () => {
     const bad: unknown[] = [

@@ -35,6 +35,8 @@ const count = (key: string) => env.store.countFailures(key, 0)
 describe('clientBucket', () => {
   it.each([
     ['::FFFF:192.0.2.1', '192.0.2.1'],
+    ['::ffff:198.51.100.200', '198.51.100.200'],
+    ['2001:0db8:0000:00ab::1', '2001:db8:0:ab::/64'],
     ['::ffff:c000:201', '0:0:0:0::/64'],
     ['1::ffff:192.0.2.1', '1:0:0:0::/64'],
     ['2001:db8:1000:0:0:0:0:1', '2001:db8:1000:0::/64'],
@@ -42,6 +44,7 @@ describe('clientBucket', () => {
     ['2001:db8::', '2001:db8:0:0::/64'],
     ['fe80::1:2:3:4', 'fe80:0:0:0::/64'],
     ['1:2:3:4:5::', '1:2:3:4::/64'],
+    ['1::2:3:4:5:6:7', '1:0:2:3::/64'],
     ['::', '0:0:0:0::/64'],
   ])('buckets %s as %s', (ip, bucket) => {
     expect(clientBucket(ip)).toBe(bucket)
@@ -60,6 +63,7 @@ describe('clientBucket', () => {
     expect(clientBucket('x'.repeat(100))).toBe('x'.repeat(64))
     expect(clientBucket('unix-socket')).toBe('unix-socket')
     expect(clientBucket('::ffff:999.0.0.1')).toBe('::ffff:999.0.0.1')
+    expect(clientBucket('::ffff:192.0.2.1x')).toBe('::ffff:192.0.2.1x')
   })
 })
 

@@ -2,7 +2,7 @@
 // Fastify requests through inject, a frozen clock. The cookie it reads and
 // writes, the row it stores, expiry and renewal at their boundaries, and who
 // is told when a sign-in replaces a live session (issue 21: found by
-// mutation testing; plugin.test.ts and revocation.test.ts cover it through
+// mutation testing; session-cookies.test.ts and revocation.test.ts cover it through
 // the plugin).
 import { createHash } from 'node:crypto'
 import { fastifyCookie } from '@fastify/cookie'

@@ -61,7 +61,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
     const proc = child
     child = null
-    if (proc) await kill(proc, signal)
+    if (proc) await stopRedisProcess(proc, signal)
   }
 
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`
@@ -87,9 +87,22 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 }
 
 function spawnRedis(options: RedisServerOptions, port: number, dir: string): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', '']
-  if (options.password !== undefined) args.push('--requirepass', options.password)
-  const proc = spawn(options.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const extra = options.password === undefined ? [] : ['--requirepass', options.password]
+  return spawnRedisProcess(port, dir, extra, options.binary)
+}
+
+/**
+ * Spawns one `redis-server` bound to 127.0.0.1:`port` with no persistence,
+ * `dir` as its working directory and `extraArgs` appended (cluster options,
+ * `requirepass`, …), and resolves once it logs "Ready to accept connections".
+ * The process is killed when this process exits (or is killed). The one
+ * place tests start a redis-server; `startRedisServer` and the Redis
+ * Cluster helper build on it.
+ */
+export function spawnRedisProcess(port: number, dir: string, extraArgs: readonly string[] = [], binary = 'redis-server'): Promise<ChildProcess> {
+  installExitHook()
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--logfile', '', ...extraArgs]
+  const proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   live.add(proc)
   const watchdog = startWatchdog(proc, port, dir)
   proc.once('exit', () => {
@@ -98,7 +111,7 @@ function spawnRedis(options: RedisServerOptions, port: number, dir: string): Pro
   })
   return new Promise((resolve, reject) => {
     let output = ''
-    const timer = setTimeout(() => fail(new Error('redis-server did not become ready')), 15_000)
+    const timer = setTimeout(() => fail(new Error(`redis-server ${port} did not become ready:\n${output}`)), 15_000)
     const onData = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-4000)
       if (output.includes('Ready to accept connections')) {
@@ -109,7 +122,7 @@ function spawnRedis(options: RedisServerOptions, port: number, dir: string): Pro
         resolve(proc)
       }
     }
-    const onExit = (code: number | null): void => fail(new Error(`redis-server exited (${code}) before ready:\n${output}`))
+    const onExit = (code: number | null): void => fail(new Error(`redis-server ${port} exited (${code}) before ready:\n${output}`))
     const onError = (err: Error): void => fail(err)
     function fail(err: Error): void {
       cleanup()
@@ -148,7 +161,8 @@ function startWatchdog(proc: ChildProcess, port: number, dir: string): ChildProc
   return watchdog
 }
 
-function kill(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+/** Sends `signal` (SIGKILL after 5 s) and resolves once `proc` has exited. */
+export function stopRedisProcess(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve()
   return new Promise((resolve) => {
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000)

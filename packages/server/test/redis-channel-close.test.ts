@@ -1,20 +1,15 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { REDIS_URL, uniqueChannel } from './redis-channel-helpers.js'
+import { bundleScript, REDIS_URL, runUntilExit, SERVER_SRC as serverSrc, uniqueChannel } from './redis-channel-helpers.js'
 
 // "No open handles" is only proven by a process that exits on its own: the
 // script below opens channels (one of them against a port where nothing
 // listens, so it is busy reconnecting), uses them, closes them and then
 // simply returns. If a socket or timer were left behind, it would hang.
 
-const serverSrc = fileURLToPath(new URL('../src/', import.meta.url))
-const coreSrc = fileURLToPath(new URL('../../core/src/index.ts', import.meta.url))
 
 const script = `
 import { RedisAuthChannel } from ${JSON.stringify(join(serverSrc, 'lib/channel/redis-channel.ts'))}
@@ -59,18 +54,7 @@ let bundle: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wire-auth-redis-close-'))
   bundle = join(dir, 'close-script.cjs')
-  // CommonJS with ioredis bundled in: runs with plain node from a temp dir. The script imports the
-  // channel module itself: the public entry checks the optional peer with a top-level await, which CJS lacks.
-  await build({
-    stdin: { contents: script, loader: 'ts', resolveDir: serverSrc, sourcefile: 'close-script.ts' },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: bundle,
-    alias: { '@wire-auth/core': coreSrc },
-    logLevel: 'silent',
-  })
+  await bundleScript(script, bundle)
 })
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
@@ -79,22 +63,11 @@ afterAll(async () => {
 describe('RedisAuthChannel.close()', () => {
   it('leaves no open handles: a process that closed its channels exits by itself', async () => {
     const deadPort = await unusedPort()
-    const child = spawn(process.execPath, [bundle], {
-      env: { ...process.env, REDIS_URL, DEAD_URL: `redis://127.0.0.1:${deadPort}`, CHANNEL: uniqueChannel('close') },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { code, killed, stdout, stderr } = await runUntilExit(bundle, {
+      REDIS_URL,
+      DEAD_URL: `redis://127.0.0.1:${deadPort}`,
+      CHANNEL: uniqueChannel('close'),
     })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    // A liveness bound, not a timing assertion: a hung process is the failure.
-    let killed = false
-    const guard = setTimeout(() => {
-      killed = true
-      child.kill('SIGKILL')
-    }, 20_000)
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)))
-    clearTimeout(guard)
 
     expect(killed, `the process did not exit on its own; stderr:\n${stderr}`).toBe(false)
     expect(code, stderr).toBe(0)

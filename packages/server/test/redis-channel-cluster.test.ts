@@ -1,17 +1,14 @@
 import { RedisAuthChannel } from '@wire-auth/server/redis'
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { AuthEvent } from '../src/lib/channel/auth-channel.js'
 import { slotOf } from '../src/lib/channel/redis-slot.js'
 import { applyEnvironment } from '../src/lib/cli/env-config.js'
 import { channelFor } from '../src/lib/standalone.js'
-import { memoryLogger, recorder, uniqueChannel } from './redis-channel-helpers.js'
+import { bundleScript, memoryLogger, recorder, runUntilExit, SERVER_SRC as serverSrc, uniqueChannel } from './redis-channel-helpers.js'
 import { startRedisCluster, type RedisClusterHandle } from './redis-cluster.js'
 
 // A real Redis Cluster of three primaries: with `cluster`, every channel is a
@@ -53,6 +50,29 @@ async function watch(channel: RedisAuthChannel, seen: { events: AuthEvent[] }, .
   await vi.waitFor(() => expect(seen.events.filter((e) => e.origin === HINT).length).toBe(before + users.length), { timeout: 10_000 })
 }
 const remote = (events: AuthEvent[]) => events.filter((e) => e.origin !== HINT).map((e) => `${e.userId}:${e.version}`)
+
+/** Ready workers a and b; b watches `user`, records its events in `seen` and its resyncs in `resyncB`. */
+async function publisherAndWatcher(channel: string, user: string, extra: { commandTimeoutMs?: number } = {}) {
+  const [a, b] = [worker(channel, 'a', extra), worker(channel, 'b', extra)]
+  await Promise.all([a.ready(), b.ready()])
+  const resyncB = vi.fn()
+  b.onResync(resyncB)
+  const seen = recorder()
+  b.subscribe(seen.listener)
+  await watch(b, seen, user)
+  return { a, b, resyncB, seen }
+}
+
+/** Asserts that `user`'s event of `version`, published by `a` (again every 200 ms, up to 20 s), reaches `seen`. */
+async function expectRepublishedUntilDelivered(a: RedisAuthChannel, seen: { events: AuthEvent[] }, user: string, version: number): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      await a.publish(claims(user, version))
+      expect(remote(seen.events)).toContain(`${user}:${version}`)
+    },
+    { timeout: 20_000, interval: 200 },
+  )
+}
 
 /** Users whose channels are served by three different primaries: [on port 0, on port 1, on port 2]. */
 async function usersOnEachShard(channel: string): Promise<string[]> {
@@ -147,13 +167,7 @@ describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
     const users = await usersOnEachShard(channel)
     const shard = 1
     const user = users[shard] as string
-    const [a, b] = [worker(channel, 'a', { commandTimeoutMs: 500 }), worker(channel, 'b', { commandTimeoutMs: 500 })]
-    await Promise.all([a.ready(), b.ready()])
-    const resyncB = vi.fn()
-    b.onResync(resyncB)
-    const seen = recorder()
-    b.subscribe(seen.listener)
-    await watch(b, seen, user)
+    const { a, b, resyncB, seen } = await publisherAndWatcher(channel, user, { commandTimeoutMs: 500 })
 
     await cluster.stop(shard, 'SIGKILL')
     await vi.waitFor(() => expect(b.connected).toBe(false), { timeout: 10_000 })
@@ -165,26 +179,14 @@ describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
     await cluster.start(shard)
     await vi.waitFor(() => expect(resyncB).toHaveBeenCalled(), { timeout: 20_000 })
     await Promise.all([a.ready(), b.ready()])
-    await vi.waitFor(
-      async () => {
-        await a.publish(claims(user, 4))
-        expect(remote(seen.events)).toContain(`${user}:4`)
-      },
-      { timeout: 20_000, interval: 200 },
-    )
+    await expectRepublishedUntilDelivered(a, seen, user, 4)
   }, 60_000)
 
   it("follows a watched user's slot to another primary (resharding): resubscribes there and resyncs", async () => {
     const channel = uniqueChannel('cluster-move')
     const users = await usersOnEachShard(channel)
     const user = users[0] as string
-    const [a, b] = [worker(channel, 'a'), worker(channel, 'b')]
-    await Promise.all([a.ready(), b.ready()])
-    const resyncB = vi.fn()
-    b.onResync(resyncB)
-    const seen = recorder()
-    b.subscribe(seen.listener)
-    await watch(b, seen, user)
+    const { a, b, resyncB, seen } = await publisherAndWatcher(channel, user)
 
     // Move the (empty) slot of the user's channel from primary 0 to primary 1, as a resharding does.
     const userChannel = `${channel}:u:${user}`
@@ -198,13 +200,7 @@ describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
     await vi.waitFor(() => expect(resyncB).toHaveBeenCalled(), { timeout: 20_000 })
     await Promise.all([a.ready(), b.ready()])
     expect(await admins[1]?.call('PUBSUB', 'SHARDNUMSUB', userChannel)).toEqual([userChannel, 1])
-    await vi.waitFor(
-      async () => {
-        await a.publish(claims(user, 9))
-        expect(remote(seen.events)).toContain(`${user}:9`)
-      },
-      { timeout: 20_000, interval: 200 },
-    )
+    await expectRepublishedUntilDelivered(a, seen, user, 9)
   }, 60_000)
 
   it('works with only the commands and channels of the cluster ACL in docs/deployment.md', async () => {
@@ -250,7 +246,6 @@ describe('RedisAuthChannel on a Redis Cluster (sharded pub/sub)', () => {
 
   it('leaves no open handles after close(): a process that closed its cluster channels exits by itself', async () => {
     // As in redis-channel-close.test.ts: bundled to CommonJS, run by plain node; a hung process is the failure.
-    const serverSrc = fileURLToPath(new URL('../src/', import.meta.url))
     const script = `
 import { RedisAuthChannel } from ${JSON.stringify(join(serverSrc, 'lib/channel/redis-channel.ts'))}
 const logger = { info() {}, warn() {}, error(obj: object, msg?: string) { console.error(msg, JSON.stringify(obj)) } }
@@ -282,28 +277,8 @@ main().catch((err) => {
     const dir = await mkdtemp(join(tmpdir(), 'wire-auth-redis-cluster-close-'))
     open.push({ close: () => rm(dir, { recursive: true, force: true }) })
     const bundle = join(dir, 'close-script.cjs')
-    await build({
-      stdin: { contents: script, loader: 'ts', resolveDir: serverSrc, sourcefile: 'close-script.ts' },
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      outfile: bundle,
-      alias: { '@wire-auth/core': fileURLToPath(new URL('../../core/src/index.ts', import.meta.url)) },
-      logLevel: 'silent',
-    })
-    const child = spawn(process.execPath, [bundle], { env: { ...process.env, NODES: cluster.urls.join(','), CHANNEL: uniqueChannel('cluster-close') }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    let killed = false
-    const guard = setTimeout(() => {
-      killed = true
-      child.kill('SIGKILL')
-    }, 20_000)
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)))
-    clearTimeout(guard)
+    await bundleScript(script, bundle)
+    const { code, killed, stdout, stderr } = await runUntilExit(bundle, { NODES: cluster.urls.join(','), CHANNEL: uniqueChannel('cluster-close') })
     expect(killed, `the process did not exit on its own; stderr:\n${stderr}`).toBe(false)
     expect(code, stderr).toBe(0)
     expect(JSON.parse(stdout.trim())).toEqual({ closed: true, left: [] })

@@ -1,10 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import { freePort } from '../../../test/support/free-port.mjs'
+import { spawnRedisProcess, stopRedisProcess } from '../../../test/support/redis-server.js'
 
 /** A private Redis Cluster of three primaries (no replicas) on loopback, for sharded pub/sub tests. */
 export interface RedisClusterHandle {
@@ -44,7 +45,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'])
     await waitClusterOk(ports)
   } catch (err) {
-    await Promise.all(procs.map((proc) => proc && kill(proc, 'SIGKILL')))
+    await Promise.all(procs.map((proc) => proc && stopRedisProcess(proc, 'SIGKILL')))
     await rm(dir, { recursive: true, force: true })
     throw err
   }
@@ -54,7 +55,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
     async stop(index, signal = 'SIGTERM') {
       const proc = procs[index]
       procs[index] = null
-      if (proc) await kill(proc, signal)
+      if (proc) await stopRedisProcess(proc, signal)
     },
     async start(index) {
       if (!procs[index]) await launch(index)
@@ -80,40 +81,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
 }
 
 function spawnNode(port: number, busPort: number, dir: string): Promise<ChildProcess> {
-  const args = [
-    '--port', String(port), '--cluster-port', String(busPort), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-    '--dir', dir, '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', '--daemonize', 'no', '--logfile', '',
-  ]
-  const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  process.once('exit', () => proc.kill('SIGKILL'))
-  return new Promise((resolve, reject) => {
-    let output = ''
-    const timer = setTimeout(() => fail(new Error(`redis-server ${port} did not become ready:\n${output}`)), 15_000)
-    const onData = (chunk: Buffer): void => {
-      output = (output + chunk.toString()).slice(-4000)
-      if (output.includes('Ready to accept connections')) {
-        cleanup()
-        proc.stdout?.resume()
-        proc.stderr?.resume()
-        resolve(proc)
-      }
-    }
-    const onExit = (code: number | null): void => fail(new Error(`redis-server ${port} exited (${code}) before ready:\n${output}`))
-    function fail(err: Error): void {
-      cleanup()
-      proc.kill('SIGKILL')
-      reject(err)
-    }
-    function cleanup(): void {
-      clearTimeout(timer)
-      proc.stdout?.off('data', onData)
-      proc.stderr?.off('data', onData)
-      proc.off('exit', onExit)
-    }
-    proc.stdout?.on('data', onData)
-    proc.stderr?.on('data', onData)
-    proc.once('exit', onExit)
-  })
+  return spawnRedisProcess(port, dir, ['--cluster-port', String(busPort), '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`])
 }
 
 async function waitClusterOk(ports: number[]): Promise<void> {
@@ -136,16 +104,4 @@ async function waitClusterOk(ports: number[]): Promise<void> {
     if (Date.now() > deadline) throw new Error('the Redis Cluster did not reach cluster_state:ok')
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-}
-
-function kill(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000)
-    proc.once('exit', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-    proc.kill(signal)
-  })
 }

@@ -1,18 +1,9 @@
 // app.auth: grants, revocations and session control, and the events they publish.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type AuthEvent } from '../src/index.js'
-import { buildApp, sessionCookie, signedInUser, tempDir } from './support/app.js'
+import { buildApp, sessionCookie, signedInUser, sqliteFilePerTest } from './support/app.js'
 
-let dir: { dir: string; cleanup: () => void }
-beforeEach(() => {
-  dir = tempDir()
-})
-afterEach(() => {
-  vi.useRealTimers()
-  dir.cleanup()
-})
-
-const sqlite = () => `${dir.dir}/auth.sqlite`
+const sqlite = sqliteFilePerTest()
 
 describe('AuthActions', () => {
   it('grant updates the open session at once, persists, publishes one event, and survives logout/login', async () => {

@@ -1,19 +1,10 @@
 // connectAuth refuses bad options at registration, with a coded error.
 import Fastify from 'fastify'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connectAuth } from '../src/index.js'
-import { tempDir } from './support/app.js'
+import { sqliteFilePerTest } from './support/app.js'
 
-let dir: { dir: string; cleanup: () => void }
-beforeEach(() => {
-  dir = tempDir()
-})
-afterEach(() => {
-  vi.useRealTimers()
-  dir.cleanup()
-})
-
-const sqlite = () => `${dir.dir}/auth.sqlite`
+const sqlite = sqliteFilePerTest()
 
 describe('options are checked at registration', () => {
   const cases: Array<[string, Record<string, unknown>]> = [

@@ -1,17 +1,8 @@
 // CORS on wire-auth's routes and the origin check (CSRF) of unsafe requests.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { buildApp, signedInUser, tempDir } from './support/app.js'
+import { describe, expect, it } from 'vitest'
+import { buildApp, signedInUser, sqliteFilePerTest } from './support/app.js'
 
-let dir: { dir: string; cleanup: () => void }
-beforeEach(() => {
-  dir = tempDir()
-})
-afterEach(() => {
-  vi.useRealTimers()
-  dir.cleanup()
-})
-
-const sqlite = () => `${dir.dir}/auth.sqlite`
+const sqlite = sqliteFilePerTest()
 
 describe('CORS and CSRF', () => {
   it('only allowed origins get credentialed CORS, with Vary: Origin', async () => {

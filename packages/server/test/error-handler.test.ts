@@ -1,17 +1,8 @@
 // wire-auth's error handler: coded JSON bodies, statuses from the table.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { buildApp, signedInUser, tempDir } from './support/app.js'
+import { describe, expect, it } from 'vitest'
+import { buildApp, signedInUser, sqliteFilePerTest } from './support/app.js'
 
-let dir: { dir: string; cleanup: () => void }
-beforeEach(() => {
-  dir = tempDir()
-})
-afterEach(() => {
-  vi.useRealTimers()
-  dir.cleanup()
-})
-
-const sqlite = () => `${dir.dir}/auth.sqlite`
+const sqlite = sqliteFilePerTest()
 
 describe('errors', () => {
   it('malformed JSON, wrong media types and unexpected throws answer coded JSON without internals (host opted in)', async () => {

@@ -1,19 +1,10 @@
 // The host's own routes see the principal wire-auth resolved.
 import Fastify from 'fastify'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connectAuth } from '../src/index.js'
-import { buildApp, tempDir } from './support/app.js'
+import { buildApp, sqliteFilePerTest } from './support/app.js'
 
-let dir: { dir: string; cleanup: () => void }
-beforeEach(() => {
-  dir = tempDir()
-})
-afterEach(() => {
-  vi.useRealTimers()
-  dir.cleanup()
-})
-
-const sqlite = () => `${dir.dir}/auth.sqlite`
+const sqlite = sqliteFilePerTest()
 
 describe('host apps', () => {
   it('works when the host already registered @fastify/cookie (with its own secret)', async () => {

@@ -1,17 +1,8 @@
 // app.requirePolicy: the preHandler for host routes (401 anonymous, 403 denied).
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { buildApp, signedInUser, tempDir } from './support/app.js'
+import { describe, expect, it } from 'vitest'
+import { buildApp, signedInUser, sqliteFilePerTest } from './support/app.js'
 
-let dir: { dir: string; cleanup: () => void }
-beforeEach(() => {
-  dir = tempDir()
-})
-afterEach(() => {
-  vi.useRealTimers()
-  dir.cleanup()
-})
-
-const sqlite = () => `${dir.dir}/auth.sqlite`
+const sqlite = sqliteFilePerTest()
 
 describe('requirePolicy', () => {
   it('answers 401 anonymous, 403 denied, 200 allowed, with coded JSON', async () => {

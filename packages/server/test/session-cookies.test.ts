@@ -1,17 +1,8 @@
 // Cookie sessions: sign-in, the cookie, expiry, rolling renewal and sign-out.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { buildApp, sessionCookie, signedInUser, tempDir } from './support/app.js'
+import { describe, expect, it, vi } from 'vitest'
+import { buildApp, sessionCookie, signedInUser, sqliteFilePerTest } from './support/app.js'
 
-let dir: { dir: string; cleanup: () => void }
-beforeEach(() => {
-  dir = tempDir()
-})
-afterEach(() => {
-  vi.useRealTimers()
-  dir.cleanup()
-})
-
-const sqlite = () => `${dir.dir}/auth.sqlite`
+const sqlite = sqliteFilePerTest()
 
 describe('sessions', () => {
   it('anonymous requests get the ANONYMOUS summary', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { afterEach } from 'vitest'
+import { afterEach, beforeEach, vi } from 'vitest'
 import { connectAuth, wireAuthErrorHandler, type WireAuthOptions } from '../../src/index.js'
 import { cookieFrom as sessionCookie } from '../../../../test/support/cookies.js'
 
@@ -48,6 +48,27 @@ export async function signedInUser(app: FastifyInstance, email = `u${Math.random
  * app the test builds by hand and `track(app)` has that app closed too. After
  * the test every app is closed (again, if the test closed it) and the folder removed.
  */
+/**
+ * A fresh temp folder per test and the path of one SQLite file in it (the same
+ * path for the whole test, so a test can reopen it); real timers restored and
+ * the folder removed after each test.
+ */
+export function sqliteFilePerTest(): () => string {
+  let dir: ReturnType<typeof tempDir> | null = null
+  beforeEach(() => {
+    dir = tempDir()
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+    dir?.cleanup()
+    dir = null
+  })
+  return () => {
+    if (dir === null) throw new Error('sqliteFilePerTest: ask for the path inside a test')
+    return join(dir.dir, 'auth.sqlite')
+  }
+}
+
 export function appsPerTest(): {
   sqlitePath(): string
   track<T extends FastifyInstance>(app: T): T

@@ -212,16 +212,19 @@ describe('start', () => {
     expect(await env.store.getSession(sha256(second.cookie.raw))).not.toBeNull()
   })
 
-  it('a presented id that is no live session is deleted if it exists, but nobody is told', async () => {
+  it("a presented id that is not this request's session is deleted if it exists, and its owner is told (its sockets must not stay signed in)", async () => {
     await start()
     const first = await signIn()
     const firstId = sha256(first.cookie.raw)
-    // Not resolved for this request (as a foreign-origin one): start still deletes the presented row.
+    // Not resolved for this request (as a foreign-origin one, or one signed in by a bearer
+    // token): start still deletes the presented row — and reports it (regression: nobody was
+    // told, so the sockets of that session stayed signed in).
     await signIn({ cookie: first.cookie.pair, 'x-unresolved': '1' })
     expect(await env.store.getSession(firstId)).toBeNull()
+    expect(replaced).toEqual([[user.id, firstId, user.version]])
     // A planted, unknown id: nothing to delete, nothing to tell.
     await signIn({ cookie: `wa_sid=${'p'.repeat(43)}` })
-    expect(replaced).toEqual([])
+    expect(replaced).toEqual([[user.id, firstId, user.version]])
   })
 })
 

@@ -1,12 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { fastifyCookie } from '@fastify/cookie'
+// The cookie codec itself, not @fastify/cookie's parse/serialize: those work only once that
+// copy of @fastify/cookie was registered, and a host may register another copy (regression).
+import { parseCookie, stringifySetCookie } from 'cookie'
 import { ANONYMOUS, createPrincipal, type ClaimsPrincipal } from '@wire-auth/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ResolvedOptions } from './options.js'
 import { principalOf as requestPrincipal, sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
 import type { AuthStore, SessionProvider, SessionRecord, UserRecord } from './store/auth-store.js'
 
-const { parse: parseCookies, serialize: serializeCookie } = fastifyCookie
+const parseCookies = (header: string) => parseCookie(header)
+const serializeCookie = (name: string, value: string, attributes: Omit<Parameters<typeof stringifySetCookie>[0], 'name' | 'value'>) => stringifySetCookie({ name, value, ...attributes })
 
 /** Result of resolving a session id. */
 export interface ResolvedSession {
@@ -122,6 +125,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return typeof value === 'string' && RAW_ID.test(value) ? value : null
   }
 
+  /** Who holds the stored session `id` (any state), or null when there is no such row. */
+  async function ownerOf(id: string): Promise<{ userId: string; version: unknown } | null> {
+    const session = await store.getSession(id)
+    return session === null ? null : { userId: session.userId, version: session.userVersion }
+  }
+
   /** The hash of the session the request presented (valid or not), or null. */
   function presentedId(request: FastifyRequest): string | null {
     const current = sessionIdOf(request)
@@ -148,10 +157,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       // The request's own live session (if it had one) is ending: whose it was, before it goes.
       const current = requestPrincipal(request)
       const currentId = sessionIdOf(request)
-      const replaced = currentId !== null && currentId === previous && current.userId ? { userId: current.userId, version: current.raw.userVersion } : null
       if (previous !== null) {
+        // Whose the presented session is, before it goes: the request's own, or — when the
+        // request was not authenticated by it (a bearer token, an ignored cross-site cookie) —
+        // read from the store, so that the sockets of a deleted row never stay signed in.
+        const owner = currentId !== null && currentId === previous && current.userId ? { userId: current.userId, version: current.raw.userVersion } : await ownerOf(previous)
         const deleted = await store.deleteSession(previous)
-        if (deleted && replaced !== null) await deps.onReplaced?.(replaced.userId, previous, typeof replaced.version === 'number' ? replaced.version : 0)
+        if (deleted && owner !== null) await deps.onReplaced?.(owner.userId, previous, typeof owner.version === 'number' ? owner.version : 0)
       }
       const rawId = randomBytes(32).toString('base64url')
       const at = now()

@@ -15,29 +15,38 @@ import { freePort, startBrowserBackend } from './packages/elements/test/backend/
 
 const resultsDir = fileURLToPath(new URL('./test-results/', import.meta.url))
 
-/** Counts tests of one session's result tree. */
-function countTests(suite, counts) {
+/** Counts tests of one session's result tree; failed tests' names go to `failures`. */
+function countTests(suite, counts, failures, path = []) {
   for (const test of suite?.tests ?? []) {
     if (test.skipped) counts.skipped++
     else if (test.passed) counts.passed++
-    else counts.failed++
+    else {
+      counts.failed++
+      failures.push([...path, test.name].join(' > ') + `: ${String(test.error?.message ?? '').split('\n')[0].slice(0, 300)}`)
+    }
   }
-  for (const child of suite?.suites ?? []) countTests(child, counts)
+  for (const child of suite?.suites ?? []) countTests(child, counts, failures, [...path, child.name])
   return counts
 }
 
 /**
- * Writes test-results/wtr.json `{ passed, failed, skipped }` for scripts/test.mjs.
+ * Writes test-results/wtr.json `{ passed, failed, skipped, failures }` for scripts/test.mjs.
  * A test file that failed without a failing test (it did not load, a hook
  * threw outside a test) counts as one failure.
  */
 function summaryFileReporter() {
   return {
     onTestRunFinished({ sessions }) {
-      const total = { passed: 0, failed: 0, skipped: 0 }
+      const total = { passed: 0, failed: 0, skipped: 0, failures: [] }
       for (const session of sessions) {
-        const counts = countTests(session.testResults, { passed: 0, failed: 0, skipped: 0 })
-        if (!session.passed && counts.failed === 0) counts.failed = 1
+        const file = session.testFile.replace(process.cwd() + '/', '')
+        const failures = []
+        const counts = countTests(session.testResults, { passed: 0, failed: 0, skipped: 0 }, failures)
+        if (!session.passed && counts.failed === 0) {
+          counts.failed = 1
+          failures.push(`(the file failed: ${String(session.errors?.[0]?.message ?? 'no message').split('\n')[0].slice(0, 300)})`)
+        }
+        total.failures.push(...failures.map((failure) => `${file} > ${failure}`))
         total.passed += counts.passed
         total.failed += counts.failed
         total.skipped += counts.skipped

@@ -21,11 +21,26 @@ rmSync(results, { recursive: true, force: true })
 mkdirSync(results, { recursive: true })
 const bin = (name) => `${root}node_modules/.bin/${name}`
 
-/** Counts from a vitest JSON report. */
+/** Counts from a vitest JSON report, with the name and first message line of each failure. */
 function vitestCounts(file) {
   if (!existsSync(file)) return null
   const report = JSON.parse(readFileSync(file, 'utf8'))
-  return { passed: report.numPassedTests, failed: report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0), skipped: report.numPendingTests + report.numTodoTests }
+  const failures = []
+  for (const suite of report.testResults ?? []) {
+    const path = suite.name.startsWith(root) ? suite.name.slice(root.length) : suite.name
+    const failedTests = (suite.assertionResults ?? []).filter((test) => test.status === 'failed')
+    for (const test of failedTests) failures.push(`${path} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`)
+    // A file that failed to load or whose hooks threw has no failed test but a message.
+    if (failedTests.length === 0 && suite.status === 'failed') failures.push(`${path}: ${firstLine(suite.message)}`)
+  }
+  return { passed: report.numPassedTests, failed: report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0), skipped: report.numPendingTests + report.numTodoTests, failures }
+}
+
+/** The first non-empty line of a failure message, without colour codes, at most 300 characters. */
+function firstLine(message) {
+  // eslint-disable-next-line no-control-regex
+  const line = String(message ?? '').replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((text) => text.trim() !== '') ?? '(no message)'
+  return line.trim().slice(0, 300)
 }
 
 /** Counts written by the summary reporter in web-test-runner.config.mjs. */
@@ -67,6 +82,7 @@ const suites = [
 
 const total = { passed: 0, failed: 0, skipped: 0 }
 const lines = []
+const failures = []
 let crashed = false
 
 let ferretdb = null
@@ -129,6 +145,7 @@ for (const suite of suites) {
   total.passed += counts.passed
   total.failed += counts.failed
   total.skipped += counts.skipped ?? 0
+  for (const failure of counts.failures ?? []) failures.push(`${suite.name}: ${failure}`)
   lines.push(`${suite.name}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped ?? 0} skipped, ${seconds} s`)
 }
 
@@ -136,6 +153,11 @@ await stopFerretDB()
 
 console.log('\n=== summary ===')
 for (const line of lines) console.log(line)
+// The failures again, here at the end where a truncated CI log still shows them.
+if (failures.length > 0) {
+  console.log('failed:')
+  for (const failure of failures) console.log(`  ${failure}`)
+}
 if (total.skipped > 0) console.log(`(${total.skipped} skipped: see the suites above for their names and reasons)`)
 console.log(`tests: ${total.passed} passed, ${total.failed} failed`)
 process.exit(total.failed > 0 || crashed ? 1 : 0)

@@ -39,6 +39,7 @@ export const TARGETS = {
   'packages/core/src/lib/deadlines.ts': [`${CORE}/deadlines.test.ts`, `${CORE}/policy-engine.test.ts`],
   'packages/core/src/lib/principal.ts': [`${CORE}/principal.test.ts`, `${CORE}/policy-engine.test.ts`],
   'packages/core/src/lib/errors.ts': [`${CORE}/errors.test.ts`],
+  'packages/core/src/lib/deep-freeze.ts': [`${CORE}/deep-freeze.test.ts`, `${CORE}/params.test.ts`],
   'packages/core/src/lib/protocol/region-request.ts': [`${CORE}/protocol-region-request.test.ts`, `${SERVER}/fragments-registry.test.ts`, `${SERVER}/protocol-one-parser.test.ts`],
   'packages/server/src/lib/fragments/fragment-definition.ts': [`${SERVER}/fragment-definition.test.ts`, `${SERVER}/fragments-registry.test.ts`],
   'packages/server/src/lib/fragments/fragment-registry.ts': [`${SERVER}/fragments-registry.test.ts`, `${SERVER}/fragment-registry-api.test.ts`, `${SERVER}/fragment-cache-vary.test.ts`],

@@ -5,9 +5,9 @@ import { existsSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { isWireAuthError } from '@wire-auth/core'
 import { LAZY_MODULES, bundleInfo } from './lib/bundle-info.js'
-import { runServe } from './lib/cli/serve.js'
-import { runAudit, runUser } from './lib/cli/users.js'
-import { KEYS_COMMANDS, runKeys } from './lib/cli/keys.js'
+// The commands load on use: `serve` needs Fastify and the plugin (about a
+// second to load), `user` / `keys` / `audit` only the store, `--version`,
+// `--help` and `bundle-info` none of it.
 
 const HELP = `wire-auth — server-authoritative login and authorization
 
@@ -71,17 +71,25 @@ async function main(argv: string[]): Promise<number> {
   }
   const configFile = values.config ?? (existsSync('wire-auth.config.mjs') ? 'wire-auth.config.mjs' : undefined)
   switch (command) {
-    case 'serve':
+    case 'serve': {
+      const { runServe } = await import('./lib/cli/serve.js')
       return runServe({ configFile, port: values.port, host: values.host, workers: values.workers })
-    case 'user':
+    }
+    case 'user': {
       // Checked before the store is opened: a typo never creates a store file.
       if (!USER_COMMANDS.has(rest[0] ?? '')) return usageError(`unknown user command ${JSON.stringify(rest[0] ?? '')}`)
+      const { runUser } = await import('./lib/cli/users.js')
       return runUser(rest, { configFile, email: values.email, name: values.name, claims: values.claim ?? [], passwordStdin: values['password-stdin'] ?? false, limit: values.limit, json: values.json ?? false, generatePassword: () => randomBytes(18).toString('base64url') })
-    case 'keys':
+    }
+    case 'keys': {
+      const { KEYS_COMMANDS, runKeys } = await import('./lib/cli/keys.js')
       if (!KEYS_COMMANDS.has(rest[0] ?? '')) return usageError(`unknown keys command ${JSON.stringify(rest[0] ?? '')}`)
       return runKeys(rest, { configFile, now: values.now ?? false, json: values.json ?? false })
-    case 'audit':
+    }
+    case 'audit': {
+      const { runAudit } = await import('./lib/cli/users.js')
       return runAudit({ configFile, user: values.user, action: values.action, limit: values.limit, json: values.json ?? false })
+    }
     case 'bundle-info': {
       const info = bundleInfo()
       if (values.json) process.stdout.write(`${JSON.stringify(info)}\n`)

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { AuthEvent } from '../src/lib/channel/auth-channel.js'
 import { slotOf } from '../src/lib/channel/redis-slot.js'
 import { applyEnvironment } from '../src/lib/cli/env-config.js'
-import { channelFor } from '../src/lib/standalone.js'
+import { channelFor } from '../src/lib/backends.js'
 import { bundleScript, memoryLogger, recorder, runUntilExit, SERVER_SRC as serverSrc, uniqueChannel } from './redis-channel-helpers.js'
 import { startRedisCluster, type RedisClusterHandle } from './redis-cluster.js'
 

@@ -181,6 +181,17 @@ describe('SqliteAuthStore', () => {
     }
   })
 
+  it('the checkpoint thread never keeps the process alive, open or closed (a CLI command or script exits when done)', async () => {
+    // Node refs a worker again when a 'message' listener is added after unref(): every process that had
+    // opened a store lived on until the thread's idle exit, 2 s after its last store closed.
+    const store = open()
+    await store.init()
+    await store.createUser({ email: 'alive@example.test', name: 'A', passwordHash: null })
+    expect(process.getActiveResourcesInfo()).not.toContain('MessagePort')
+    await store.close()
+    expect(process.getActiveResourcesInfo()).not.toContain('MessagePort')
+  })
+
   it('an idle database costs the checkpoint thread nothing: no checkpoint runs until something is committed (idle CPU, issue 19)', async () => {
     const store = open()
     await store.init()

@@ -1,4 +1,5 @@
 import type { WireAuthErrorCode } from './errors.js'
+import { deepFreeze } from './deep-freeze.js'
 import { isPlainObject } from './is-plain-object.js'
 
 /**
@@ -80,14 +81,6 @@ function check(value: unknown, depth: number): string | null {
     if (problem !== null) return problem
   }
   return null
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
-    Object.freeze(value)
-  }
-  return value
 }
 
 /**

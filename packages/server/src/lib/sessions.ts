@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 // The cookie codec itself, not @fastify/cookie's parse/serialize: those work only once that
 // copy of @fastify/cookie was registered, and a host may register another copy (regression).
 import { parseCookie, stringifySetCookie } from 'cookie'
-import { ANONYMOUS, createPrincipal, type ClaimsPrincipal } from '@wire-auth/core'
+import { ANONYMOUS, createPrincipal, deepFreeze, type ClaimsPrincipal } from '@wire-auth/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ResolvedOptions } from './options.js'
 import { sessionIdOf, setPrincipal, setSessionId } from './request-state.js'
@@ -59,16 +59,6 @@ export interface SessionManagerDeps {
    * throw.
    */
   onReplaced?: (userId: string, sessionHash: string, userVersion: number) => Promise<void>
-}
-
-/** Freezes `value` and everything in it (the provider payload is shared by every request of the session). */
-function deepFreeze<T>(value: T): T {
-  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent (docs/testing.md): Object.isFrozen is true for null and every primitive
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child)
-  }
-  return value
 }
 
 /** SHA-256 hex of a raw session id: the store never sees the cookie value. @internal */

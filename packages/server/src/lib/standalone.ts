@@ -1,18 +1,15 @@
 import { resolve } from 'node:path'
 import fastifyStatic from '@fastify/static'
-import { InvalidOption, type PolicyEngine } from '@wire-auth/core'
+import type { PolicyEngine } from '@wire-auth/core'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { AuthChannel } from './channel/auth-channel.js'
 import { escapeJsonControlChars } from './control-chars.js'
 import { wireAuthErrorHandler } from './error-handler.js'
-import type { ChannelLogger } from './channel/channel-logger.js'
-import { LocalAuthChannel } from './channel/local-channel.js'
-import { SqliteAuthStore } from './store/sqlite-store.js'
 import type { WireAuthOptions } from './options.js'
 import { isHtmlPath, registerStaticPages } from './pages/page-routes.js'
 import { loadConfigFile } from './config-file.js'
 import { connectAuth, kWholeApp } from './plugin.js'
-import type { AuthStore } from './store/auth-store.js'
+import { channelFor, storeFor } from './backends.js'
 import { codedError } from './errors.js'
 
 /**
@@ -52,40 +49,6 @@ export interface ServerConfig extends WireAuthOptions {
 
 /** A config module's default export. */
 export type ServerConfigExport = ServerConfig | (() => ServerConfig | Promise<ServerConfig>)
-
-/**
- * The config's store: `store`, else MongoDB at `mongoUrl`, else SQLite at
- * `sqlitePath` (default `wire-auth.sqlite`). The drivers load only when used.
- * @internal
- */
-export async function storeFor(config: ServerConfig): Promise<AuthStore> {
-  if (config.store !== undefined) return config.store
-  if (config.mongoUrl !== undefined) {
-    const { MongoAuthStore } = await import('../mongodb.js')
-    return new MongoAuthStore(config.mongoUrl)
-  }
-  return new SqliteAuthStore(config.sqlitePath ?? 'wire-auth.sqlite')
-}
-
-/**
- * The config's channel: `channel`, else Redis at `redisUrl` or the Redis
- * Cluster of `redisClusterNodes`, else in-process.
- * @throws ERR_INVALID_OPTION when both `redisUrl` and `redisClusterNodes` are set.
- * @internal
- */
-export async function channelFor(config: ServerConfig, logger?: ChannelLogger): Promise<AuthChannel> {
-  if (config.channel !== undefined) return config.channel
-  if (config.redisClusterNodes !== undefined) {
-    if (config.redisUrl !== undefined) throw new InvalidOption('"redisUrl" and "redisClusterNodes" are mutually exclusive')
-    const { RedisAuthChannel } = await import('../redis.js')
-    return new RedisAuthChannel({ cluster: { nodes: config.redisClusterNodes }, channel: config.redisChannel, logger })
-  }
-  if (config.redisUrl !== undefined) {
-    const { RedisAuthChannel } = await import('../redis.js')
-    return new RedisAuthChannel({ url: config.redisUrl, channel: config.redisChannel, logger })
-  }
-  return new LocalAuthChannel()
-}
 
 /**
  * Builds a ready-to-listen Fastify app with wire-auth registered and the

@@ -1,4 +1,5 @@
 import { InvalidOption } from '@wire-auth/core'
+import { loadConfigFile } from '../config-file.js'
 import type { ServerConfig } from '../standalone.js'
 
 /**
@@ -63,4 +64,11 @@ export function applyEnvironment(config: ServerConfig, env: NodeJS.ProcessEnv = 
     else delete out.metrics
   }
   return out
+}
+
+/** The config for this process: the file's, or the embedded SQLite default. @internal */
+export async function configFrom(configFile: string | undefined): Promise<ServerConfig> {
+  // The WIRE_AUTH_* variables override the file's settings; without a file, they are the config.
+  if (configFile !== undefined) return applyEnvironment(await loadConfigFile(configFile))
+  return applyEnvironment({ sqlitePath: 'wire-auth.sqlite', localIdp: true })
 }

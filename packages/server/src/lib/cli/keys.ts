@@ -1,8 +1,8 @@
 import { InvalidOption } from '@wire-auth/core'
 import { createLocalIdp } from '../local-idp/local-idp.js'
 import { resolveOptions } from '../options.js'
-import { storeFor } from '../standalone.js'
-import { configFrom } from './serve.js'
+import { storeFor } from '../backends.js'
+import { configFrom } from './env-config.js'
 
 /** Flags of `wire-auth keys`. @internal */
 export interface KeysFlags {

@@ -1,9 +1,8 @@
 import cluster from 'node:cluster'
 import { InvalidOption } from '@wire-auth/core'
 import { ClusterAuthChannel, relayClusterEvent } from '../channel/cluster-channel.js'
-import { loadConfigFile } from '../config-file.js'
 import { createServer, type ServerConfig } from '../standalone.js'
-import { applyEnvironment } from './env-config.js'
+import { configFrom } from './env-config.js'
 
 /** Flags of `wire-auth serve`. @internal */
 export interface ServeFlags {
@@ -18,13 +17,6 @@ function intFlag(value: string | undefined, name: string, min: number, max: numb
   const n = Number(value)
   if (!Number.isInteger(n) || n < min || n > max) throw new InvalidOption(`"--${name}" must be an integer from ${min} to ${max}`)
   return n
-}
-
-/** The config for this process: the file's, or the embedded SQLite default. @internal */
-export async function configFrom(configFile: string | undefined): Promise<ServerConfig> {
-  // The WIRE_AUTH_* variables (env-config.ts) override the file's settings; without a file, they are the config.
-  if (configFile !== undefined) return applyEnvironment(await loadConfigFile(configFile))
-  return applyEnvironment({ sqlitePath: 'wire-auth.sqlite', localIdp: true })
 }
 
 /**

@@ -12,9 +12,9 @@ import { canonicalEmail } from '../local-idp/email.js'
 import { createLocalIdp } from '../local-idp/local-idp.js'
 import { resolveOptions } from '../options.js'
 import { createSessionManager } from '../sessions.js'
-import { channelFor, storeFor } from '../standalone.js'
+import { channelFor, storeFor } from '../backends.js'
 import type { AuthStore, UserRecord } from '../store/auth-store.js'
-import { configFrom } from './serve.js'
+import { configFrom } from './env-config.js'
 
 /** Flags of `wire-auth user …`. @internal */
 export interface UserFlags {

@@ -149,8 +149,6 @@ function startWorker(): Worker {
     eval: true,
     workerData: { driver, intervalMs: CHECKPOINT_INTERVAL_MS, idleMaxMs: IDLE_MAX_INTERVAL_MS, restartFrames: RESTART_FRAMES, restartWaitMs: RESTART_WAIT_MS },
   })
-  // Never keeps the process alive; SQLite's safety-net checkpoint covers a thread that died.
-  w.unref()
   w.on('message', (message: { t?: string; path?: string }) => {
     if (message?.t === 'checkpointed' && typeof message.path === 'string') checkpoints.set(message.path, (checkpoints.get(message.path) ?? 0) + 1)
   })
@@ -160,6 +158,11 @@ function startWorker(): Worker {
   w.on('exit', () => {
     if (worker === w) worker = null
   })
+  // Never keeps the process alive; SQLite's safety-net checkpoint covers a
+  // thread that died. After the listeners: adding a 'message' listener refs
+  // the worker again, which kept every process that had opened a store (each
+  // CLI command, each script) alive until the thread's idle exit, 2 s later.
+  w.unref()
   return w
 }
 

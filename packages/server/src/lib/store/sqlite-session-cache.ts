@@ -1,3 +1,4 @@
+import { deepFreeze } from '@wire-auth/core'
 import type { SessionRecord } from './auth-store.js'
 import type { SqliteStatements } from './sqlite-statements.js'
 
@@ -68,10 +69,4 @@ function freezeSession(record: SessionRecord): SessionRecord {
   Object.freeze(record.claims)
   if (record.provider !== undefined) deepFreeze(record.provider)
   return Object.freeze(record)
-}
-
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return
-  Object.freeze(value)
-  for (const inner of Object.values(value)) deepFreeze(inner)
 }

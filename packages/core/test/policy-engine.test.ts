@@ -430,16 +430,40 @@ describe('fails closed', () => {
   describe('the deadline timer and the process (real timers)', () => {
     // Issue 21: counting the process's Timeout resources was flaky under load
     // (other timers come and go); these tests watch the engine's own timer.
-    /** Records the timers created through setTimeout from now until `restore()`. */
-    function watchTimers(): { created: NodeJS.Timeout[]; restore: () => void } {
+    /** A stack frame in core's sources (the deadline list and the engine arm the timers). */
+    const ENGINE_SOURCE = /packages\/core\/src\/lib\//
+
+    /**
+     * Records the engine's timers created through setTimeout from now until
+     * `restore()`, and the most that were armed and not yet fired at once.
+     */
+    function watchTimers(): { created: NodeJS.Timeout[]; mostAtOnce: () => number; restore: () => void } {
       const created: NodeJS.Timeout[] = []
+      let armed = 0
+      let most = 0
       const original = globalThis.setTimeout
-      const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
-        const timer = original(...args)
+      const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: (...args: unknown[]) => void, ms?: number, ...rest: unknown[]) => {
+        // Only the engine's own timers: the test runner arms some of its own in this process
+        // (its messages to the main process), more of them on a loaded machine.
+        const limit = Error.stackTraceLimit
+        Error.stackTraceLimit = 100
+        const stack = new Error().stack ?? ''
+        Error.stackTraceLimit = limit
+        if (!ENGINE_SOURCE.test(stack)) return original(callback, ms, ...rest)
+        armed++
+        most = Math.max(most, armed)
+        const timer = original(
+          (...args: unknown[]) => {
+            armed--
+            callback(...args)
+          },
+          ms,
+          ...rest,
+        )
         created.push(timer)
         return timer
       }) as typeof setTimeout)
-      return { created, restore: () => spy.mockRestore() }
+      return { created, mostAtOnce: () => most, restore: () => spy.mockRestore() }
     }
 
     /** Calls `fn` and returns the timers it created through setTimeout. */
@@ -514,19 +538,20 @@ describe('fails closed', () => {
       const started = performance.now()
       // The real setTimeout, for the test's own wait (not counted).
       const original = globalThis.setTimeout
-      const { created, restore } = watchTimers()
+      const { created, mostAtOnce, restore } = watchTimers()
       try {
         const decisions = await Promise.all([engine.evaluate('Hangs', admin), engine.evaluate('Hangs', admin)])
         expect(decisions).toEqual([
           { allowed: false, code: 'ERR_POLICY_TIMEOUT' },
           { allowed: false, code: 'ERR_POLICY_TIMEOUT' },
         ])
-        // One timer for both deadlines — two when the clock woke it a fraction
-        // of a millisecond early and it re-armed for the rest — and nothing
-        // armed once both are decided.
+        // One timer at a time for both deadlines (it re-arms for the second
+        // deadline, or for the rest when the clock woke it a little early: how
+        // often depends on the machine's load), and nothing armed once both
+        // are decided.
         const armed = created.length
         expect(armed).toBeGreaterThanOrEqual(1)
-        expect(armed).toBeLessThanOrEqual(2)
+        expect(mostAtOnce()).toBe(1)
         await new Promise<void>((resolve) => original(resolve, 40))
         expect(created).toHaveLength(armed)
       } finally {

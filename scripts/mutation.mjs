@@ -46,7 +46,7 @@ export const TARGETS = {
   'packages/server/src/lib/fragments/fragment-routes.ts': [`${SERVER}/fragment-routes.test.ts`, `${SERVER}/fragments-http.test.ts`, `${SERVER}/fragment-cache-vary.test.ts`],
   'packages/server/src/lib/sessions.ts': [`${SERVER}/sessions.test.ts`],
   'packages/server/src/lib/local-idp/throttle.ts': [`${SERVER}/local-idp-throttle-units.test.ts`],
-  'packages/server/src/lib/local-idp/tokens.ts': [`${SERVER}/local-idp-tokens.test.ts`, `${SERVER}/local-idp-tokens-differential.test.ts`],
+  'packages/server/src/lib/local-idp/tokens.ts': [`${SERVER}/local-idp-tokens-units.test.ts`, `${SERVER}/local-idp-tokens.test.ts`, `${SERVER}/local-idp-tokens-differential.test.ts`],
   'packages/server/src/lib/local-idp/refresh-tokens.ts': [`${SERVER}/local-idp-refresh-tokens.test.ts`],
 }
 

@@ -49,6 +49,14 @@ function listen(server, port, host) {
   })
 }
 
+// DEMO_TRACE_STARTUP=1: each start-up step on stderr as it is reached (the
+// end-to-end tests set it, so a start that stalls shows where).
+const traceStartup = process.env.DEMO_TRACE_STARTUP === '1'
+const started = Date.now()
+const step = (name) => {
+  if (traceStartup) process.stderr.write(`demo start-up: ${name} (+${Date.now() - started} ms)\n`)
+}
+
 const here = fileURLToPath(new URL('.', import.meta.url))
 const host = process.env.HOST ?? '127.0.0.1'
 const port = portFrom('PORT', 3000)
@@ -62,7 +70,9 @@ mkdirSync(dataDir, { recursive: true, mode: 0o700 })
 // used to crash the process in Fastify's hooks).
 const server = createHttpServer()
 const gate = startupGate(server)
+step('listening')
 await listen(server, port, host)
+step('listening: done')
 const backendPort = server.address().port
 const publicUrl = `http://localhost:${backendPort}`
 // The same backend reached as 127.0.0.1 is another origin to the browser.
@@ -71,6 +81,7 @@ const allowedOrigins = [`http://127.0.0.1:${backendPort}`]
 let hostSite = null
 const hostPort = portFrom('DEMO_HOST_PORT', null)
 if (hostPort !== null) {
+  step('partner site')
   hostSite = await startHostSite({ port: hostPort, host, backendUrl: publicUrl })
   allowedOrigins.push(hostSite.url)
 }
@@ -84,6 +95,7 @@ const accounts = {
   alan: { name: 'Alan Turing', email: 'alan@example.test', email_verified: true },
 }
 let openId
+step('OpenID provider')
 const oidcPort = portFrom('DEMO_OIDC_PORT', port === 0 ? 0 : port + 1)
 try {
   openId = await startOidcProvider({ port: oidcPort, clientId: 'wire-auth-demo', redirectUris: [redirectUri], accounts })
@@ -94,9 +106,11 @@ try {
 
 // Mail: in development a mailbox of our own on loopback (never in production).
 const production = process.env.NODE_ENV === 'production'
+step('mail capture')
 const mailCapture = production ? null : await startMailCapture({ host: '127.0.0.1' })
 const mailTransport = mailCapture?.url ?? (process.env.DEMO_SMTP_URL || null)
 
+step('createServer')
 const app = await createServer({
   sqlitePath: join(dataDir, 'wire-auth.sqlite'),
   publicUrl,
@@ -133,8 +147,10 @@ const app = await createServer({
     if (mailCapture !== null) registerDevMailPage(app, mailCapture)
   },
 })
+step('app.ready')
 await app.ready()
 gate.open()
+step('admin account')
 
 const admin = await ensureAdminAccount(app, dataDir)
 const shown = (file) => (relative(process.cwd(), file).startsWith('..') ? file : relative(process.cwd(), file))

@@ -41,6 +41,23 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
  * prints. `env` adds variables (e.g. `NODE_ENV: 'production'`).
  */
 export async function startDemo(options: { env?: Record<string, string> } = {}): Promise<DemoServer> {
+  try {
+    return await startDemoOnce(options, STALL_MS)
+  } catch (err) {
+    if (!(err instanceof DemoStalled)) throw err
+    // Known and not yet diagnosed (closing note of the fifth session): about one start in 150 stalls
+    // here. Said loudly, with the last start-up step the demo reached, then started once more.
+    console.warn(`wire-auth e2e: ${err.message}\nstarting the demo once more`)
+    return startDemoOnce(options, 60_000)
+  }
+}
+
+/** A normal start takes about 2 s here; a stall is given this long before it is reported. */
+const STALL_MS = 30_000
+
+class DemoStalled extends Error {}
+
+async function startDemoOnce(options: { env?: Record<string, string> }, stallMs: number): Promise<DemoServer> {
   if (!existsSync(join(ROOT, 'packages/server/dist/index.js')) || !existsSync(join(ROOT, 'packages/elements/dist/wire-auth.js'))) {
     throw new Error('the packages are not built: run `npm run build` first (npm test does)')
   }
@@ -48,7 +65,8 @@ export async function startDemo(options: { env?: Record<string, string> } = {}):
   // E2E_DEMO_SCRIPT: run another entry point (a patched copy while debugging).
   const child = spawn(process.execPath, [process.env.E2E_DEMO_SCRIPT ?? 'demo/server.mjs'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', DEMO_OIDC_PORT: '0', DEMO_HOST_PORT: '0', DEMO_DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },
+    // DEMO_TRACE_STARTUP: a start that stalls shows the last step it reached in the error below.
+    env: { ...process.env, PORT: '0', DEMO_OIDC_PORT: '0', DEMO_HOST_PORT: '0', DEMO_DATA_DIR: dataDir, DEMO_TRACE_STARTUP: '1', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -81,7 +99,7 @@ export async function startDemo(options: { env?: Record<string, string> } = {}):
         return { url, hostUrl, mailPage, admin: { email: 'admin@example.com', password }, output: () => output, stop }
       }
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`demo server exited (${child.exitCode ?? child.signalCode}):\n${output}`)
-      if (Date.now() - started > 60_000) throw new Error(`demo server did not print its URL within 60 s:\n${output}`)
+      if (Date.now() - started > stallMs) throw new DemoStalled(`demo server did not print its URL within ${stallMs / 1000} s:\n${output}`)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   } catch (err) {

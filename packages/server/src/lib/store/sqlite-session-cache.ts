@@ -52,7 +52,7 @@ export class SqliteSessionCache {
     const record = load()
     if (record === null) return null
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string)
-    const frozen = freezeSession(record)
+    const frozen = deepFreeze(record)
     this.entries.set(id, frozen)
     return frozen
   }
@@ -62,11 +62,4 @@ export class SqliteSessionCache {
     this.entries.clear()
     this.statements = null
   }
-}
-
-function freezeSession(record: SessionRecord): SessionRecord {
-  for (const claim of record.claims) Object.freeze(claim)
-  Object.freeze(record.claims)
-  if (record.provider !== undefined) deepFreeze(record.provider)
-  return Object.freeze(record)
 }
